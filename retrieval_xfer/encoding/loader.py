@@ -1,0 +1,159 @@
+"""Build an ``Encoder`` from a hub id or a local folder, running only the layers that the pooled layer needs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterator
+
+import torch
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.base.modules import Normalize, Transformer
+from sentence_transformers.sentence_transformer.modules import Pooling
+
+from retrieval_xfer.encoding.encoder import Encoder, EncoderSpec
+from retrieval_xfer.encoding.pooling import SpecialTokenFreeMeanPooling
+from retrieval_xfer.encoding.source import ModelSource, resolve_model
+from retrieval_xfer.errors import RxError
+
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def default_layer(num_layers: int) -> int:
+    """The layer used when none is given: ``min(N, N // 2 + 2)`` (XTREME's 14 of 24 for XLM-R Large, 8 of 12)."""
+    return min(num_layers, num_layers // 2 + 2)
+
+
+def resolve_layer(layer: int | None, num_layers: int, model: str) -> int:
+    """Map a user ``--layer`` (None = default, -1 = last, 0..N) to a ``hidden_states`` index; RxError if out of range."""
+    if layer is None:
+        return default_layer(num_layers)
+    if layer == -1:
+        return num_layers
+    if not 0 <= layer <= num_layers:
+        raise RxError(
+            f"--layer {layer} is out of range: {model} has {num_layers} layers "
+            f"(valid: 0 = embeddings .. {num_layers} = last, or -1 for the last)"
+        )
+    return layer
+
+
+def _num_layers(source: ModelSource) -> int:
+    config_file = source.transformer_folder / "config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise RxError(f"{config_file}: unreadable model config ({err})") from None
+    config = config.get("text_config", config)
+    for key in ("num_hidden_layers", "n_layer", "num_layers"):
+        if isinstance(config.get(key), int):
+            return config[key]
+    raise RxError(f"{config_file}: no num_hidden_layers; cannot choose a layer")
+
+
+def weights_sha256(model: torch.nn.Module) -> str:
+    """SHA-256 over the names and raw bytes of every parameter, in name order: identifies the weights that run."""
+    digest = hashlib.sha256()
+    for name, param in sorted(model.named_parameters(), key=lambda item: item[0]):
+        digest.update(name.encode())
+        digest.update(param.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load report (layers above K are 'unexpected' by design when truncating)."""
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
+        if bars_were_on:
+            hf_logging.enable_progress_bar()
+
+
+def _layer_pipeline(source: ModelSource, layer: int, skip_special: bool, max_length: int | None) -> list:
+    """Transformer truncated to ``layer`` layers, emitting ``hidden_states[layer]``, then mean pooling and L2 norm."""
+    transformer = Transformer(
+        str(source.transformer_folder),
+        # hidden_states[K] depends on layers 1..K only; with 0 layers HF returns no hidden states, so keep one.
+        config_kwargs={"num_hidden_layers": max(layer, 1)},
+        modality_config={"text": {"method": "forward", "method_output_name": ["hidden_states", layer]}},
+        module_output_name="token_embeddings",
+        max_seq_length=max_length,
+    )
+    dim = transformer.auto_model.config.hidden_size
+    if skip_special:
+        pooling = SpecialTokenFreeMeanPooling(transformer.tokenizer.all_special_ids)
+    else:
+        pooling = Pooling(dim, "mean")
+    return [transformer, pooling, Normalize()]
+
+
+def _describe_own_pipeline(model: SentenceTransformer) -> str:
+    parts = []
+    for module in list(model)[1:]:
+        mode = getattr(module, "pooling_mode", None)
+        parts.append(f"{type(module).__name__}({mode})" if mode else type(module).__name__)
+    return "own:" + ">".join(parts)
+
+
+def load_encoder(
+    model: str,
+    layer: int | None = None,
+    *,
+    pool_skip_special: bool = False,
+    prompt: str = "",
+    max_length: int | None = None,
+    device: str | None = None,
+    precision: str = "float32",
+    batch_size: int = 32,
+    show_progress: bool = True,
+) -> Encoder:
+    """Load ``model`` (hub id or folder) as an ``Encoder``.
+
+    A plain transformers model, or any model with ``layer`` given, is mean-pooled at ``hidden_states[layer]``
+    (default layer: ``default_layer``) with only layers 1..layer loaded and run. A sentence-transformers folder
+    with ``layer=None`` keeps its own pipeline (its pooling, its last layer). Vectors are always L2-normalised.
+    Raises RxError for a missing model, a layer out of range, or an unknown precision.
+    """
+    if precision not in PRECISIONS:
+        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    source = resolve_model(model)
+    num_layers = _num_layers(source)
+    own_pipeline = source.is_sentence_transformer and layer is None
+    resolved = num_layers if own_pipeline else resolve_layer(layer, num_layers, source.name)
+    with _quiet_transformers():
+        if own_pipeline:
+            st_model = SentenceTransformer(str(source.folder), device="cpu")
+            if max_length is not None:
+                st_model.max_seq_length = max_length
+        else:
+            st_model = SentenceTransformer(
+                modules=_layer_pipeline(source, resolved, pool_skip_special, max_length), device="cpu"
+            )
+    digest = weights_sha256(st_model)
+    if own_pipeline:
+        pooling = _describe_own_pipeline(st_model)
+    else:
+        pooling = "mean-no-special" if pool_skip_special else "mean"
+    spec = EncoderSpec(
+        model=source.name,
+        weights_sha256=digest,
+        layer=resolved,
+        num_layers=num_layers,
+        pooling=pooling,
+        prompt=prompt,
+        max_length=int(st_model.max_seq_length),
+        dimension=int(st_model.get_embedding_dimension()),
+    )
+    target = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    st_model.to(device=target, dtype=PRECISIONS[precision])
+    st_model.eval()
+    return Encoder(st_model, spec, batch_size=batch_size, show_progress=show_progress)

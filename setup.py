@@ -1,0 +1,35 @@
+"""retrieval_xfer: does English intermediate-task training improve zero-shot cross-lingual retrieval?"""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+here = Path(__file__).parent
+version = {}
+exec((here / "retrieval_xfer" / "version.py").read_text(), version)
+
+setup(
+    name="retrieval_xfer",
+    version=version["__version__"],
+    description="Intermediate-task training and zero-shot cross-lingual evaluation (BUCC, Tatoeba) with FAISS",
+    long_description=(here / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["retrieval_xfer", "retrieval_xfer.*"]),
+    # Task cards live at the top level (tasks/); a non-editable install carries them here.
+    data_files=[("share/retrieval_xfer/tasks", [str(p.relative_to(here)) for p in sorted((here / "tasks").glob("*.yaml"))])],
+    install_requires=[
+        "torch>=2.1",
+        "sentence-transformers>=6.2,<7",
+        "transformers>=5.0,<6",
+        "faiss-cpu>=1.8",
+        "datasets>=3.0",
+        "click>=8.1",
+        "accelerate>=1.0",
+        "tqdm>=4.60",
+        "pyyaml>=6.0",
+        "numpy>=1.24",
+    ],
+    extras_require={"dev": ["pytest>=8"]},
+    entry_points={"console_scripts": ["rx = retrieval_xfer.cli:main"]},
+)
