@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
+from tqdm.auto import tqdm
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,25 @@ class Encoder:
         self.batch_size = batch_size
         self.show_progress = show_progress
 
-    def encode(self, sentences: Sequence[str]) -> np.ndarray:
-        """Encode ``sentences`` (the spec's prompt is prepended) to a float32 array, one unit-length row each."""
-        if len(sentences) == 0:
-            return np.zeros((0, self.spec.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(sentences),
-            prompt=self.spec.prompt or None,
-            batch_size=self.batch_size,
-            show_progress_bar=self.show_progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+    def encode(self, sentences: Sequence[str], desc: str = "encoding") -> np.ndarray:
+        """Encode ``sentences`` (the spec's prompt is prepended) to a float32 array, one unit-length row each.
+
+        Sentences are sorted by length (longest first, so padding is minimal and memory peaks early) and fed
+        in chunks, with one progress bar labelled ``desc`` counting sentences.
+        """
+        vectors = np.zeros((len(sentences), self.spec.dimension), dtype=np.float32)
+        order = np.argsort([-len(s) for s in sentences], kind="stable")
+        chunk = self.batch_size * 16
+        with tqdm(total=len(sentences), desc=desc, unit="sent", disable=not self.show_progress) as bar:
+            for start in range(0, len(order), chunk):
+                rows = order[start:start + chunk]
+                vectors[rows] = self.model.encode(
+                    [sentences[i] for i in rows],
+                    prompt=self.spec.prompt or None,
+                    batch_size=self.batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                    normalize_embeddings=True,
+                ).astype(np.float32, copy=False)
+                bar.update(len(rows))
+        return vectors

@@ -1,0 +1,75 @@
+"""BUCC 2018 splits: the original files (BUCC's or XTREME's split names) and the hub copy (gold pairs only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from retrieval_xfer.data.hub import load_hub_split
+from retrieval_xfer.data.text_files import read_corpus, read_gold_pairs
+from retrieval_xfer.errors import RxError
+
+
+@dataclass
+class BuccSplit:
+    """Two comparable corpora (``id<TAB>sentence``) and, when known, the gold ``(src_id, trg_id)`` pairs."""
+
+    pair: str
+    split: str
+    src_ids: list[str]
+    src_sentences: list[str]
+    trg_ids: list[str]
+    trg_sentences: list[str]
+    gold: set[tuple[str, str]] | None
+    origin: str
+
+
+def parse_pair(pair: str, card: dict[str, Any]) -> tuple[str, str]:
+    """``"zh-en"`` → ``("zh", "en")``; RxError for a pair the card does not list."""
+    if pair not in card["pairs"]:
+        raise RxError(f"unknown BUCC pair {pair!r}; choose from {', '.join(card['pairs'])}")
+    src, trg = pair.split("-")
+    return src, trg
+
+
+def find_local_split(data_dir: Path, pair: str, role: str, card: dict[str, Any]) -> BuccSplit | None:
+    """Read the first split of ``role`` (``tune`` or ``apply``) present in ``data_dir`` or ``data_dir/<pair>``.
+
+    Returns None when no split of that role exists. Raises RxError when a split is incomplete (a side missing,
+    or, for the tuning split, its gold file missing) or a file is malformed.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise RxError(f"{data_dir}: no such data folder")
+    src, trg = parse_pair(pair, card)
+    layout = card["sources"]["local"]
+    for folder in (data_dir, data_dir / pair):
+        for split in card["splits"][role]:
+            names = {key: folder / layout[key].format(pair=pair, split=split, src=src, trg=trg)
+                     for key in ("source", "target", "gold")}
+            if not names["source"].exists() and not names["target"].exists():
+                continue
+            for key in ("source", "target"):
+                if not names[key].exists():
+                    raise RxError(f"{names[key]}: missing ({split} split of {pair} is incomplete)")
+            if role == "tune" and not names["gold"].exists():
+                raise RxError(f"{names['gold']}: missing (the {split} split tunes the threshold and needs its gold)")
+            src_ids, src_sentences = read_corpus(names["source"], "tsv")
+            trg_ids, trg_sentences = read_corpus(names["target"], "tsv")
+            gold = read_gold_pairs(names["gold"]) if names["gold"].exists() else None
+            return BuccSplit(pair, split, src_ids, src_sentences, trg_ids, trg_sentences, gold, str(names["source"]))
+    return None
+
+
+def read_hub_split(pair: str, role: str, card: dict[str, Any]) -> BuccSplit:
+    """Read a split from the hub copy. It holds only the gold pairs, so mining among them is an easier task."""
+    src, _ = parse_pair(pair, card)
+    hub = card["sources"]["hub"][0]
+    config, split = hub["config"].format(src=src), hub["splits"][role]
+    rows = load_hub_split(hub["dataset"], config, split)
+    sources, targets = list(rows[hub["source"]]), list(rows[hub["target"]])
+    src_ids = [f"{src}-{i:09d}" for i in range(len(sources))]
+    trg_ids = [f"en-{i:09d}" for i in range(len(targets))]
+    return BuccSplit(pair, split, src_ids, sources, trg_ids, targets, set(zip(src_ids, trg_ids)),
+                     f"hf://{hub['dataset']}/{config}/{split} (gold pairs only)")

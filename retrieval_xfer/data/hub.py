@@ -1,0 +1,20 @@
+"""Loading a split of a Hugging Face hub dataset, failing in seconds with one line when the hub is unreachable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.hub import hub_reachable
+
+
+def load_hub_split(dataset: str, config: str | None, split: str) -> Any:
+    """Return ``datasets.load_dataset(dataset, config, split=split)``; RxError when unreachable or missing."""
+    if not hub_reachable():
+        raise RxError(f"{dataset} ({config}): the Hugging Face Hub cannot be reached; pass --data-dir with local files")
+    import datasets
+
+    try:
+        return datasets.load_dataset(dataset, config, split=split)
+    except Exception as err:  # datasets raises many types (ConnectionError, ValueError, FileNotFoundError, ...)
+        raise RxError(f"{dataset} ({config}, split {split}): could not be loaded ({type(err).__name__}: {err})") from None

@@ -1,0 +1,119 @@
+"""BUCC 2018: mine parallel sentences between comparable corpora and score F1 against gold id pairs.
+
+The XTREME/LASER protocol: unify duplicate sentences, mine with a margin over k neighbours in both directions,
+map mined sentences back to ids (a sentence that occurs under several ids is ambiguous and dropped, as in
+XTREME), tune the score threshold on the gold of the sample split, and apply it to the other split.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from retrieval_xfer.atomic import atomic_write_text
+from retrieval_xfer.data.bucc import BuccSplit, find_local_split, read_hub_split
+from retrieval_xfer.encoding.encoder import Encoder
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.results import format_table, result_header
+from retrieval_xfer.mining.sentences import mine_sentences
+from retrieval_xfer.mining.threshold import PRF, best_threshold, precision_recall_f1
+
+Pair = tuple[str, str]
+
+
+def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
+    """Map each sentence to its id; sentences that occur under more than one id are left out (ambiguous)."""
+    mapping: dict[str, str] = {}
+    repeated: set[str] = set()
+    for sid, text in zip(ids, sentences):
+        key = text.strip()
+        if key in mapping:
+            repeated.add(key)
+        else:
+            mapping[key] = sid
+    for key in repeated:
+        del mapping[key]
+    return mapping
+
+
+def score_split(encoder: Encoder, split: BuccSplit, k: int, margin: str, retrieval: str) -> dict[Pair, float]:
+    """Mine ``split`` and return ``{(src_id, trg_id): margin score}`` for every candidate pair."""
+    mined = mine_sentences(encoder, split.src_sentences, split.trg_sentences, k=k, margin=margin, retrieval=retrieval)
+    src_id = _text_to_id(split.src_ids, split.src_sentences)
+    trg_id = _text_to_id(split.trg_ids, split.trg_sentences)
+    scored: dict[Pair, float] = {}
+    cands = mined.candidates
+    for s, t, score in zip(cands.src.tolist(), cands.trg.tolist(), cands.score.tolist()):
+        src_text, trg_text = mined.src_texts[s], mined.trg_texts[t]
+        if src_text in src_id and trg_text in trg_id:
+            pair = (src_id[src_text], trg_id[trg_text])
+            scored[pair] = max(score, scored.get(pair, score))
+    return scored
+
+
+def _prf_dict(prf: PRF) -> dict[str, Any]:
+    return {"f1": prf.f1, "precision": prf.precision, "recall": prf.recall, "n_predicted": prf.n_predicted,
+            "n_gold": prf.n_gold, "n_correct": prf.n_correct}
+
+
+def _write_pairs(path: Path, pairs: list[Pair]) -> None:
+    atomic_write_text(path, "".join(f"{s}\t{t}\n" for s, t in sorted(pairs)))
+
+
+def evaluate_pair(encoder: Encoder, pair: str, card: dict[str, Any], data_dir: Path | None, k: int, margin: str,
+                  retrieval: str, predictions_dir: Path | None) -> dict[str, Any]:
+    """Tune the threshold on the sample split of ``pair`` and score (or predict) the other split."""
+    tune = find_local_split(data_dir, pair, "tune", card) if data_dir else read_hub_split(pair, "tune", card)
+    if tune is None:
+        raise RxError(f"{data_dir}: no BUCC sample/dev split for {pair} (expected {pair}.sample.* or {pair}.dev.*)")
+    apply = find_local_split(data_dir, pair, "apply", card) if data_dir else read_hub_split(pair, "apply", card)
+    tune_scores = score_split(encoder, tune, k, margin, retrieval)
+    threshold = best_threshold(tune_scores, tune.gold)
+    tuned = precision_recall_f1([p for p, s in tune_scores.items() if s >= threshold], tune.gold)
+    result: dict[str, Any] = {"threshold": threshold, "tuned_on": tune.split, "source": tune.origin,
+                              "sample": _prf_dict(tuned)}
+    if apply is None:
+        return {**result, **_prf_dict(tuned), "evaluated_on": tune.split, "tuned_on_sample": True}
+    predicted = [p for p, s in score_split(encoder, apply, k, margin, retrieval).items() if s >= threshold]
+    if predictions_dir is not None:
+        path = Path(predictions_dir) / f"{pair}.{apply.split}.predictions.tsv"
+        _write_pairs(path, predicted)
+        result["predictions"] = str(path)
+    if apply.gold is None:
+        none = {"f1": None, "precision": None, "recall": None, "n_predicted": len(predicted)}
+        return {**result, **none, "evaluated_on": apply.split, "tuned_on_sample": False}
+    return {**result, **_prf_dict(precision_recall_f1(predicted, apply.gold)), "evaluated_on": apply.split,
+            "tuned_on_sample": False}
+
+
+def evaluate_bucc(encoder: Encoder, pairs: list[str], card: dict[str, Any], data_dir: Path | None = None,
+                  k: int = 4, margin: str = "ratio", retrieval: str = "max",
+                  predictions_dir: Path | None = None) -> dict[str, Any]:
+    """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy.
+
+    Returns the result payload with ``scores`` keyed by pair (``f1``, ``precision``, ``recall``, ``threshold``,
+    which split was scored and whether the threshold was tuned on it), ``averages`` and ``timings``.
+    """
+    started = time.perf_counter()
+    scores = {pair: evaluate_pair(encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir)
+              for pair in pairs}
+    f1s = [s["f1"] for s in scores.values() if s["f1"] is not None]
+    return {
+        **result_header("bucc2018", encoder.spec),
+        "metric": "F1 (x100) over src_id<TAB>trg_id pairs",
+        "mining": {"k": k, "margin": margin, "retrieval": retrieval, "unify_duplicates": True},
+        "data": str(data_dir) if data_dir else "hub (gold pairs only: not comparable to BUCC's full corpora)",
+        "scores": scores,
+        "averages": {"f1": sum(f1s) / len(f1s) if f1s else None, "n_pairs": len(f1s)},
+        "timings": {"total_seconds": time.perf_counter() - started},
+    }
+
+
+def bucc_table(result: dict[str, Any]) -> str:
+    """The per-pair table; a row scored on the split its threshold was tuned on says so."""
+    rows = []
+    for pair, s in result["scores"].items():
+        split = s["evaluated_on"] + (" (tuned on it)" if s["tuned_on_sample"] else "")
+        rows.append([pair, s["f1"], s["precision"], s["recall"], s["threshold"], split])
+    return format_table(["pair", "F1", "precision", "recall", "threshold", "scored split"], rows)

@@ -1,0 +1,68 @@
+"""Tatoeba: for each language, nearest-neighbour accuracy between translations, in both directions."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval_xfer.data.tatoeba import TatoebaLanguage, read_tatoeba_hub, read_tatoeba_local
+from retrieval_xfer.encoding.encoder import Encoder
+from retrieval_xfer.evaluation.results import format_table, result_header
+from retrieval_xfer.mining.knn import knn
+
+
+def tatoeba_accuracy(source: np.ndarray, english: np.ndarray) -> tuple[float, float]:
+    """Accuracy ×100 of 1-NN retrieval between aligned unit vectors (row i of one translates row i of the other).
+
+    Returns ``(en2xx, xx2en)``: en2xx queries with English against the indexed other language (XTREME's
+    number); xx2en queries with the other language against indexed English (MTEB's number).
+    """
+    truth = np.arange(len(source))
+    _, en2xx = knn(english, source, 1)
+    _, xx2en = knn(source, english, 1)
+    return 100.0 * float(np.mean(en2xx[:, 0] == truth)), 100.0 * float(np.mean(xx2en[:, 0] == truth))
+
+
+def evaluate_tatoeba(encoder: Encoder, languages: list[TatoebaLanguage], card: dict[str, Any],
+                     data_dir: Path | None = None) -> dict[str, Any]:
+    """Evaluate ``encoder`` on Tatoeba for ``languages``, reading ``data_dir`` (LASER layout) or the hub.
+
+    Returns the result payload: header fields, ``scores`` keyed by the user's language codes (each with
+    ``en2xx``, ``xx2en``, ``mean``, ``n``), ``averages`` over the languages, and ``timings`` in seconds.
+    """
+    started = time.perf_counter()
+    datasets = [read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card)
+                for lang in languages]
+    scores: dict[str, dict[str, Any]] = {}
+    encode_seconds = 0.0
+    for pairs in datasets:
+        tic = time.perf_counter()
+        code = pairs.language.code
+        source = encoder.encode(pairs.source, desc=f"tatoeba {code}")
+        english = encoder.encode(pairs.english, desc=f"tatoeba {code} (eng)")
+        encode_seconds += time.perf_counter() - tic
+        en2xx, xx2en = tatoeba_accuracy(source, english)
+        scores[code] = {"en2xx": en2xx, "xx2en": xx2en, "mean": (en2xx + xx2en) / 2, "n": len(pairs.source),
+                        "iso639_3": pairs.language.iso3, "source": pairs.origin}
+    averages = {key: float(np.mean([s[key] for s in scores.values()])) for key in ("en2xx", "xx2en", "mean")}
+    return {
+        **result_header("tatoeba", encoder.spec),
+        "metric": "accuracy (x100), 1-NN by cosine",
+        "directions": card["directions"],
+        "xtreme_direction": card["xtreme_direction"],
+        "data": str(data_dir) if data_dir else "hub",
+        "scores": scores,
+        "averages": {**averages, "n_languages": len(scores)},
+        "timings": {"total_seconds": time.perf_counter() - started, "encode_seconds": encode_seconds},
+    }
+
+
+def tatoeba_table(result: dict[str, Any]) -> str:
+    """The per-language table with the average row; the header says which direction is XTREME's and MTEB's."""
+    rows = [[code, s["en2xx"], s["xx2en"], s["mean"], s["n"]] for code, s in result["scores"].items()]
+    avg = result["averages"]
+    rows.append(["average", avg["en2xx"], avg["xx2en"], avg["mean"], sum(s["n"] for s in result["scores"].values())])
+    return format_table(["lang", "en->xx (XTREME)", "xx->en (MTEB)", "mean", "n"], rows)

@@ -1,0 +1,90 @@
+"""Index folders: ``index.faiss``, ``ids.txt``, ``sentences.txt`` (optional) and ``meta.json``, written atomically."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from retrieval_xfer.atomic import atomic_directory
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.indexing.factory import IndexParams, apply_search_params
+from retrieval_xfer.indexing.meta import IndexMeta
+
+INDEX_FILE, IDS_FILE, SENTENCES_FILE, META_FILE = "index.faiss", "ids.txt", "sentences.txt", "meta.json"
+
+
+@dataclass
+class SavedIndex:
+    """A loaded index folder: the FAISS index, ids (row i ↔ ids[i]), sentences (or None) and metadata."""
+
+    index: faiss.Index
+    ids: list[str]
+    sentences: list[str] | None
+    meta: IndexMeta
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` inner products and row numbers for each query row; rows are -1 where fewer than k exist."""
+        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self.ids)))
+
+
+def _write_lines(path: Path, lines: list[str]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(line.replace("\n", " ") + "\n")
+
+
+def save_index(folder: Path, index: faiss.Index, ids: list[str], sentences: list[str] | None, meta: IndexMeta,
+               overwrite: bool = False) -> None:
+    """Write an index folder atomically (temp folder, then rename). Raises RxError if it exists and not overwrite."""
+    if index.ntotal != len(ids) or (sentences is not None and len(sentences) != len(ids)):
+        raise ValueError("index, ids and sentences must have the same length")
+    try:
+        with atomic_directory(Path(folder), overwrite=overwrite) as tmp:
+            faiss.write_index(index, str(tmp / INDEX_FILE))
+            _write_lines(tmp / IDS_FILE, ids)
+            if sentences is not None:
+                _write_lines(tmp / SENTENCES_FILE, sentences)
+            (tmp / META_FILE).write_text(json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    except FileExistsError:
+        raise RxError(f"{folder}: already exists (pass --overwrite to replace it)") from None
+
+
+def _read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").split("\n")[:-1]
+
+
+def load_index(folder: Path) -> SavedIndex:
+    """Load an index folder; raises RxError naming the folder when it is missing, incomplete or inconsistent."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RxError(f"{folder}: no such index folder")
+    for name in (INDEX_FILE, IDS_FILE, META_FILE):
+        if not (folder / name).is_file():
+            raise RxError(f"{folder}: corrupt index folder ({name} is missing)")
+    try:
+        meta = IndexMeta.from_dict(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
+        meta.spec  # noqa: B018 - validates the encoder block
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as err:
+        raise RxError(f"{folder / META_FILE}: corrupt metadata ({type(err).__name__}: {err})") from None
+    try:
+        index = faiss.read_index(str(folder / INDEX_FILE))
+    except RuntimeError:
+        raise RxError(f"{folder / INDEX_FILE}: corrupt FAISS file (cannot be read)") from None
+    try:
+        ids = _read_lines(folder / IDS_FILE)
+        sentences = _read_lines(folder / SENTENCES_FILE) if (folder / SENTENCES_FILE).is_file() else None
+    except UnicodeDecodeError:
+        raise RxError(f"{folder}: corrupt ids or sentences file (not UTF-8)") from None
+    if not index.ntotal == len(ids) == meta.count or (sentences is not None and len(sentences) != len(ids)):
+        raise RxError(
+            f"{folder}: corrupt index folder (FAISS holds {index.ntotal} vectors, ids.txt {len(ids)} lines, "
+            f"meta.json says {meta.count})"
+        )
+    if index.d != meta.spec.dimension:
+        raise RxError(f"{folder}: corrupt index folder (FAISS dimension {index.d}, meta.json {meta.spec.dimension})")
+    apply_search_params(index, IndexParams(**meta.index))
+    return SavedIndex(index=index, ids=ids, sentences=sentences, meta=meta)

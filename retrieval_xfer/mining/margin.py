@@ -1,0 +1,27 @@
+"""Margin scores: a pair's cosine compared with the average cosine of both sentences' k nearest neighbours."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+# margin(a, b): a = cos(x, y), b = (mean kNN cos of x + mean kNN cos of y) / 2
+MARGINS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "ratio": lambda a, b: a / b,
+    "distance": lambda a, b: a - b,
+    "absolute": lambda a, b: a,
+}
+
+
+def margin_scores(x: np.ndarray, y: np.ndarray, candidates: np.ndarray, x_knn_mean: np.ndarray,
+                  y_knn_mean: np.ndarray, margin: str = "ratio") -> np.ndarray:
+    """Score each candidate ``y[candidates[i, j]]`` of ``x[i]``.
+
+    Inputs: unit vectors x (n, d) and y (m, d); candidates (n, k) rows of y; the mean similarity of each x row
+    to its k nearest y rows (n,) and of each y row to its k nearest x rows (m,). Output: scores (n, k).
+    """
+    if margin not in MARGINS:
+        raise ValueError(f"unknown margin {margin!r}; choose one of {', '.join(MARGINS)}")
+    cosine = np.einsum("nd,nkd->nk", x, y[candidates])
+    return MARGINS[margin](cosine, (x_knn_mean[:, None] + y_knn_mean[candidates]) / 2)
