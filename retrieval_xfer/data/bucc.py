@@ -73,3 +73,20 @@ def read_hub_split(pair: str, role: str, card: dict[str, Any]) -> BuccSplit:
     trg_ids = [f"en-{i:09d}" for i in range(len(targets))]
     return BuccSplit(pair, split, src_ids, sources, trg_ids, targets, set(zip(src_ids, trg_ids)),
                      f"hf://{hub['dataset']}/{config}/{split} (gold pairs only)")
+
+
+def available_pairs(data_dir: Path, card: dict[str, Any]) -> list[str]:
+    """The card's pairs that have a tuning split in ``data_dir``; RxError when there is none."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise RxError(f"{data_dir}: no such data folder")
+    layout, found = card["sources"]["local"], []
+    for pair in card["pairs"]:
+        src, trg = pair.split("-")
+        names = [folder / layout["source"].format(pair=pair, split=split, src=src, trg=trg)
+                 for folder in (data_dir, data_dir / pair) for split in card["splits"]["tune"]]
+        if any(name.exists() for name in names):
+            found.append(pair)
+    if not found:
+        raise RxError(f"{data_dir}: no BUCC files found (expected e.g. zh-en.sample.zh or zh-en.dev.zh)")
+    return found

@@ -53,9 +53,14 @@ def _num_layers(source: ModelSource) -> int:
 
 
 def weights_sha256(model: torch.nn.Module) -> str:
-    """SHA-256 over the names and raw bytes of every parameter, in name order: identifies the weights that run."""
+    """SHA-256 over the names and raw bytes of every parameter, in name order: identifies the weights that run.
+
+    The BERT-style ``pooler`` head is left out: rx never uses it, and transformers initialises it at random on
+    every load when a checkpoint lacks it, which would make one model hash differently each time.
+    """
     digest = hashlib.sha256()
-    for name, param in sorted(model.named_parameters(), key=lambda item: item[0]):
+    named = [(n, p) for n, p in model.named_parameters() if ".pooler." not in f".{n}"]
+    for name, param in sorted(named, key=lambda item: item[0]):
         digest.update(name.encode())
         digest.update(param.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
@@ -88,6 +93,8 @@ def _layer_pipeline(source: ModelSource, layer: int, skip_special: bool, max_len
         module_output_name="token_embeddings",
         max_seq_length=max_length,
     )
+    if getattr(transformer.auto_model, "pooler", None) is not None:
+        transformer.auto_model.pooler = None  # BERT/XLM-R pooler head: unused, and random when not in the checkpoint
     dim = transformer.auto_model.config.hidden_size
     if skip_special:
         pooling = SpecialTokenFreeMeanPooling(transformer.tokenizer.all_special_ids)

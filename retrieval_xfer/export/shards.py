@@ -1,0 +1,139 @@
+"""Sharded, resumable embedding export.
+
+Layout of an export folder::
+
+    manifest.json            encoder spec, dtype, shard size, input identity, shards done, complete flag
+    shard-00000.npy          (n, dim) float32 or float16, unit rows (before any float16 rounding)
+    shard-00000.ids.txt      the n ids, one per line (line numbers, or the ids of a tsv corpus)
+
+The input is validated in a first streaming pass (bad UTF-8, blank lines, an empty corpus fail before anything
+is written) and hashed; the second pass encodes shard by shard. Every shard is written to a temporary name and
+renamed, then the manifest is rewritten atomically, so after a crash the manifest lists only complete shards and
+re-running the same command resumes after them with a result identical to an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpus
+from retrieval_xfer.encoding.encoder import Encoder, EncoderSpec
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.results import now_iso
+from retrieval_xfer.indexing.meta import check_compatible
+from retrieval_xfer.version import __version__
+
+MANIFEST_FILE = "manifest.json"
+DTYPES = {"float32": np.float32, "float16": np.float16}
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _validate(path: Path, fmt: CorpusFormat, blank: BlankPolicy) -> int:
+    """Stream through the corpus once, raising RxError on the first bad line; return the sentence count."""
+    return sum(1 for _ in iter_corpus(path, fmt, blank))
+
+
+def _save_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as f:
+        write(f)
+    os.replace(tmp, path)
+
+
+def _check_resumable(manifest: dict[str, Any], spec: EncoderSpec, settings: dict[str, Any], out: Path) -> None:
+    check_compatible(EncoderSpec(**manifest["encoder"]), spec, str(out))
+    for key, value in settings.items():
+        if manifest.get(key) != value:
+            raise RxError(f"{out}: cannot resume, {key} differs (export has {manifest.get(key)!r}, now {value!r}); "
+                          "use another --out")
+
+
+def export_embeddings(encoder: Encoder, input_path: Path, out: Path, shard_size: int = 100_000,
+                      dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error") -> dict:
+    """Encode ``input_path`` into shards under ``out``; resume an incomplete export there. Returns the manifest.
+
+    Raises RxError on bad input (before writing), or when ``out`` holds an export made with another encoder,
+    prompt, dtype, shard size, or input file.
+    """
+    if dtype not in DTYPES:
+        raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
+    input_path, out = Path(input_path), Path(out)
+    total = _validate(input_path, fmt, blank)
+    settings = {
+        "dtype": dtype, "shard_size": shard_size, "prompt": encoder.spec.prompt, "format": fmt, "blank": blank,
+        "input": {"path": str(input_path.resolve()), "bytes": input_path.stat().st_size,
+                  "sha256": _file_sha256(input_path)},
+    }
+    manifest_path = out / MANIFEST_FILE
+    if manifest_path.exists():
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            raise RxError(f"{manifest_path}: corrupt manifest; remove {out} and export again") from None
+        _check_resumable(manifest, encoder.spec, settings, out)
+        if manifest["complete"]:
+            return manifest
+    else:
+        if out.exists() and any(out.iterdir()):
+            raise RxError(f"{out}: exists and is not an rx export folder; choose another --out")
+        out.mkdir(parents=True, exist_ok=True)
+        manifest = {**settings, "encoder": encoder.spec.to_dict(), "count": 0, "total": total, "shards": [],
+                    "complete": False, "rx_version": __version__, "created_at": now_iso()}
+    stream = iter_corpus(input_path, fmt, blank)
+    done = manifest["count"]
+    skipped = list(itertools.islice(stream, done))
+    if done and skipped[-1][0] != manifest["shards"][-1]["last_id"]:
+        raise RxError(f"{out}: cannot resume, the input no longer matches the exported shards")
+    n_shards = -(-total // shard_size)
+    for number in itertools.count(len(manifest["shards"])):
+        rows = list(itertools.islice(stream, shard_size))
+        if not rows:
+            break
+        ids = [sid for sid, _ in rows]
+        vectors = encoder.encode([text for _, text in rows], desc=f"shard {number + 1}/{n_shards}")
+        name = f"shard-{number:05d}"
+        _save_atomic(out / f"{name}.npy", lambda f: np.save(f, vectors.astype(DTYPES[dtype])))
+        _save_atomic(out / f"{name}.ids.txt", lambda f: f.write("".join(f"{i}\n" for i in ids).encode("utf-8")))
+        manifest["shards"].append({"file": f"{name}.npy", "ids": f"{name}.ids.txt", "count": len(ids),
+                                   "last_id": ids[-1]})
+        manifest["count"] += len(ids)
+        atomic_write_json(manifest_path, manifest)
+    manifest["complete"] = True
+    manifest["finished_at"] = now_iso()
+    atomic_write_json(manifest_path, manifest)
+    return manifest
+
+
+def load_export(out: Path) -> tuple[list[str], np.ndarray, dict]:
+    """Read a complete export back: ``(ids, vectors as float32, manifest)``. RxError if incomplete or corrupt."""
+    out = Path(out)
+    try:
+        manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise RxError(f"{out}: not a readable rx export (manifest.json missing or corrupt)") from None
+    if not manifest["complete"]:
+        raise RxError(f"{out}: export is incomplete; re-run rx export to finish it")
+    ids: list[str] = []
+    parts = []
+    for shard in manifest["shards"]:
+        ids.extend((out / shard["ids"]).read_text(encoding="utf-8").split("\n")[:-1])
+        parts.append(np.load(out / shard["file"]).astype(np.float32))
+    vectors = np.concatenate(parts) if parts else np.zeros((0, manifest["encoder"]["dimension"]), np.float32)
+    if len(ids) != len(vectors) or len(ids) != manifest["count"]:
+        raise RxError(f"{out}: corrupt export (ids and vectors disagree with the manifest)")
+    return ids, vectors, manifest
