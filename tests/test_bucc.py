@@ -1,0 +1,74 @@
+"""BUCC: both file namings, duplicate handling, threshold transfer, predictions, against designed expectations."""
+
+import pytest
+
+from helpers import KeyedEncoder, write_lines
+from retrieval_xfer.data.bucc import available_pairs, find_local_split
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.bucc import evaluate_bucc
+from retrieval_xfer.tasks import load_card
+
+
+@pytest.fixture(scope="module")
+def card():
+    return load_card("bucc2018")
+
+
+def write_split(folder, split, n_gold, n_noise, offset=0, duplicate_target=False, gold=True):
+    """zh and en corpora with n_gold translations (same key) plus n_noise unrelated sentences per side."""
+    zh = [(f"zh-{offset + i:09d}", f"zh:g{offset + i}") for i in range(n_gold)]
+    zh += [(f"zh-{offset + 500 + i:09d}", f"zh:nz{offset + i}") for i in range(n_noise)]
+    en = [(f"en-{offset + i:09d}", f"en:g{offset + i}") for i in range(n_gold)]
+    en += [(f"en-{offset + 500 + i:09d}", f"en:ne{offset + i}") for i in range(n_noise)]
+    pairs = [(f"zh-{offset + i:09d}", f"en-{offset + i:09d}") for i in range(n_gold)]
+    if duplicate_target:  # the English side of gold pair 0 occurs twice: ambiguous, so it cannot be predicted
+        en.append((f"en-{offset + 900:09d}", en[0][1]))
+    write_lines(folder / f"zh-en.{split}.zh", [f"{i}\t{s}" for i, s in zh])
+    write_lines(folder / f"zh-en.{split}.en", [f"{i}\t{s}" for i, s in en])
+    if gold:
+        write_lines(folder / f"zh-en.{split}.gold", [f"{a}\t{b}" for a, b in pairs])
+
+
+def test_sample_only_is_labelled_tuned_on_sample(tmp_path, card):
+    write_split(tmp_path, "dev", n_gold=20, n_noise=30)
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path)
+    score = result["scores"]["zh-en"]
+    assert score["tuned_on_sample"] and score["evaluated_on"] == "dev"
+    assert score["f1"] == pytest.approx(100.0) and score["n_correct"] == 20
+
+
+def test_threshold_tuned_on_sample_applied_to_training_split(tmp_path, card):
+    folder = tmp_path / "zh-en"  # BUCC's own layout: a folder per pair, split names sample/training
+    write_split(folder, "sample", n_gold=20, n_noise=30)
+    write_split(folder, "training", n_gold=11, n_noise=40, offset=100, duplicate_target=True)
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, predictions_dir=tmp_path / "pred")
+    score = result["scores"]["zh-en"]
+    assert score["tuned_on"] == "sample" and score["evaluated_on"] == "training" and not score["tuned_on_sample"]
+    # 10 of 11 gold pairs are predictable (one English sentence is duplicated under two ids), no false pairs.
+    assert score["precision"] == pytest.approx(100.0)
+    assert score["recall"] == pytest.approx(100 * 10 / 11)
+    assert score["f1"] == pytest.approx(100 * 2 * 1 * (10 / 11) / (1 + 10 / 11))
+    lines = (tmp_path / "pred" / "zh-en.training.predictions.tsv").read_text().splitlines()
+    assert len(lines) == 10 and "zh-000000101\ten-000000101" in lines
+
+
+def test_split_without_gold_writes_predictions(tmp_path, card):
+    write_split(tmp_path, "dev", n_gold=20, n_noise=30)
+    write_split(tmp_path, "test", n_gold=5, n_noise=30, offset=100, gold=False)
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, predictions_dir=tmp_path / "pred")
+    score = result["scores"]["zh-en"]
+    assert score["f1"] is None and score["n_predicted"] == 5
+    assert len((tmp_path / "pred" / "zh-en.test.predictions.tsv").read_text().splitlines()) == 5
+
+
+def test_incomplete_or_missing_splits_are_clear(tmp_path, card):
+    with pytest.raises(RxError, match="no BUCC files found"):
+        available_pairs(tmp_path, card)
+    write_split(tmp_path, "dev", n_gold=3, n_noise=3, gold=False)
+    with pytest.raises(RxError, match="zh-en.dev.gold: missing"):
+        find_local_split(tmp_path, "zh-en", "tune", card)
+    (tmp_path / "zh-en.dev.en").unlink()
+    with pytest.raises(RxError, match="zh-en.dev.en: missing"):
+        find_local_split(tmp_path, "zh-en", "tune", card)
+    with pytest.raises(RxError, match="unknown BUCC pair 'xx-en'"):
+        find_local_split(tmp_path, "xx-en", "tune", card)
