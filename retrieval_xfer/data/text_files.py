@@ -59,9 +59,7 @@ def iter_corpus(
     seen_ids: set[str] = set()
     count = 0
     for number, line in iter_lines(path):
-        if fmt == "tsv":
-            if not line.strip() and blank == "skip":
-                continue
+        if fmt == "tsv" and line.strip():
             if "\t" not in line:
                 raise RxError(f"{path}:{number}: expected 'id<TAB>sentence', found no tab")
             sid, text = line.split("\t", 1)

@@ -1,0 +1,173 @@
+"""The rx command line end to end on a tiny model: happy paths, and every bad input as one line + exit 1."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from helpers import write_lines
+from retrieval_xfer.cli import main
+
+CORPUS = ["the cat sat on the mat", "der hund läuft", "le chat dort", "the big red house", "der blaue himmel",
+          "le petit oiseau", "the green tree", "die sonne"]
+
+
+def rx(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    return write_lines(tmp_path / "corpus.txt", CORPUS)
+
+
+@pytest.fixture()
+def index(tmp_path, tiny_model, corpus):
+    result = rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "idx",
+                "--quiet")
+    assert result.exit_code == 0, result.output
+    return tmp_path / "idx"
+
+
+def test_help_lists_every_verb():
+    result = rx("--help")
+    for verb in ("build-index", "search", "eval", "export", "mine", "info"):
+        assert verb in result.output
+    assert "tatoeba" in rx("eval", "--help").output and "bucc" in rx("eval", "--help").output
+
+
+def test_build_search_info(index, tiny_model):
+    result = rx("search", index, "--model", tiny_model, "--quiet", "-k", 3, "--json", "the cat sat on the mat")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout.strip())["hits"]
+    assert hits[0]["id"] == "1" and hits[0]["sentence"] == CORPUS[0] and hits[0]["score"] == pytest.approx(1, abs=1e-4)
+    assert len(hits) == 3
+    info = rx("info", index).output
+    assert "layer:       2 of 4" in info and "count:       8 sentences" in info and "dimension:   32" in info
+
+
+def test_search_with_another_layer_or_model_is_refused(index, tiny_model, other_tiny_model):
+    assert_one_line_error(rx("search", index, "--model", tiny_model, "--layer", 3, "--quiet", "x"),
+                          "layer differs: index built with 2, query encoder has 3")
+    assert_one_line_error(rx("search", index, "--model", other_tiny_model, "--quiet", "x"),
+                          "built with another model")
+
+
+def test_corrupt_index_is_one_line(index, tiny_model):
+    (index / "index.faiss").write_bytes(b"\x00" * 10)
+    assert_one_line_error(rx("info", index), "corrupt FAISS file")
+    assert_one_line_error(rx("search", index, "--model", tiny_model, "x"), "corrupt FAISS file")
+    assert_one_line_error(rx("info", index.parent / "nothing"), "no such folder")
+
+
+def test_existing_index_needs_overwrite(index, tiny_model, corpus):
+    assert_one_line_error(rx("build-index", "--model", tiny_model, "--input", corpus, "--out", index, "--quiet"),
+                          "already exists")
+
+
+@pytest.mark.parametrize("content,fragments", [
+    (b"one\n\nthree\n", ["corpus.txt:2: blank line", "--skip-blank"]),
+    ("one\nna\xefve\n".encode("latin-1"), ["corpus.txt:2: not valid UTF-8"]),
+    (b"", ["corpus.txt: empty corpus"]),
+])
+def test_bad_corpus_never_leaves_an_index(tmp_path, tiny_model, content, fragments):
+    (tmp_path / "corpus.txt").write_bytes(content)
+    out = tmp_path / "idx"
+    assert_one_line_error(rx("build-index", "--model", tiny_model, "--input", tmp_path / "corpus.txt", "--out", out,
+                             "--quiet"), *fragments)
+    assert not out.exists()
+
+
+def test_skip_blank_keeps_line_numbers_as_ids(tmp_path, tiny_model):
+    write_lines(tmp_path / "c.txt", ["alpha cat", "", "gamma dog"])
+    assert rx("build-index", "--model", tiny_model, "--input", tmp_path / "c.txt", "--out", tmp_path / "i",
+              "--skip-blank", "--quiet").exit_code == 0
+    assert (tmp_path / "i" / "ids.txt").read_text().split() == ["1", "3"]
+
+
+def test_missing_input_and_layer_out_of_range(tmp_path, tiny_model, corpus):
+    assert_one_line_error(rx("build-index", "--model", tiny_model, "--input", tmp_path / "nope.txt"), "no such file")
+    assert_one_line_error(rx("build-index", "--model", tiny_model, "--layer", 5, "--input", corpus, "--quiet"),
+                          "--layer 5 is out of range", "has 4 layers")
+    assert_one_line_error(rx("build-index", "--model", tmp_path / "no-model", "--input", corpus), "no such model folder")
+
+
+def tatoeba_files(folder, n=8):
+    write_lines(folder / "tatoeba.deu-eng.deu", CORPUS[:n])
+    write_lines(folder / "tatoeba.deu-eng.eng", CORPUS[:n])
+
+
+def test_eval_tatoeba_writes_json_and_table(tmp_path, tiny_model):
+    tatoeba_files(tmp_path)
+    out = tmp_path / "res.json"
+    result = rx("eval", "tatoeba", "--model", tiny_model, "--layer", 2, "--data-dir", tmp_path, "--langs", "de",
+                "--output", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "en->xx (XTREME)" in result.stdout and "xx->en (MTEB)" in result.stdout
+    saved = json.loads(out.read_text())
+    assert saved["scores"]["de"] == {**saved["scores"]["de"], "en2xx": 100.0, "xx2en": 100.0, "mean": 100.0, "n": 8}
+    assert saved["layer"] == 2 and saved["model"] == str(tiny_model) and saved["rx_version"]
+    assert "timings" in saved and "averages" in saved
+
+
+def test_eval_tatoeba_bad_input(tmp_path, tiny_model):
+    tatoeba_files(tmp_path)
+    assert_one_line_error(rx("eval", "tatoeba", "--model", tiny_model, "--data-dir", tmp_path, "--langs", "de,qq"),
+                          "unknown Tatoeba language 'qq'")
+    write_lines(tmp_path / "tatoeba.deu-eng.eng", CORPUS[:5])
+    out = tmp_path / "res.json"
+    assert_one_line_error(rx("eval", "tatoeba", "--model", tiny_model, "--data-dir", tmp_path, "--langs", "de",
+                             "--output", out, "--quiet"), "8 lines but", "has 5")
+    assert not out.exists()
+
+
+def test_eval_bucc_json_fields(tmp_path, tiny_model):
+    zh = [f"zh-{i}\t{s}" for i, s in enumerate(CORPUS)]
+    en = [f"en-{i}\t{s}" for i, s in enumerate(reversed(CORPUS))]
+    write_lines(tmp_path / "zh-en.dev.zh", zh)
+    write_lines(tmp_path / "zh-en.dev.en", en)
+    write_lines(tmp_path / "zh-en.dev.gold", [f"zh-{i}\ten-{len(CORPUS) - 1 - i}" for i in range(len(CORPUS))])
+    out = tmp_path / "bucc.json"
+    result = rx("eval", "bucc", "--model", tiny_model, "--layer", 2, "--data-dir", tmp_path, "--output", out,
+                "--quiet")
+    assert result.exit_code == 0, result.output
+    score = json.loads(out.read_text())["scores"]["zh-en"]
+    assert {"f1", "precision", "recall", "threshold"} <= set(score) and score["tuned_on_sample"]
+    assert score["f1"] == pytest.approx(100.0)  # identical sentences embed identically
+    assert "tuned on it" in result.stdout
+    assert_one_line_error(rx("eval", "bucc", "--model", tiny_model, "--data-dir", tmp_path, "--pairs", "xx-en"),
+                          "unknown BUCC pair 'xx-en'")
+
+
+def test_mine_writes_scored_pairs_best_first(tmp_path, tiny_model):
+    src = write_lines(tmp_path / "a.txt", CORPUS)
+    trg = write_lines(tmp_path / "b.txt", list(reversed(CORPUS)) + ["an extra line"])
+    out = tmp_path / "pairs.tsv"
+    assert rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out,
+              "--quiet").exit_code == 0
+    rows = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
+    scores = [float(r[0]) for r in rows]
+    assert scores == sorted(scores, reverse=True) and all(r[1] == r[2] for r in rows) and len(rows) == len(CORPUS)
+    assert rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out, "--quiet",
+              "--threshold", (scores[2] + scores[3]) / 2).exit_code == 0
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_export_then_info(tmp_path, tiny_model, corpus):
+    out = tmp_path / "ex"
+    result = rx("export", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", out, "--shard-size", 3,
+                "--dtype", "float16", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "(complete)" in rx("info", out).output
+    assert np.load(out / "shard-00002.npy").shape == (2, 32)
