@@ -1,0 +1,37 @@
+"""Shared by the benchmarks: where the real encoder and data are, and a machine description."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+FETCH = SHARED / "tools/offline-encoder/fetch-multilingual-e5-small.sh"
+
+
+def real_encoder() -> str:
+    """RX_MODEL, else the offline multilingual-e5-small (materialised on first use)."""
+    if os.environ.get("RX_MODEL"):
+        return os.environ["RX_MODEL"]
+    env = {**os.environ, "PYTHON": sys.executable}
+    return subprocess.run(["bash", str(FETCH)], capture_output=True, text=True, check=True, env=env).stdout.strip()
+
+
+def machine() -> str:
+    """CPU model, core count and torch version, for the results file."""
+    import torch
+
+    cpu = platform.processor() or "cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{cpu}, {os.cpu_count()} cores, {gpu}, torch {torch.__version__} ({torch.get_num_threads()} threads)"
