@@ -30,17 +30,18 @@ def _sorted(src: np.ndarray, trg: np.ndarray, score: np.ndarray) -> Candidates:
 
 
 def mine_candidates(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio",
-                    retrieval: str = "max") -> Candidates:
+                    retrieval: str = "max", show_progress: bool = False) -> Candidates:
     """Mine candidate pairs between unit vectors x (sources) and y (targets).
 
     fwd: each source with its best-scoring target among its k neighbours; bwd: each target with its best source;
     intersect: pairs that are best in both directions; max: the union of fwd and bwd taken greedily by score,
     keeping each source and each target at most once (the XTREME/LASER BUCC setting).
+    ``show_progress`` shows a bar for each k-NN direction.
     """
     if retrieval not in RETRIEVALS:
         raise ValueError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
-    x_sim, x_nn = knn(x, y, k)
-    y_sim, y_nn = knn(y, x, k)
+    x_sim, x_nn = knn(x, y, k, desc=f"{k}-NN source->target" if show_progress else None)
+    y_sim, y_nn = knn(y, x, k, desc=f"{k}-NN target->source" if show_progress else None)
     x_mean, y_mean = x_sim.mean(axis=1), y_sim.mean(axis=1)
     fwd_scores = margin_scores(x, y, x_nn, x_mean, y_mean, margin)
     bwd_scores = margin_scores(y, x, y_nn, y_mean, x_mean, margin)

@@ -29,4 +29,5 @@ def mine_sentences(encoder: Encoder, src: Sequence[str], trg: Sequence[str], k: 
     src_texts, trg_texts = unique_texts(src), unique_texts(trg)
     x = encoder.encode(src_texts, desc=f"encoding source ({len(src_texts)} unique)")
     y = encoder.encode(trg_texts, desc=f"encoding target ({len(trg_texts)} unique)")
-    return MinedSentences(src_texts, trg_texts, mine_candidates(x, y, k=k, margin=margin, retrieval=retrieval))
+    candidates = mine_candidates(x, y, k=k, margin=margin, retrieval=retrieval, show_progress=encoder.show_progress)
+    return MinedSentences(src_texts, trg_texts, candidates)
