@@ -21,9 +21,9 @@ def brute_force(x, y, k, margin):
 
 
 def test_knn_matches_numpy(monkeypatch):
-    import retrieval_xfer.mining.knn as knn_module
+    import importlib
 
-    monkeypatch.setattr(knn_module, "_QUERY_CHUNK", 7)  # several chunks, the last one partial
+    monkeypatch.setattr(importlib.import_module("retrieval_xfer.mining.knn"), "_QUERY_CHUNK", 7)  # several chunks, the last one partial
     x, y = unit_rows(30), unit_rows(40, seed=1)
     sims, rows = knn(x, y, 4)
     expected = np.argsort(-(x @ y.T), axis=1)[:, :4]
