@@ -6,12 +6,15 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.version import __version__
+
+if TYPE_CHECKING:
+    from retrieval_xfer.encoding.encoder import EncoderSpec
 
 
 class RxGroup(click.Group):
@@ -186,21 +189,36 @@ def info(folder: Path) -> None:
     click.echo(describe_folder(folder))
 
 
-@main.group(cls=RxGroup)
-def eval() -> None:  # noqa: A001 - the verb users type
+@main.group("tasks", cls=RxGroup)
+def tasks_group() -> None:
+    """The task cards in tasks/ (one YAML file per task)."""
+
+
+@tasks_group.command("list")
+def tasks_list() -> None:
+    """Every task with its kind, format, head and data sources."""
+    from retrieval_xfer.evaluation.results import format_table
+    from retrieval_xfer.tasks import describe_sources, list_cards
+
+    rows = [[c["name"], c["kind"], c["format"], c.get("head") or c.get("evaluator", "-"), *describe_sources(c)]
+            for c in list_cards()]
+    click.echo(format_table(["task", "kind", "format", "head", "hub", "local format"], rows))
+
+
+@main.group("eval", cls=RxGroup)
+def eval_group() -> None:
     """Evaluate an encoder zero-shot on an XTREME retrieval task; prints a table and writes a JSON result file."""
 
 
-def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) -> None:
-    from retrieval_xfer.encoding.encoder import EncoderSpec
+def _finish(result: dict[str, Any], table: str, output: Path | None, task: str, spec: EncoderSpec) -> None:
     from retrieval_xfer.evaluation.results import default_output_path, write_results
 
-    path = write_results(output or default_output_path(task, EncoderSpec(**result["encoder"])), result)
+    path = write_results(output or default_output_path(task, spec), result)
     click.echo(table)
     click.echo(f"results written to {path}")
 
 
-@eval.command("tatoeba")
+@eval_group.command("tatoeba")
 @encoder_options
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Folder with the LASER files tatoeba.XXX-eng.{XXX,eng}. Default: the Hugging Face Hub.")
@@ -219,10 +237,10 @@ def eval_tatoeba(data_dir: Path | None, langs: str, output: Path | None, **kwarg
     languages = resolve_languages(langs, card)
     encoder = _load_encoder(opts)
     result = evaluate_tatoeba(encoder, languages, card, data_dir)
-    _finish(result, tatoeba_table(result), output, "tatoeba")
+    _finish(result, tatoeba_table(result), output, "tatoeba", encoder.spec)
 
 
-@eval.command("bucc")
+@eval_group.command("bucc")
 @encoder_options
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Folder with BUCC files (PAIR.sample.*/PAIR.dev.*, PAIR.training.*/PAIR.test.*). Default: hub "
@@ -254,7 +272,7 @@ def eval_bucc(data_dir: Path | None, pairs: str | None, k: int, margin: str, ret
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
     result = evaluate_bucc(encoder, pair_list, card, data_dir, k=k, margin=margin, retrieval=retrieval,
                            predictions_dir=predictions)
-    _finish(result, bucc_table(result), output, "bucc2018")
+    _finish(result, bucc_table(result), output, "bucc2018", encoder.spec)
 
 
 @main.command()

@@ -39,3 +39,27 @@ def load_card(name: str) -> dict[str, Any]:
     if not isinstance(card, dict) or card.get("name") != name:
         raise RxError(f"{path}: malformed task card (its 'name' must be {name!r})")
     return card
+
+
+def list_cards() -> list[dict[str, Any]]:
+    """Every task card, sorted by kind (intermediate, target, component, retrieval) then name."""
+    order = {"intermediate": 0, "target": 1, "component": 2, "retrieval": 3}
+    cards = [load_card(path.stem) for path in tasks_dir().glob("*.yaml")]
+    return sorted(cards, key=lambda c: (order.get(c.get("kind"), 9), c["name"]))
+
+
+def describe_sources(card: dict[str, Any]) -> tuple[str, str]:
+    """``(hub, local)`` one-line summaries of where a task's data comes from."""
+    sources = card.get("sources", {})
+    if sources.get("combine"):
+        hub = " + ".join(sources["combine"])
+    elif sources.get("data_from"):
+        hub = f"= {sources['data_from']}"
+    else:
+        hub = ", ".join(f"{h['dataset']}{'/' + h['config'] if h.get('config') else ''}" for h in sources.get("hub") or [])
+    local = sources.get("local", {})
+    if "reader" in local:
+        local_text = local["reader"] + "".join(f" ({s}: {r})" for s, r in local.get("reader_by_suffix", {}).items())
+    else:
+        local_text = "LASER/BUCC files" if card.get("kind") == "retrieval" else ("as " + hub.lstrip("= ") if hub else "-")
+    return hub or "-", local_text

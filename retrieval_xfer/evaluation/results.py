@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.encoding.encoder import EncoderSpec
+from retrieval_xfer.provenance import git_commit, now_iso
 from retrieval_xfer.version import __version__
-
-
-def git_commit() -> str | None:
-    """The commit of the rx checkout that is running (with ``-dirty`` if modified), or None outside a checkout."""
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return commit + ("-dirty" if dirty else "")
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601, to the second."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def default_output_path(task: str, spec: EncoderSpec, results_dir: Path = Path("results")) -> Path:
@@ -61,13 +43,18 @@ def write_results(path: Path, payload: dict[str, Any]) -> Path:
 
 
 def format_table(headers: list[str], rows: list[list[Any]]) -> str:
-    """A plain aligned text table; floats are shown with two decimals, None as '-'."""
+    """A plain aligned text table: numeric columns right-aligned with two decimals for floats, None as '-'."""
     def cell(value: Any) -> str:
         if value is None:
             return "-"
         return f"{value:.2f}" if isinstance(value, float) else str(value)
 
+    numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) and i > 0
+               for i in range(len(headers))]
     body = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)]
-    line = lambda values: "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths)))
+    widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, body)])

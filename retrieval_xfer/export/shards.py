@@ -27,7 +27,7 @@ from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpus
 from retrieval_xfer.encoding.encoder import Encoder, EncoderSpec
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.results import now_iso
+from retrieval_xfer.provenance import now_iso
 from retrieval_xfer.indexing.meta import check_compatible
 from retrieval_xfer.version import __version__
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from retrieval_xfer.encoding.encoder import Encoder
-from retrieval_xfer.evaluation.results import now_iso
+from retrieval_xfer.provenance import now_iso
 from retrieval_xfer.indexing.factory import IndexParams, build_faiss_index
 from retrieval_xfer.indexing.meta import IndexMeta
 from retrieval_xfer.indexing.store import save_index
