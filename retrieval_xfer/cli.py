@@ -189,6 +189,58 @@ def info(folder: Path) -> None:
     click.echo(describe_folder(folder))
 
 
+def _train_files(values: tuple[str, ...]) -> dict[str, str]:
+    files = {}
+    for value in values:
+        task, sep, path = value.partition("=")
+        if not sep or not task or not path:
+            raise click.UsageError(f"--train-file {value!r}: expected TASK=PATH, e.g. mnli=multinli_1.0_train.jsonl")
+        files[task] = path
+    return files
+
+
+@main.command("train")
+@click.option("--tasks", required=True, help="Comma list of task cards, e.g. mnli or anli_plus,mnli,qqp (rx tasks list).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder to create.")
+@click.option("--base", default=None, help="Model to start from: hub id or folder (e.g. xlm-roberta-large).")
+@click.option("--init", type=click.Path(path_type=Path), default=None,
+              help="Continue from a previous run folder (its encoder, and the heads of tasks trained again).")
+@click.option("--train-file", "train_files", multiple=True, metavar="TASK=PATH",
+              help="A local file in the task's original format instead of the hub (repeatable).")
+@click.option("--mlm-file", type=click.Path(path_type=Path), default=None,
+              help="One sentence per line, any languages: adds a masked-LM task to the mixture.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use the first N examples of each task.")
+@click.option("--max-examples-per-task", type=click.IntRange(min=1), default=None,
+              help="Cap on training rows per task (after QA windowing), for the sampler's sizes too.")
+@click.option("--sampling", type=click.Choice(["proportional", "round-robin", "temperature"]), default="proportional",
+              show_default=True, help="How tasks interleave; one task per batch.")
+@click.option("--temperature", type=float, default=2.0, show_default=True, help="T of p ∝ n^(1/T) for --sampling temperature.")
+@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--max-steps", type=int, default=-1, help="Stop after this many optimizer steps (overrides --epochs).")
+@click.option("--lr", type=float, default=1e-5, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--max-length", type=click.IntRange(min=8), default=None, help="Tokens per example. Default: each card's.")
+@click.option("--warmup", type=float, default=0.1, show_default=True, help="Warm-up, as a fraction of the steps.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--save-steps", type=click.IntRange(min=1), default=500, show_default=True, help="Checkpoint interval.")
+@click.option("--logging-steps", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue an interrupted run in --out from its last checkpoint.")
+@click.option("--report-to", default="none", show_default=True, help="Passed to transformers, e.g. tensorboard.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> None:
+    """Train an encoder on English intermediate task(s) or a target task; writes a run folder that every rx
+    command accepts as MODEL (a sentence-transformers model + heads/ + run.json)."""
+    from retrieval_xfer.training.runner import TrainConfig, train
+
+    config = TrainConfig(tasks=[t.strip() for t in tasks.split(",") if t.strip()],
+                         train_files=_train_files(train_files), **kwargs)
+    result = train(config)
+    run = result.run
+    click.echo(f"trained {', '.join(run['tasks'])} for {run['steps']} steps in {run['train_seconds']:.0f}s "
+               f"(mean loss {run['train_loss']:.4f}) -> {config.out}")
+
+
 @main.group("tasks", cls=RxGroup)
 def tasks_group() -> None:
     """The task cards in tasks/ (one YAML file per task)."""

@@ -8,13 +8,15 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.hub import hub_reachable
 
 
-def load_hub_split(dataset: str, config: str | None, split: str) -> Any:
-    """Return ``datasets.load_dataset(dataset, config, split=split)``; RxError when unreachable or missing."""
+def load_hub_split(dataset: str, config: str | None, split: str, hint: str = "pass --data-dir with local files") -> Any:
+    """Return ``datasets.load_dataset(dataset, config, split=split)``; RxError (ending with ``hint``) when the hub
+    is unreachable, or when the dataset cannot be loaded."""
+    name = f"{dataset}{'/' + config if config else ''}"
     if not hub_reachable():
-        raise RxError(f"{dataset} ({config}): the Hugging Face Hub cannot be reached; pass --data-dir with local files")
+        raise RxError(f"{name}: the Hugging Face Hub cannot be reached; {hint}")
     import datasets
 
     try:
         return datasets.load_dataset(dataset, config, split=split)
     except Exception as err:  # datasets raises many types (ConnectionError, ValueError, FileNotFoundError, ...)
-        raise RxError(f"{dataset} ({config}, split {split}): could not be loaded ({type(err).__name__}: {err})") from None
+        raise RxError(f"{name} (split {split}): could not be loaded ({type(err).__name__}: {err})") from None

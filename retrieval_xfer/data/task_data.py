@@ -198,7 +198,8 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None) ->
     shaped = []
     for hub in hubs:
         for hub_split in hub["splits"][split] if isinstance(hub["splits"][split], list) else [hub["splits"][split]]:
-            rows = load_hub_split(hub["dataset"], hub.get("config"), hub_split)
+            rows = load_hub_split(hub["dataset"], hub.get("config"), hub_split,
+                                  hint=f"pass --train-file {card['name']}=PATH with a local file")
             if "filter" in hub:
                 key, value = next(iter(hub["filter"].items()))
                 rows = rows.filter(lambda r: str(r[key]).startswith(value))

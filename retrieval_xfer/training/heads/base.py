@@ -1,0 +1,63 @@
+"""What every head shares: the encoder it sits on, token embeddings, and saving/loading its own weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from sentence_transformers import SentenceTransformer
+from torch import nn
+
+HEAD_CONFIG, HEAD_WEIGHTS = "head.json", "head.safetensors"
+
+
+class TaskHead(nn.Module):
+    """A loss module: ``forward(features, labels) -> loss`` over the shared encoder ``model``.
+
+    Subclasses define ``head_type``, build their layers from ``config`` (a JSON-ready dict) and implement
+    ``logits(features)``. Only the head's own parameters are saved by ``save``; the encoder is saved with the run.
+    """
+
+    head_type: str = ""
+
+    def __init__(self, model: SentenceTransformer, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.model = model
+        self.config = dict(config)
+        self.hidden = model[0].auto_model.config.hidden_size
+
+    def token_embeddings(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The encoder's last-layer token embeddings, (batch, seq, hidden)."""
+        return self.model(dict(features))["token_embeddings"]
+
+    def head_state_dict(self) -> dict[str, torch.Tensor]:
+        """The head's own parameters (the encoder's are left out)."""
+        return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("model.")}
+
+    def save(self, folder: Path) -> None:
+        """Write ``head.json`` (type and config) and ``head.safetensors`` into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / HEAD_CONFIG).write_text(json.dumps({"head_type": self.head_type, "config": self.config}, indent=2))
+        save_file(self.head_state_dict(), str(folder / HEAD_WEIGHTS))
+
+    def load_weights(self, folder: Path) -> None:
+        """Load the head's parameters saved by ``save`` (strict: every head parameter must be there)."""
+        state = load_file(str(Path(folder) / HEAD_WEIGHTS))
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.startswith("model.")]
+        if missing or unexpected:
+            raise ValueError(f"{folder}: head weights do not match (missing {missing}, unexpected {unexpected})")
+
+
+def load_head(folder: Path, model: SentenceTransformer) -> TaskHead:
+    """Rebuild a saved head on ``model`` from its folder."""
+    from retrieval_xfer.training.heads import HEADS
+
+    saved = json.loads((Path(folder) / HEAD_CONFIG).read_text())
+    head = HEADS[saved["head_type"]](model, saved["config"])
+    head.load_weights(folder)
+    return head

@@ -1,0 +1,238 @@
+"""One training phase: English intermediate task(s) or a target task, on one shared encoder.
+
+``train(config)`` reads each task's data (local file or hub), builds the encoder and one head per task,
+trains with sentence-transformers' trainer (one task per batch, a chosen sampler), and writes a run folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from datasets import Dataset, DatasetDict
+from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+from sentence_transformers.base.modules import Normalize, Transformer
+from sentence_transformers.sentence_transformer.modules import Pooling
+
+from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
+from retrieval_xfer.data.text_files import read_corpus
+from retrieval_xfer.encoding.source import resolve_model
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.provenance import git_commit, now_iso
+from retrieval_xfer.tasks import list_cards, load_card
+from retrieval_xfer.training.collator import MultiTaskCollator
+from retrieval_xfer.training.features import build_rows, label_list
+from retrieval_xfer.training.heads import HEADS, TaskHead
+from retrieval_xfer.training.run_folder import (
+    CHECKPOINTS_DIR, HEADS_DIR, LOSS_LOG, RUN_FILE, SaveHeadsCallback, TaskLossLog, latest_checkpoint, read_run,
+)
+from retrieval_xfer.training.samplers import SAMPLERS, batch_sampler
+from retrieval_xfer.version import __version__
+
+MLM_TASK = "mlm"
+MLM_CARD = {"name": MLM_TASK, "kind": "intermediate", "format": "masked-lm", "head": "masked-lm", "max_length": 128}
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training phase depends on; stored in ``run.json``."""
+
+    tasks: list[str]
+    out: Path
+    base: str | None = None
+    init: Path | None = None
+    train_files: dict[str, str] = field(default_factory=dict)
+    mlm_file: str | None = None
+    limit: int | None = None
+    max_examples_per_task: int | None = None
+    sampling: str = "proportional"
+    temperature: float = 2.0
+    epochs: float = 1.0
+    max_steps: int = -1
+    lr: float = 1e-5
+    batch_size: int = 4
+    grad_accum: int = 1
+    max_length: int | None = None
+    warmup: float = 0.1
+    seed: int = 42
+    save_steps: int = 500
+    logging_steps: int = 10
+    resume: bool = False
+    report_to: str = "none"
+    quiet: bool = False
+
+
+class _Trainer(SentenceTransformerTrainer):
+    """The sentence-transformers trainer without its model-card step (it fails on non-text columns)."""
+
+    def add_model_card_callback(self, default_args_dict: dict[str, Any]) -> None:
+        return None
+
+
+def trainable_tasks() -> list[str]:
+    """Names of the cards that can be trained (intermediate, target and component tasks)."""
+    return [c["name"] for c in list_cards() if c["kind"] in ("intermediate", "target", "component")]
+
+
+def _card(name: str) -> dict[str, Any]:
+    valid = trainable_tasks()
+    if name not in valid:
+        raise RxError(f"unknown task {name!r}; trainable tasks: {', '.join(valid)}")
+    card = load_card(name)
+    if card["sources"].get("data_from"):
+        card = {**load_card(card["sources"]["data_from"]), **{k: v for k, v in card.items() if k != "sources"},
+                "sources": card["sources"]}
+    return card
+
+
+def load_task_data(config: TrainConfig) -> dict[str, tuple[dict[str, Any], TaskData]]:
+    """Read the training data of every task (and of the MLM corpus); RxError for unknown tasks or bad files."""
+    unknown_files = set(config.train_files) - set(config.tasks)
+    if unknown_files:
+        raise RxError(f"--train-file for {', '.join(sorted(unknown_files))}, which is not in --tasks")
+    data = {}
+    for name in config.tasks:
+        card = _card(name)
+        if name in config.train_files:
+            data[name] = (card, read_task_file(card, Path(config.train_files[name]), config.limit))
+        else:
+            data[name] = (card, read_task_hub(card, "train", config.limit))
+    if config.mlm_file:
+        _, texts = read_corpus(Path(config.mlm_file), blank="skip")
+        texts = texts[:config.limit] if config.limit else texts
+        data[MLM_TASK] = (MLM_CARD, TaskData(MLM_TASK, "masked-lm", [{"text": t} for t in texts], config.mlm_file))
+    return data
+
+
+def build_encoder(config: TrainConfig) -> SentenceTransformer:
+    """The shared encoder: from ``--init`` (a run), a sentence-transformers folder, or a transformers model
+    (then Transformer → mean pooling → L2 normalisation, so the run folder is a complete ST model)."""
+    if config.init:
+        read_run(config.init)
+        return SentenceTransformer(str(config.init), device="cpu")
+    source = resolve_model(config.base)
+    if source.is_sentence_transformer:
+        return SentenceTransformer(str(source.folder), device="cpu")
+    transformer = Transformer(str(source.transformer_folder))
+    dim = transformer.auto_model.config.hidden_size
+    return SentenceTransformer(modules=[transformer, Pooling(dim, "mean"), Normalize()], device="cpu")
+
+
+def _head_config(card: dict[str, Any], labels: list[str]) -> dict[str, Any]:
+    if card["format"] == "multiple-choice":
+        return {"num_choices": card["num_choices"]}
+    return {"labels": labels} if labels else {}
+
+
+def build_heads(model: SentenceTransformer, data: dict[str, tuple[dict, TaskData]],
+                init: Path | None) -> dict[str, TaskHead]:
+    """One head per task; a head saved in the ``--init`` run for the same task and labels is reused."""
+    heads = {}
+    for name, (card, task_data) in data.items():
+        head = HEADS[card["head"]](model, _head_config(card, label_list(card, task_data.examples)))
+        saved = Path(init) / HEADS_DIR / name if init else None
+        if saved is not None and saved.is_dir():
+            saved_config = json.loads((saved / "head.json").read_text())["config"]
+            if saved_config.get("labels") == head.config.get("labels"):
+                head.load_weights(saved)
+        heads[name] = head
+    return heads
+
+
+def _datasets(config: TrainConfig, model: SentenceTransformer, data: dict[str, tuple[dict, TaskData]],
+              heads: dict[str, TaskHead]) -> tuple[DatasetDict, dict[str, tuple[str, int]], dict[str, int]]:
+    tokenizer = model[0].tokenizer
+    sets, formats, sizes = {}, {}, {}
+    for name, (card, task_data) in data.items():
+        max_length = config.max_length or card.get("max_length", 256)
+        rows = build_rows(card, task_data.examples, heads[name].config.get("labels", []), tokenizer, max_length)
+        if config.max_examples_per_task:
+            rows = rows[:config.max_examples_per_task]
+        sets[name] = Dataset.from_list(rows)
+        formats[name] = (card["format"], max_length)
+        sizes[name] = len(rows)
+    return DatasetDict(sets), formats, sizes
+
+
+@dataclass
+class TrainResult:
+    """What a phase produced: ``run`` (the content of ``run.json``), the trained encoder and its heads."""
+
+    run: dict[str, Any]
+    model: SentenceTransformer
+    heads: dict[str, TaskHead]
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Run one training phase and write ``config.out`` as a run folder (see ``run_folder``)."""
+    if bool(config.base) == bool(config.init):
+        raise RxError("give exactly one of --base (a model) or --init (a previous run)")
+    if config.sampling not in SAMPLERS:
+        raise RxError(f"--sampling {config.sampling!r}: choose one of {', '.join(SAMPLERS)}")
+    out = Path(config.out)
+    checkpoint = latest_checkpoint(out) if config.resume else None
+    if config.resume and checkpoint is None:
+        raise RxError(f"{out}: nothing to resume (no checkpoint under {out / CHECKPOINTS_DIR})")
+    if not config.resume and out.exists() and any(out.iterdir()):
+        raise RxError(f"{out}: already exists; choose another --out, or pass --resume to continue an interrupted run")
+    for name in config.tasks:
+        _card(name)  # unknown names fail before any data is read
+    if config.init:
+        read_run(config.init)
+    data = load_task_data(config)
+    torch.manual_seed(config.seed)
+    model = build_encoder(config)
+    heads = build_heads(model, data, config.init)
+    if checkpoint is not None:
+        for name, head in heads.items():
+            head.load_weights(checkpoint / HEADS_DIR / name)
+    datasets, formats, sizes = _datasets(config, model, data, heads)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint)
+    except BaseException:
+        if created and latest_checkpoint(out) is None:  # nothing resumable: leave no half-written folder
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTransformer, heads: dict[str, TaskHead],
+                 datasets: DatasetDict, formats: dict, sizes: dict[str, int], checkpoint: Path | None) -> TrainResult:
+    loss_log = TaskLossLog(heads, out / LOSS_LOG)
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(out / CHECKPOINTS_DIR), per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum, learning_rate=config.lr, num_train_epochs=config.epochs,
+        max_steps=config.max_steps, warmup_steps=config.warmup, seed=config.seed, data_seed=config.seed,
+        logging_steps=config.logging_steps, save_strategy="steps", save_steps=config.save_steps,
+        report_to=config.report_to, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
+        disable_tqdm=config.quiet, multi_dataset_batch_sampler=batch_sampler(config.sampling, config.temperature),
+    )
+    trainer = _Trainer(model=model, args=args, train_dataset=datasets, loss=heads,
+                       data_collator=MultiTaskCollator(model[0].tokenizer, formats),
+                       callbacks=[SaveHeadsCallback(heads), loss_log])
+    tic = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    model.save(str(out))
+    for name, head in heads.items():
+        head.save(out / HEADS_DIR / name)
+    run = {
+        "rx_version": __version__, "git_commit": git_commit(), "created_at": now_iso(),
+        "base_model": config.base or read_run(config.init)["base_model"], "init": str(config.init or ""),
+        "tasks": {name: {"format": card["format"], "head": card["head"], "examples": len(d.examples),
+                         "rows": sizes[name], "source": d.source, "skipped": dict(d.skipped),
+                         "labels": heads[name].config.get("labels")}
+                  for name, (card, d) in data.items()},
+        "sampler": {"name": config.sampling, "temperature": config.temperature if config.sampling == "temperature" else None},
+        "hyperparameters": {k: v for k, v in asdict(config).items() if k not in ("tasks", "out", "quiet", "resume")},
+        "seed": config.seed, "steps": trainer.state.global_step, "train_loss": result.training_loss,
+        "losses": loss_log.history, "train_seconds": time.perf_counter() - tic,
+    }
+    (out / RUN_FILE).write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
+    shutil.rmtree(out / CHECKPOINTS_DIR, ignore_errors=True)
+    return TrainResult(run, model, heads)
