@@ -29,6 +29,7 @@ setup(
         "tqdm>=4.60",
         "pyyaml>=6.0",
         "numpy>=1.24",
+        "safetensors>=0.4",
     ],
     extras_require={"dev": ["pytest>=8"]},
     entry_points={"console_scripts": ["rx = retrieval_xfer.cli:main"]},

@@ -227,6 +227,12 @@ def _train_files(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--logging-steps", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in --out from its last checkpoint.")
 @click.option("--report-to", default="none", show_default=True, help="Passed to transformers, e.g. tensorboard.")
+@click.option("--eval-every", type=click.IntRange(min=1), default=None,
+              help="Every N steps, Tatoeba accuracy on --eval-langs (logged to eval_log.jsonl and run.json).")
+@click.option("--eval-data", type=click.Path(path_type=Path), default=None, help="Tatoeba folder for --eval-every.")
+@click.option("--eval-langs", default="de,sw,jv", show_default=True, help="Languages for --eval-every.")
+@click.option("--eval-layer", type=int, default=None, help="Layer pooled for --eval-every. Default: rx's default layer.")
+@click.option("--eval-prompt", default="", help='Prompt for --eval-every, e.g. "query: ".')
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> None:
     """Train an encoder on English intermediate task(s) or a target task; writes a run folder that every rx

@@ -84,3 +84,10 @@ class MultiTaskCollator:
         random_ids = torch.randint(len(self.tokenizer), ids.shape)
         encoded["input_ids"] = torch.where(chosen & (roll >= 0.8) & (roll < 0.9), random_ids, masked)
         return {**_group("mlm", encoded), "label": labels}
+
+
+def split_batch(batch: dict[str, Any]) -> tuple[list[dict[str, torch.Tensor]], torch.Tensor]:
+    """A collated batch as a head takes it: ``([feature group], label)``, as the trainer splits it."""
+    prefixes = [key[: -len("input_ids")] for key in batch if key.endswith("_input_ids")]
+    features = [{key[len(p):]: value for key, value in batch.items() if key.startswith(p)} for p in prefixes]
+    return features, batch["label"]

@@ -56,8 +56,8 @@ def build_rows(card: dict[str, Any], records: list[dict], labels: list[str], tok
                 for r in records]
     if fmt == "tagging":
         return [{"tokens": r["tokens"], "tags": [label_id(t) for t in r["tags"]]} for r in records]
-    if fmt == "span-qa":
-        return _qa_windows(records, tokenizer, max_length, card.get("doc_stride", 128))
+    if fmt == "span-qa":  # windows overlap by the card's doc_stride, at most half a window
+        return _qa_windows(records, tokenizer, max_length, min(card.get("doc_stride", 128), max_length // 2))
     if fmt == "masked-lm":
         return [{"text": r["text"]} for r in records]
     raise RxError(f"task {card['name']}: format {fmt!r} cannot be trained")

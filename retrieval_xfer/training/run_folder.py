@@ -15,7 +15,8 @@ from transformers import TrainerCallback
 
 from retrieval_xfer.errors import RxError
 
-RUN_FILE, HEADS_DIR, CHECKPOINTS_DIR, LOSS_LOG = "run.json", "heads", "checkpoints", "train_log.jsonl"
+RUN_FILE, HEADS_DIR, CHECKPOINTS_DIR = "run.json", "heads", "checkpoints"
+LOSS_LOG, EVAL_LOG = "train_log.jsonl", "eval_log.jsonl"
 
 
 def read_run(folder: Path) -> dict[str, Any]:

@@ -28,8 +28,9 @@ from retrieval_xfer.tasks import list_cards, load_card
 from retrieval_xfer.training.collator import MultiTaskCollator
 from retrieval_xfer.training.features import build_rows, label_list
 from retrieval_xfer.training.heads import HEADS, TaskHead
+from retrieval_xfer.training.live_eval import TatoebaDuringTraining
 from retrieval_xfer.training.run_folder import (
-    CHECKPOINTS_DIR, HEADS_DIR, LOSS_LOG, RUN_FILE, SaveHeadsCallback, TaskLossLog, latest_checkpoint, read_run,
+    CHECKPOINTS_DIR, EVAL_LOG, HEADS_DIR, LOSS_LOG, RUN_FILE, SaveHeadsCallback, TaskLossLog, latest_checkpoint, read_run,
 )
 from retrieval_xfer.training.samplers import SAMPLERS, batch_sampler
 from retrieval_xfer.version import __version__
@@ -64,6 +65,11 @@ class TrainConfig:
     logging_steps: int = 10
     resume: bool = False
     report_to: str = "none"
+    eval_every: int | None = None
+    eval_data: str | None = None
+    eval_langs: str = "de,sw,jv"
+    eval_layer: int | None = None
+    eval_prompt: str = ""
     quiet: bool = False
 
 
@@ -184,6 +190,8 @@ def train(config: TrainConfig) -> TrainResult:
         _card(name)  # unknown names fail before any data is read
     if config.init:
         read_run(config.init)
+    if config.eval_every and not config.eval_data:
+        raise RxError("--eval-every needs --eval-data, a folder of Tatoeba files (LASER layout)")
     data = load_task_data(config)
     torch.manual_seed(config.seed)
     model = build_encoder(config)
@@ -205,6 +213,12 @@ def train(config: TrainConfig) -> TrainResult:
 def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTransformer, heads: dict[str, TaskHead],
                  datasets: DatasetDict, formats: dict, sizes: dict[str, int], checkpoint: Path | None) -> TrainResult:
     loss_log = TaskLossLog(heads, out / LOSS_LOG)
+    callbacks = [SaveHeadsCallback(heads), loss_log]
+    live_eval = None
+    if config.eval_every:
+        live_eval = TatoebaDuringTraining(model, config.eval_every, Path(config.eval_data), config.eval_langs,
+                                          config.eval_layer, config.eval_prompt, out / EVAL_LOG)
+        callbacks.append(live_eval)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out / CHECKPOINTS_DIR), per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum, learning_rate=config.lr, num_train_epochs=config.epochs,
@@ -215,7 +229,7 @@ def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTran
     )
     trainer = _Trainer(model=model, args=args, train_dataset=datasets, loss=heads,
                        data_collator=MultiTaskCollator(model[0].tokenizer, formats),
-                       callbacks=[SaveHeadsCallback(heads), loss_log])
+                       callbacks=callbacks)
     tic = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     model.save(str(out))
@@ -231,7 +245,8 @@ def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTran
         "sampler": {"name": config.sampling, "temperature": config.temperature if config.sampling == "temperature" else None},
         "hyperparameters": {k: v for k, v in asdict(config).items() if k not in ("tasks", "out", "quiet", "resume")},
         "seed": config.seed, "steps": trainer.state.global_step, "train_loss": result.training_loss,
-        "losses": loss_log.history, "train_seconds": time.perf_counter() - tic,
+        "losses": loss_log.history, "evaluations": live_eval.history if live_eval else [],
+        "train_seconds": time.perf_counter() - tic,
     }
     (out / RUN_FILE).write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
     shutil.rmtree(out / CHECKPOINTS_DIR, ignore_errors=True)

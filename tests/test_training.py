@@ -1,0 +1,283 @@
+"""Training: each head learns a learnable toy task, samplers keep their proportions, runs save and reload
+exactly, resume equals an uninterrupted run, same seed gives the same run, and bad input fails in one line."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from sentence_transformers import SentenceTransformer
+from torch.utils.data import BatchSampler, ConcatDataset, SequentialSampler
+
+from conftest import WORDS
+from retrieval_xfer.cli import main
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.training.collator import MultiTaskCollator, split_batch
+from retrieval_xfer.training.features import build_rows
+from retrieval_xfer.training.heads import load_head
+from retrieval_xfer.training.run_folder import SaveHeadsCallback
+from retrieval_xfer.training.runner import TrainConfig, build_encoder, build_heads, load_task_data, train
+from retrieval_xfer.training.samplers import TemperatureBatchSampler, batch_sampler, temperature_probabilities
+
+ENGLISH = [w for w in WORDS[:21] if w not in ("cat", "dog", "fish", "moon", "house", "tree")]
+
+
+def sentence(rng, n):
+    return " ".join(rng.choice(ENGLISH) for _ in range(n))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """One small learnable dataset per head type, in each task's original file format."""
+    folder, rng = tmp_path_factory.mktemp("train-data"), random.Random(0)
+    keyword = {"entailment": "cat", "neutral": "dog", "contradiction": "fish"}
+    with (folder / "nli.jsonl").open("w") as f:
+        for i in range(48):
+            label = list(keyword)[i % 3]
+            f.write(json.dumps({"sentence1": sentence(rng, 4), "sentence2": f"{keyword[label]} {sentence(rng, 2)}",
+                                "gold_label": label}) + "\n")
+    with (folder / "mc.csv").open("w") as f:
+        f.write("id,context,question,answer0,answer1,answer2,answer3,label\n")
+        for i in range(48):
+            answers = [sentence(rng, 2) for _ in range(4)]
+            answers[i % 4] = "cat house"
+            f.write(f"x{i},{sentence(rng, 5)},why,{','.join(answers)},{i % 4}\n")
+    with (folder / "ner.tsv").open("w") as f:
+        for i in range(48):
+            words = sentence(rng, 4).split() + ["house"]
+            rng.shuffle(words)
+            f.write("".join(f"{w}\t{'B-LOC' if w == 'house' else 'O'}\n" for w in words) + "\n")
+    articles = []
+    for i in range(48):
+        context = f"{sentence(rng, 1 + i % 5)} moon {sentence(rng, 3)}"
+        qa = {"id": str(i), "question": "where", "answers": [{"text": "moon", "answer_start": context.index("moon")}]}
+        articles.append({"paragraphs": [{"context": context, "qas": [qa]}]})
+    (folder / "qa.json").write_text(json.dumps({"data": articles}))
+    return {"mnli": folder / "nli.jsonl", "cosmosqa": folder / "mc.csv", "panx_en": folder / "ner.tsv",
+            "squad_v1": folder / "qa.json"}
+
+
+def config(tiny_model, files, out, tasks, **kw):
+    settings = dict(tasks=tasks, out=out, base=str(tiny_model), train_files={t: str(files[t]) for t in tasks},
+                    batch_size=8, lr=2e-3, warmup=0.0, max_steps=60, logging_steps=10, save_steps=1000, quiet=True)
+    return TrainConfig(**{**settings, **kw})
+
+
+def loss_and_accuracy(model, head, task, card_format, rows):
+    """Mean loss and accuracy of a head on rows, dropout off; accuracy counts labelled tokens/positions."""
+    model.eval(), head.eval()
+    collator = MultiTaskCollator(model[0].tokenizer, {task: (card_format, 64)})
+    features, labels = split_batch(collator([{**r, "dataset_name": task} for r in rows]))
+    with torch.no_grad():
+        loss = float(head(features, labels))
+        logits = head.logits(features)
+    if card_format == "span-qa":
+        correct = (logits[0].argmax(-1) == labels[:, 0]) & (logits[1].argmax(-1) == labels[:, 1])
+        return loss, float(correct.float().mean())
+    predictions = logits.argmax(-1)
+    keep = labels != -100
+    return loss, float((predictions[keep] == labels[keep]).float().mean())
+
+
+@pytest.mark.parametrize("task,chance", [("mnli", 1 / 3), ("cosmosqa", 1 / 4), ("panx_en", 1 / 7), ("squad_v1", None)])
+def test_each_head_learns(tiny_model, files, tmp_path, task, chance):
+    cfg = config(tiny_model, files, tmp_path / "run", [task])
+    data = load_task_data(cfg)
+    torch.manual_seed(cfg.seed)  # the runner's initial state, rebuilt to measure the start
+    model = build_encoder(cfg)
+    head = build_heads(model, data, None)[task]
+    card = data[task][0]
+    rows = build_rows(card, data[task][1].examples, head.config.get("labels", []), model[0].tokenizer, 64)
+    loss_before, _ = loss_and_accuracy(model, head, task, card["format"], rows)
+    result = train(cfg)
+    loss_after, accuracy = loss_and_accuracy(result.model, result.heads[task], task, card["format"], rows)
+    assert loss_after < 0.7 * loss_before
+    chance = chance if chance is not None else 1 / np.mean([len(r["window_ids"]) for r in rows]) ** 2
+    assert accuracy > max(chance, 0.5)
+
+
+def test_sampler_proportions():
+    sizes = [4000, 1000, 250]
+    dataset = ConcatDataset([list(range(n)) for n in sizes])
+    samplers = [BatchSampler(SequentialSampler(range(n)), batch_size=5, drop_last=False) for n in sizes]
+    offsets = np.cumsum([0] + sizes)
+
+    def counts(sampler):
+        tally = np.zeros(3)
+        for batch in sampler:
+            task = int(np.searchsorted(offsets, batch[0], side="right") - 1)
+            assert all(offsets[task] <= i < offsets[task + 1] for i in batch)  # one task per batch
+            tally[task] += 1
+        return tally
+
+    make = lambda name, **kw: batch_sampler(name, **kw)(dataset, batch_samplers=samplers,
+                                                        generator=torch.Generator(), seed=0)
+    np.testing.assert_array_equal(counts(make("proportional")), [800, 200, 50])
+    np.testing.assert_array_equal(counts(make("round-robin")), [50, 50, 50])
+    temperature = counts(make("temperature", temperature=2.0))
+    expected = np.array(temperature_probabilities(sizes, 2.0)) * 1050
+    np.testing.assert_allclose(expected, [600, 300, 150])  # ∝ sqrt(n)
+    assert np.all(np.abs(temperature - expected) < 0.15 * expected)
+    assert isinstance(make("temperature"), TemperatureBatchSampler)
+
+
+@pytest.mark.parametrize("sampling", ["proportional", "round-robin", "temperature"])
+def test_multi_task_run_with_all_head_types(tiny_model, files, tmp_path, sampling):
+    tasks = ["mnli", "cosmosqa", "panx_en", "squad_v1"]
+    result = train(config(tiny_model, files, tmp_path / "run", tasks, max_steps=12, logging_steps=1, sampling=sampling))
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["sampler"]["name"] == sampling and run["steps"] == 12 and set(run["tasks"]) == set(tasks)
+    seen = {key.split("/")[1] for entry in run["losses"] for key in entry if key.startswith("loss/")}
+    assert seen == set(tasks) if sampling != "round-robin" else seen <= set(tasks)
+    assert not (tmp_path / "run" / "checkpoints").exists()
+    assert result.run == run
+
+
+def test_run_folder_round_trip(tiny_model, files, tmp_path):
+    tasks = ["mnli", "cosmosqa", "panx_en", "squad_v1"]
+    result = train(config(tiny_model, files, tmp_path / "run", tasks, max_steps=8))
+    loaded = SentenceTransformer(str(tmp_path / "run"))
+    for task in tasks:
+        head = load_head(tmp_path / "run" / "heads" / task, loaded)
+        card_format = {"mnli": "pair-classification", "cosmosqa": "multiple-choice", "panx_en": "tagging",
+                       "squad_v1": "span-qa"}[task]
+        data = load_task_data(config(tiny_model, files, tmp_path / "x", [task]))
+        rows = build_rows(data[task][0], data[task][1].examples[:6], head.config.get("labels", []),
+                          loaded[0].tokenizer, 64)
+        assert loss_and_accuracy(result.model, result.heads[task], task, card_format, rows) == \
+            pytest.approx(loss_and_accuracy(loaded, head, task, card_format, rows), abs=1e-6)
+    # rx commands take a run folder as MODEL, at any layer
+    out = CliRunner().invoke(main, ["build-index", "--model", str(tmp_path / "run"), "--layer", "2", "--quiet",
+                                    "--input", str(files["mnli"]), "--out", str(tmp_path / "idx")])
+    assert out.exit_code == 0, out.output
+
+
+def weights(folder):
+    from safetensors.torch import load_file
+
+    state = load_file(str(folder / "model.safetensors"))
+    for head in sorted((folder / "heads").iterdir()):
+        state.update({f"{head.name}.{k}": v for k, v in load_file(str(head / "head.safetensors")).items()})
+    return state
+
+
+class Crash(Exception):
+    pass
+
+
+def test_resume_equals_uninterrupted(tiny_model, files, tmp_path, monkeypatch):
+    tasks = ["mnli", "panx_en"]
+    make = lambda out, **kw: config(tiny_model, files, tmp_path / out, tasks, max_steps=8, save_steps=4,
+                                    logging_steps=2, **kw)
+    train(make("full"))
+    original = SaveHeadsCallback.on_save
+
+    def crash_after_first_checkpoint(self, args, state, control, **kwargs):
+        original(self, args, state, control, **kwargs)
+        raise Crash()
+
+    monkeypatch.setattr(SaveHeadsCallback, "on_save", crash_after_first_checkpoint)
+    with pytest.raises(Crash):
+        train(make("resumed"))
+    monkeypatch.setattr(SaveHeadsCallback, "on_save", original)
+    assert (tmp_path / "resumed" / "checkpoints" / "checkpoint-4").is_dir()
+    assert not (tmp_path / "resumed" / "run.json").exists()
+    with pytest.raises(RxError, match="already exists"):
+        train(make("resumed"))
+    train(make("resumed", resume=True))
+    full, resumed = weights(tmp_path / "full"), weights(tmp_path / "resumed")
+    assert full.keys() == resumed.keys()
+    for key in full:
+        torch.testing.assert_close(full[key], resumed[key], rtol=0, atol=1e-6)
+
+
+def test_same_seed_same_run(tiny_model, files, tmp_path):
+    tasks = ["mnli", "cosmosqa"]
+    a = train(config(tiny_model, files, tmp_path / "a", tasks, max_steps=10, logging_steps=2)).run
+    b = train(config(tiny_model, files, tmp_path / "b", tasks, max_steps=10, logging_steps=2)).run
+    strip = lambda losses: [{k: v for k, v in e.items() if "runtime" not in k and "per_second" not in k}
+                            for e in losses]
+    assert strip(a["losses"]) == strip(b["losses"])
+    wa, wb = weights(tmp_path / "a"), weights(tmp_path / "b")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def rx_train(*args):
+    return CliRunner().invoke(main, ["train", *map(str, args), "--quiet"])
+
+
+def test_bad_training_input_is_one_line(tiny_model, files, tmp_path):
+    cases = [
+        (["--tasks", "mnli,nope", "--base", tiny_model, "--out", tmp_path / "o"], "unknown task 'nope'; trainable tasks:"),
+        (["--tasks", "mnli", "--init", files["mnli"], "--out", tmp_path / "o"], "not an rx run"),
+        (["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", f"qqp={files['mnli']}"],
+         "--train-file for qqp, which is not in --tasks"),
+        (["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", "mnli"], "expected TASK=PATH"),
+    ]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"sentence1": "a", "sentence2": "b", "gold_label": "yes"}) + "\n")
+    cases.append((["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", f"mnli={bad}"],
+                  "bad.jsonl:1: label 'yes' is not one of"))
+    for args, message in cases:
+        result = rx_train(*args)
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+        assert not (tmp_path / "o").exists()
+
+
+def test_qa_windows_map_answers_through_offsets(tiny_model):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    words = [ENGLISH[i % len(ENGLISH)] for i in range(60)]
+    words[45] = "moon"
+    context = " ".join(words)
+    record = {"id": "1", "question": "where", "context": context, "is_impossible": False,
+              "answers": [{"text": "moon", "answer_start": context.index("moon")}]}
+    card = {"name": "squad_v1", "format": "span-qa", "doc_stride": 8}
+    rows = build_rows(card, [record], [], tokenizer, 24)
+    assert len(rows) > 3  # 60 words do not fit one 24-token window
+    with_answer = [r for r in rows if r["start"] > 0]
+    assert with_answer and all(tokenizer.decode(r["window_ids"][r["start"]:r["end"] + 1]) == "moon" for r in with_answer)
+    assert all(r["start"] == r["end"] == 0 for r in rows if r not in with_answer)  # no answer here: first token
+    unanswerable = build_rows(card, [{**record, "answers": [], "is_impossible": True}], [], tokenizer, 24)
+    assert all(r["start"] == r["end"] == 0 for r in unanswerable)
+
+
+def test_mlm_mixture_masks_only_real_tokens(tiny_model, files, tmp_path):
+    corpus = tmp_path / "mlm.txt"
+    corpus.write_text("\n".join(["der hund läuft schnell", "le chat dort", "the red house"] * 20) + "\n")
+    cfg = config(tiny_model, files, tmp_path / "run", ["mnli"], mlm_file=str(corpus), max_steps=6, logging_steps=1)
+    run = train(cfg).run
+    assert set(run["tasks"]) == {"mnli", "mlm"} and run["tasks"]["mlm"]["examples"] == 60
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    torch.manual_seed(0)
+    batch = MultiTaskCollator(tokenizer, {"mlm": ("masked-lm", 32)}, mlm_probability=0.5)(
+        [{"text": "der hund läuft schnell über die grüne wiese", "dataset_name": "mlm"}] * 8)
+    features, labels = split_batch(batch)
+    original = tokenizer(["der hund läuft schnell über die grüne wiese"] * 8, return_tensors="pt")["input_ids"]
+    masked = labels != -100
+    assert masked.any() and torch.equal(labels[masked], original[masked])
+    special = torch.isin(original, torch.tensor([tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id]))
+    assert not (masked & special).any()
+    assert (features[0]["input_ids"][masked] == tokenizer.mask_token_id).float().mean() > 0.5
+
+
+def test_tatoeba_during_training(tiny_model, files, tmp_path):
+    tatoeba = tmp_path / "tatoeba"
+    tatoeba.mkdir()
+    (tatoeba / "tatoeba.deu-eng.deu").write_text("der hund\ndie katze\nein haus\n")
+    (tatoeba / "tatoeba.deu-eng.eng").write_text("the dog\nthe cat\na house\n")
+    cfg = config(tiny_model, files, tmp_path / "run", ["mnli"], max_steps=4, eval_every=2, eval_data=str(tatoeba),
+                 eval_langs="de", eval_layer=2)
+    run = train(cfg).run
+    assert [e["step"] for e in run["evaluations"]] == [2, 4]
+    assert all(e["layer"] == 2 and 0 <= e["tatoeba/de"] <= 100 for e in run["evaluations"])
+    assert len((tmp_path / "run" / "eval_log.jsonl").read_text().splitlines()) == 2
+    result = CliRunner().invoke(main, ["train", "--tasks", "mnli", "--base", str(tiny_model), "--out",
+                                       str(tmp_path / "o"), "--eval-every", "2", "--quiet"])
+    assert result.exit_code != 0 and "--eval-every needs --eval-data" in result.output
