@@ -59,7 +59,8 @@ def describe_sources(card: dict[str, Any]) -> tuple[str, str]:
         hub = ", ".join(f"{h['dataset']}{'/' + h['config'] if h.get('config') else ''}" for h in sources.get("hub") or [])
     local = sources.get("local", {})
     if "reader" in local:
-        local_text = local["reader"] + "".join(f" ({s}: {r})" for s, r in local.get("reader_by_suffix", {}).items())
+        local_text = local["reader"] + "".join(f" ({suffix}: {alt['reader']})"
+                                               for suffix, alt in local.get("by_suffix", {}).items())
     else:
         local_text = "LASER/BUCC files" if card.get("kind") == "retrieval" else ("as " + hub.lstrip("= ") if hub else "-")
     return hub or "-", local_text

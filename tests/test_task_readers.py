@@ -174,3 +174,16 @@ def test_hub_reader_fails_fast_offline(monkeypatch):
 def test_real_english_files(shared_data, task, relative, minimum):
     data = read_task_file(load_card(task), shared_data / relative)
     assert len(data.examples) >= minimum
+
+
+def test_xnli_tsv_layout_for_the_nli_cards(tmp_path):
+    path = write_lines(tmp_path / "dev-en.tsv", ["A man sleeps.\tA person rests.\tentailment\r", "Rain.\tSun.\tcontradiction"])
+    for task in ("mnli", "xnli_en"):
+        data = read_task_file(load_card(task), path)
+        assert [e["label"] for e in data.examples] == ["entailment", "contradiction"]
+        assert data.examples[0]["text_b"] == "A person rests."
+
+
+def test_real_xnli_english_dev(shared_data):
+    data = read_task_file(load_card("xnli_en"), shared_data / "xtreme/xnli/dev-en.tsv")
+    assert len(data.examples) == 2490

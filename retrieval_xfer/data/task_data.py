@@ -179,8 +179,8 @@ def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData
     path = Path(path)
     if not path.is_file():
         raise RxError(f"{path}: no such file")
-    reader = spec.get("reader_by_suffix", {}).get(path.suffix, spec["reader"])
-    return _shape(card, spec, READERS[reader](path, spec), str(path), limit)
+    spec = {**spec, **spec.get("by_suffix", {}).get(path.suffix, {})}  # e.g. .conllu files of a token-tag task
+    return _shape(card, spec, READERS[spec["reader"]](path, spec), str(path), limit)
 
 
 def read_task_hub(card: dict, split: str = "train", limit: int | None = None) -> TaskData:
