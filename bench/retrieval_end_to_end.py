@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import time
@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--tasks", default="tatoeba,bucc")
     args = parser.parse_args()
     model = real_encoder()
-    out_dir = REPO / "bench/out"
+    out_dir = Path(os.environ.get("RX_BENCH_OUT", REPO / "bench/out"))
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}\nmodel: {model}\n")
     print("| task | layer | score | wall time | peak RSS |\n|---|---|---|---|---|")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from retrieval_xfer.data.text_files import iter_lines
@@ -12,56 +12,55 @@ from retrieval_xfer.errors import RxError
 Sentence = dict[str, list[str]]
 
 
+def _blocks(path: Path, parse: Callable[[int, str], tuple[str, str] | None]) -> Iterator[tuple[int, Sentence]]:
+    """Sentences separated by blank lines; ``parse`` turns a line into ``(token, tag)``, or None to skip it."""
+    tokens: list[str] = []
+    tags: list[str] = []
+    start = 0
+    for number, line in iter_lines(path):
+        if not line.strip():
+            if tokens:
+                yield start, {"tokens": tokens, "tags": tags}
+            tokens, tags = [], []
+            continue
+        parsed = parse(number, line)
+        if parsed is None:
+            continue
+        if not tokens:
+            start = number
+        tokens.append(parsed[0])
+        tags.append(parsed[1])
+    if tokens:
+        yield start, {"tokens": tokens, "tags": tags}
+
+
 def iter_token_tag(path: Path) -> Iterator[tuple[int, Sentence]]:
     """Sentences of a ``token<TAB>tag`` file, separated by blank lines; yields ``(first line, sentence)``.
 
     XTREME's PAN-X files prefix tokens with the language (``en:Paris``); the prefix is removed.
     """
-    tokens: list[str] = []
-    tags: list[str] = []
-    start = 0
-    for number, line in iter_lines(path):
-        if not line.strip():
-            if tokens:
-                yield start, {"tokens": tokens, "tags": tags}
-            tokens, tags = [], []
-            continue
+    def parse(number: int, line: str) -> tuple[str, str]:
         parts = line.split("\t")
         if len(parts) < 2 or not parts[0] or not parts[-1]:
             raise RxError(f"{path}:{number}: expected 'token<TAB>tag'")
-        if not tokens:
-            start = number
-        token = re.sub(r"^[a-z]{2,3}:(?=.)", "", parts[0])
-        tokens.append(token)
-        tags.append(parts[-1])
-    if tokens:
-        yield start, {"tokens": tokens, "tags": tags}
+        return re.sub(r"^[a-z]{2,3}:(?=.)", "", parts[0]), parts[-1]
+
+    return _blocks(path, parse)
 
 
 def iter_conllu(path: Path, column: int = 3) -> Iterator[tuple[int, Sentence]]:
     """Sentences of a CoNLL-U file with the tag from ``column`` (3 = UPOS); multi-word ranges and empty nodes skipped."""
-    tokens: list[str] = []
-    tags: list[str] = []
-    start = 0
-    for number, line in iter_lines(path):
-        if not line.strip():
-            if tokens:
-                yield start, {"tokens": tokens, "tags": tags}
-            tokens, tags = [], []
-            continue
+    def parse(number: int, line: str) -> tuple[str, str] | None:
         if line.startswith("#"):
-            continue
+            return None
         parts = line.split("\t")
         if len(parts) != 10:
             raise RxError(f"{path}:{number}: expected 10 tab-separated CoNLL-U fields, found {len(parts)}")
         if "-" in parts[0] or "." in parts[0]:
-            continue
-        if not tokens:
-            start = number
-        tokens.append(parts[1])
-        tags.append(parts[column])
-    if tokens:
-        yield start, {"tokens": tokens, "tags": tags}
+            return None
+        return parts[1], parts[column]
+
+    return _blocks(path, parse)
 
 
 _AUTO_LEAF = re.compile(r"\(<L (\S+) \S+ \S+ (\S+) \S+>\)")

@@ -1,0 +1,83 @@
+"""Training throughput: rx's trainer (sentence-transformers, heads as losses) vs. a plain transformers Trainer.
+
+Same encoder (the offline multilingual-e5-small unless RX_MODEL is set), same English XNLI data
+(../shared/data/xtreme/xnli/dev-en.tsv), same batch size and max length, same number of steps, in one run:
+  hf-trainer   AutoModelForSequenceClassification + transformers.Trainer + DataCollatorWithPadding
+  rx-single    rx train on xnli_en alone (classification head as a loss)
+  rx-multi     rx train on xnli_en + cosmosqa + panx_en + squad_en, proportional sampling (examples differ in cost:
+               a CosmosQA example is 4 sequences, so its examples/s is not comparable one to one)
+Prints examples/s of each and the ratios rx-single / hf-trainer (goal ≥ 0.9) and rx-multi / hf-trainer.
+
+usage: python bench/train_throughput.py [--steps 40] [--batch-size 16] [--max-length 128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
+                          TrainingArguments)
+
+from common import SHARED, machine, real_encoder
+from retrieval_xfer.data.task_data import read_task_file
+from retrieval_xfer.encoding.source import resolve_model
+from retrieval_xfer.tasks import load_card
+from retrieval_xfer.training.runner import TrainConfig, train
+
+XNLI = SHARED / "data/xtreme/xnli/dev-en.tsv"
+MULTI = {"xnli_en": XNLI, "cosmosqa": SHARED / "data/english/cosmosqa/valid.csv",
+         "panx_en": SHARED / "data/xtreme/panx/train-en.tsv", "squad_en": SHARED / "data/xquad/xquad.en.json"}
+
+
+def hf_trainer(model_dir: Path, steps: int, batch: int, max_length: int, out: Path) -> float:
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    labels = ["entailment", "neutral", "contradiction"]
+    records = read_task_file(load_card("xnli_en"), XNLI).examples
+    dataset = Dataset.from_list([{"a": r["text_a"], "b": r["text_b"], "label": labels.index(r["label"])}
+                                 for r in records])
+    dataset = dataset.map(lambda x: tokenizer(x["a"], x["b"], truncation=True, max_length=max_length),
+                          batched=True, remove_columns=["a", "b"])
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=3)
+    args = TrainingArguments(output_dir=str(out), per_device_train_batch_size=batch, max_steps=steps,
+                             learning_rate=2e-5, report_to="none", save_strategy="no", logging_strategy="no",
+                             use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, disable_tqdm=True)
+    metrics = Trainer(model=model, args=args, train_dataset=dataset,
+                      data_collator=DataCollatorWithPadding(tokenizer)).train().metrics
+    return metrics["train_samples_per_second"]
+
+
+def rx_trainer(model: str, tasks: list[str], steps: int, batch: int, max_length: int, out: Path) -> float:
+    config = TrainConfig(tasks=tasks, out=out, base=model, train_files={t: str(MULTI[t]) for t in tasks},
+                         limit=2000, max_steps=steps, batch_size=batch, max_length=max_length, lr=2e-5,
+                         save_steps=10**9, logging_steps=10**9, quiet=True)
+    final = train(config).run["losses"][-1]
+    return final["train_samples_per_second"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-length", type=int, default=128)
+    args = parser.parse_args()
+    model = real_encoder()
+    transformer_dir = resolve_model(model).transformer_folder
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        hf = hf_trainer(transformer_dir, args.steps, args.batch_size, args.max_length, tmp / "hf")
+        single = rx_trainer(model, ["xnli_en"], args.steps, args.batch_size, args.max_length, tmp / "single")
+        multi = rx_trainer(model, list(MULTI), args.steps, args.batch_size, args.max_length, tmp / "multi")
+    print(f"machine: {machine()}")
+    print(f"model: {model}; {args.steps} steps, batch {args.batch_size}, max length {args.max_length}")
+    print(f"  hf-trainer (XNLI-en)                    {hf:7.2f} examples/s")
+    print(f"  rx-single  (XNLI-en)                    {single:7.2f} examples/s   ratio {single / hf:.2f}")
+    print(f"  rx-multi   (XNLI-en, CosmosQA, PAN-X, XQuAD-en) {multi:7.2f} examples/s   ratio {multi / hf:.2f}")
+
+
+if __name__ == "__main__":
+    main()
