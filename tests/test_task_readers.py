@@ -187,3 +187,49 @@ def test_xnli_tsv_layout_for_the_nli_cards(tmp_path):
 def test_real_xnli_english_dev(shared_data):
     data = read_task_file(load_card("xnli_en"), shared_data / "xtreme/xnli/dev-en.tsv")
     assert len(data.examples) == 2490
+
+
+def fake_hub(tables):
+    """A stand-in for load_hub_split that serves local datasets in each hub dataset's own schema."""
+    def load(dataset, config, split, hint=""):
+        return tables[(dataset, config, split)]
+    return load
+
+
+def test_hub_schemas_are_mapped(monkeypatch):
+    from datasets import ClassLabel, Dataset, Features, Sequence, Value
+
+    import retrieval_xfer.data.task_data as task_data
+
+    names = ["entailment", "neutral", "contradiction"]
+    with_gaps = lambda i: i % 3 if i % 4 else -1  # -1: no gold label, as in SNLI
+    nli = lambda n, label=with_gaps: Dataset.from_dict({"premise": [f"p{i}" for i in range(n)],
+                                                        "hypothesis": ["h"] * n, "label": [label(i) for i in range(n)]})
+    ner_features = Features({"tokens": Sequence(Value("string")),
+                             "ner_tags": Sequence(ClassLabel(names=["O", "B-PER", "I-PER", "B-ORG", "I-ORG",
+                                                                     "B-LOC", "I-LOC"]))})
+    tables = {
+        ("nyu-mll/multi_nli", None, "train"): nli(8),
+        ("stanfordnlp/snli", None, "train"): nli(8),
+        **{("facebook/anli", None, f"train_r{r}"): nli(4, lambda i: i % 3) for r in (1, 2, 3)},
+        ("google/xtreme", "PAN-X.en", "train"): Dataset.from_dict(
+            {"tokens": [["Paris", "is"]], "ner_tags": [[5, 0]]}, features=ner_features),
+        ("rajpurkar/squad", None, "train"): Dataset.from_dict(
+            {"id": ["q1"], "title": ["t"], "context": ["Paris is big"], "question": ["What?"],
+             "answers": [{"text": ["Paris"], "answer_start": [0]}]}),
+        ("tau/commonsense_qa", None, "train"): Dataset.from_dict(
+            {"question": ["Where?"], "choices": [{"label": list("ABCDE"), "text": list("vwxyz")}], "answerKey": ["B"]}),
+    }
+    monkeypatch.setattr(task_data, "load_hub_split", fake_hub(tables))
+    mnli = task_data.read_task_hub(load_card("mnli"))
+    assert [e["label"] for e in mnli.examples] == [names[i % 3] for i in range(8) if i % 4]
+    assert mnli.skipped["no gold label"] == 2
+    assert task_data.read_task_hub(load_card("xnli_en")).examples == mnli.examples  # XNLI-en = MNLI
+    combined = task_data.read_task_hub(load_card("anli_plus"))
+    assert len(combined.examples) == 3 * 4 + 6 + 6 and combined.source.count("+") == 4  # anli r1-r3, mnli, snli
+    assert len(task_data.read_task_hub(load_card("anli_plus"), limit=5).examples) == 5
+    assert task_data.read_task_hub(load_card("panx_en")).examples == [{"tokens": ["Paris", "is"], "tags": ["B-LOC", "O"]}]
+    squad = task_data.read_task_hub(load_card("squad_en")).examples[0]
+    assert squad["answers"] == [{"text": "Paris", "answer_start": 0}] and not squad["is_impossible"]
+    assert task_data.read_task_hub(load_card("commonsenseqa")).examples[0] == {
+        "context": "Where?", "question": "", "choices": list("vwxyz"), "label": 1}

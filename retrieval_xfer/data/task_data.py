@@ -18,7 +18,6 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -186,10 +185,8 @@ def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData
 def read_task_hub(card: dict, split: str = "train", limit: int | None = None) -> TaskData:
     """Read a split of the task from the Hugging Face Hub (``sources.hub`` of the card; combined tasks concatenate)."""
     if card["sources"].get("combine"):
-        parts = [read_task_hub(load_card(name), split, limit) for name in card["sources"]["combine"]]
-        merged = TaskData(card["name"], card["format"], [ex for p in parts for ex in p.examples],
-                          " + ".join(p.source for p in parts), sum((p.skipped for p in parts), Counter()))
-        return merged
+        return _merge(card, [read_task_hub(load_card(name), split, limit) for name in card["sources"]["combine"]],
+                      limit)
     if card["sources"].get("data_from"):
         return read_task_hub({**load_card(card["sources"]["data_from"]), "name": card["name"]}, split, limit)
     hubs = card["sources"].get("hub") or []
@@ -207,8 +204,14 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None) ->
             if card["format"] == "tagging":
                 rows = rows.rename_columns({hub["fields"]["tokens"]: "tokens", hub["fields"]["tags"]: "tags"})
                 spec.setdefault("label_names", getattr(rows.features["tags"].feature, "names", None))
-            iterator = ((i, dict(r)) for i, r in enumerate(islice(iter(rows), None)))
+            iterator = ((i, dict(r)) for i, r in enumerate(rows))
             shaped.append(_shape(card, spec, iterator, f"hf://{hub['dataset']}/{hub.get('config') or ''}/{hub_split}",
                                  limit))
-    return TaskData(card["name"], card["format"], [ex for p in shaped for ex in p.examples],
-                    " + ".join(p.source for p in shaped), sum((p.skipped for p in shaped), Counter()))
+    return _merge(card, shaped, limit)
+
+
+def _merge(card: dict, parts: list[TaskData], limit: int | None) -> TaskData:
+    """One task's data from several sources (hub splits, or the tasks of a combined card), ``limit`` overall."""
+    examples = [ex for p in parts for ex in p.examples]
+    return TaskData(card["name"], card["format"], examples[:limit] if limit else examples,
+                    " + ".join(p.source for p in parts), sum((p.skipped for p in parts), Counter()))
