@@ -281,3 +281,20 @@ def test_tatoeba_during_training(tiny_model, files, tmp_path):
     result = CliRunner().invoke(main, ["train", "--tasks", "mnli", "--base", str(tiny_model), "--out",
                                        str(tmp_path / "o"), "--eval-every", "2", "--quiet"])
     assert result.exit_code != 0 and "--eval-every needs --eval-data" in result.output
+
+
+def test_init_continues_encoder_and_reuses_heads_of_tasks_trained_again(tiny_model, files, tmp_path):
+    from safetensors.torch import load_file
+
+    train(config(tiny_model, files, tmp_path / "first", ["mnli"], max_steps=4))
+    cfg = config(tiny_model, files, tmp_path / "second", ["mnli", "panx_en"], base=None, init=tmp_path / "first")
+    data = load_task_data(cfg)
+    model = build_encoder(cfg)
+    heads = build_heads(model, data, cfg.init)
+    saved_head = load_file(str(tmp_path / "first" / "heads" / "mnli" / "head.safetensors"))
+    assert all(torch.equal(heads["mnli"].head_state_dict()[k], v) for k, v in saved_head.items())
+    saved_encoder = load_file(str(tmp_path / "first" / "model.safetensors"))
+    live = {k.removeprefix("0.auto_model."): v for k, v in model.state_dict().items()}
+    assert all(torch.equal(live[k], v) for k, v in saved_encoder.items() if k in live)
+    run = train(cfg).run
+    assert run["init"] == str(tmp_path / "first") and run["base_model"] == str(tiny_model)
