@@ -304,14 +304,16 @@ def eval_tatoeba(data_dir: Path | None, langs: str, output: Path | None, **kwarg
               help="Folder with BUCC files (PAIR.sample.*/PAIR.dev.*, PAIR.training.*/PAIR.test.*). Default: hub "
                    "copy, which holds only the gold pairs.")
 @click.option("--pairs", default=None, help="Comma list, e.g. zh-en,de-en. Default: every pair found in --data-dir.")
-@click.option("-k", "k", type=click.IntRange(min=1), default=4, show_default=True, help="Neighbours for the margin.")
-@click.option("--margin", type=click.Choice(["ratio", "distance", "absolute"]), default="ratio", show_default=True)
-@click.option("--retrieval", type=click.Choice(["max", "fwd", "bwd", "intersect"]), default="max", show_default=True)
+@click.option("-k", "k", type=click.IntRange(min=1), default=None, help="Neighbours for the margin. Default: the card's (4).")
+@click.option("--margin", type=click.Choice(["ratio", "distance", "absolute"]), default=None,
+              help="Default: the card's (ratio).")
+@click.option("--retrieval", type=click.Choice(["max", "fwd", "bwd", "intersect"]), default=None,
+              help="Default: the card's (max).")
 @click.option("--predictions-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write predicted pairs of the scored split. Default: next to the result JSON.")
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Result JSON. Default: results/bucc2018-<model>-L<layer>-<time>.json")
-def eval_bucc(data_dir: Path | None, pairs: str | None, k: int, margin: str, retrieval: str,
+def eval_bucc(data_dir: Path | None, pairs: str | None, k: int | None, margin: str | None, retrieval: str | None,
               predictions_dir: Path | None, output: Path | None, **kwargs: Any) -> None:
     """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split."""
     from retrieval_xfer.data.bucc import available_pairs, parse_pair
@@ -328,8 +330,9 @@ def eval_bucc(data_dir: Path | None, pairs: str | None, k: int, margin: str, ret
         pair_list = available_pairs(data_dir, card) if data_dir else list(card["pairs"])
     encoder = _load_encoder(opts)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
-    result = evaluate_bucc(encoder, pair_list, card, data_dir, k=k, margin=margin, retrieval=retrieval,
-                           predictions_dir=predictions)
+    mining = card["mining"]  # the protocol lives in tasks/bucc2018.yaml; options override it
+    result = evaluate_bucc(encoder, pair_list, card, data_dir, k=k or mining["k"], margin=margin or mining["margin"],
+                           retrieval=retrieval or mining["retrieval"], predictions_dir=predictions)
     _finish(result, bucc_table(result), output, "bucc2018", encoder.spec)
 
 
