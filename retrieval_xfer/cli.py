@@ -265,7 +265,8 @@ def tasks_list() -> None:
 
 @main.group("eval", cls=RxGroup)
 def eval_group() -> None:
-    """Evaluate an encoder zero-shot on an XTREME retrieval task; prints a table and writes a JSON result file."""
+    """Evaluate zero-shot on an XTREME task: retrieval (tatoeba, bucc) with an encoder, the other seven with a
+    run's task head. Prints a table and writes a JSON result file."""
 
 
 def _finish(result: dict[str, Any], table: str, output: Path | None, task: str, spec: EncoderSpec) -> None:
@@ -334,6 +335,66 @@ def eval_bucc(data_dir: Path | None, pairs: str | None, k: int | None, margin: s
     result = evaluate_bucc(encoder, pair_list, card, data_dir, k=k or mining["k"], margin=margin or mining["margin"],
                            retrieval=retrieval or mining["retrieval"], predictions_dir=predictions)
     _finish(result, bucc_table(result), output, "bucc2018", encoder.spec)
+
+
+def _zero_shot_command(card: dict[str, Any]) -> click.Command:
+    """``rx eval <task>`` for a zero-shot card: one command per card, so a new card is a new command."""
+    name = card["name"]
+
+    @click.command(name, help=f"Zero-shot {name} ({card['format']}, {card['metric']}): scores a run's "
+                              f"{card['head']} head ({' or '.join(card['trained_by'])}) on each language and "
+                              f"their average. Writes a JSON result file.")
+    @click.option("--model", required=True, type=click.Path(path_type=Path),
+                  help="A run folder written by rx train, with a head for this task.")
+    @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                  help=f"Folder with the files ({', '.join(card['sources']['local']['files'])}). Default: the hub.")
+    @click.option("--data-file", "data_files", multiple=True, metavar="[LANG=]PATH",
+                  help="One language's file (repeatable); the language comes from the name or LANG=.")
+    @click.option("--langs", default="all", show_default=True,
+                  help="'all' (every language with data), 'xtreme' (the card's list) or codes like de,sw.")
+    @click.option("--split", type=click.Choice(["dev", "test"]), default="dev", show_default=True)
+    @click.option("--head", "head_task", default=None, help="Which head of the run to use (default: the card's choice).")
+    @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+    @click.option("--max-length", type=click.IntRange(min=8), default=None, help="Tokens per window. Default: the card's.")
+    @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N examples per language (a quick look).")
+    @click.option("--device", default=None, help="cpu, cuda, ... Default: cuda if available.")
+    @click.option("--output", type=click.Path(path_type=Path), default=None,
+                  help=f"Result JSON. Default: results/{name}-<run>-<time>.json")
+    @click.option("--quiet", is_flag=True, help="No progress bars.")
+    def command(model: Path, data_dir: Path | None, data_files: tuple[str, ...], langs: str, split: str,
+                head_task: str | None, batch_size: int, max_length: int | None, limit: int | None,
+                device: str | None, output: Path | None, quiet: bool) -> None:
+        from retrieval_xfer.evaluation.results import output_path, write_results
+        from retrieval_xfer.evaluation.task_model import load_task_model
+        from retrieval_xfer.evaluation.zero_shot import evaluate_zero_shot, locate_data, zero_shot_table
+        from retrieval_xfer.tasks import load_card
+
+        task_card = load_card(name)
+        if max_length:
+            task_card["max_length"] = max_length
+        data = locate_data(task_card, langs, split, data_dir, data_files)
+        task_model = load_task_model(model, task_card, head_task, device)
+        click.echo(f"model: {model} | head {task_model.head_task} | {len(data)} language(s), split {split}", err=True)
+        result = evaluate_zero_shot(task_model, task_card, data, split, limit, batch_size, not quiet)
+        path = write_results(output or output_path(name, str(model)), result)
+        click.echo(zero_shot_table(result))
+        click.echo(f"results written to {path}")
+
+    return command
+
+
+def _add_zero_shot_commands() -> None:
+    from retrieval_xfer.tasks import list_cards
+
+    try:
+        cards = [c for c in list_cards() if c["kind"] == "zero-shot"]
+    except RxError:
+        return  # no task cards installed: `rx tasks list` says so
+    for card in cards:
+        eval_group.add_command(_zero_shot_command(card))
+
+
+_add_zero_shot_commands()
 
 
 @main.command()

@@ -42,8 +42,8 @@ def load_card(name: str) -> dict[str, Any]:
 
 
 def list_cards() -> list[dict[str, Any]]:
-    """Every task card, sorted by kind (intermediate, target, component, retrieval) then name."""
-    order = {"intermediate": 0, "target": 1, "component": 2, "retrieval": 3}
+    """Every task card, sorted by kind (intermediate, target, component, zero-shot, retrieval) then name."""
+    order = {"intermediate": 0, "target": 1, "component": 2, "zero-shot": 3, "retrieval": 4}
     cards = [load_card(path.stem) for path in tasks_dir().glob("*.yaml")]
     return sorted(cards, key=lambda c: (order.get(c.get("kind"), 9), c["name"]))
 

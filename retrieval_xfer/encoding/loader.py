@@ -67,7 +67,7 @@ def weights_sha256(model: torch.nn.Module) -> str:
 
 
 @contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
+def quiet_transformers() -> Iterator[None]:
     """Silence transformers' load report (layers above K are 'unexpected' by design when truncating)."""
     from transformers.utils import logging as hf_logging
 
@@ -136,7 +136,7 @@ def load_encoder(
     num_layers = _num_layers(source)
     own_pipeline = source.is_sentence_transformer and layer is None
     resolved = num_layers if own_pipeline else resolve_layer(layer, num_layers, source.name)
-    with _quiet_transformers():
+    with quiet_transformers():
         if own_pipeline:
             st_model = SentenceTransformer(str(source.folder), device="cpu")
             if max_length is not None:

@@ -13,26 +13,32 @@ from retrieval_xfer.provenance import git_commit, now_iso
 from retrieval_xfer.version import __version__
 
 
+def output_path(task: str, model: str, tag: str = "", results_dir: Path = Path("results")) -> Path:
+    """``results/<task>-<model name>[-<tag>]-<UTC timestamp>.json``."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model.rstrip("/")).name or model)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return results_dir / f"{task}-{name}{'-' + tag if tag else ''}-{stamp}.json"
+
+
 def default_output_path(task: str, spec: EncoderSpec, results_dir: Path = Path("results")) -> Path:
     """``results/<task>-<model name>-L<layer>-<UTC timestamp>.json``."""
-    model = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(spec.model.rstrip("/")).name or spec.model)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-    return results_dir / f"{task}-{model}-L{spec.layer}-{stamp}.json"
+    return output_path(task, spec.model, f"L{spec.layer}", results_dir)
+
+
+def provenance_header(task: str, model: str) -> dict[str, Any]:
+    """The fields every result file starts with: task, model, rx version, git commit, time."""
+    return {"task": task, "model": model, "rx_version": __version__, "git_commit": git_commit(), "created_at": now_iso()}
 
 
 def result_header(task: str, spec: EncoderSpec) -> dict[str, Any]:
-    """The fields every result file starts with: task, model, layer, prompt, encoder spec, versions, time."""
+    """The header of a retrieval result: provenance, layer, prompt and the encoder spec."""
     return {
-        "task": task,
-        "model": spec.model,
+        **provenance_header(task, spec.model),
         "layer": spec.layer,
         "num_layers": spec.num_layers,
         "pooling": spec.pooling,
         "prompt": spec.prompt,
         "encoder": spec.to_dict(),
-        "rx_version": __version__,
-        "git_commit": git_commit(),
-        "created_at": now_iso(),
     }
 
 

@@ -20,11 +20,22 @@ def label_list(card: dict[str, Any], records: list[dict]) -> list[str]:
     return []
 
 
+def qa_stride(card: dict[str, Any], max_length: int) -> int:
+    """Tokens shared by consecutive windows of a long context: the card's ``doc_stride``, at most half a window."""
+    return min(card.get("doc_stride", 128), max_length // 2)
+
+
+def tokenize_qa(tokenizer, question: str, context: str, max_length: int, stride: int):
+    """(question, context) as windows over the context: a BatchEncoding with one row per window, offsets and
+    ``sequence_ids`` (training and evaluation cut contexts the same way)."""
+    return tokenizer(question, context, truncation="only_second", max_length=max_length, stride=stride,
+                     return_overflowing_tokens=True, return_offsets_mapping=True)
+
+
 def _qa_windows(records: list[dict], tokenizer, max_length: int, stride: int) -> list[dict]:
     rows = []
     for record in records:
-        enc = tokenizer(record["question"], record["context"], truncation="only_second", max_length=max_length,
-                        stride=stride, return_overflowing_tokens=True, return_offsets_mapping=True)
+        enc = tokenize_qa(tokenizer, record["question"], record["context"], max_length, stride)
         answer = record["answers"][0] if record["answers"] and not record["is_impossible"] else None
         for w, ids in enumerate(enc["input_ids"]):
             start = end = 0
@@ -56,8 +67,8 @@ def build_rows(card: dict[str, Any], records: list[dict], labels: list[str], tok
                 for r in records]
     if fmt == "tagging":
         return [{"tokens": r["tokens"], "tags": [label_id(t) for t in r["tags"]]} for r in records]
-    if fmt == "span-qa":  # windows overlap by the card's doc_stride, at most half a window
-        return _qa_windows(records, tokenizer, max_length, min(card.get("doc_stride", 128), max_length // 2))
+    if fmt == "span-qa":
+        return _qa_windows(records, tokenizer, max_length, qa_stride(card, max_length))
     if fmt == "masked-lm":
         return [{"text": r["text"]} for r in records]
     raise RxError(f"task {card['name']}: format {fmt!r} cannot be trained")

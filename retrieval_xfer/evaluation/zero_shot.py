@@ -1,0 +1,114 @@
+"""Zero-shot evaluation of a run on an XTREME task, language by language, with the evaluator its card names.
+
+The evaluators live one per task family: ``classification.py`` (XNLI, PAWS-X), ``tagging.py`` (UD-POS, PAN-X),
+``qa.py`` (XQuAD, MLQA, TyDiQA-GoldP). A card's ``evaluator`` field picks one; adding a task adds a card.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from retrieval_xfer.data.eval_data import find_language_files, language_of_file, read_language_file, read_language_hub
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.classification import evaluate_classification
+from retrieval_xfer.evaluation.qa import evaluate_qa
+from retrieval_xfer.evaluation.results import format_table, provenance_header
+from retrieval_xfer.evaluation.tagging import evaluate_tagging
+from retrieval_xfer.evaluation.task_model import TaskModel
+from retrieval_xfer.tasks import list_cards
+from retrieval_xfer.training.run_folder import read_run
+
+EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
+    "classification": evaluate_classification,
+    "tagging": evaluate_tagging,
+    "qa": evaluate_qa,
+}
+
+
+def zero_shot_cards() -> list[dict[str, Any]]:
+    """The cards of the zero-shot tasks (``kind: zero-shot``), by name."""
+    return [c for c in list_cards() if c["kind"] == "zero-shot"]
+
+
+def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | None = None,
+                data_files: tuple[str, ...] = ()) -> dict[str, Path | None]:
+    """``language → local file`` (None: read it from the hub) for ``langs``: ``all`` (every language with data;
+    the card's list for the hub), ``xtreme`` (the card's list) or a comma list.
+
+    ``data_files`` are ``PATH`` (language from the file name) or ``LANG=PATH``. RxError for an unknown language,
+    a language without data, or a file whose language cannot be told.
+    """
+    found: dict[str, Path] = {}
+    if data_dir is not None:
+        found.update(find_language_files(card, data_dir, split))
+        if not found:
+            patterns = ", ".join(card["sources"]["local"]["files"])
+            raise RxError(f"{data_dir}: no {card['name']} files for split {split!r} (looked for {patterns})")
+    for value in data_files:
+        lang, sep, path = value.partition("=")
+        if not sep:
+            path, lang = value, language_of_file(card, Path(value), split) or ""
+            if not lang:
+                raise RxError(f"{value}: cannot tell the language from the file name; pass it as LANG={value}")
+        if not Path(path).is_file():
+            raise RxError(f"{path}: no such file")
+        found[lang] = Path(path)
+    local = data_dir is not None or bool(data_files)
+    if langs == "all":
+        chosen = sorted(found) if local else list(card["languages"])
+    elif langs == "xtreme":
+        chosen = list(card["languages"])
+    else:
+        chosen = [code.strip() for code in langs.split(",") if code.strip()]
+    if not chosen:
+        raise RxError("--langs: no language given")
+    for lang in chosen:
+        if local and lang not in found:
+            where = data_dir or ", ".join(data_files)
+            raise RxError(f"{where}: no {card['name']} data for language {lang!r} (found: {', '.join(sorted(found)) or 'none'})")
+        if not local and lang not in card["languages"]:
+            raise RxError(f"unknown {card['name']} language {lang!r}; the card's languages: {', '.join(card['languages'])}")
+    return {lang: found.get(lang) for lang in chosen}
+
+
+def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, Path | None], split: str = "dev",
+                       limit: int | None = None, batch_size: int = 32, show_progress: bool = True) -> dict[str, Any]:
+    """Score ``model`` on every language of ``data`` (from ``locate_data``).
+
+    Returns the result payload: provenance, the head used, ``scores`` per language (the card's metric, ``n``,
+    rows dropped and why, the data source), ``averages`` over the languages, and timings.
+    """
+    evaluator = EVALUATORS[card["evaluator"]]
+    started = time.perf_counter()
+    scores: dict[str, dict[str, Any]] = {}
+    for lang, path in data.items():
+        task_data = read_language_file(card, path, limit) if path else read_language_hub(card, lang, split, limit)
+        scored = evaluator(model, card, task_data.examples, lang, batch_size=batch_size, show_progress=show_progress)
+        scores[lang] = {**scored, "skipped": dict(task_data.skipped), "source": task_data.source}
+    keys = [k for k, v in next(iter(scores.values())).items() if isinstance(v, float)]
+    run = read_run(model.run)
+    return {
+        **provenance_header(card["name"], str(model.run)),
+        "base_model": run.get("base_model"),
+        "head": model.head_task,
+        "split": split,
+        "metric": card["metric"],
+        "report_key": card["report_key"],
+        "normalization": card.get("normalization"),
+        "limit": limit,
+        "scores": scores,
+        "averages": {**{k: sum(s[k] for s in scores.values()) / len(scores) for k in keys}, "n_languages": len(scores)},
+        "timings": {"total_seconds": time.perf_counter() - started},
+    }
+
+
+def zero_shot_table(result: dict[str, Any]) -> str:
+    """Per-language table (every float score, n, dropped rows) with the average row."""
+    keys = [k for k in result["averages"] if k != "n_languages"]
+    rows = [[lang, *[s[k] for k in keys], s["n"], sum(s["skipped"].values())] for lang, s in result["scores"].items()]
+    rows.append(["average", *[result["averages"][k] for k in keys], sum(s["n"] for s in result["scores"].values()),
+                 sum(sum(s["skipped"].values()) for s in result["scores"].values())])
+    return format_table(["lang", *keys, "n", "dropped"], rows)

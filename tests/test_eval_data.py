@@ -1,0 +1,122 @@
+"""Readers of the zero-shot tasks' evaluation files, in XTREME's layouts, and the choice of languages."""
+
+import json
+
+import pytest
+
+from retrieval_xfer.data.eval_data import find_language_files, language_of_file, read_language_file
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.zero_shot import locate_data
+from retrieval_xfer.tasks import load_card
+
+
+def test_pawsx_csv_quoting_and_ns_rows(tmp_path):
+    path = tmp_path / "dev-de.tsv"
+    path.write_bytes('Ein Satz.\tEin anderer Satz.\t1\r\n'
+                     '"Er sagte ""hallo"" und ging."\tEr ging.\t0\r\n'
+                     'NS\tDer Satz fehlt.\t1\r\n'
+                     'Noch einer.\tNS\t0\r\n'.encode())
+    data = read_language_file(load_card("pawsx"), path)
+    assert [r["label"] for r in data.examples] == ["paraphrase", "not_paraphrase"]
+    assert data.examples[1]["text_a"] == 'Er sagte "hallo" und ging.'
+    assert data.skipped == {"placeholder sentence": 2}
+
+
+def test_xnli_tsv_without_header(tmp_path):
+    path = tmp_path / "dev-sw.tsv"
+    path.write_bytes(b"p1\th1\tentailment\r\np2\th2\tcontradiction\r\n")
+    data = read_language_file(load_card("xnli"), path)
+    assert [(r["text_a"], r["text_b"], r["label"]) for r in data.examples] == [
+        ("p1", "h1", "entailment"), ("p2", "h2", "contradiction")]
+
+
+def test_xnli_unknown_label_names_the_line(tmp_path):
+    path = tmp_path / "dev-sw.tsv"
+    path.write_text("p1\th1\tentailment\np2\th2\tmaybe\n")
+    with pytest.raises(RxError, match=r"dev-sw.tsv:2: label 'maybe'"):
+        read_language_file(load_card("xnli"), path)
+
+
+def test_panx_and_udpos_token_files(tmp_path):
+    (tmp_path / "dev-de.tsv").write_text("de:Berlin\tB-LOC\nde:ist\tO\n\nde:Anna\tB-PER\n")
+    data = read_language_file(load_card("panx"), tmp_path / "dev-de.tsv")
+    assert data.examples == [{"tokens": ["Berlin", "ist"], "tags": ["B-LOC", "O"]},
+                             {"tokens": ["Anna"], "tags": ["B-PER"]}]
+    (tmp_path / "pos.tsv").write_text("Hunde\tNOUN\nbellen\tVERB\n")
+    assert read_language_file(load_card("udpos"), tmp_path / "pos.tsv").examples[0]["tags"] == ["NOUN", "VERB"]
+    (tmp_path / "bad.tsv").write_text("Hunde\tNOUN\nbellen\tVERBING\n")
+    with pytest.raises(RxError, match="bad.tsv.*'VERBING'"):
+        read_language_file(load_card("udpos"), tmp_path / "bad.tsv")
+
+
+def test_mlqa_layout_and_languages(tmp_path):
+    folder = tmp_path / "MLQA_V1" / "dev"
+    folder.mkdir(parents=True)
+    for lang in ("de", "zh"):
+        context = "Der Hund bellt." if lang == "de" else "狗叫了。"
+        answer = context[:3]
+        squad = {"version": 1.0, "data": [{"title": "t", "paragraphs": [{"context": context, "qas": [
+            {"id": f"q-{lang}", "question": "?", "answers": [{"text": answer, "answer_start": 0}]}]}]}]}
+        (folder / f"dev-context-{lang}-question-{lang}.json").write_text(json.dumps(squad))
+    (folder / "dev-context-de-question-zh.json").write_text("{}")  # cross-language pairs are not this task's
+    card = load_card("mlqa")
+    found = find_language_files(card, tmp_path, "dev")
+    assert sorted(found) == ["de", "zh"]
+    assert read_language_file(card, found["zh"]).examples[0]["answers"][0]["text"] == "狗叫了"
+    assert language_of_file(card, found["de"], "dev") == "de"
+
+
+def test_locate_data_languages_and_errors(tmp_path):
+    card = load_card("xnli")
+    for lang in ("de", "sw"):
+        (tmp_path / f"dev-{lang}.tsv").write_text("p\th\tneutral\n")
+    assert list(locate_data(card, "all", "dev", tmp_path)) == ["de", "sw"]
+    assert list(locate_data(card, "sw", "dev", tmp_path)) == ["sw"]
+    with pytest.raises(RxError, match="no xnli data for language 'fr'"):
+        locate_data(card, "de,fr", "dev", tmp_path)
+    with pytest.raises(RxError, match="no xnli files for split 'test'"):
+        locate_data(card, "all", "test", tmp_path)
+    with pytest.raises(RxError, match="unknown xnli language 'xx'"):
+        locate_data(card, "xx", "dev")  # the hub: only the card's languages
+    assert list(locate_data(card, "all", "dev", None, (f"ur={tmp_path / 'dev-de.tsv'}",))) == ["ur"]
+    with pytest.raises(RxError, match="cannot tell the language"):
+        locate_data(card, "all", "dev", None, (str(tmp_path / "x.tsv"),))
+
+
+def test_hub_sources_fill_language_and_fail_fast_offline(monkeypatch):
+    from retrieval_xfer.data import eval_data
+
+    seen = []
+
+    def fake_load(dataset, config, split, hint=""):
+        seen.append((dataset, config, split))
+        raise RxError(f"{dataset}: could not be loaded")
+
+    monkeypatch.setattr("retrieval_xfer.data.task_data.load_hub_split", fake_load)
+    with pytest.raises(RxError, match="udpos de: no hub source could be read"):
+        eval_data.read_language_hub(load_card("udpos"), "de", "test")
+    assert seen == [("google/xtreme", "udpos.German", "test")]
+    seen.clear()
+    with pytest.raises(RxError):
+        eval_data.read_language_hub(load_card("mlqa"), "hi", "dev")
+    assert seen == [("google/xtreme", "MLQA.hi.hi", "validation"), ("facebook/mlqa", "mlqa.hi.hi", "validation")]
+
+
+def test_hub_rows_in_each_schema_are_shaped(monkeypatch):
+    from datasets import ClassLabel, Dataset, Features, Sequence, Value
+
+    from retrieval_xfer.data import eval_data
+
+    xnli = Dataset.from_dict({"sentence1": ["p1", "p2", "p3"], "sentence2": ["h1", "h2", "h3"],
+                              "language": ["de", "fr", "de"], "gold_label": ["neutral", "entailment", "contradictory"]})
+    tags = ClassLabel(names=["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"])
+    panx = Dataset.from_dict({"tokens": [["Anna", "lacht"]], "ner_tags": [[1, 0]], "langs": [["de", "de"]]},
+                             features=Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(tags),
+                                                "langs": Sequence(Value("string"))}))
+    tables = {("google/xtreme", "XNLI"): xnli, ("google/xtreme", "PAN-X.de"): panx}
+    monkeypatch.setattr("retrieval_xfer.data.task_data.load_hub_split",
+                        lambda dataset, config, split, hint="": tables[(dataset, config)])
+    rows = eval_data.read_language_hub(load_card("xnli"), "de", "dev").examples
+    assert [(r["text_a"], r["label"]) for r in rows] == [("p1", "neutral"), ("p3", "contradiction")]
+    assert eval_data.read_language_hub(load_card("panx"), "de", "dev").examples == [
+        {"tokens": ["Anna", "lacht"], "tags": ["B-PER", "O"]}]
