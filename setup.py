@@ -30,7 +30,8 @@ setup(
         "pyyaml>=6.0",
         "numpy>=1.24",
         "safetensors>=0.4",
+        "seqeval>=1.2",  # PAN-X entity F1 (conlleval semantics)
     ],
-    extras_require={"dev": ["pytest>=8"]},
+    extras_require={"dev": ["pytest>=8", "matplotlib>=3.7"], "plot": ["matplotlib>=3.7"]},
     entry_points={"console_scripts": ["rx = retrieval_xfer.cli:main"]},
 )
