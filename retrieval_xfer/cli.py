@@ -6,15 +6,12 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.version import __version__
-
-if TYPE_CHECKING:
-    from retrieval_xfer.encoding.encoder import EncoderSpec
 
 
 class RxGroup(click.Group):
@@ -269,10 +266,38 @@ def eval_group() -> None:
     run's task head. Prints a table and writes a JSON result file."""
 
 
-def _finish(result: dict[str, Any], table: str, output: Path | None, task: str, spec: EncoderSpec) -> None:
-    from retrieval_xfer.evaluation.results import default_output_path, write_results
+layers_option = click.option(
+    "--layers", default=None, metavar="all|K,K,...",
+    help="Layer sweep: score every listed layer ('all' = 0..N) from one forward pass per corpus; the result "
+         "file gets a layer_sweep section (rx report plots it). Needs memory for one corpus x all layers.")
 
-    path = write_results(output or default_output_path(task, spec), result)
+
+def _load_encoder_or_sweep(opts: dict[str, Any], layers: str | None):
+    if layers is None:
+        return _load_encoder(opts)
+    from retrieval_xfer.encoding import load_layer_sweep
+
+    if opts["layer"] is not None:
+        raise click.UsageError("give --layer or --layers, not both")
+    sweep = load_layer_sweep(
+        opts["model"], layers, pool_skip_special=opts["pool_skip_special"], prompt=opts["prompt"],
+        max_length=opts["max_length"], device=opts["device"], precision=opts["precision"],
+        batch_size=opts["batch_size"], show_progress=not opts["quiet"])
+    click.echo(f"encoder: {sweep.spec.model} | layers {', '.join(map(str, sweep.layers))} of {sweep.spec.num_layers} "
+               f"(one forward) | pooling {sweep.spec.pooling} | prompt {sweep.spec.prompt!r}", err=True)
+    return sweep
+
+
+def _finish(result: dict[str, Any], table: str, output: Path | None, task: str, encoder: Any) -> None:
+    from retrieval_xfer.encoding import LayerSweepEncoder
+    from retrieval_xfer.evaluation.results import layer_sweep_table, output_path, write_results
+
+    if isinstance(encoder, LayerSweepEncoder):
+        tag = f"L{encoder.layers[0]}-{encoder.layers[-1]}"
+        table = f"{table}\n\n{layer_sweep_table(result)}"
+    else:
+        tag = f"L{encoder.spec.layer}"
+    path = write_results(output or output_path(task, encoder.spec.model, tag), result)
     click.echo(table)
     click.echo(f"results written to {path}")
 
@@ -283,9 +308,10 @@ def _finish(result: dict[str, Any], table: str, output: Path | None, task: str, 
               help="Folder with the LASER files tatoeba.XXX-eng.{XXX,eng}. Default: the Hugging Face Hub.")
 @click.option("--langs", default="xtreme", show_default=True,
               help="'xtreme' (36 languages), 'all' (112), or codes like de,fr,swh (ISO 639-1 or 639-3).")
+@layers_option
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Result JSON. Default: results/tatoeba-<model>-L<layer>-<time>.json")
-def eval_tatoeba(data_dir: Path | None, langs: str, output: Path | None, **kwargs: Any) -> None:
+def eval_tatoeba(data_dir: Path | None, langs: str, layers: str | None, output: Path | None, **kwargs: Any) -> None:
     """Tatoeba accuracy per language in both directions (en->xx is XTREME's number, xx->en MTEB's)."""
     from retrieval_xfer.data.tatoeba import resolve_languages
     from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba, tatoeba_table
@@ -294,9 +320,9 @@ def eval_tatoeba(data_dir: Path | None, langs: str, output: Path | None, **kwarg
     opts = _split_encoder_opts(kwargs)
     card = load_card("tatoeba")
     languages = resolve_languages(langs, card)
-    encoder = _load_encoder(opts)
+    encoder = _load_encoder_or_sweep(opts, layers)
     result = evaluate_tatoeba(encoder, languages, card, data_dir)
-    _finish(result, tatoeba_table(result), output, "tatoeba", encoder.spec)
+    _finish(result, tatoeba_table(result), output, "tatoeba", encoder)
 
 
 @eval_group.command("bucc")
@@ -312,10 +338,11 @@ def eval_tatoeba(data_dir: Path | None, langs: str, output: Path | None, **kwarg
               help="Default: the card's (max).")
 @click.option("--predictions-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write predicted pairs of the scored split. Default: next to the result JSON.")
+@layers_option
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Result JSON. Default: results/bucc2018-<model>-L<layer>-<time>.json")
 def eval_bucc(data_dir: Path | None, pairs: str | None, k: int | None, margin: str | None, retrieval: str | None,
-              predictions_dir: Path | None, output: Path | None, **kwargs: Any) -> None:
+              predictions_dir: Path | None, layers: str | None, output: Path | None, **kwargs: Any) -> None:
     """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split."""
     from retrieval_xfer.data.bucc import available_pairs, parse_pair
     from retrieval_xfer.evaluation.bucc import bucc_table, evaluate_bucc
@@ -329,12 +356,12 @@ def eval_bucc(data_dir: Path | None, pairs: str | None, k: int | None, margin: s
             parse_pair(pair, card)
     else:
         pair_list = available_pairs(data_dir, card) if data_dir else list(card["pairs"])
-    encoder = _load_encoder(opts)
+    encoder = _load_encoder_or_sweep(opts, layers)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
     mining = card["mining"]  # the protocol lives in tasks/bucc2018.yaml; options override it
     result = evaluate_bucc(encoder, pair_list, card, data_dir, k=k or mining["k"], margin=margin or mining["margin"],
                            retrieval=retrieval or mining["retrieval"], predictions_dir=predictions)
-    _finish(result, bucc_table(result), output, "bucc2018", encoder.spec)
+    _finish(result, bucc_table(result), output, "bucc2018", encoder)
 
 
 def _zero_shot_command(card: dict[str, Any]) -> click.Command:

@@ -63,7 +63,8 @@ def test_mlqa_layout_and_languages(tmp_path):
     found = find_language_files(card, tmp_path, "dev")
     assert sorted(found) == ["de", "zh"]
     assert read_language_file(card, found["zh"]).examples[0]["answers"][0]["text"] == "狗叫了"
-    assert language_of_file(card, found["de"], "dev") == "de"
+    assert language_of_file(card, found["de"]) == "de"
+    assert language_of_file(load_card("tydiqa"), tmp_path / "tydiqa.goldp.sw.train.json") == "sw"
 
 
 def test_locate_data_languages_and_errors(tmp_path):

@@ -29,9 +29,12 @@ def _fields(card: dict[str, Any], lang: str, split: str) -> dict[str, str]:
     return {"lang": lang, "name": card.get("language_names", {}).get(lang, lang), "split": split}
 
 
-def _pattern_regex(pattern: str, split: str) -> re.Pattern:
-    text = re.escape(pattern.replace("{split}", split)).replace(re.escape("{lang}"), "(?P<lang>[A-Za-z-]+)", 1)
-    return re.compile(text.replace(re.escape("{lang}"), "(?P=lang)") + "$")
+def _pattern_regex(pattern: str, split: str | None) -> re.Pattern:
+    """A file-name pattern as a regex: ``{lang}`` captured (repeats must agree), ``{split}`` literal or any word."""
+    text = re.escape(pattern)
+    text = text.replace(re.escape("{split}"), re.escape(split) if split else "[A-Za-z]+")
+    text = text.replace(re.escape("{lang}"), "(?P<lang>[A-Za-z-]+)", 1).replace(re.escape("{lang}"), "(?P=lang)")
+    return re.compile(text + "$")
 
 
 def find_language_files(card: dict[str, Any], data_dir: Path, split: str) -> dict[str, Path]:
@@ -51,10 +54,10 @@ def find_language_files(card: dict[str, Any], data_dir: Path, split: str) -> dic
     return found
 
 
-def language_of_file(card: dict[str, Any], path: Path, split: str) -> str | None:
-    """The language a file name says (``dev-de.tsv`` → ``de``) by the card's patterns, or None."""
+def language_of_file(card: dict[str, Any], path: Path) -> str | None:
+    """The language a file name says (``dev-de.tsv`` → ``de``, any split) by the card's patterns, or None."""
     for pattern in card["sources"]["local"]["files"]:
-        match = _pattern_regex(Path(pattern).name, split).search(Path(path).name)
+        match = _pattern_regex(Path(pattern).name, None).search(Path(path).name)
         if match:
             return match.group("lang")
     return None

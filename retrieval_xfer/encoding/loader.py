@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 from sentence_transformers import SentenceTransformer
@@ -13,6 +14,7 @@ from sentence_transformers.base.modules import Normalize, Transformer
 from sentence_transformers.sentence_transformer.modules import Pooling
 
 from retrieval_xfer.encoding.encoder import Encoder, EncoderSpec
+from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, parse_layers
 from retrieval_xfer.encoding.pooling import SpecialTokenFreeMeanPooling
 from retrieval_xfer.encoding.source import ModelSource, resolve_model
 from retrieval_xfer.errors import RxError
@@ -164,3 +166,10 @@ def load_encoder(
     st_model.to(device=target, dtype=PRECISIONS[precision])
     st_model.eval()
     return Encoder(st_model, spec, batch_size=batch_size, show_progress=show_progress)
+
+
+def load_layer_sweep(model: str, layers: str, **kwargs: Any) -> LayerSweepEncoder:
+    """A ``LayerSweepEncoder`` for ``layers`` (``"all"`` or ``"4,8,-1"``) of ``model``: the model truncated at the
+    highest of them, every one pooled from the same forward pass. ``kwargs`` are ``load_encoder``'s options."""
+    chosen = parse_layers(layers, _num_layers(resolve_model(model)))
+    return LayerSweepEncoder(load_encoder(model, max(chosen), **kwargs), chosen)

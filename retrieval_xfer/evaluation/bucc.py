@@ -14,6 +14,7 @@ from typing import Any
 from retrieval_xfer.atomic import atomic_write_text
 from retrieval_xfer.data.bucc import BuccSplit, find_local_split, read_hub_split
 from retrieval_xfer.encoding.encoder import Encoder
+from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.mining.sentences import mine_sentences
@@ -87,25 +88,42 @@ def evaluate_pair(encoder: Encoder, pair: str, card: dict[str, Any], data_dir: P
             "tuned_on_sample": False}
 
 
-def evaluate_bucc(encoder: Encoder, pairs: list[str], card: dict[str, Any], data_dir: Path | None = None,
-                  k: int = 4, margin: str = "ratio", retrieval: str = "max",
+def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    f1s = [s["f1"] for s in scores.values() if s["f1"] is not None]
+    return {"f1": sum(f1s) / len(f1s) if f1s else None, "n_pairs": len(f1s)}
+
+
+def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: dict[str, Any],
+                  data_dir: Path | None = None, k: int = 4, margin: str = "ratio", retrieval: str = "max",
                   predictions_dir: Path | None = None) -> dict[str, Any]:
     """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy.
 
     Returns the result payload with ``scores`` keyed by pair (``f1``, ``precision``, ``recall``, ``threshold``,
     which split was scored and whether the threshold was tuned on it), ``averages`` and ``timings``.
+    A ``LayerSweepEncoder`` adds ``layer_sweep`` (every layer tuned and scored on its own, one forward pass per
+    corpus); the top-level scores and the predictions files are those of ``main_layer``.
     """
     started = time.perf_counter()
-    scores = {pair: evaluate_pair(encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir)
-              for pair in pairs}
-    f1s = [s["f1"] for s in scores.values() if s["f1"] is not None]
+    main = main_layer(encoder)
+    by_layer: dict[int, dict[str, dict[str, Any]]] = {}
+    for pair in pairs:
+        for layer, layer_encoder in layer_encoders(encoder):
+            by_layer.setdefault(layer, {})[pair] = evaluate_pair(
+                layer_encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir if layer == main else None)
+    scores = by_layer[main]
+    sweep = {}
+    if isinstance(encoder, LayerSweepEncoder):
+        sweep = {"layer_sweep": {"main_layer": main, "key": "f1", "layers": {
+            str(layer): {"averages": _averages(s), "scores": s} for layer, s in by_layer.items()}}}
+    spec = encoder.spec_for(main) if isinstance(encoder, LayerSweepEncoder) else encoder.spec
     return {
-        **result_header("bucc2018", encoder.spec),
+        **result_header("bucc2018", spec),
         "metric": "F1 (x100) over src_id<TAB>trg_id pairs",
         "mining": {"k": k, "margin": margin, "retrieval": retrieval, "unify_duplicates": True},
         "data": str(data_dir) if data_dir else "hub (gold pairs only: not comparable to BUCC's full corpora)",
         "scores": scores,
-        "averages": {"f1": sum(f1s) / len(f1s) if f1s else None, "n_pairs": len(f1s)},
+        "averages": _averages(scores),
+        **sweep,
         "timings": {"total_seconds": time.perf_counter() - started},
     }
 

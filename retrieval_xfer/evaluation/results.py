@@ -64,3 +64,15 @@ def format_table(headers: list[str], rows: list[list[Any]]) -> str:
         return "  ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, body)])
+
+
+def layer_sweep_table(result: dict[str, Any]) -> str:
+    """Average score per layer of a result with a ``layer_sweep`` section; the best layer is marked."""
+    sweep = result["layer_sweep"]
+    key = sweep["key"]
+    values = {int(layer): entry["averages"][key] for layer, entry in sweep["layers"].items()}
+    best = max((v, layer) for layer, v in values.items() if v is not None)[1] if any(
+        v is not None for v in values.values()) else None
+    rows = [[layer, values[layer], ("best" if layer == best else "") + (" main" if layer == sweep["main_layer"] else "")]
+            for layer in sorted(values)]
+    return format_table(["layer", f"average {key}", ""], rows)

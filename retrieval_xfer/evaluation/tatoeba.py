@@ -10,6 +10,7 @@ import numpy as np
 
 from retrieval_xfer.data.tatoeba import TatoebaLanguage, read_tatoeba_hub, read_tatoeba_local
 from retrieval_xfer.encoding.encoder import Encoder
+from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.mining.knn import knn
 
@@ -26,36 +27,52 @@ def tatoeba_accuracy(source: np.ndarray, english: np.ndarray) -> tuple[float, fl
     return 100.0 * float(np.mean(en2xx[:, 0] == truth)), 100.0 * float(np.mean(xx2en[:, 0] == truth))
 
 
-def evaluate_tatoeba(encoder: Encoder, languages: list[TatoebaLanguage], card: dict[str, Any],
+def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {**{key: float(np.mean([s[key] for s in scores.values()])) for key in ("en2xx", "xx2en", "mean")},
+            "n_languages": len(scores)}
+
+
+def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[TatoebaLanguage], card: dict[str, Any],
                      data_dir: Path | None = None) -> dict[str, Any]:
     """Evaluate ``encoder`` on Tatoeba for ``languages``, reading ``data_dir`` (LASER layout) or the hub.
 
     Returns the result payload: header fields, ``scores`` keyed by the user's language codes (each with
     ``en2xx``, ``xx2en``, ``mean``, ``n``), ``averages`` over the languages, and ``timings`` in seconds.
+    A ``LayerSweepEncoder`` adds ``layer_sweep`` (scores and averages of every layer, one forward pass per
+    language); the top-level scores are then those of ``main_layer``.
     """
     started = time.perf_counter()
     datasets = [read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card)
                 for lang in languages]
-    scores: dict[str, dict[str, Any]] = {}
+    by_layer: dict[int, dict[str, dict[str, Any]]] = {}
     encode_seconds = 0.0
     for pairs in datasets:
-        tic = time.perf_counter()
         code = pairs.language.code
-        source = encoder.encode(pairs.source, desc=f"tatoeba {code}")
-        english = encoder.encode(pairs.english, desc=f"tatoeba {code} (eng)")
-        encode_seconds += time.perf_counter() - tic
-        en2xx, xx2en = tatoeba_accuracy(source, english)
-        scores[code] = {"en2xx": en2xx, "xx2en": xx2en, "mean": (en2xx + xx2en) / 2, "n": len(pairs.source),
-                        "iso639_3": pairs.language.iso3, "source": pairs.origin}
-    averages = {key: float(np.mean([s[key] for s in scores.values()])) for key in ("en2xx", "xx2en", "mean")}
+        for layer, layer_encoder in layer_encoders(encoder):
+            tic = time.perf_counter()
+            source = layer_encoder.encode(pairs.source, desc=f"tatoeba {code}")
+            english = layer_encoder.encode(pairs.english, desc=f"tatoeba {code} (eng)")
+            encode_seconds += time.perf_counter() - tic
+            en2xx, xx2en = tatoeba_accuracy(source, english)
+            by_layer.setdefault(layer, {})[code] = {
+                "en2xx": en2xx, "xx2en": xx2en, "mean": (en2xx + xx2en) / 2, "n": len(pairs.source),
+                "iso639_3": pairs.language.iso3, "source": pairs.origin}
+    main = main_layer(encoder)
+    scores = by_layer[main]
+    sweep = {}
+    if isinstance(encoder, LayerSweepEncoder):
+        sweep = {"layer_sweep": {"main_layer": main, "key": "en2xx", "layers": {
+            str(layer): {"averages": _averages(s), "scores": s} for layer, s in by_layer.items()}}}
+    spec = encoder.spec_for(main) if isinstance(encoder, LayerSweepEncoder) else encoder.spec
     return {
-        **result_header("tatoeba", encoder.spec),
+        **result_header("tatoeba", spec),
         "metric": "accuracy (x100), 1-NN by cosine",
         "directions": card["directions"],
         "xtreme_direction": card["xtreme_direction"],
         "data": str(data_dir) if data_dir else "hub",
         "scores": scores,
-        "averages": {**averages, "n_languages": len(scores)},
+        "averages": _averages(scores),
+        **sweep,
         "timings": {"total_seconds": time.perf_counter() - started, "encode_seconds": encode_seconds},
     }
 

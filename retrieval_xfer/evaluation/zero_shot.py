@@ -50,7 +50,7 @@ def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | N
     for value in data_files:
         lang, sep, path = value.partition("=")
         if not sep:
-            path, lang = value, language_of_file(card, Path(value), split) or ""
+            path, lang = value, language_of_file(card, Path(value)) or ""
             if not lang:
                 raise RxError(f"{value}: cannot tell the language from the file name; pass it as LANG={value}")
         if not Path(path).is_file():

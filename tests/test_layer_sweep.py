@@ -1,0 +1,95 @@
+"""Layer sweeps: one forward pass gives every layer's vectors exactly as a single-layer encoder would, and the
+swept Tatoeba/BUCC results equal separate runs per layer."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import WORDS
+from helpers import write_lines
+from retrieval_xfer.cli import main
+from retrieval_xfer.encoding import load_encoder, load_layer_sweep
+from retrieval_xfer.encoding.layer_sweep import parse_layers
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.bucc import evaluate_bucc
+from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba
+from retrieval_xfer.tasks import load_card
+
+SENTENCES = [" ".join(WORDS[i:i + 2 + i % 5]) for i in range(0, 60, 3)]
+
+
+def test_parse_layers():
+    assert parse_layers("all", 4) == [0, 1, 2, 3, 4]
+    assert parse_layers("3,1,-1,1", 4) == [1, 3, 4]
+    with pytest.raises(RxError, match="layer 5 is out of range"):
+        parse_layers("5", 4)
+    with pytest.raises(RxError, match="expected 'all'"):
+        parse_layers("x", 4)
+
+
+@pytest.mark.parametrize("skip_special", [False, True])
+def test_sweep_vectors_equal_single_layer_encoders(tiny_model, skip_special):
+    sweep = load_layer_sweep(str(tiny_model), "all", pool_skip_special=skip_special, batch_size=3,
+                             show_progress=False, prompt="query: ")
+    vectors = sweep.encode_layers(SENTENCES)
+    assert sorted(vectors) == [0, 1, 2, 3, 4]
+    for layer, swept in vectors.items():
+        single = load_encoder(str(tiny_model), layer, pool_skip_special=skip_special, show_progress=False,
+                              prompt="query: ").encode(SENTENCES)
+        np.testing.assert_allclose(swept, single, atol=2e-6)
+    assert not np.allclose(vectors[1], vectors[4])
+
+
+def tatoeba_folder(folder):
+    write_lines(folder / "tatoeba.deu-eng.deu", SENTENCES[:12])
+    write_lines(folder / "tatoeba.deu-eng.eng", [s.upper() + " sky" for s in SENTENCES[:12]])
+    return folder
+
+
+def test_tatoeba_sweep_equals_runs_per_layer(tiny_model, tmp_path):
+    from retrieval_xfer.data.tatoeba import resolve_languages
+
+    card = load_card("tatoeba")
+    langs = resolve_languages("de", card)
+    folder = tatoeba_folder(tmp_path)
+    swept = evaluate_tatoeba(load_layer_sweep(str(tiny_model), "1,2,4", show_progress=False), langs, card, folder)
+    sweep = swept["layer_sweep"]
+    assert sweep["main_layer"] == 4 and sorted(sweep["layers"]) == ["1", "2", "4"]  # default layer of 4 is 4
+    for layer in (1, 2, 4):
+        single = evaluate_tatoeba(load_encoder(str(tiny_model), layer, show_progress=False), langs, card, folder)
+        assert sweep["layers"][str(layer)]["scores"]["de"]["en2xx"] == single["scores"]["de"]["en2xx"]
+        assert sweep["layers"][str(layer)]["averages"] == single["averages"]
+    assert swept["scores"] == sweep["layers"]["4"]["scores"] and swept["layer"] == 4
+
+
+def test_bucc_sweep_equals_runs_per_layer(tiny_model, tmp_path):
+    zh = [f"zh-{i:03d}\t{s}" for i, s in enumerate(SENTENCES)]
+    en = [f"en-{i:03d}\t{s} sun" for i, s in enumerate(SENTENCES[:10])] + [f"en-{i:03d}\tmoon {s}" for i, s in enumerate(SENTENCES[10:], 10)]
+    write_lines(tmp_path / "zh-en.dev.zh", zh)
+    write_lines(tmp_path / "zh-en.dev.en", en)
+    write_lines(tmp_path / "zh-en.dev.gold", [f"zh-{i:03d}\ten-{i:03d}" for i in range(10)])
+    card = load_card("bucc2018")
+    swept = evaluate_bucc(load_layer_sweep(str(tiny_model), "2,3", show_progress=False), ["zh-en"], card, tmp_path)
+    for layer in (2, 3):
+        single = evaluate_bucc(load_encoder(str(tiny_model), layer, show_progress=False), ["zh-en"], card, tmp_path)
+        assert swept["layer_sweep"]["layers"][str(layer)]["scores"]["zh-en"]["f1"] == pytest.approx(single["scores"]["zh-en"]["f1"])
+        assert swept["layer_sweep"]["layers"][str(layer)]["scores"]["zh-en"]["threshold"] == pytest.approx(
+            single["scores"]["zh-en"]["threshold"], abs=1e-5)
+
+
+def test_cli_layers(tiny_model, tmp_path):
+    folder = tatoeba_folder(tmp_path / "data")
+    runner = CliRunner()
+    out = tmp_path / "sweep.json"
+    result = runner.invoke(main, ["eval", "tatoeba", "--model", str(tiny_model), "--data-dir", str(folder),
+                                  "--langs", "de", "--layers", "all", "--quiet", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "average en2xx" in result.output
+    assert sorted(json.loads(out.read_text())["layer_sweep"]["layers"], key=int) == ["0", "1", "2", "3", "4"]
+    both = runner.invoke(main, ["eval", "tatoeba", "--model", str(tiny_model), "--data-dir", str(folder),
+                                "--langs", "de", "--layers", "all", "--layer", "2"])
+    assert both.exit_code == 2 and "--layer or --layers" in both.output
+    bad = runner.invoke(main, ["eval", "bucc", "--model", str(tiny_model), "--data-dir", str(folder), "--pairs", "zh-en", "--layers", "9"])
+    assert bad.exit_code == 1 and "layer 9 is out of range" in bad.output
