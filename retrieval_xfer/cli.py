@@ -425,6 +425,36 @@ _add_zero_shot_commands()
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--baseline", default=None,
+              help="The run to compare with: a run name or its folder (e.g. results/xlmr-base/). Adds deltas, the "
+                   "low-resource view and the gain plots.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("report"), show_default=True,
+              help="Folder for report.md, the CSV files and the PNG pictures.")
+def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
+    """Collect result files (PATHS: folders or files; results/<run>/*.json names the run) into the XTREME
+    table, per-language tables, deltas against --baseline, gain by resource level, and layer sweeps."""
+    import warnings
+
+    from retrieval_xfer.evaluation.report import build_report, collect_results, write_report, xtreme_table
+
+    search = list(paths)
+    baseline_name = baseline
+    if baseline is not None and Path(baseline).is_dir():
+        baseline_name = Path(baseline).resolve().name
+        if not any(Path(baseline).resolve().is_relative_to(Path(p).resolve()) for p in paths):
+            search.append(Path(baseline))
+    built = build_report(collect_results(search), baseline_name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = write_report(built, out)
+    for warning in caught:
+        click.echo(f"note: {warning.message}", err=True)
+    click.echo(xtreme_table(built))
+    click.echo(f"report written to {out}: {', '.join(p.name for p in written)}")
+
+
+@main.command()
 @encoder_options
 @click.option("--input", "input_path", required=True, type=click.Path(path_type=Path), help="Corpus file (UTF-8).")
 @with_corpus_options

@@ -1,0 +1,311 @@
+"""The XTREME report: result files of many runs → the task table, per-language tables, deltas against a baseline
+run, the low-resource view (gain by CC-100 resource level) and layer sweeps; written as Markdown, CSV and PNG.
+
+Runs are named by folder: ``results/<run>/*.json`` belongs to run ``<run>``; a file directly in a given folder
+belongs to the run named after its model. When a run has several results for one task, the newest counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.results import format_table
+from retrieval_xfer.provenance import now_iso
+from retrieval_xfer.tasks import load_card
+
+XTREME_TASKS = ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba"]
+RESOURCES_FILE = Path(__file__).resolve().parent.parent / "resources" / "language_resources.yaml"
+
+
+@cache
+def language_resources() -> dict[str, Any]:
+    """The documented CC-100 size table (``retrieval_xfer/resources/language_resources.yaml``)."""
+    return yaml.safe_load(RESOURCES_FILE.read_text(encoding="utf-8"))
+
+
+def resource_group(lang: str) -> str:
+    """``high``/``medium``/``low`` by the language's CC-100 size, or ``unseen`` when it has none."""
+    table = language_resources()
+    size = table["sizes"].get(lang)
+    if size is None:
+        return table["unseen_group"]
+    return next(name for name, lowest in table["groups"].items() if size >= lowest)
+
+
+def group_names() -> list[str]:
+    """Resource groups from the richest to ``unseen``."""
+    table = language_resources()
+    return [*table["groups"], table["unseen_group"]]
+
+
+@dataclass
+class TaskResult:
+    """One result file: its run, task, headline score, and score per language (the card's ``report_key``)."""
+
+    path: Path
+    run: str
+    task: str
+    created_at: str
+    average: float | None
+    languages: dict[str, float]
+    sweep: dict[int, float] = field(default_factory=dict)
+
+
+def _language_code(task: str, key: str, card: dict[str, Any]) -> str:
+    if task == "bucc2018":
+        return key.split("-")[0]  # zh-en -> zh
+    if task == "tatoeba":
+        return card["languages"].get(key) or key  # ISO 639-3 codes a user passed -> 639-1 where one exists
+    return key
+
+
+def read_result(path: Path, run: str | None) -> TaskResult:
+    """Read a result file written by ``rx eval`` (``run`` None: named after its model); RxError naming the file
+    when it is corrupt or not a result."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RxError(f"{path}: not a readable result file ({err.__class__.__name__})") from None
+    if not isinstance(payload, dict) or "task" not in payload or "scores" not in payload:
+        raise RxError(f"{path}: not an rx result file (no 'task' and 'scores')")
+    task = payload["task"]
+    run = run or Path(str(payload.get("model") or Path(path).stem).rstrip("/")).name
+    if task not in XTREME_TASKS:
+        raise RxError(f"{path}: result of task {task!r}, which is not an XTREME task ({', '.join(XTREME_TASKS)})")
+    card = load_card(task)
+    key = card["report_key"]
+    languages = {}
+    for name, score in payload["scores"].items():
+        if not isinstance(score, dict) or key not in score:
+            raise RxError(f"{path}: language {name!r} has no {key!r} score; is it a {task} result?")
+        if score[key] is not None:
+            languages[_language_code(task, name, card)] = float(score[key])
+    sweep = {int(layer): entry["averages"][key] for layer, entry in payload.get("layer_sweep", {}).get("layers", {}).items()}
+    average = payload.get("averages", {}).get(key)
+    return TaskResult(Path(path), run, task, payload.get("created_at", ""), average, languages, sweep)
+
+
+def collect_results(paths: list[Path]) -> list[TaskResult]:
+    """Every ``*.json`` result under ``paths`` (files or folders), named by run (see the module docstring)."""
+    found = []
+    for root in map(Path, paths):
+        if root.is_file():
+            found.append((root, root.parent.name))
+            continue
+        if not root.is_dir():
+            raise RxError(f"{root}: no such file or folder")
+        for path in sorted(root.rglob("*.json")):
+            relative = path.relative_to(root)
+            found.append((path, relative.parts[0] if len(relative.parts) > 1 else None))
+    results = [read_result(path, run) for path, run in found]
+    if not results:
+        raise RxError(f"no result files (*.json) under {', '.join(map(str, paths))}")
+    return results
+
+
+@dataclass
+class Report:
+    """Everything the report shows. ``scores[run][task]`` is the headline (average over the run's languages);
+    ``languages[task][lang][run]`` the per-language score; ``sweeps[run][task]`` layer → average."""
+
+    runs: list[str]
+    baseline: str | None
+    tasks: list[str]
+    scores: dict[str, dict[str, float | None]]
+    languages: dict[str, dict[str, dict[str, float]]]
+    sweeps: dict[str, dict[str, dict[int, float]]]
+    ignored: list[Path]
+
+    def delta(self, run: str, task: str) -> float | None:
+        """Mean over the languages both runs have of (run − baseline), or None."""
+        common = [lang for lang, by_run in self.languages.get(task, {}).items() if run in by_run and self.baseline in by_run]
+        if not common or self.baseline is None:
+            return None
+        return sum(self.languages[task][lang][run] - self.languages[task][lang][self.baseline] for lang in common) / len(common)
+
+    def gains(self, run: str) -> list[tuple[str, str, float]]:
+        """``(task, lang, run − baseline)`` for every language both have."""
+        return [(task, lang, by_run[run] - by_run[self.baseline])
+                for task in self.tasks for lang, by_run in self.languages.get(task, {}).items()
+                if run in by_run and self.baseline in by_run]
+
+    def group_gains(self, run: str) -> dict[str, tuple[float | None, int]]:
+        """Mean gain and count of (task, language) points per resource group."""
+        per_group: dict[str, list[float]] = {g: [] for g in group_names()}
+        for _, lang, gain in self.gains(run):
+            per_group[resource_group(lang)].append(gain)
+        return {g: (sum(v) / len(v) if v else None, len(v)) for g, v in per_group.items()}
+
+
+def _average(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def build_report(results: list[TaskResult], baseline: str | None = None) -> Report:
+    """Assemble a ``Report``; RxError when ``baseline`` names no run."""
+    newest: dict[tuple[str, str], TaskResult] = {}
+    ignored = []
+    for result in sorted(results, key=lambda r: r.created_at):
+        key = (result.run, result.task)
+        if key in newest:
+            ignored.append(newest[key].path)
+        newest[key] = result
+    runs = sorted({r.run for r in results}, key=lambda run: (run != baseline, run))
+    if baseline is not None and baseline not in runs:
+        raise RxError(f"--baseline {baseline!r} is not among the runs ({', '.join(runs)})")
+    tasks = [t for t in XTREME_TASKS if any(r.task == t for r in newest.values())]
+    scores = {run: {task: newest[(run, task)].average if (run, task) in newest else None for task in tasks} for run in runs}
+    languages: dict[str, dict[str, dict[str, float]]] = {}
+    sweeps: dict[str, dict[str, dict[int, float]]] = {}
+    for (run, task), result in newest.items():
+        for lang, value in result.languages.items():
+            languages.setdefault(task, {}).setdefault(lang, {})[run] = value
+        if result.sweep:
+            sweeps.setdefault(run, {})[task] = result.sweep
+    return Report(runs, baseline, tasks, scores, languages, sweeps, ignored)
+
+
+def _metric_label(task: str) -> str:
+    card = load_card(task)
+    key = card["report_key"]
+    return {"en2xx": "acc en→xx", "accuracy": "acc", "f1": "F1"}.get(key, key)
+
+
+def _fmt(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def xtreme_rows(report: Report) -> list[list[Any]]:
+    """Rows of the XTREME table: run, one score per task, and the average over the tasks the run has."""
+    return [[run, *[report.scores[run][t] for t in report.tasks], _average([report.scores[run][t] for t in report.tasks])]
+            for run in report.runs]
+
+
+def delta_rows(report: Report) -> list[list[Any]]:
+    """Rows of the delta table: run, (run − baseline) per task on common languages, and their mean."""
+    rows = []
+    for run in report.runs:
+        if run == report.baseline:
+            continue
+        deltas = [report.delta(run, t) for t in report.tasks]
+        rows.append([run, *deltas, _average(deltas)])
+    return rows
+
+
+def xtreme_table(report: Report) -> str:
+    """The XTREME table as plain text (for the terminal)."""
+    headers = ["run", *[f"{t} ({_metric_label(t)})" for t in report.tasks], "avg"]
+    return format_table(headers, xtreme_rows(report))
+
+
+def markdown(report: Report, pictures: list[str]) -> str:
+    """The whole report as Markdown."""
+    table = language_resources()
+    headers = ["run", *[f"{t} ({_metric_label(t)})" for t in report.tasks], "avg"]
+    parts = [f"# XTREME report\n\nGenerated {now_iso()} by `rx report`. Each score is the mean over the languages "
+             "that run was evaluated on; `avg` is the mean over the tasks the run has.\n",
+             "## XTREME table\n", _markdown_table(headers, [[r[0], *map(_fmt, r[1:])] for r in xtreme_rows(report)])]
+    if report.baseline:
+        parts += [f"\n## Change against the baseline `{report.baseline}`\n",
+                  "Mean over the languages both runs were evaluated on of (run − baseline), in points.\n",
+                  _markdown_table(headers, [[r[0], *[_fmt(v, True) for v in r[1:]]] for r in delta_rows(report)])]
+        group_headers = ["run", *[f"{g}" for g in group_names()]]
+        group_rows = []
+        for run in report.runs:
+            if run != report.baseline:
+                gains = report.group_gains(run)
+                group_rows.append([run, *[f"{_fmt(m, True)} (n={n})" for m, n in gains.values()]])
+        thresholds = ", ".join(f"{name} ≥ {low:g} {table['unit']}" for name, low in table["groups"].items())
+        parts += ["\n## Low-resource view\n",
+                  f"Mean gain over (task, language) points by the language's pre-training data: {thresholds}; "
+                  f"{table['unseen_group']} = not in CC-100. Source: {table['source']} "
+                  "(`retrieval_xfer/resources/language_resources.yaml`).\n",
+                  _markdown_table(group_headers, group_rows)]
+    parts += [f"\n![{Path(p).stem}]({p})" for p in pictures]
+    if report.sweeps:
+        parts.append("\n## Layer sweeps\n")
+        rows = []
+        for run, tasks in report.sweeps.items():
+            for task, by_layer in tasks.items():
+                best = max(by_layer, key=lambda layer: by_layer[layer] if by_layer[layer] is not None else -math.inf)
+                rows.append([run, task, str(best), _fmt(by_layer[best]), ", ".join(f"{k}: {_fmt(v)}" for k, v in sorted(by_layer.items()))])
+        parts.append(_markdown_table(["run", "task", "best layer", "score", "by layer"], rows))
+    parts.append("\n## Per language\n")
+    for task in report.tasks:
+        columns = [run for run in report.runs if any(run in v for v in report.languages[task].values())]
+        rows = []
+        for lang in sorted(report.languages[task]):
+            by_run = report.languages[task][lang]
+            size = table["sizes"].get(lang)
+            cells = [lang, resource_group(lang), "–" if size is None else f"{size:g}"]
+            for run in columns:
+                value = by_run.get(run)
+                base = by_run.get(report.baseline) if report.baseline else None
+                cell = _fmt(value)
+                if value is not None and base is not None and run != report.baseline:
+                    cell += f" ({value - base:+.2f})"
+                cells.append(cell)
+            rows.append(cells)
+        parts += [f"\n### {task} ({_metric_label(task)})\n",
+                  _markdown_table(["lang", "group", table["unit"], *columns], rows)]
+    if report.ignored:
+        parts.append("\nOlder results replaced by a newer one of the same run and task: "
+                     + ", ".join(f"`{p}`" for p in report.ignored))
+    return "\n".join(parts) + "\n"
+
+
+def _csv(rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """Write ``report.md``, ``xtreme.csv``, ``languages.csv`` (long format), ``groups.csv`` and the pictures
+    (``gain_vs_size.png``, ``groups.png``, ``layers.png``; they need matplotlib) into ``out``; returns the paths."""
+    from retrieval_xfer.atomic import atomic_write_text
+    from retrieval_xfer.evaluation import report_plots
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    pictures = report_plots.draw_all(report, out)
+    written += pictures
+    header = ["run", *report.tasks, "avg"]
+    files = {
+        "xtreme.csv": _csv([header, *xtreme_rows(report)]),
+        "languages.csv": _csv([["task", "lang", "group", "cc100_gib", "run", "score", "baseline", "delta"]] + [
+            [task, lang, resource_group(lang), language_resources()["sizes"].get(lang), run, value,
+             by_run.get(report.baseline), None if report.baseline not in by_run or run == report.baseline
+             else value - by_run[report.baseline]]
+            for task in report.tasks for lang, by_run in sorted(report.languages[task].items())
+            for run, value in by_run.items()]),
+        "report.md": markdown(report, [p.name for p in pictures]),
+    }
+    if report.baseline:
+        files["groups.csv"] = _csv([["run", "group", "mean_gain", "points"]] + [
+            [run, group, mean, n] for run in report.runs if run != report.baseline
+            for group, (mean, n) in report.group_gains(run).items()])
+    for name, text in files.items():
+        atomic_write_text(out / name, text)
+        written.append(out / name)
+    return written

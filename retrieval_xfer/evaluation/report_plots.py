@@ -1,0 +1,143 @@
+"""The report's pictures (matplotlib, the ``plot`` extra): gain vs. pre-training data size, gain per resource
+group, and score vs. layer. Without matplotlib no picture is drawn and the caller is told why."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from retrieval_xfer.evaluation.report import group_names, language_resources
+
+if TYPE_CHECKING:
+    from retrieval_xfer.evaluation.report import Report
+
+MISSING = "matplotlib is not installed: no PNG pictures (pip install 'retrieval_xfer[plot]')"
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def gain_vs_size(report: Report, path: Path, plt) -> Path:
+    """One panel per run: each (task, language) gain against the language's CC-100 size (log scale), with a
+    least-squares line over the seen languages; languages not in CC-100 sit at the left edge as crosses."""
+    table = language_resources()
+    runs = [r for r in report.runs if r != report.baseline]
+    fig, axes = plt.subplots(1, len(runs), figsize=(6.5 * len(runs), 4.8), squeeze=False, sharey=True)
+    floor = min(table["sizes"].values()) / 2
+    colors = {task: plt.cm.tab10(i % 10) for i, task in enumerate(report.tasks)}
+    for ax, run in zip(axes[0], runs):
+        xs, ys = [], []
+        points = report.gains(run)
+        for task, lang, gain in points:
+            size = table["sizes"].get(lang)
+            seen = size is not None
+            ax.scatter(size if seen else floor, gain, color=colors[task], marker="o" if seen else "x", s=28,
+                       label=task)
+            if len(points) <= 80:
+                ax.annotate(lang, (size if seen else floor, gain), fontsize=7, xytext=(3, 2), textcoords="offset points")
+            if seen:
+                xs.append(math.log10(size))
+                ys.append(gain)
+        if len(xs) >= 2 and len(set(xs)) >= 2:
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+            line_x = [min(xs), max(xs)]
+            ax.plot([10 ** x for x in line_x], [my + slope * (x - mx) for x in line_x], color="black", lw=1.5,
+                    label=f"fit: {slope:+.2f} points per 10x data")
+        for name, lowest in table["groups"].items():
+            if lowest > 0:
+                ax.axvline(lowest, color="grey", ls=":", lw=1)
+                ax.text(lowest, ax.get_ylim()[1], f" ≥{lowest:g} {table['unit']}", color="grey", va="top", fontsize=8)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xscale("log")
+        ticks = [t for t in (0.1, 1, 10, 100, 1000) if floor / 2 <= t <= max(table["sizes"].values()) * 2]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel(f"CC-100 data for the language ({table['unit']}, log; x = not in CC-100)")
+        ax.set_title(f"{run} − {report.baseline}")
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), fontsize=8, loc="best")
+    axes[0][0].set_ylabel("gain over the baseline (points)")
+    fig.suptitle("Gain vs. the language's pre-training data\n(points on the left gaining more = low-resource languages gain most)",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def group_bars(report: Report, path: Path, plt) -> Path:
+    """Mean gain per resource group, one bar per run, with the number of (task, language) points."""
+    groups = group_names()
+    runs = [r for r in report.runs if r != report.baseline]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(groups) * max(1, len(runs)) / 2), 4.2))
+    width = 0.8 / len(runs)
+    for i, run in enumerate(runs):
+        gains = report.group_gains(run)
+        for g, group in enumerate(groups):
+            mean, n = gains[group]
+            if mean is None:
+                continue
+            x = g + (i - (len(runs) - 1) / 2) * width
+            ax.bar(x, mean, width, color=plt.cm.tab10(i % 10), label=run)
+            ax.text(x, mean, f"n={n}", ha="center", va="bottom" if mean >= 0 else "top", fontsize=8)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(range(len(groups)), [f"{g}" for g in groups])
+    ax.set_ylabel("mean gain over the baseline (points)")
+    ax.set_title(f"Gain by resource level (baseline {report.baseline})")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax.legend(unique.values(), unique.keys(), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def layer_curves(report: Report, path: Path, plt) -> Path:
+    """One panel per swept task: the average score at each layer, a line per run, the best layer marked."""
+    tasks = sorted({task for by_task in report.sweeps.values() for task in by_task})
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4.2), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for i, (run, by_task) in enumerate(sorted(report.sweeps.items())):
+            if task not in by_task:
+                continue
+            points = sorted((layer, v) for layer, v in by_task[task].items() if v is not None)
+            color = plt.cm.tab10(i % 10)
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker=".", color=color, label=run)
+            best = max(points, key=lambda p: p[1])
+            ax.scatter([best[0]], [best[1]], s=90, facecolors="none", edgecolors=color)
+        ax.set_xlabel("layer (hidden_states index; 0 = embeddings)")
+        ax.set_ylabel("average score")
+        ax.set_title(f"{task}: score by layer (circle = best layer)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def draw_all(report: Report, out: Path) -> list[Path]:
+    """Every picture that applies to ``report``, written into ``out``; [] (with a warning) without matplotlib."""
+    plt = _pyplot()
+    if plt is None:
+        warnings.warn(MISSING, stacklevel=2)
+        return []
+    pictures = []
+    if report.baseline and any(report.gains(run) for run in report.runs if run != report.baseline):
+        pictures.append(gain_vs_size(report, Path(out) / "gain_vs_size.png", plt))
+        pictures.append(group_bars(report, Path(out) / "groups.png", plt))
+    if report.sweeps:
+        pictures.append(layer_curves(report, Path(out) / "layers.png", plt))
+    return pictures
