@@ -455,6 +455,25 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
 
 
 @main.command()
+@click.argument("experiment_file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="List the steps and which are done; run nothing.")
+@click.option("--quiet", is_flag=True, help="No progress bars (step lines are still printed).")
+def experiment(experiment_file: Path, dry_run: bool, quiet: bool) -> None:
+    """Run a grid (base models x intermediate task sets x target tasks) from a YAML file: training phases,
+    zero-shot and retrieval evaluations, then the report. Steps whose output exists are skipped, so running
+    it again after a crash picks up where it stopped. See experiments/xstilts-small.yaml."""
+    from retrieval_xfer.experiment import load_spec, run_experiment
+
+    spec = load_spec(experiment_file)
+    click.echo(f"experiment {spec.name}: runs -> {spec.runs_dir}, results -> {spec.results_dir}, "
+               f"report -> {spec.report_dir}")
+    statuses = run_experiment(spec, dry_run=dry_run, quiet=quiet, echo=click.echo)
+    counts = {s: sum(1 for _, status in statuses if status == s) for s in ("ran", "done", "to run")}
+    click.echo(f"{counts['ran']} step(s) run, {counts['done']} already done"
+               + (f", {counts['to run']} to run" if dry_run else f"; report in {spec.report_dir}/report.md"))
+
+
+@main.command()
 @encoder_options
 @click.option("--input", "input_path", required=True, type=click.Path(path_type=Path), help="Corpus file (UTF-8).")
 @with_corpus_options

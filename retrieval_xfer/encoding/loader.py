@@ -171,5 +171,10 @@ def load_encoder(
 def load_layer_sweep(model: str, layers: str, **kwargs: Any) -> LayerSweepEncoder:
     """A ``LayerSweepEncoder`` for ``layers`` (``"all"`` or ``"4,8,-1"``) of ``model``: the model truncated at the
     highest of them, every one pooled from the same forward pass. ``kwargs`` are ``load_encoder``'s options."""
-    chosen = parse_layers(layers, _num_layers(resolve_model(model)))
+    chosen = parse_layers(layers, model_num_layers(model))
     return LayerSweepEncoder(load_encoder(model, max(chosen), **kwargs), chosen)
+
+
+def model_num_layers(model: str) -> int:
+    """The number of transformer layers of ``model`` (hub id or folder), read from its config."""
+    return _num_layers(resolve_model(model))

@@ -1,0 +1,78 @@
+"""An experiment as an ordered list of steps, each naming the output whose existence means "done".
+
+For each base model and intermediate set: the intermediate phase (skipped for an empty set, whose model is the
+base model itself), the retrieval evaluations of that model, then for each target task its target phase
+(``rx train --init``) and its zero-shot evaluation. The report comes last.
+
+Layout: ``runs/<exp>/<base>/<set>/`` (intermediate run), ``runs/<exp>/<base>/<set>+<English task>/`` (target
+run; XQuAD and MLQA share the SQuAD one),
+``results/<exp>/<base>-<set>/<task>.json`` (one folder per run, as ``rx report`` reads them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retrieval_xfer.experiment.spec import ExperimentSpec
+from retrieval_xfer.training.run_folder import RUN_FILE
+
+
+@dataclass
+class Step:
+    """One unit of work. ``kind``: ``train`` (``tasks`` from ``base`` or ``init``), ``eval`` (``task`` on
+    ``model``) or ``report``. ``output`` is the run folder, result file or report folder it writes."""
+
+    kind: str
+    label: str
+    output: Path
+    tasks: list[str] = field(default_factory=list)
+    task: str = ""
+    base: str | None = None
+    init: Path | None = None
+    model: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def done(self) -> bool:
+        """Whether the output is complete (a report is always redrawn)."""
+        if self.kind == "train":
+            return (self.output / RUN_FILE).is_file()
+        if self.kind == "eval":
+            return self.output.is_file()
+        return False
+
+
+def run_name(base: str, intermediate_set: str) -> str:
+    """The run's name in results and the report: ``<base>-<set>``."""
+    return f"{base}-{intermediate_set}"
+
+
+def plan_steps(spec: ExperimentSpec) -> list[Step]:
+    """Every step of ``spec``, in the order they must run."""
+    steps: list[Step] = []
+    for base, model in spec.base_models.items():
+        for set_name, tasks in spec.intermediate.items():
+            results = spec.results_dir / run_name(base, set_name)
+            intermediate_run = spec.runs_dir / base / set_name
+            if tasks:
+                steps.append(Step("train", f"{base}: intermediate {set_name} ({', '.join(tasks)})", intermediate_run,
+                                  tasks=list(tasks), base=model, settings=spec.train_settings(tasks)))
+                encoder = str(intermediate_run)
+            else:
+                encoder = model
+            for task in spec.retrieval:
+                steps.append(Step("eval", f"{base}/{set_name}: {task}", results / f"{task}.json", task=task,
+                                  model=encoder, settings=spec.evaluation.get(task, {})))
+            for task in spec.targets:
+                english = spec.target_task(task)
+                target_run = spec.runs_dir / base / f"{set_name}+{english}"  # shared by xquad and mlqa
+                if all(step.output != target_run for step in steps):
+                    steps.append(Step("train", f"{base}/{set_name}: target {english}", target_run, tasks=[english],
+                                      base=None if tasks else model, init=intermediate_run if tasks else None,
+                                      settings=spec.train_settings([english])))
+                steps.append(Step("eval", f"{base}/{set_name}: {task}", results / f"{task}.json", task=task,
+                                  model=str(target_run), settings=spec.evaluation.get(task, {})))
+    baseline = run_name(next(iter(spec.base_models)), spec.baseline) if spec.baseline else None
+    steps.append(Step("report", "report", spec.report_dir, model=baseline or ""))
+    return steps

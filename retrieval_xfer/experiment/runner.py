@@ -1,0 +1,115 @@
+"""Run an experiment's steps in order, skipping those whose output exists, so a re-run after a crash picks up
+where it stopped (an interrupted training phase continues from its last checkpoint)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from retrieval_xfer.experiment.plan import Step, plan_steps
+from retrieval_xfer.experiment.spec import ExperimentSpec
+from retrieval_xfer.tasks import load_card
+
+
+def _train(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
+    from retrieval_xfer.training.run_folder import latest_checkpoint
+    from retrieval_xfer.training.runner import TrainConfig, train
+
+    resume = latest_checkpoint(step.output) is not None
+    if step.output.exists() and not resume:
+        shutil.rmtree(step.output)  # an earlier attempt that stopped before its first checkpoint
+    files = {t: spec.train_files[t] for t in step.tasks if t in spec.train_files}
+    train(TrainConfig(tasks=step.tasks, out=step.output, base=step.base, init=step.init, train_files=files,
+                      resume=resume, quiet=quiet, **step.settings))
+
+
+def _encoder(step: Step, quiet: bool):
+    from retrieval_xfer.encoding import default_layer, load_encoder, load_layer_sweep
+    from retrieval_xfer.encoding.loader import model_num_layers
+
+    s = step.settings
+    options = {"pool_skip_special": s.get("pool_skip_special", False), "prompt": s.get("prompt", ""),
+               "max_length": s.get("max_length"), "batch_size": s.get("batch_size", 32), "show_progress": not quiet}
+    if s.get("layers") is not None:
+        return load_layer_sweep(step.model, str(s["layers"]), **options)
+    layer = s.get("layer")
+    if layer is None:  # the middle-layer default, also for sentence-transformers folders (runs are)
+        layer = default_layer(model_num_layers(step.model))
+    return load_encoder(step.model, int(layer), **options)
+
+
+def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
+    s = step.settings
+    card = load_card(step.task)
+    data_dir = Path(s["data_dir"]).expanduser() if s.get("data_dir") else None
+    if step.task == "tatoeba":
+        from retrieval_xfer.data.tatoeba import resolve_languages
+        from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba
+
+        return evaluate_tatoeba(_encoder(step, quiet), resolve_languages(str(s.get("langs", "xtreme")), card), card,
+                                data_dir)
+    if step.task == "bucc2018":
+        from retrieval_xfer.data.bucc import available_pairs
+        from retrieval_xfer.evaluation.bucc import evaluate_bucc
+
+        pairs = s.get("pairs")
+        pairs = ([p.strip() for p in pairs.split(",")] if isinstance(pairs, str) else list(pairs)) if pairs else (
+            available_pairs(data_dir, card) if data_dir else list(card["pairs"]))
+        mining = card["mining"]
+        return evaluate_bucc(_encoder(step, quiet), pairs, card, data_dir, k=mining["k"], margin=mining["margin"],
+                             retrieval=mining["retrieval"], predictions_dir=step.output.parent / "bucc-predictions")
+    from retrieval_xfer.evaluation.task_model import load_task_model
+    from retrieval_xfer.evaluation.zero_shot import evaluate_zero_shot, locate_data
+
+    if s.get("max_length"):
+        card["max_length"] = int(s["max_length"])
+    split = s.get("split", "dev")
+    files = tuple(str(Path(f).expanduser()) for f in s.get("data_files", []))
+    data = locate_data(card, str(s.get("langs", "all")), split, data_dir, files)
+    model = load_task_model(Path(step.model), card, s.get("head"))
+    return evaluate_zero_shot(model, card, data, split, s.get("limit"), s.get("batch_size", 32), not quiet)
+
+
+def _report(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
+    from retrieval_xfer.evaluation.report import build_report, collect_results, write_report
+
+    results = collect_results([spec.results_dir])
+    runs = {r.run for r in results}
+    write_report(build_report(results, step.model if step.model in runs else None), step.output)
+
+
+def _run_eval(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
+    from retrieval_xfer.evaluation.results import write_results
+
+    write_results(step.output, _evaluate(spec, step, quiet))
+
+
+RUNNERS: dict[str, Callable[[ExperimentSpec, Step, bool], None]] = {"train": _train, "eval": _run_eval,
+                                                                     "report": _report}
+
+
+def run_experiment(spec: ExperimentSpec, dry_run: bool = False, quiet: bool = False,
+                   echo: Callable[[str], None] = print) -> list[tuple[Step, str]]:
+    """Run every step of ``spec`` whose output does not exist; returns ``(step, "done" | "ran" | "to run")``."""
+    steps = plan_steps(spec)
+    statuses = []
+    started = time.perf_counter()
+    for number, step in enumerate(steps, 1):
+        prefix = f"[{number}/{len(steps)}] {step.label}"
+        if step.done():
+            echo(f"{prefix}: done already ({step.output})")
+            statuses.append((step, "done"))
+            continue
+        if dry_run:
+            echo(f"{prefix}: to run -> {step.output}")
+            statuses.append((step, "to run"))
+            continue
+        echo(f"{prefix}: running -> {step.output}")
+        tic = time.perf_counter()
+        RUNNERS[step.kind](spec, step, quiet)
+        echo(f"{prefix}: finished in {time.perf_counter() - tic:.0f}s (experiment so far {time.perf_counter() - started:.0f}s)")
+        statuses.append((step, "ran"))
+    return statuses

@@ -1,0 +1,142 @@
+"""The experiment file (YAML) as a checked ``ExperimentSpec``; every mistake is one line naming the file and key.
+
+Keys (see ``experiments/xstilts.yaml`` for a full example):
+
+- ``name``: used in the default folders ``runs/<name>``, ``results/<name>``, ``report/<name>``
+- ``base_models``: ``{short name: hub id or folder}``
+- ``intermediate``: ``{set name: [task, ...]}``; an empty list is "no intermediate training" (a baseline)
+- ``baseline``: the set ``rx report`` compares against (default: the first empty set)
+- ``targets``: zero-shot tasks (``xnli``, ``panx``, ...): a target phase on the card's English task, then evaluation
+- ``retrieval``: ``tatoeba`` and/or ``bucc2018``, evaluated on the intermediate model itself
+- ``train``: training defaults (any ``rx train`` option, e.g. ``lr``, ``batch_size``, ``grad_accum``, ``epochs``)
+- ``task_settings``: ``{task: {option: value}}`` per-task overrides of ``train`` (e.g. epochs, max_length)
+- ``train_files``: ``{task: local file}`` (otherwise the hub)
+- ``evaluation``: ``{task: {option: value}}`` options of ``rx eval <task>`` (data_dir, langs, limit, layers, ...)
+- ``runs_dir``, ``results_dir``, ``report_dir``: override the default folders
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.tasks import load_card
+from retrieval_xfer.training.runner import TrainConfig, trainable_tasks
+
+RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
+TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {"tasks", "out", "base", "init", "train_files",
+                                                                      "resume", "quiet"}
+EVAL_OPTIONS = {
+    "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head"},
+    "tatoeba": {"data_dir", "langs", "layer", "layers", "prompt", "batch_size", "max_length", "pool_skip_special"},
+    "bucc2018": {"data_dir", "pairs", "layer", "layers", "prompt", "batch_size", "max_length", "pool_skip_special"},
+}
+
+
+@dataclass
+class ExperimentSpec:
+    """A checked experiment file."""
+
+    path: Path
+    name: str
+    base_models: dict[str, str]
+    intermediate: dict[str, list[str]]
+    targets: list[str]
+    retrieval: list[str]
+    baseline: str | None
+    train: dict[str, Any] = field(default_factory=dict)
+    task_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    train_files: dict[str, str] = field(default_factory=dict)
+    evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs_dir: Path = Path("runs")
+    results_dir: Path = Path("results")
+    report_dir: Path = Path("report")
+
+    def train_settings(self, task_names: list[str]) -> dict[str, Any]:
+        """``train`` defaults overlaid with each task's ``task_settings`` (later tasks win on a conflict)."""
+        settings = dict(self.train)
+        for name in task_names:
+            settings.update(self.task_settings.get(name, {}))
+        return settings
+
+    def target_task(self, task: str) -> str:
+        """The English card trained in the target phase of zero-shot ``task`` (its card's first ``trained_by``)."""
+        return load_card(task)["trained_by"][0]
+
+
+def _expect(condition: bool, path: Path, message: str) -> None:
+    if not condition:
+        raise RxError(f"{path}: {message}")
+
+
+def _mapping(raw: dict, key: str, path: Path) -> dict:
+    value = raw.get(key) or {}
+    _expect(isinstance(value, dict), path, f"'{key}' must be a mapping")
+    return value
+
+
+def load_spec(path: Path) -> ExperimentSpec:
+    """Read and check an experiment file; RxError naming the file and the key at fault."""
+    path = Path(path)
+    _expect(path.is_file(), path, "no such experiment file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise RxError(f"{path}: malformed YAML ({err.__class__.__name__})") from None
+    _expect(isinstance(raw, dict), path, "expected a mapping at the top level")
+    known = {f.name for f in dataclasses.fields(ExperimentSpec)} - {"path"}
+    unknown = set(raw) - known
+    _expect(not unknown, path, f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    name = raw.get("name") or path.stem
+    bases = {str(k): str(Path(str(v)).expanduser()) if str(v).startswith(("~", ".", "/")) else str(v)
+             for k, v in _mapping(raw, "base_models", path).items()}
+    _expect(bool(bases), path, "'base_models' must name at least one model")
+    intermediate = _mapping(raw, "intermediate", path) or {"none": []}
+    valid_train = set(trainable_tasks())
+    for set_name, tasks in intermediate.items():
+        _expect(isinstance(tasks, list), path, f"intermediate set {set_name!r} must be a list of tasks")
+        bad = [t for t in tasks if t not in valid_train]
+        _expect(not bad, path, f"intermediate set {set_name!r}: unknown task(s) {', '.join(map(str, bad))}")
+    targets = list(raw.get("targets") or [])
+    for task in targets:
+        try:
+            card = load_card(task)
+        except RxError:
+            card = {}
+        _expect(card.get("kind") == "zero-shot", path, f"target {task!r} is not a zero-shot XTREME task "
+                f"(xnli, pawsx, udpos, panx, xquad, mlqa, tydiqa)")
+    retrieval = list(raw.get("retrieval") or [])
+    bad = [t for t in retrieval if t not in RETRIEVAL_TASKS]
+    _expect(not bad, path, f"retrieval: unknown task(s) {', '.join(bad)} (tatoeba, bucc2018)")
+    _expect(bool(targets or retrieval), path, "nothing to evaluate: give 'targets' and/or 'retrieval'")
+    baseline = raw.get("baseline", next((n for n, t in intermediate.items() if not t), None))
+    _expect(baseline is None or baseline in intermediate, path, f"baseline {baseline!r} is not an intermediate set")
+    train = _mapping(raw, "train", path)
+    task_settings = _mapping(raw, "task_settings", path)
+    for scope, options in [("train", train), *[(f"task_settings.{t}", o) for t, o in task_settings.items()]]:
+        _expect(isinstance(options, dict), path, f"'{scope}' must be a mapping")
+        bad = set(options) - TRAIN_OPTIONS
+        _expect(not bad, path, f"{scope}: unknown training option(s) {', '.join(sorted(bad))}")
+    evaluation = _mapping(raw, "evaluation", path)
+    for task, options in evaluation.items():
+        kind = task if task in RETRIEVAL_TASKS else "zero-shot"
+        _expect(task in targets or task in retrieval, path, f"evaluation.{task}: not among the targets or retrieval tasks")
+        bad = set(options or {}) - EVAL_OPTIONS[kind]
+        _expect(not bad, path, f"evaluation.{task}: unknown option(s) {', '.join(sorted(bad))}")
+
+    def folder(key: str, default: str) -> Path:
+        return Path(str(raw[key])) if raw.get(key) else Path(default) / str(name)
+
+    return ExperimentSpec(
+        path=path, name=str(name), base_models=bases, intermediate={k: list(v) for k, v in intermediate.items()},
+        targets=targets, retrieval=retrieval, baseline=baseline, train=train, task_settings=task_settings,
+        train_files={str(k): str(v) for k, v in _mapping(raw, "train_files", path).items()},
+        evaluation={k: dict(v or {}) for k, v in evaluation.items()},
+        runs_dir=folder("runs_dir", "runs"), results_dir=folder("results_dir", "results"),
+        report_dir=folder("report_dir", "report"),
+    )

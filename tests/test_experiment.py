@@ -1,0 +1,155 @@
+"""rx experiment on a tiny model and tiny data: every step runs and writes what a direct call writes, a second
+run does nothing but the report, and a crash (in an evaluation, or in training after a checkpoint) resumes."""
+
+import json
+import random
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from helpers import write_lines
+from retrieval_xfer.cli import main
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.experiment import load_spec, plan_steps, run_experiment
+from test_zero_shot import sentence, write_ner, write_nli
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder, rng = tmp_path_factory.mktemp("experiment-data"), random.Random(2)
+    write_nli(folder / "nli.jsonl", rng, 24)
+    write_ner(folder / "ner.tsv", rng, 24)
+    (folder / "xnli").mkdir()
+    write_nli(folder / "xnli" / "dev-de.tsv", rng, 12, tsv=True)
+    (folder / "panx").mkdir()
+    write_ner(folder / "panx" / "dev-de.tsv", rng, 8)
+    lines = [sentence(rng, 4) for _ in range(10)]
+    write_lines(folder / "tatoeba" / "tatoeba.deu-eng.deu", lines)
+    write_lines(folder / "tatoeba" / "tatoeba.deu-eng.eng", [line + " sky" for line in lines])
+    return folder
+
+
+def write_spec(tmp_path, tiny_model, data, **overrides):
+    spec = {
+        "name": "tiny",
+        "base_models": {"tiny": str(tiny_model)},
+        "intermediate": {"baseline": [], "mnli": ["mnli"]},
+        "targets": ["xnli", "panx"],
+        "retrieval": ["tatoeba"],
+        "train": {"max_steps": 6, "batch_size": 4, "lr": 1e-3, "warmup": 0.0, "save_steps": 2, "logging_steps": 2},
+        "train_files": {"mnli": str(data / "nli.jsonl"), "xnli_en": str(data / "nli.jsonl"),
+                        "panx_en": str(data / "ner.tsv")},
+        "evaluation": {"xnli": {"data_dir": str(data / "xnli")}, "panx": {"data_dir": str(data / "panx")},
+                       "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de", "layers": "all"}},
+        "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results"),
+        "report_dir": str(tmp_path / "report"),
+    }
+    spec.update(overrides)
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
+    from retrieval_xfer.data.tatoeba import resolve_languages
+    from retrieval_xfer.encoding import load_layer_sweep
+    from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba
+    from retrieval_xfer.tasks import load_card
+
+    spec = load_spec(write_spec(tmp_path, tiny_model, data))
+    statuses = run_experiment(spec, quiet=True, echo=lambda line: None)
+    assert [s for _, s in statuses] == ["ran"] * len(statuses)
+    assert [step.kind for step, _ in statuses].count("train") == 5  # mnli + two targets for each of two sets
+    for run in ("tiny-baseline", "tiny-mnli"):
+        assert {p.name for p in (tmp_path / "results" / run).glob("*.json")} == {"xnli.json", "panx.json", "tatoeba.json"}
+    assert (tmp_path / "runs" / "tiny" / "mnli+xnli_en" / "run.json").is_file()
+    init = json.loads((tmp_path / "runs" / "tiny" / "mnli+xnli_en" / "run.json").read_text())["init"]
+    assert init.endswith("runs/tiny/mnli")  # the target phase starts from the intermediate run
+    # the baseline's Tatoeba result is what a direct evaluation of the base model gives
+    card = load_card("tatoeba")
+    direct = evaluate_tatoeba(load_layer_sweep(str(tiny_model), "all", show_progress=False),
+                              resolve_languages("de", card), card, data / "tatoeba")
+    written = json.loads((tmp_path / "results" / "tiny-baseline" / "tatoeba.json").read_text())
+    assert written["layer_sweep"]["layers"] == json.loads(json.dumps(direct["layer_sweep"]["layers"]))
+    csv_rows = (tmp_path / "report" / "xtreme.csv").read_text().splitlines()
+    assert csv_rows[0] == "run,xnli,panx,tatoeba,avg" and csv_rows[1].startswith("tiny-baseline,")
+    assert (tmp_path / "report" / "gain_vs_size.png").is_file()
+    again = run_experiment(spec, quiet=True, echo=lambda line: None)
+    assert [(step.kind, s) for step, s in again if s == "ran"] == [("report", "ran")]
+
+
+def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tmp_path, monkeypatch):
+    from retrieval_xfer.experiment import runner
+    from retrieval_xfer.training import runner as training_runner
+    from retrieval_xfer.training.run_folder import SaveHeadsCallback
+
+    spec = load_spec(write_spec(tmp_path, tiny_model, data, intermediate={"mnli": ["mnli"]}, targets=["xnli"]))
+    original_save = SaveHeadsCallback.on_save
+
+    def crash_after_first_checkpoint(self, args, state, control, **kwargs):
+        original_save(self, args, state, control, **kwargs)
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(SaveHeadsCallback, "on_save", crash_after_first_checkpoint)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_experiment(spec, quiet=True, echo=lambda line: None)
+    intermediate = tmp_path / "runs" / "tiny" / "mnli"
+    assert (intermediate / "checkpoints" / "checkpoint-2").is_dir() and not (intermediate / "run.json").exists()
+    monkeypatch.setattr(SaveHeadsCallback, "on_save", original_save)
+
+    configs = []
+    real_train = training_runner.train
+    monkeypatch.setattr(training_runner, "train", lambda config: configs.append(config) or real_train(config))
+    real_evaluate = runner._evaluate
+
+    def crash_on_xnli(spec_, step, quiet):
+        if step.task == "xnli":
+            raise RuntimeError("simulated evaluation crash")
+        return real_evaluate(spec_, step, quiet)
+
+    monkeypatch.setattr(runner, "_evaluate", crash_on_xnli)
+    with pytest.raises(RuntimeError, match="simulated evaluation crash"):
+        run_experiment(spec, quiet=True, echo=lambda line: None)
+    assert configs[0].resume and configs[0].out == intermediate  # continued from checkpoint-2
+    assert json.loads((intermediate / "run.json").read_text())["steps"] == 6
+    assert not configs[1].resume  # the target phase started fresh
+    monkeypatch.setattr(runner, "_evaluate", real_evaluate)
+    statuses = dict((step.label, s) for step, s in run_experiment(spec, quiet=True, echo=lambda line: None))
+    assert statuses == {"tiny: intermediate mnli (mnli)": "done", "tiny/mnli: tatoeba": "done",
+                        "tiny/mnli: target xnli_en": "done", "tiny/mnli: xnli": "ran", "report": "ran"}
+    assert len(configs) == 2  # nothing was trained again
+
+
+def test_xquad_and_mlqa_share_one_target_run(tiny_model, data, tmp_path):
+    spec = load_spec(write_spec(tmp_path, tiny_model, data, targets=["xquad", "mlqa"], evaluation={}))
+    trains = [step.output.name for step in plan_steps(spec) if step.kind == "train"]
+    assert trains == ["baseline+squad_en", "mnli", "mnli+squad_en"]
+
+
+@pytest.mark.parametrize("override,message", [
+    ({"targets": ["mnli"]}, "target 'mnli' is not a zero-shot XTREME task"),
+    ({"intermediate": {"x": ["nosuch"]}}, "intermediate set 'x': unknown task(s) nosuch"),
+    ({"train": {"learning_rate": 1}}, "train: unknown training option(s) learning_rate"),
+    ({"evaluation": {"xnli": {"dir": "x"}}}, "evaluation.xnli: unknown option(s) dir"),
+    ({"baseline": "nope"}, "baseline 'nope' is not an intermediate set"),
+    ({"typo": 1}, "unknown key(s) typo"),
+])
+def test_bad_experiment_files(tiny_model, data, tmp_path, override, message):
+    path = write_spec(tmp_path, tiny_model, data, **override)
+    with pytest.raises(RxError, match=r".*exp\.yaml: " + __import__("re").escape(message)):
+        load_spec(path)
+    result = CliRunner().invoke(main, ["experiment", str(path)])
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_shipped_experiment_files_are_valid():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "experiments"
+    for name in ("xstilts.yaml", "xstilts-small.yaml"):
+        spec = load_spec(folder / name)
+        assert plan_steps(spec)[-1].kind == "report"
+    full = load_spec(folder / "xstilts.yaml")
+    assert full.train["lr"] == 1e-5 and full.train["batch_size"] == 4 and full.train["grad_accum"] > 1
+    assert set(full.targets) == {"xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"}
