@@ -84,7 +84,10 @@ def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tm
     from retrieval_xfer.training import runner as training_runner
     from retrieval_xfer.training.run_folder import SaveHeadsCallback
 
-    spec = load_spec(write_spec(tmp_path, tiny_model, data, intermediate={"mnli": ["mnli"]}, targets=["xnli"]))
+    evaluation = {"xnli": {"data_dir": str(data / "xnli")},
+                  "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}}
+    spec = load_spec(write_spec(tmp_path, tiny_model, data, intermediate={"mnli": ["mnli"]}, targets=["xnli"],
+                                evaluation=evaluation))
     original_save = SaveHeadsCallback.on_save
 
     def crash_after_first_checkpoint(self, args, state, control, **kwargs):
