@@ -125,3 +125,16 @@ def main_layer(encoder: Encoder | LayerSweepEncoder) -> int:
         return encoder.spec.layer
     default = default_layer(encoder.spec.num_layers)
     return default if default in encoder.layers else encoder.layers[-1]
+
+
+def per_layer_result(encoder: Encoder | LayerSweepEncoder, by_layer: dict[int, dict[str, Any]], key: str,
+                     averages: Any) -> tuple[dict[str, Any], EncoderSpec, dict[str, Any]]:
+    """From scores per layer (``{layer: {unit: scores}}``): the main layer's scores, the spec of its vectors, and
+    the ``layer_sweep`` section of a result file (``{}`` for a one-layer encoder). ``averages(scores)`` gives a
+    layer's averages; ``key`` names the headline score in them."""
+    main = main_layer(encoder)
+    if not isinstance(encoder, LayerSweepEncoder):
+        return by_layer[main], encoder.spec, {}
+    section = {"main_layer": main, "key": key,
+               "layers": {str(layer): {"averages": averages(s), "scores": s} for layer, s in by_layer.items()}}
+    return by_layer[main], encoder.spec_for(main), {"layer_sweep": section}

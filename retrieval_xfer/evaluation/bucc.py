@@ -14,7 +14,7 @@ from typing import Any
 from retrieval_xfer.atomic import atomic_write_text
 from retrieval_xfer.data.bucc import BuccSplit, find_local_split, read_hub_split
 from retrieval_xfer.encoding.encoder import Encoder
-from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer
+from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer, per_layer_result
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.mining.sentences import mine_sentences
@@ -110,12 +110,7 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
         for layer, layer_encoder in layer_encoders(encoder):
             by_layer.setdefault(layer, {})[pair] = evaluate_pair(
                 layer_encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir if layer == main else None)
-    scores = by_layer[main]
-    sweep = {}
-    if isinstance(encoder, LayerSweepEncoder):
-        sweep = {"layer_sweep": {"main_layer": main, "key": "f1", "layers": {
-            str(layer): {"averages": _averages(s), "scores": s} for layer, s in by_layer.items()}}}
-    spec = encoder.spec_for(main) if isinstance(encoder, LayerSweepEncoder) else encoder.spec
+    scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
     return {
         **result_header("bucc2018", spec),
         "metric": "F1 (x100) over src_id<TAB>trg_id pairs",

@@ -10,7 +10,7 @@ import numpy as np
 
 from retrieval_xfer.data.tatoeba import TatoebaLanguage, read_tatoeba_hub, read_tatoeba_local
 from retrieval_xfer.encoding.encoder import Encoder
-from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer
+from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, per_layer_result
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.mining.knn import knn
 
@@ -57,13 +57,7 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
             by_layer.setdefault(layer, {})[code] = {
                 "en2xx": en2xx, "xx2en": xx2en, "mean": (en2xx + xx2en) / 2, "n": len(pairs.source),
                 "iso639_3": pairs.language.iso3, "source": pairs.origin}
-    main = main_layer(encoder)
-    scores = by_layer[main]
-    sweep = {}
-    if isinstance(encoder, LayerSweepEncoder):
-        sweep = {"layer_sweep": {"main_layer": main, "key": "en2xx", "layers": {
-            str(layer): {"averages": _averages(s), "scores": s} for layer, s in by_layer.items()}}}
-    spec = encoder.spec_for(main) if isinstance(encoder, LayerSweepEncoder) else encoder.spec
+    scores, spec, sweep = per_layer_result(encoder, by_layer, "en2xx", _averages)
     return {
         **result_header("tatoeba", spec),
         "metric": "accuracy (x100), 1-NN by cosine",
