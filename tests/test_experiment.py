@@ -75,8 +75,16 @@ def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
     csv_rows = (tmp_path / "report" / "xtreme.csv").read_text().splitlines()
     assert csv_rows[0] == "run,xnli,panx,tatoeba,avg" and csv_rows[1].startswith("tiny-baseline,")
     assert (tmp_path / "report" / "gain_vs_size.png").is_file()
-    again = run_experiment(spec, quiet=True, echo=lambda line: None)
+    lines = []
+    again = run_experiment(spec, quiet=True, echo=lines.append)
     assert [(step.kind, s) for step, s in again if s == "ran"] == [("report", "ran")]
+    assert not any("WARNING" in line for line in lines)
+    changed = load_spec(write_spec(tmp_path, tiny_model, data, evaluation={
+        **yaml.safe_load((tmp_path / "exp.yaml").read_text())["evaluation"], "panx": {"data_dir": str(data / "panx"), "limit": 3}}))
+    lines.clear()
+    run_experiment(changed, quiet=True, echo=lines.append)
+    warned = [line for line in lines if "WARNING" in line]
+    assert len(warned) == 2 and all(": panx: done already" in line for line in warned)  # both sets' panx results
 
 
 def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tmp_path, monkeypatch):

@@ -11,6 +11,8 @@ run; XQuAD and MLQA share the SQuAD one),
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,12 @@ class Step:
     init: Path | None = None
     model: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A hash of what the step does (tasks, models, settings): a changed experiment file changes it."""
+        what = {"kind": self.kind, "tasks": self.tasks, "task": self.task, "base": self.base,
+                "init": str(self.init or ""), "model": self.model, "settings": self.settings}
+        return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def done(self) -> bool:
         """Whether the output is complete (a report is always redrawn)."""

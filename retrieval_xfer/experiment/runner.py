@@ -3,12 +3,14 @@ where it stopped (an interrupted training phase continues from its last checkpoi
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.spec import ExperimentSpec
 from retrieval_xfer.tasks import load_card
@@ -91,16 +93,27 @@ RUNNERS: dict[str, Callable[[ExperimentSpec, Step, bool], None]] = {"train": _tr
                                                                      "report": _report}
 
 
+STEPS_FILE = "experiment-steps.json"
+
+
 def run_experiment(spec: ExperimentSpec, dry_run: bool = False, quiet: bool = False,
                    echo: Callable[[str], None] = print) -> list[tuple[Step, str]]:
-    """Run every step of ``spec`` whose output does not exist; returns ``(step, "done" | "ran" | "to run")``."""
+    """Run every step of ``spec`` whose output does not exist; returns ``(step, "done" | "ran" | "to run")``.
+
+    ``runs_dir/experiment-steps.json`` records the fingerprint of each finished step: a step done with other
+    settings than the file now gives is reported (its output is kept; delete it to redo the step)."""
     steps = plan_steps(spec)
+    record_path = spec.runs_dir / STEPS_FILE
+    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
     statuses = []
     started = time.perf_counter()
     for number, step in enumerate(steps, 1):
         prefix = f"[{number}/{len(steps)}] {step.label}"
         if step.done():
-            echo(f"{prefix}: done already ({step.output})")
+            changed = record.get(str(step.output), step.fingerprint()) != step.fingerprint()
+            echo(f"{prefix}: done already ({step.output})" + (
+                "; WARNING: made with other settings than the experiment file now gives: delete it to redo it"
+                if changed else ""))
             statuses.append((step, "done"))
             continue
         if dry_run:
@@ -110,6 +123,8 @@ def run_experiment(spec: ExperimentSpec, dry_run: bool = False, quiet: bool = Fa
         echo(f"{prefix}: running -> {step.output}")
         tic = time.perf_counter()
         RUNNERS[step.kind](spec, step, quiet)
+        record[str(step.output)] = step.fingerprint()
+        atomic_write_json(record_path, record)
         echo(f"{prefix}: finished in {time.perf_counter() - tic:.0f}s (experiment so far {time.perf_counter() - started:.0f}s)")
         statuses.append((step, "ran"))
     return statuses
