@@ -121,3 +121,9 @@ def test_hub_rows_in_each_schema_are_shaped(monkeypatch):
     assert [(r["text_a"], r["label"]) for r in rows] == [("p1", "neutral"), ("p3", "contradiction")]
     assert eval_data.read_language_hub(load_card("panx"), "de", "dev").examples == [
         {"tokens": ["Anna", "lacht"], "tags": ["B-PER", "O"]}]
+
+
+def test_unreachable_hub_fails_before_any_model_is_loaded(monkeypatch):
+    monkeypatch.setattr("retrieval_xfer.evaluation.zero_shot.hub_reachable", lambda: False)
+    with pytest.raises(RxError, match=r"xnli: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file"):
+        locate_data(load_card("xnli"), "sw", "dev")

@@ -75,10 +75,9 @@ def read_language_hub(card: dict[str, Any], lang: str, split: str, limit: int | 
         filled = _fill(hub, _fields(card, lang, split))
         one = {**card, "sources": {"hub": [filled]}}
         try:
-            return read_task_hub(one, split, limit)
+            return read_task_hub(one, split, limit, hint="pass --data-dir with local files")
         except RxError as err:
             errors.append(str(err))
             if "cannot be reached" in str(err):
                 break
-    raise RxError(f"{card['name']} {lang}: no hub source could be read ({'; '.join(errors) or 'none in the card'}); "
-                  f"pass --data-dir with local files")
+    raise RxError(f"{card['name']} {lang}: no hub source could be read ({'; '.join(errors) or 'none in the card'})")

@@ -182,13 +182,14 @@ def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData
     return _shape(card, spec, READERS[spec["reader"]](path, spec), str(path), limit)
 
 
-def read_task_hub(card: dict, split: str = "train", limit: int | None = None) -> TaskData:
-    """Read a split of the task from the Hugging Face Hub (``sources.hub`` of the card; combined tasks concatenate)."""
+def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hint: str | None = None) -> TaskData:
+    """Read a split of the task from the Hugging Face Hub (``sources.hub`` of the card; combined tasks concatenate).
+    ``hint`` ends the message when the hub fails (default: how to pass a local training file)."""
     if card["sources"].get("combine"):
-        return _merge(card, [read_task_hub(load_card(name), split, limit) for name in card["sources"]["combine"]],
+        return _merge(card, [read_task_hub(load_card(name), split, limit, hint) for name in card["sources"]["combine"]],
                       limit)
     if card["sources"].get("data_from"):
-        return read_task_hub({**load_card(card["sources"]["data_from"]), "name": card["name"]}, split, limit)
+        return read_task_hub({**load_card(card["sources"]["data_from"]), "name": card["name"]}, split, limit, hint)
     hubs = card["sources"].get("hub") or []
     if not hubs:
         raise RxError(f"task {card['name']!r} has no hub source; pass --train-file {card['name']}=PATH")
@@ -196,7 +197,7 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None) ->
     for hub in hubs:
         for hub_split in hub["splits"][split] if isinstance(hub["splits"][split], list) else [hub["splits"][split]]:
             rows = load_hub_split(hub["dataset"], hub.get("config"), hub_split,
-                                  hint=f"pass --train-file {card['name']}=PATH with a local file")
+                                  hint=hint or f"pass --train-file {card['name']}=PATH with a local file")
             if "filter" in hub:
                 key, value = next(iter(hub["filter"].items()))
                 rows = rows.filter(lambda r: str(r[key]).startswith(value))

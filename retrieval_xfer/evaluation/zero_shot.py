@@ -18,6 +18,7 @@ from retrieval_xfer.evaluation.qa import evaluate_qa
 from retrieval_xfer.evaluation.results import format_table, provenance_header
 from retrieval_xfer.evaluation.tagging import evaluate_tagging
 from retrieval_xfer.evaluation.task_model import TaskModel
+from retrieval_xfer.hub import hub_reachable
 from retrieval_xfer.tasks import list_cards
 from retrieval_xfer.training.run_folder import read_run
 
@@ -71,6 +72,9 @@ def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | N
             raise RxError(f"{where}: no {card['name']} data for language {lang!r} (found: {', '.join(sorted(found)) or 'none'})")
         if not local and lang not in card["languages"]:
             raise RxError(f"unknown {card['name']} language {lang!r}; the card's languages: {', '.join(card['languages'])}")
+    if not local and not hub_reachable():
+        raise RxError(f"{card['name']}: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file "
+                      f"with local files ({', '.join(card['sources']['local']['files'])})")
     return {lang: found.get(lang) for lang in chosen}
 
 
