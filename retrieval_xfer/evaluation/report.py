@@ -234,7 +234,10 @@ def markdown(report: Report, pictures: list[str]) -> str:
             if run != report.baseline:
                 gains = report.group_gains(run)
                 group_rows.append([run, *[f"{_fmt(m, True)} (n={n})" for m, n in gains.values()]])
-        thresholds = ", ".join(f"{name} ≥ {low:g} {table['unit']}" for name, low in table["groups"].items())
+        bounds = list(table["groups"].items())
+        thresholds = ", ".join(f"{name} ≥ {low:g}" if i == 0 else (f"{name} {low:g}–{bounds[i - 1][1]:g}" if low > 0
+                               else f"{name} < {bounds[i - 1][1]:g}") for i, (name, low) in enumerate(bounds))
+        thresholds += f" {table['unit']}"
         parts += ["\n## Low-resource view\n",
                   f"Mean gain over (task, language) points by the language's pre-training data: {thresholds}; "
                   f"{table['unseen_group']} = not in CC-100. Source: {table['source']} "

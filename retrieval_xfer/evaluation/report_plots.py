@@ -42,7 +42,7 @@ def gain_vs_size(report: Report, path: Path, plt) -> Path:
             size = table["sizes"].get(lang)
             seen = size is not None
             ax.scatter(size if seen else floor, gain, color=colors[task], marker="o" if seen else "x", s=28,
-                       label=task)
+                       label=task if seen else None)
             if len(points) <= 80:
                 ax.annotate(lang, (size if seen else floor, gain), fontsize=7, xytext=(3, 2), textcoords="offset points")
             if seen:
@@ -67,6 +67,10 @@ def gain_vs_size(report: Report, path: Path, plt) -> Path:
         ax.set_title(f"{run} − {report.baseline}")
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles))
+        for task in report.tasks:  # a task whose points are all unseen languages still gets its colour
+            if task not in unique and any(t == task for t, _, _ in points):
+                unique[task] = plt.Line2D([], [], color=colors[task], marker="o", ls="")
+        unique["not in CC-100"] = plt.Line2D([], [], color="grey", marker="x", ls="")
         ax.legend(unique.values(), unique.keys(), fontsize=8, loc="best")
     axes[0][0].set_ylabel("gain over the baseline (points)")
     fig.suptitle("Gain vs. the language's pre-training data\n(points on the left gaining more = low-resource languages gain most)",
