@@ -392,17 +392,12 @@ def _zero_shot_command(card: dict[str, Any]) -> click.Command:
                 head_task: str | None, batch_size: int, max_length: int | None, limit: int | None,
                 device: str | None, output: Path | None, quiet: bool) -> None:
         from retrieval_xfer.evaluation.results import output_path, write_results
-        from retrieval_xfer.evaluation.task_model import load_task_model
-        from retrieval_xfer.evaluation.zero_shot import evaluate_zero_shot, locate_data, zero_shot_table
-        from retrieval_xfer.tasks import load_card
+        from retrieval_xfer.evaluation.zero_shot import evaluate_run, zero_shot_table
 
-        task_card = load_card(name)
-        if max_length:
-            task_card["max_length"] = max_length
-        data = locate_data(task_card, langs, split, data_dir, data_files)
-        task_model = load_task_model(model, task_card, head_task, device)
-        click.echo(f"model: {model} | head {task_model.head_task} | {len(data)} language(s), split {split}", err=True)
-        result = evaluate_zero_shot(task_model, task_card, data, split, limit, batch_size, not quiet)
+        result = evaluate_run(model, name, data_dir=data_dir, data_files=data_files, langs=langs, split=split,
+                              head=head_task, batch_size=batch_size, max_length=max_length, limit=limit,
+                              device=device, show_progress=not quiet)
+        click.echo(f"model: {model} | head {result['head']} | {len(result['scores'])} language(s), split {split}", err=True)
         path = write_results(output or output_path(name, str(model)), result)
         click.echo(zero_shot_table(result))
         click.echo(f"results written to {path}")

@@ -17,9 +17,9 @@ from retrieval_xfer.evaluation.classification import evaluate_classification
 from retrieval_xfer.evaluation.qa import evaluate_qa
 from retrieval_xfer.evaluation.results import format_table, provenance_header
 from retrieval_xfer.evaluation.tagging import evaluate_tagging
-from retrieval_xfer.evaluation.task_model import TaskModel
+from retrieval_xfer.evaluation.task_model import TaskModel, load_task_model
 from retrieval_xfer.hub import hub_reachable
-from retrieval_xfer.tasks import list_cards
+from retrieval_xfer.tasks import list_cards, load_card
 from retrieval_xfer.training.run_folder import read_run
 
 EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
@@ -107,6 +107,19 @@ def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, P
         "averages": {**{k: sum(s[k] for s in scores.values()) / len(scores) for k in keys}, "n_languages": len(scores)},
         "timings": {"total_seconds": time.perf_counter() - started},
     }
+
+
+def evaluate_run(run: Path, task: str, *, data_dir: Path | None = None, data_files: tuple[str, ...] = (),
+                 langs: str = "all", split: str = "dev", head: str | None = None, batch_size: int = 32,
+                 max_length: int | None = None, limit: int | None = None, device: str | None = None,
+                 show_progress: bool = True) -> dict[str, Any]:
+    """``rx eval <task>`` as a function: find the data, load the run with its head, score every language."""
+    card = load_card(task)
+    if max_length:
+        card["max_length"] = max_length
+    data = locate_data(card, langs, split, data_dir, data_files)
+    model = load_task_model(Path(run), card, head, device)
+    return evaluate_zero_shot(model, card, data, split, limit, batch_size, show_progress)
 
 
 def zero_shot_table(result: dict[str, Any]) -> str:

@@ -63,16 +63,13 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
         mining = card["mining"]
         return evaluate_bucc(_encoder(step, quiet), pairs, card, data_dir, k=mining["k"], margin=mining["margin"],
                              retrieval=mining["retrieval"], predictions_dir=step.output.parent / "bucc-predictions")
-    from retrieval_xfer.evaluation.task_model import load_task_model
-    from retrieval_xfer.evaluation.zero_shot import evaluate_zero_shot, locate_data
+    from retrieval_xfer.evaluation.zero_shot import evaluate_run
 
-    if s.get("max_length"):
-        card["max_length"] = int(s["max_length"])
-    split = s.get("split", "dev")
-    files = tuple(str(Path(f).expanduser()) for f in s.get("data_files", []))
-    data = locate_data(card, str(s.get("langs", "all")), split, data_dir, files)
-    model = load_task_model(Path(step.model), card, s.get("head"))
-    return evaluate_zero_shot(model, card, data, split, s.get("limit"), s.get("batch_size", 32), not quiet)
+    return evaluate_run(Path(step.model), step.task, data_dir=data_dir,
+                        data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
+                        langs=str(s.get("langs", "all")), split=s.get("split", "dev"), head=s.get("head"),
+                        batch_size=s.get("batch_size", 32), max_length=s.get("max_length"), limit=s.get("limit"),
+                        show_progress=not quiet)
 
 
 def _report(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
