@@ -385,18 +385,20 @@ def _zero_shot_command(card: dict[str, Any]) -> click.Command:
     @click.option("--max-length", type=click.IntRange(min=8), default=None, help="Tokens per window. Default: the card's.")
     @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N examples per language (a quick look).")
     @click.option("--device", default=None, help="cpu, cuda, ... Default: cuda if available.")
+    @click.option("--precision", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
+                  show_default=True, help="Compute precision (bfloat16 is fast on GPUs; keep float32 on CPU).")
     @click.option("--output", type=click.Path(path_type=Path), default=None,
                   help=f"Result JSON. Default: results/{name}-<run>-<time>.json")
     @click.option("--quiet", is_flag=True, help="No progress bars.")
     def command(model: Path, data_dir: Path | None, data_files: tuple[str, ...], langs: str, split: str,
                 head_task: str | None, batch_size: int, max_length: int | None, limit: int | None,
-                device: str | None, output: Path | None, quiet: bool) -> None:
+                device: str | None, precision: str, output: Path | None, quiet: bool) -> None:
         from retrieval_xfer.evaluation.results import output_path, write_results
         from retrieval_xfer.evaluation.zero_shot import evaluate_run, zero_shot_table
 
         result = evaluate_run(model, name, data_dir=data_dir, data_files=data_files, langs=langs, split=split,
                               head=head_task, batch_size=batch_size, max_length=max_length, limit=limit,
-                              device=device, show_progress=not quiet)
+                              device=device, precision=precision, show_progress=not quiet)
         click.echo(f"model: {model} | head {result['head']} | {len(result['scores'])} language(s), split {split}", err=True)
         path = write_results(output or output_path(name, str(model)), result)
         click.echo(zero_shot_table(result))

@@ -196,3 +196,19 @@ def test_label_sets_must_match(run):
     card = {**load_card("xnli"), "labels": ["entailment", "not_entailment"]}
     with pytest.raises(RxError, match="label sets differ"):
         load_task_model(run, card)
+
+
+def test_bfloat16_predictions_agree_with_float32(run, dev):
+    from retrieval_xfer.data.eval_data import read_language_file
+
+    card = load_card("panx")
+    records = read_language_file(card, dev / "panx" / "dev-de.tsv").examples
+    sentences = [r["tokens"] for r in records]
+    full = predict_tags(load_task_model(run, card), card, sentences, show_progress=False)
+    half_model = load_task_model(run, card, precision="bfloat16")
+    assert next(half_model.head.parameters()).dtype == torch.bfloat16
+    half = predict_tags(half_model, card, sentences, show_progress=False)
+    words = [(a, b) for p, q in zip(full, half) for a, b in zip(p, q)]
+    assert sum(a == b for a, b in words) / len(words) > 0.9
+    with pytest.raises(RxError, match="--precision 'int8'"):
+        load_task_model(run, card, precision="int8")

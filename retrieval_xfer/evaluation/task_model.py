@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from retrieval_xfer.encoding.loader import quiet_transformers
+from retrieval_xfer.encoding.loader import PRECISIONS, quiet_transformers
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.training.heads import TaskHead, load_head
 from retrieval_xfer.training.heads.base import HEAD_CONFIG
@@ -25,6 +25,7 @@ class TaskModel:
     head_task: str
     head: TaskHead
     device: torch.device
+    precision: str = "float32"
 
     @property
     def tokenizer(self):
@@ -47,11 +48,13 @@ def _head_hint(card: dict[str, Any], run: Path) -> str:
     return f"train one with: rx train --init {run} --tasks {first} --out RUN (or --base MODEL)"
 
 
-def load_task_model(run: Path, card: dict[str, Any], head_task: str | None = None,
-                    device: str | None = None) -> TaskModel:
+def load_task_model(run: Path, card: dict[str, Any], head_task: str | None = None, device: str | None = None,
+                    precision: str = "float32") -> TaskModel:
     """Load run folder ``run`` with the head for ``card``: ``head_task`` if given, else the first of the card's
-    ``trained_by`` tasks the run has a head for. RxError when ``run`` is not a run, has no such head, the head is
-    of the wrong type, or its label set differs from the card's."""
+    ``trained_by`` tasks the run has a head for, in ``precision`` (``bfloat16`` is fast on GPUs). RxError when
+    ``run`` is not a run, has no such head, the head is of the wrong type, or its label set differs from the card's."""
+    if precision not in PRECISIONS:
+        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
     from sentence_transformers import SentenceTransformer
 
     run = Path(run)
@@ -79,5 +82,5 @@ def load_task_model(run: Path, card: dict[str, Any], head_task: str | None = Non
     with quiet_transformers():
         model = SentenceTransformer(str(run), device=str(target))
     head = load_head(run / HEADS_DIR / chosen, model)
-    head.to(target).eval()
-    return TaskModel(run, chosen, head, target)
+    head.to(device=target, dtype=PRECISIONS[precision]).eval()
+    return TaskModel(run, chosen, head, target, precision)

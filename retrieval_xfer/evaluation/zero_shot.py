@@ -98,6 +98,7 @@ def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, P
         **provenance_header(card["name"], str(model.run)),
         "base_model": run.get("base_model"),
         "head": model.head_task,
+        "precision": model.precision,
         "split": split,
         "metric": card["metric"],
         "report_key": card["report_key"],
@@ -112,13 +113,13 @@ def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, P
 def evaluate_run(run: Path, task: str, *, data_dir: Path | None = None, data_files: tuple[str, ...] = (),
                  langs: str = "all", split: str = "dev", head: str | None = None, batch_size: int = 32,
                  max_length: int | None = None, limit: int | None = None, device: str | None = None,
-                 show_progress: bool = True) -> dict[str, Any]:
+                 precision: str = "float32", show_progress: bool = True) -> dict[str, Any]:
     """``rx eval <task>`` as a function: find the data, load the run with its head, score every language."""
     card = load_card(task)
     if max_length:
         card["max_length"] = max_length
     data = locate_data(card, langs, split, data_dir, data_files)
-    model = load_task_model(Path(run), card, head, device)
+    model = load_task_model(Path(run), card, head, device, precision)
     return evaluate_zero_shot(model, card, data, split, limit, batch_size, show_progress)
 
 

@@ -69,7 +69,7 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
                         data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
                         langs=str(s.get("langs", "all")), split=s.get("split", "dev"), head=s.get("head"),
                         batch_size=s.get("batch_size", 32), max_length=s.get("max_length"), limit=s.get("limit"),
-                        show_progress=not quiet)
+                        precision=s.get("precision", "float32"), show_progress=not quiet)
 
 
 def _report(spec: ExperimentSpec, step: Step, quiet: bool) -> None:

@@ -32,7 +32,7 @@ RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
 TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {"tasks", "out", "base", "init", "train_files",
                                                                       "resume", "quiet"}
 EVAL_OPTIONS = {
-    "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head"},
+    "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head", "precision"},
     "tatoeba": {"data_dir", "langs", "layer", "layers", "prompt", "batch_size", "max_length", "pool_skip_special"},
     "bucc2018": {"data_dir", "pairs", "layer", "layers", "prompt", "batch_size", "max_length", "pool_skip_special"},
 }
