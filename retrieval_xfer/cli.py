@@ -344,18 +344,13 @@ def eval_tatoeba(data_dir: Path | None, langs: str, layers: str | None, output: 
 def eval_bucc(data_dir: Path | None, pairs: str | None, k: int | None, margin: str | None, retrieval: str | None,
               predictions_dir: Path | None, layers: str | None, output: Path | None, **kwargs: Any) -> None:
     """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split."""
-    from retrieval_xfer.data.bucc import available_pairs, parse_pair
+    from retrieval_xfer.data.bucc import resolve_pairs
     from retrieval_xfer.evaluation.bucc import bucc_table, evaluate_bucc
     from retrieval_xfer.tasks import load_card
 
     opts = _split_encoder_opts(kwargs)
     card = load_card("bucc2018")
-    if pairs:
-        pair_list = [p.strip() for p in pairs.split(",") if p.strip()]
-        for pair in pair_list:
-            parse_pair(pair, card)
-    else:
-        pair_list = available_pairs(data_dir, card) if data_dir else list(card["pairs"])
+    pair_list = resolve_pairs(pairs, data_dir, card)
     encoder = _load_encoder_or_sweep(opts, layers)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
     mining = card["mining"]  # the protocol lives in tasks/bucc2018.yaml; options override it

@@ -33,6 +33,18 @@ def parse_pair(pair: str, card: dict[str, Any]) -> tuple[str, str]:
     return src, trg
 
 
+def resolve_pairs(pairs: str | list[str] | None, data_dir: Path | None, card: dict[str, Any]) -> list[str]:
+    """The pairs to evaluate: ``pairs`` (a comma string or a list, each checked), else every pair with a tuning
+    split in ``data_dir``, else (the hub) every pair of the card."""
+    if pairs:
+        chosen = [p.strip() for p in pairs.split(",")] if isinstance(pairs, str) else [str(p) for p in pairs]
+        chosen = [p for p in chosen if p]
+        for pair in chosen:
+            parse_pair(pair, card)
+        return chosen
+    return available_pairs(data_dir, card) if data_dir else list(card["pairs"])
+
+
 def find_local_split(data_dir: Path, pair: str, role: str, card: dict[str, Any]) -> BuccSplit | None:
     """Read the first split of ``role`` (``tune`` or ``apply``) present in ``data_dir`` or ``data_dir/<pair>``.
 

@@ -54,12 +54,10 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
         return evaluate_tatoeba(_encoder(step, quiet), resolve_languages(str(s.get("langs", "xtreme")), card), card,
                                 data_dir)
     if step.task == "bucc2018":
-        from retrieval_xfer.data.bucc import available_pairs
+        from retrieval_xfer.data.bucc import resolve_pairs
         from retrieval_xfer.evaluation.bucc import evaluate_bucc
 
-        pairs = s.get("pairs")
-        pairs = ([p.strip() for p in pairs.split(",")] if isinstance(pairs, str) else list(pairs)) if pairs else (
-            available_pairs(data_dir, card) if data_dir else list(card["pairs"]))
+        pairs = resolve_pairs(s.get("pairs"), data_dir, card)
         mining = card["mining"]
         return evaluate_bucc(_encoder(step, quiet), pairs, card, data_dir, k=mining["k"], margin=mining["margin"],
                              retrieval=mining["retrieval"], predictions_dir=step.output.parent / "bucc-predictions")
