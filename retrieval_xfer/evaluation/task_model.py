@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,15 @@ from retrieval_xfer.training.run_folder import HEADS_DIR, read_run
 
 @dataclass
 class TaskModel:
-    """A run's encoder with one head, in eval mode on ``device``. ``head_task`` names the card it was trained on."""
+    """A run's encoder with one head, in eval mode on ``device``. ``head_task`` names the card it was trained on;
+    ``run_info`` is the run's ``run.json``."""
 
     run: Path
     head_task: str
     head: TaskHead
     device: torch.device
     precision: str = "float32"
+    run_info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tokenizer(self):
@@ -60,7 +62,7 @@ def load_task_model(run: Path, card: dict[str, Any], head_task: str | None = Non
     run = Path(run)
     if not run.is_dir():
         raise RxError(f"{run}: no such run folder (a folder written by rx train)")
-    read_run(run)
+    run_info = read_run(run)
     available = sorted(p.name for p in (run / HEADS_DIR).iterdir() if p.is_dir()) if (run / HEADS_DIR).is_dir() else []
     if head_task is not None:
         if head_task not in available:
@@ -83,4 +85,4 @@ def load_task_model(run: Path, card: dict[str, Any], head_task: str | None = Non
         model = SentenceTransformer(str(run), device=str(target))
     head = load_head(run / HEADS_DIR / chosen, model)
     head.to(device=target, dtype=PRECISIONS[precision]).eval()
-    return TaskModel(run, chosen, head, target, precision)
+    return TaskModel(run, chosen, head, target, precision, run_info)

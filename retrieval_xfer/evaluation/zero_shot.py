@@ -20,7 +20,6 @@ from retrieval_xfer.evaluation.tagging import evaluate_tagging
 from retrieval_xfer.evaluation.task_model import TaskModel, load_task_model
 from retrieval_xfer.hub import hub_reachable
 from retrieval_xfer.tasks import list_cards, load_card
-from retrieval_xfer.training.run_folder import read_run
 
 EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "classification": evaluate_classification,
@@ -93,10 +92,9 @@ def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, P
         scored = evaluator(model, card, task_data.examples, lang, batch_size=batch_size, show_progress=show_progress)
         scores[lang] = {**scored, "skipped": dict(task_data.skipped), "source": task_data.source}
     keys = [k for k, v in next(iter(scores.values())).items() if isinstance(v, float)]
-    run = read_run(model.run)
     return {
         **provenance_header(card["name"], str(model.run)),
-        "base_model": run.get("base_model"),
+        "base_model": model.run_info.get("base_model"),
         "head": model.head_task,
         "precision": model.precision,
         "split": split,
