@@ -22,7 +22,7 @@ from sentence_transformers.sentence_transformer.modules import Pooling
 
 from common import SHARED, machine, real_encoder
 from retrieval_xfer.data.text_files import read_corpus
-from retrieval_xfer.encoding import load_encoder
+from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.encoding.source import resolve_model
 
 

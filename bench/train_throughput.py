@@ -25,7 +25,7 @@ from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Dat
 from common import SHARED, machine, real_encoder
 from retrieval_xfer.data.task_data import read_task_file
 from retrieval_xfer.encoding.source import resolve_model
-from retrieval_xfer.tasks import load_card
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.training.runner import TrainConfig, train
 
 XNLI = SHARED / "data/xtreme/xnli/dev-en.tsv"

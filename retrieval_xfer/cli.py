@@ -1,16 +1,22 @@
-"""The ``rx`` command line: parse options, call the library, print. No logic a Python user could not call."""
+"""The ``rx`` command line: parse options, call one library function, print. No logic a Python user could not call.
+
+Only click and the light core are imported at start; each command imports what it needs when it runs, so
+``rx --help``, ``rx tasks list``, ``rx info`` and ``rx report`` never load torch.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.version import __version__
 
 
@@ -24,50 +30,60 @@ class RxGroup(click.Group):
             raise click.ClickException(str(err)) from None
 
 
-def encoder_options(func: Callable) -> Callable:
-    """The options shared by every command that encodes text."""
-    options = [
-        click.option("--model", required=True, help="Hub id or local folder (sentence-transformers or transformers)."),
-        click.option("--layer", type=int, default=None,
-                     help="hidden_states index to mean-pool: 0 = embeddings, N = last, -1 = last. Default: "
-                          "min(N, N//2+2) for a transformers model; a sentence-transformers model keeps its own pipeline."),
-        click.option("--pool-skip-special", is_flag=True, help="Leave special tokens (<s>, </s>) out of the mean."),
-        click.option("--prompt", default="", show_default=True, help='Text prepended to every sentence, e.g. "query: ".'),
-        click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True),
-        click.option("--max-length", type=click.IntRange(min=1), default=None,
-                     help="Tokens per sentence (longer ones are truncated). Default: the model's."),
-        click.option("--device", default=None, help="cpu, cuda, cuda:1, mps... Default: cuda if available, else cpu."),
-        click.option("--precision", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
-                     show_default=True, help="Compute precision (bfloat16 is fast on GPUs; keep float32 on CPU)."),
-        click.option("--quiet", is_flag=True, help="No progress bars."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def dataclass_options(cls: type, exclude: tuple[str, ...] = (),
+                      replace: dict[str, Callable] | None = None) -> Callable[[Callable], Callable]:
+    """Click options made from a dataclass's fields (help, choices, minimum, flag from each field's metadata).
+
+    ``exclude`` leaves fields out; ``replace`` gives a field another option (e.g. a different default). The same
+    dataclasses define what an experiment file accepts, so ``rx eval`` and ``rx experiment`` agree by construction.
+    """
+    options = []
+    for f in dataclasses.fields(cls):
+        if f.name in exclude:
+            continue
+        if replace and f.name in replace:
+            options.append(replace[f.name])
+            continue
+        meta = f.metadata
+        names = [meta["flag"]] if isinstance(meta.get("flag"), str) else [f"--{f.name.replace('_', '-')}"]
+        kwargs: dict[str, Any] = {"help": meta.get("help")}
+        if meta.get("flag") is True:
+            kwargs["is_flag"] = True
+        elif "choices" in meta:
+            kwargs["type"] = click.Choice(list(meta["choices"]))
+        elif "min" in meta:
+            kwargs["type"] = click.IntRange(min=meta["min"])
+        elif "int" in str(f.type):
+            kwargs["type"] = int
+        if meta.get("required"):
+            kwargs["required"] = True
+        elif f.default is not dataclasses.MISSING and not kwargs.get("is_flag"):
+            kwargs["default"] = f.default
+            kwargs["show_default"] = f.default is not None and meta.get("show_default", True) and f.default != ""
+        options.append(click.option(*names, f.name, **kwargs))
+
+    def decorate(func: Callable) -> Callable:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
-def _load_encoder(opts: dict[str, Any], layer: int | None = None, pool_skip_special: bool | None = None,
-                  prompt: str | None = None):
-    from retrieval_xfer.encoding import load_encoder
-
-    encoder = load_encoder(
-        opts["model"], opts["layer"] if layer is None else layer,
-        pool_skip_special=opts["pool_skip_special"] if pool_skip_special is None else pool_skip_special,
-        prompt=opts["prompt"] if prompt is None else prompt, max_length=opts["max_length"], device=opts["device"],
-        precision=opts["precision"], batch_size=opts["batch_size"], show_progress=not opts["quiet"],
-    )
-    spec = encoder.spec
-    click.echo(f"encoder: {spec.model} | layer {spec.layer} of {spec.num_layers} | pooling {spec.pooling} | "
-               f"prompt {spec.prompt!r} | dim {spec.dimension}", err=True)
-    return encoder
+encoder_options = dataclass_options(EncoderOptions)
 
 
-def _split_encoder_opts(kwargs: dict[str, Any]) -> dict[str, Any]:
-    keys = ("model", "layer", "pool_skip_special", "prompt", "batch_size", "max_length", "device", "precision", "quiet")
-    return {key: kwargs.pop(key) for key in keys}
+def _take(cls: type, kwargs: dict[str, Any], **fixed: Any) -> Any:
+    """Pop the fields of dataclass ``cls`` out of a command's ``kwargs`` and build it (``fixed`` overrides)."""
+    values = {f.name: kwargs.pop(f.name) for f in dataclasses.fields(cls) if f.name in kwargs}
+    return cls(**{**values, **fixed})
 
 
-@click.group(cls=RxGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+def _echo_err(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@click.group(cls=RxGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rx")
 def main() -> None:
     """retrieval_xfer: encode with a multilingual encoder at a chosen layer, index with FAISS, and evaluate
@@ -117,20 +133,15 @@ def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path
                 nlist: int | None, nprobe: int, hnsw_m: int, ef_search: int, pq_m: int | None, pq_bits: int,
                 no_sentences: bool, overwrite: bool, **kwargs: Any) -> None:
     """Encode a corpus and save a FAISS index folder (index.faiss, ids.txt, sentences.txt, meta.json)."""
-    from retrieval_xfer.data.text_files import read_corpus
-    from retrieval_xfer.indexing import IndexParams
-    from retrieval_xfer.indexing.build import build_index_folder
+    from retrieval_xfer.indexing.factory import IndexParams
+    from retrieval_xfer.workflows.index import build_index_folder
 
-    opts = _split_encoder_opts(kwargs)
     out = out or Path("indices") / input_path.name
-    if out.exists() and not overwrite:
-        raise RxError(f"{out}: already exists (pass --overwrite to replace it)")
-    ids, sentences = read_corpus(input_path, input_format, "skip" if skip_blank else "error")
-    encoder = _load_encoder(opts)
     params = IndexParams(kind=index_type, nlist=nlist, nprobe=nprobe, hnsw_m=hnsw_m, ef_search=ef_search,
                          pq_m=pq_m, pq_bits=pq_bits)
-    meta = build_index_folder(encoder, ids, sentences, out, params, source=str(input_path),
-                              store_sentences=not no_sentences, overwrite=overwrite)
+    meta = build_index_folder(_take(EncoderOptions, kwargs), input_path, out, params, input_format,
+                              "skip" if skip_blank else "error", store_sentences=not no_sentences,
+                              overwrite=overwrite, echo=_echo_err)
     click.echo(f"indexed {meta.count} sentences ({meta.index['kind']}, dim {meta.spec.dimension}) "
                f"in {meta.build_seconds:.1f}s -> {out}")
 
@@ -138,50 +149,38 @@ def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path
 @main.command()
 @click.argument("index_dir", type=click.Path(path_type=Path))
 @click.argument("queries", nargs=-1, required=True)
-@encoder_options
+@dataclass_options(EncoderOptions, replace={"prompt": click.option(
+    "--prompt", default=None, help='Text prepended to every query. Default: the prompt the index was built with; '
+                                   '--prompt "" for none.')})
 @click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Results per query.")
 @click.option("--nprobe", type=click.IntRange(min=1), default=None, help="Override the index's nprobe (ivf types).")
 @click.option("--ef-search", type=click.IntRange(min=1), default=None, help="Override the index's efSearch (hnsw).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
 def search(index_dir: Path, queries: tuple[str, ...], k: int, nprobe: int | None, ef_search: int | None,
-           as_json: bool, **kwargs: Any) -> None:
+           as_json: bool, prompt: str | None, **kwargs: Any) -> None:
     """Find the sentences of INDEX_DIR nearest to each QUERY. The encoder must match the one that built it.
 
     --layer, --pool-skip-special and --prompt default to the index's own settings.
     """
-    from retrieval_xfer.indexing import check_compatible, load_index
-    from retrieval_xfer.indexing.factory import IndexParams, apply_search_params
+    from retrieval_xfer.workflows.search import hits_record, search_index
 
-    opts = _split_encoder_opts(kwargs)
-    saved = load_index(index_dir)
-    built = saved.meta.spec
-    own = built.pooling.startswith("own:")
-    layer = opts["layer"] if opts["layer"] is not None else (None if own else built.layer)
-    skip = opts["pool_skip_special"] or built.pooling == "mean-no-special"
-    encoder = _load_encoder(opts, layer=layer, pool_skip_special=skip, prompt=opts["prompt"] or built.prompt)
-    check_compatible(built, encoder.spec, str(index_dir))
-    params = IndexParams(**saved.meta.index)
-    params.nprobe = nprobe or params.nprobe
-    params.ef_search = ef_search or params.ef_search
-    apply_search_params(saved.index, params)
-    scores, rows = saved.search(encoder.encode(list(queries), desc="queries"), k)
-    for query, query_scores, query_rows in zip(queries, scores, rows):
-        hits = [{"rank": r + 1, "score": float(s), "id": saved.ids[i],
-                 "sentence": saved.sentences[i] if saved.sentences else None}
-                for r, (s, i) in enumerate(zip(query_scores, query_rows)) if i >= 0]
+    options = _take(EncoderOptions, kwargs, prompt="")
+    results = search_index(index_dir, queries, options, k=k, prompt=prompt, nprobe=nprobe, ef_search=ef_search,
+                           echo=_echo_err)
+    for query, hits in zip(queries, results):
         if as_json:
-            click.echo(json.dumps({"query": query, "hits": hits}, ensure_ascii=False))
+            click.echo(json.dumps(hits_record(query, hits), ensure_ascii=False))
             continue
         click.echo(f"query: {query}")
         for hit in hits:
-            click.echo(f"  {hit['rank']:>3}  {hit['score']:.4f}  {hit['id']}  {hit['sentence'] or ''}")
+            click.echo(f"  {hit.rank:>3}  {hit.score:.4f}  {hit.id}  {hit.sentence or ''}")
 
 
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 def info(folder: Path) -> None:
     """Describe an index folder (or an export folder): model, layer, pooling, count, dimension, build time."""
-    from retrieval_xfer.info import describe_folder
+    from retrieval_xfer.workflows.describe import describe_folder
 
     click.echo(describe_folder(folder))
 
@@ -225,7 +224,7 @@ def _train_files(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in --out from its last checkpoint.")
 @click.option("--report-to", default="none", show_default=True, help="Passed to transformers, e.g. tensorboard.")
 @click.option("--eval-every", type=click.IntRange(min=1), default=None,
-              help="Every N steps, Tatoeba accuracy on --eval-langs (logged to eval_log.jsonl and run.json).")
+              help="Every N steps, Tatoeba accuracy on --eval-langs (in the trainer's logs, eval_log.jsonl and run.json).")
 @click.option("--eval-data", type=click.Path(path_type=Path), default=None, help="Tatoeba folder for --eval-every.")
 @click.option("--eval-langs", default="de,sw,jv", show_default=True, help="Languages for --eval-every.")
 @click.option("--eval-layer", type=int, default=None, help="Layer pooled for --eval-every. Default: rx's default layer.")
@@ -234,12 +233,12 @@ def _train_files(values: tuple[str, ...]) -> dict[str, str]:
 def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> None:
     """Train an encoder on English intermediate task(s) or a target task; writes a run folder that every rx
     command accepts as MODEL (a sentence-transformers model + heads/ + run.json)."""
-    from retrieval_xfer.training.runner import TrainConfig, train
+    from retrieval_xfer.training.runner import TrainConfig
+    from retrieval_xfer.workflows.train import train_phase
 
     config = TrainConfig(tasks=[t.strip() for t in tasks.split(",") if t.strip()],
                          train_files=_train_files(train_files), **kwargs)
-    result = train(config)
-    run = result.run
+    run = train_phase(config).run
     click.echo(f"trained {', '.join(run['tasks'])} for {run['steps']} steps in {run['train_seconds']:.0f}s "
                f"(mean loss {run['train_loss']:.4f}) -> {config.out}")
 
@@ -252,15 +251,36 @@ def tasks_group() -> None:
 @tasks_group.command("list")
 def tasks_list() -> None:
     """Every task with its kind, format, head and data sources."""
+    from retrieval_xfer.data.cards import describe_sources, list_cards
     from retrieval_xfer.evaluation.results import format_table
-    from retrieval_xfer.tasks import describe_sources, list_cards
 
-    rows = [[c["name"], c["kind"], c["format"], c.get("head") or c.get("evaluator", "-"), *describe_sources(c)]
+    rows = [[c["name"], c["kind"], c["format"], c["head"] or c["evaluator"] or "-", *describe_sources(c)]
             for c in list_cards()]
     click.echo(format_table(["task", "kind", "format", "head", "hub", "local format"], rows))
 
 
-@main.group("eval", cls=RxGroup)
+class EvalGroup(RxGroup):
+    """``rx eval``: tatoeba and bucc, plus one command per zero-shot card, made when first asked for.
+
+    A card that breaks its schema is reported (one line, exit 1) when ``rx eval`` is used; it never silently
+    removes commands, and ``rx --help`` does not read the cards at all."""
+
+    def _card_commands(self) -> dict[str, click.Command]:
+        from retrieval_xfer.data.cards import list_cards
+
+        try:
+            return {c["name"]: _zero_shot_command(c) for c in list_cards() if c["kind"] == "zero-shot"}
+        except RxError as err:
+            raise click.ClickException(str(err)) from None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self._card_commands()])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._card_commands().get(cmd_name)
+
+
+@main.group("eval", cls=EvalGroup)
 def eval_group() -> None:
     """Evaluate zero-shot on an XTREME task: retrieval (tatoeba, bucc) with an encoder, the other seven with a
     run's task head. Prints a table and writes a JSON result file."""
@@ -269,35 +289,16 @@ def eval_group() -> None:
 layers_option = click.option(
     "--layers", default=None, metavar="all|K,K,...",
     help="Layer sweep: score every listed layer ('all' = 0..N) from one forward pass per corpus; the result "
-         "file gets a layer_sweep section (rx report plots it). Needs memory for one corpus x all layers.")
+         "file gets a layer_sweep section (rx report plots it). The headline scores are those of --layer if "
+         "given, else of the layer the command would use without a sweep. Needs memory for one corpus x all layers.")
 
 
-def _load_encoder_or_sweep(opts: dict[str, Any], layers: str | None):
-    if layers is None:
-        return _load_encoder(opts)
-    from retrieval_xfer.encoding import load_layer_sweep
+def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) -> None:
+    from retrieval_xfer.evaluation.results import default_result_path, layer_sweep_table, write_results
 
-    if opts["layer"] is not None:
-        raise click.UsageError("give --layer or --layers, not both")
-    sweep = load_layer_sweep(
-        opts["model"], layers, pool_skip_special=opts["pool_skip_special"], prompt=opts["prompt"],
-        max_length=opts["max_length"], device=opts["device"], precision=opts["precision"],
-        batch_size=opts["batch_size"], show_progress=not opts["quiet"])
-    click.echo(f"encoder: {sweep.spec.model} | layers {', '.join(map(str, sweep.layers))} of {sweep.spec.num_layers} "
-               f"(one forward) | pooling {sweep.spec.pooling} | prompt {sweep.spec.prompt!r}", err=True)
-    return sweep
-
-
-def _finish(result: dict[str, Any], table: str, output: Path | None, task: str, encoder: Any) -> None:
-    from retrieval_xfer.encoding import LayerSweepEncoder
-    from retrieval_xfer.evaluation.results import layer_sweep_table, output_path, write_results
-
-    if isinstance(encoder, LayerSweepEncoder):
-        tag = f"L{encoder.layers[0]}-{encoder.layers[-1]}"
+    if "layer_sweep" in result:
         table = f"{table}\n\n{layer_sweep_table(result)}"
-    else:
-        tag = f"L{encoder.spec.layer}"
-    path = write_results(output or output_path(task, encoder.spec.model, tag), result)
+    path = write_results(output or default_result_path(task, result), result)
     click.echo(table)
     click.echo(f"results written to {path}")
 
@@ -313,16 +314,10 @@ def _finish(result: dict[str, Any], table: str, output: Path | None, task: str, 
               help="Result JSON. Default: results/tatoeba-<model>-L<layer>-<time>.json")
 def eval_tatoeba(data_dir: Path | None, langs: str, layers: str | None, output: Path | None, **kwargs: Any) -> None:
     """Tatoeba accuracy per language in both directions (en->xx is XTREME's number, xx->en MTEB's)."""
-    from retrieval_xfer.data.tatoeba import resolve_languages
-    from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba, tatoeba_table
-    from retrieval_xfer.tasks import load_card
+    from retrieval_xfer.evaluation.tatoeba import run_tatoeba, tatoeba_table
 
-    opts = _split_encoder_opts(kwargs)
-    card = load_card("tatoeba")
-    languages = resolve_languages(langs, card)
-    encoder = _load_encoder_or_sweep(opts, layers)
-    result = evaluate_tatoeba(encoder, languages, card, data_dir)
-    _finish(result, tatoeba_table(result), output, "tatoeba", encoder)
+    result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, echo=_echo_err)
+    _finish(result, tatoeba_table(result), output, "tatoeba")
 
 
 @eval_group.command("bucc")
@@ -331,32 +326,22 @@ def eval_tatoeba(data_dir: Path | None, langs: str, layers: str | None, output: 
               help="Folder with BUCC files (PAIR.sample.*/PAIR.dev.*, PAIR.training.*/PAIR.test.*). Default: hub "
                    "copy, which holds only the gold pairs.")
 @click.option("--pairs", default=None, help="Comma list, e.g. zh-en,de-en. Default: every pair found in --data-dir.")
-@click.option("-k", "k", type=click.IntRange(min=1), default=None, help="Neighbours for the margin. Default: the card's (4).")
-@click.option("--margin", type=click.Choice(["ratio", "distance", "absolute"]), default=None,
-              help="Default: the card's (ratio).")
-@click.option("--retrieval", type=click.Choice(["max", "fwd", "bwd", "intersect"]), default=None,
-              help="Default: the card's (max).")
+@dataclass_options(MiningOptions)
 @click.option("--predictions-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write predicted pairs of the scored split. Default: next to the result JSON.")
 @layers_option
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Result JSON. Default: results/bucc2018-<model>-L<layer>-<time>.json")
-def eval_bucc(data_dir: Path | None, pairs: str | None, k: int | None, margin: str | None, retrieval: str | None,
-              predictions_dir: Path | None, layers: str | None, output: Path | None, **kwargs: Any) -> None:
-    """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split."""
-    from retrieval_xfer.data.bucc import resolve_pairs
-    from retrieval_xfer.evaluation.bucc import bucc_table, evaluate_bucc
-    from retrieval_xfer.tasks import load_card
+def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | None, layers: str | None,
+              output: Path | None, **kwargs: Any) -> None:
+    """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split. Mining
+    options not given take the card's (tasks/bucc2018.yaml: k=4, ratio margin, max retrieval, as XTREME)."""
+    from retrieval_xfer.evaluation.bucc import bucc_table, run_bucc
 
-    opts = _split_encoder_opts(kwargs)
-    card = load_card("bucc2018")
-    pair_list = resolve_pairs(pairs, data_dir, card)
-    encoder = _load_encoder_or_sweep(opts, layers)
+    mining = _take(MiningOptions, kwargs)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
-    mining = card["mining"]  # the protocol lives in tasks/bucc2018.yaml; options override it
-    result = evaluate_bucc(encoder, pair_list, card, data_dir, k=k or mining["k"], margin=margin or mining["margin"],
-                           retrieval=retrieval or mining["retrieval"], predictions_dir=predictions)
-    _finish(result, bucc_table(result), output, "bucc2018", encoder)
+    result = run_bucc(_take(EncoderOptions, kwargs), mining, pairs, data_dir, layers, predictions, echo=_echo_err)
+    _finish(result, bucc_table(result), output, "bucc2018")
 
 
 def _zero_shot_command(card: dict[str, Any]) -> click.Command:
@@ -381,7 +366,7 @@ def _zero_shot_command(card: dict[str, Any]) -> click.Command:
     @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N examples per language (a quick look).")
     @click.option("--device", default=None, help="cpu, cuda, ... Default: cuda if available.")
     @click.option("--precision", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
-                  show_default=True, help="Compute precision (bfloat16 is fast on GPUs; keep float32 on CPU).")
+                  show_default=True, help="Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.")
     @click.option("--output", type=click.Path(path_type=Path), default=None,
                   help=f"Result JSON. Default: results/{name}-<run>-<time>.json")
     @click.option("--quiet", is_flag=True, help="No progress bars.")
@@ -402,20 +387,6 @@ def _zero_shot_command(card: dict[str, Any]) -> click.Command:
     return command
 
 
-def _add_zero_shot_commands() -> None:
-    from retrieval_xfer.tasks import list_cards
-
-    try:
-        cards = [c for c in list_cards() if c["kind"] == "zero-shot"]
-    except RxError:
-        return  # no task cards installed: `rx tasks list` says so
-    for card in cards:
-        eval_group.add_command(_zero_shot_command(card))
-
-
-_add_zero_shot_commands()
-
-
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--baseline", default=None,
@@ -428,14 +399,10 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
     table, per-language tables, deltas against --baseline, gain by resource level, and layer sweeps."""
     import warnings
 
-    from retrieval_xfer.evaluation.report import build_report, collect_results, write_report, xtreme_table
+    from retrieval_xfer.evaluation.report import build_report, collect_results, resolve_baseline, xtreme_table
+    from retrieval_xfer.evaluation.report_files import write_report
 
-    search = list(paths)
-    baseline_name = baseline
-    if baseline is not None and Path(baseline).is_dir():
-        baseline_name = Path(baseline).resolve().name
-        if not any(Path(baseline).resolve().is_relative_to(Path(p).resolve()) for p in paths):
-            search.append(Path(baseline))
+    search, baseline_name = resolve_baseline(list(paths), baseline)
     built = build_report(collect_results(search), baseline_name)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -454,7 +421,8 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool) -> None:
     """Run a grid (base models x intermediate task sets x target tasks) from a YAML file: training phases,
     zero-shot and retrieval evaluations, then the report. Steps whose output exists are skipped, so running
     it again after a crash picks up where it stopped. See experiments/xstilts-small.yaml."""
-    from retrieval_xfer.experiment import load_spec, run_experiment
+    from retrieval_xfer.experiment.runner import run_experiment
+    from retrieval_xfer.experiment.spec import load_spec
 
     spec = load_spec(experiment_file)
     click.echo(f"experiment {spec.name}: runs -> {spec.runs_dir}, results -> {spec.results_dir}, "
@@ -476,12 +444,10 @@ def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, sha
            **kwargs: Any) -> None:
     """Write embeddings as .npy shards + ids + manifest.json, streaming the input. Re-running after an
     interruption resumes from the last complete shard."""
-    from retrieval_xfer.export.shards import export_embeddings
+    from retrieval_xfer.export.shards import export_corpus
 
-    opts = _split_encoder_opts(kwargs)
-    encoder = _load_encoder(opts)
-    manifest = export_embeddings(encoder, input_path, out, shard_size=shard_size, dtype=dtype, fmt=input_format,
-                                 blank="skip" if skip_blank else "error")
+    manifest = export_corpus(_take(EncoderOptions, kwargs), input_path, out, shard_size=shard_size, dtype=dtype,
+                             fmt=input_format, blank="skip" if skip_blank else "error", echo=_echo_err)
     click.echo(f"exported {manifest['count']} embeddings in {len(manifest['shards'])} shard(s) -> {out}")
 
 
@@ -493,29 +459,17 @@ def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, sha
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output: score<TAB>src<TAB>trg lines.")
 @click.option("--threshold", type=float, default=None,
               help="Keep pairs scoring at least this (ratio margin: ~1.04-1.10 is typical). Default: keep all.")
-@click.option("-k", "k", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--margin", type=click.Choice(["ratio", "distance", "absolute"]), default="ratio", show_default=True)
-@click.option("--retrieval", type=click.Choice(["max", "fwd", "bwd", "intersect"]), default="max", show_default=True)
-def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, threshold: float | None, k: int,
-         margin: str, retrieval: str, **kwargs: Any) -> None:
-    """Margin-based bitext mining between two corpora (the BUCC machinery), best pairs first."""
-    from retrieval_xfer.atomic import atomic_write_text
-    from retrieval_xfer.data.text_files import read_corpus
-    from retrieval_xfer.mining.sentences import mine_sentences
+@dataclass_options(MiningOptions)
+def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, threshold: float | None,
+         **kwargs: Any) -> None:
+    """Margin-based bitext mining between two corpora (the BUCC machinery), best pairs first. Mining options not
+    given take BUCC's (k=4, ratio margin, max retrieval)."""
+    from retrieval_xfer.workflows.mine import mine_corpora
 
-    opts = _split_encoder_opts(kwargs)
-    blank = "skip" if skip_blank else "error"
-    _, src_sentences = read_corpus(src, input_format, blank)
-    _, trg_sentences = read_corpus(trg, input_format, blank)
-    encoder = _load_encoder(opts)
-    tic = time.perf_counter()
-    mined = mine_sentences(encoder, src_sentences, trg_sentences, k=k, margin=margin, retrieval=retrieval)
-    cands = mined.candidates
-    lines = [f"{score:.6f}\t{mined.src_texts[s]}\t{mined.trg_texts[t]}\n"
-             for s, t, score in zip(cands.src.tolist(), cands.trg.tolist(), cands.score.tolist())
-             if threshold is None or score >= threshold]
-    atomic_write_text(out, "".join(lines))
-    click.echo(f"mined {len(lines)} pairs (of {len(cands)} candidates) in {time.perf_counter() - tic:.1f}s -> {out}")
+    mining = _take(MiningOptions, kwargs)
+    summary = mine_corpora(_take(EncoderOptions, kwargs), src, trg, out, mining, threshold, input_format,
+                           "skip" if skip_blank else "error", echo=_echo_err)
+    click.echo(f"mined {summary.written} pairs (of {summary.candidates} candidates) in {summary.seconds:.1f}s -> {out}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,21 @@
-"""The one exception type for bad input: its message is a single line that names the file and the problem."""
+"""User-facing errors: each message is a single line that names the file (or option) and the problem.
+
+``RxError`` is what the CLI prints as one line with exit status 1. Its subclasses exist where a caller must tell
+one failure from another without matching message text.
+"""
 
 
 class RxError(Exception):
     """A user-facing error (bad file, bad option, incompatible index). The CLI prints it as one line and exits 1."""
+
+
+class HubUnreachableError(RxError):
+    """The Hugging Face Hub cannot be reached (offline mode, or no connection) and nothing local can stand in."""
+
+
+class CardError(RxError):
+    """A task card (``tasks/*.yaml``) is missing, malformed, or has a key or value its schema does not allow."""
+
+
+class RunFolderError(RxError):
+    """A run folder (written by ``rx train``) is missing, unfinished, or has a corrupt ``run.json``/``head.json``."""

@@ -19,9 +19,9 @@ WORDS = ("the a cat dog sat on mat house tree red blue green big small runs slee
 
 def _build_tiny_model(folder: Path, layers: int = 4, hidden: int = 32) -> Path:
     """A random XLM-R-style encoder with a WordPiece tokenizer trained on WORDS (<s> ... </s> framing)."""
+    import torch
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
-    import torch
 
     tok = Tokenizer(models.WordPiece(unk_token="<unk>"))
     tok.normalizer = normalizers.Lowercase()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval_xfer.encoding.encoder import EncoderSpec
+from retrieval_xfer.specs import EncoderSpec
 
 
 class KeyedEncoder:

@@ -4,9 +4,9 @@ import pytest
 
 from helpers import KeyedEncoder, write_lines
 from retrieval_xfer.data.bucc import available_pairs, find_local_split
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.bucc import evaluate_bucc
-from retrieval_xfer.tasks import load_card
 
 
 @pytest.fixture(scope="module")

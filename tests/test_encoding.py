@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from retrieval_xfer.encoding import default_layer, load_encoder, resolve_layer
+from retrieval_xfer.encoding.loader import default_layer, load_encoder, resolve_layer
 from retrieval_xfer.errors import RxError
 
 SENTENCES = ["the cat sat on the mat", "der hund läuft", "le petit chat dort sur la maison rouge", "sky"]

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.eval_data import find_language_files, language_of_file, read_language_file
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.zero_shot import locate_data
-from retrieval_xfer.tasks import load_card
 
 
 def test_pawsx_csv_quoting_and_ns_rows(tmp_path):

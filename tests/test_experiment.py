@@ -11,8 +11,10 @@ from click.testing import CliRunner
 from helpers import write_lines
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.experiment import load_spec, plan_steps, run_experiment
-from test_zero_shot import sentence, write_ner, write_nli
+from retrieval_xfer.experiment.plan import plan_steps
+from retrieval_xfer.experiment.runner import run_experiment
+from retrieval_xfer.experiment.spec import load_spec
+from toy_data import sentence, write_ner, write_nli
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +54,10 @@ def write_spec(tmp_path, tiny_model, data, **overrides):
 
 
 def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
+    from retrieval_xfer.data.cards import load_card
     from retrieval_xfer.data.tatoeba import resolve_languages
-    from retrieval_xfer.encoding import load_layer_sweep
+    from retrieval_xfer.encoding.loader import load_layer_sweep
     from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba
-    from retrieval_xfer.tasks import load_card
 
     spec = load_spec(write_spec(tmp_path, tiny_model, data))
     statuses = run_experiment(spec, quiet=True, echo=lambda line: None)
@@ -89,8 +91,8 @@ def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
 
 def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tmp_path, monkeypatch):
     from retrieval_xfer.experiment import runner
-    from retrieval_xfer.training import runner as training_runner
-    from retrieval_xfer.training.run_folder import SaveHeadsCallback
+    from retrieval_xfer.training.callbacks import SaveHeadsCallback
+    from retrieval_xfer.workflows import train as train_workflow
 
     evaluation = {"xnli": {"data_dir": str(data / "xnli")},
                   "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}}
@@ -110,8 +112,9 @@ def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tm
     monkeypatch.setattr(SaveHeadsCallback, "on_save", original_save)
 
     configs = []
-    real_train = training_runner.train
-    monkeypatch.setattr(training_runner, "train", lambda config: configs.append(config) or real_train(config))
+    real_train = train_workflow.train
+    monkeypatch.setattr(train_workflow, "train",
+                        lambda config, evaluator=None: configs.append(config) or real_train(config, evaluator))
     real_evaluate = runner._evaluate
 
     def crash_on_xnli(spec_, step, quiet):
@@ -164,3 +167,32 @@ def test_shipped_experiment_files_are_valid():
     full = load_spec(folder / "xstilts.yaml")
     assert full.train["lr"] == 1e-5 and full.train["batch_size"] == 4 and full.train["grad_accum"] > 1
     assert set(full.targets) == {"xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"}
+
+
+def test_experiment_files_accept_every_option_of_rx_eval():
+    """One options dataclass per concern makes both: the experiment keys are the rx eval options."""
+    from retrieval_xfer.cli import eval_bucc, eval_tatoeba
+    from retrieval_xfer.experiment.spec import EVAL_OPTIONS
+
+    not_settings = {"model", "quiet", "output", "predictions_dir"}  # the step's model, --quiet, its own paths
+    for command, task in ((eval_tatoeba, "tatoeba"), (eval_bucc, "bucc2018")):
+        assert {p.name for p in command.params} - not_settings == EVAL_OPTIONS[task]
+
+
+def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp_path, monkeypatch):
+    from retrieval_xfer.experiment import runner
+
+    seen = {}
+    monkeypatch.setattr(runner, "run_bucc", lambda options, mining, pairs, data_dir, layers, predictions_dir:
+                        seen.update(options=options, mining=mining, pairs=pairs, layers=layers) or {})
+    settings = {"data_dir": str(data), "pairs": "zh-en", "k": 2, "margin": "distance", "retrieval": "fwd",
+                "precision": "bfloat16", "device": "cpu", "prompt": "query: ", "layer": 3}
+    spec = load_spec(write_spec(tmp_path, tiny_model, data, intermediate={"baseline": []}, targets=[],
+                                retrieval=["bucc2018"], evaluation={"bucc2018": settings}))
+    step = next(s for s in plan_steps(spec) if s.task == "bucc2018")
+    runner._evaluate(spec, step, quiet=True)
+    assert (seen["mining"].k, seen["mining"].margin, seen["mining"].retrieval) == (2, "distance", "fwd")
+    options = seen["options"]
+    assert (options.precision, options.device, options.prompt, options.layer, options.model) == (
+        "bfloat16", "cpu", "query: ", 3, str(tiny_model))
+    assert seen["pairs"] == "zh-en" and seen["layers"] is None

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from helpers import write_lines
-from retrieval_xfer.encoding import load_encoder
-from retrieval_xfer.errors import RxError
-from retrieval_xfer.export import export_embeddings, load_export
 from conftest import WORDS
+from helpers import write_lines
+from retrieval_xfer.encoding.loader import load_encoder
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.export.shards import export_embeddings, load_export
 
 
 @pytest.fixture(scope="module")

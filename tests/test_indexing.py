@@ -7,9 +7,11 @@ import faiss
 import numpy as np
 import pytest
 
-from retrieval_xfer.encoding.encoder import EncoderSpec
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.indexing import IndexMeta, IndexParams, build_faiss_index, check_compatible, load_index, save_index
+from retrieval_xfer.indexing.factory import IndexParams, build_faiss_index
+from retrieval_xfer.indexing.meta import IndexMeta
+from retrieval_xfer.indexing.store import load_index, save_index
+from retrieval_xfer.specs import EncoderSpec, check_compatible
 
 
 def unit_rows(n, d=32, seed=0):

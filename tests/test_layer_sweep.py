@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from conftest import WORDS
 from helpers import write_lines
 from retrieval_xfer.cli import main
-from retrieval_xfer.encoding import load_encoder, load_layer_sweep
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.layer_sweep import parse_layers
+from retrieval_xfer.encoding.loader import load_encoder, load_layer_sweep
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.bucc import evaluate_bucc
 from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba
-from retrieval_xfer.tasks import load_card
 
 SENTENCES = [" ".join(WORDS[i:i + 2 + i % 5]) for i in range(0, 60, 3)]
 
@@ -89,7 +89,14 @@ def test_cli_layers(tiny_model, tmp_path):
     assert "average en2xx" in result.output
     assert sorted(json.loads(out.read_text())["layer_sweep"]["layers"], key=int) == ["0", "1", "2", "3", "4"]
     both = runner.invoke(main, ["eval", "tatoeba", "--model", str(tiny_model), "--data-dir", str(folder),
-                                "--langs", "de", "--layers", "all", "--layer", "2"])
-    assert both.exit_code == 2 and "--layer or --layers" in both.output
+                                "--langs", "de", "--layers", "all", "--layer", "2", "--quiet", "--output",
+                                str(tmp_path / "headline.json")])
+    assert both.exit_code == 0, both.output  # --layer with --layers chooses the headline layer of the sweep
+    headline = json.loads((tmp_path / "headline.json").read_text())
+    assert headline["layer_sweep"]["main_layer"] == headline["layer"] == 2
+    assert headline["scores"] == headline["layer_sweep"]["layers"]["2"]["scores"]
+    outside = runner.invoke(main, ["eval", "tatoeba", "--model", str(tiny_model), "--data-dir", str(folder),
+                                   "--langs", "de", "--layers", "1,3", "--layer", "2"])
+    assert outside.exit_code == 1 and "not among --layers 1,3" in outside.output
     bad = runner.invoke(main, ["eval", "bucc", "--model", str(tiny_model), "--data-dir", str(folder), "--pairs", "zh-en", "--layers", "9"])
     assert bad.exit_code == 1 and "layer 9 is out of range" in bad.output

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from retrieval_xfer.mining import best_threshold, knn, margin_scores, mine_candidates, precision_recall_f1
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.mining.candidates import mine_candidates
+from retrieval_xfer.mining.knn import knn
+from retrieval_xfer.mining.margin import margin_scores
+from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.mining.threshold import best_threshold, precision_recall_f1
 
 
 def unit_rows(n, d=16, seed=0):
@@ -99,3 +104,15 @@ def test_best_threshold_is_midpoint_after_the_best_f1_candidate():
     assert best_threshold(scored, gold) == pytest.approx(0.65)
     assert best_threshold({("a", "1"): 0.9}, {("a", "1")}) == pytest.approx(0.9)  # best is the last candidate
     assert best_threshold({("x", "9"): 0.9}, {("a", "1")}) == float("inf")
+
+
+def test_unknown_margin_or_retrieval_is_an_rx_error():
+    defaults = {"k": 4, "margin": "ratio", "retrieval": "max"}
+    assert MiningOptions(k=2).resolved(defaults) == MiningOptions(k=2, margin="ratio", retrieval="max")
+    with pytest.raises(RxError, match="unknown margin 'cosine'; choose one of ratio, distance, absolute"):
+        MiningOptions(margin="cosine").resolved(defaults)
+    x = np.eye(3, dtype=np.float32)
+    with pytest.raises(RxError, match="unknown retrieval 'both'"):
+        mine_candidates(x, x, 2, "ratio", "both")
+    with pytest.raises(RxError, match="unknown margin 'cos'"):
+        mine_candidates(x, x, 2, "cos", "max")

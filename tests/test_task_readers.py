@@ -8,9 +8,9 @@ from click.testing import CliRunner
 
 from helpers import write_lines
 from retrieval_xfer.cli import main
+from retrieval_xfer.data.cards import list_cards, load_card
 from retrieval_xfer.data.task_data import read_task_file, read_task_hub
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.tasks import list_cards, load_card
 
 
 def jsonl(path, rows):

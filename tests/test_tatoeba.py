@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from helpers import KeyedEncoder, write_lines
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.tatoeba import read_tatoeba_hub, read_tatoeba_local, resolve_languages
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba, tatoeba_accuracy
-from retrieval_xfer.tasks import load_card
 
 
 @pytest.fixture(scope="module")

@@ -3,55 +3,21 @@ heads score what they learned on XTREME-format files, and bad input fails in one
 
 import json
 import random
+import shutil
 
 import pytest
 import torch
 from click.testing import CliRunner
 
-from conftest import WORDS
 from retrieval_xfer.cli import main
-from retrieval_xfer.errors import RxError
+from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.errors import RunFolderError, RxError
 from retrieval_xfer.evaluation.classification import predict_labels
 from retrieval_xfer.evaluation.qa import predict_answers
 from retrieval_xfer.evaluation.tagging import predict_tags, split_long_sentence
-from retrieval_xfer.evaluation.task_model import load_task_model
-from retrieval_xfer.tasks import load_card
+from retrieval_xfer.modeling.task_model import load_task_model
 from retrieval_xfer.training.runner import TrainConfig, train
-
-ENGLISH = [w for w in WORDS[:21] if w not in ("cat", "dog", "fish", "moon", "house", "tree")]
-KEYWORD = {"entailment": "cat", "neutral": "dog", "contradiction": "fish"}
-
-
-def sentence(rng, n):
-    return " ".join(rng.choice(ENGLISH) for _ in range(n))
-
-
-def write_nli(path, rng, n, tsv=False):
-    rows = []
-    for i in range(n):
-        label = list(KEYWORD)[i % 3]
-        rows.append((sentence(rng, 4), f"{KEYWORD[label]} {sentence(rng, 2)}", label))
-    if tsv:
-        path.write_text("".join(f"{a}\t{b}\t{c}\r\n" for a, b, c in rows))
-    else:
-        path.write_text("".join(json.dumps({"sentence1": a, "sentence2": b, "gold_label": c}) + "\n" for a, b, c in rows))
-
-
-def write_ner(path, rng, n, length=4):
-    with path.open("w") as f:
-        for _ in range(n):
-            words = sentence(rng, length).split() + ["house"]
-            rng.shuffle(words)
-            f.write("".join(f"{w}\t{'B-LOC' if w == 'house' else 'O'}\n" for w in words) + "\n")
-
-
-def write_qa(path, rng, n):
-    articles = []
-    for i in range(n):
-        context = f"{sentence(rng, 1 + i % 5)} moon {sentence(rng, 3)}"
-        qa = {"id": str(i), "question": "where", "answers": [{"text": "moon", "answer_start": context.index("moon")}]}
-        articles.append({"paragraphs": [{"context": context, "qas": [qa]}]})
-    path.write_text(json.dumps({"data": articles}))
+from toy_data import write_ner, write_nli, write_qa
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +100,7 @@ def test_split_long_sentence():
 
 def test_qa_predictions_equal_brute_force_over_windows(run, dev):
     from retrieval_xfer.data.eval_data import read_language_file
-    from retrieval_xfer.training.features import tokenize_qa
+    from retrieval_xfer.modeling.features import tokenize_qa
 
     card = {**load_card("xquad"), "max_length": 16, "doc_stride": 4, "max_answer_length": 3}
     model = load_task_model(run, card)
@@ -190,6 +156,39 @@ def test_bad_input_is_one_line(run, dev, tmp_path):
         result = runner.invoke(main, args)
         assert result.exit_code == 1, result.output
         assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda run: (run / "run.json").write_text('{"tasks": '), "run.json: corrupt run file"),
+    (lambda run: (run / "heads" / "xnli_en" / "head.json").write_text("{not json"), "head.json: corrupt head config"),
+    (lambda run: (run / "heads" / "xnli_en" / "head.json").write_text('{"head_type": "nope", "config": {}}'),
+     "head.json: corrupt head config (expected head_type among"),
+    (lambda run: (run / "heads" / "xnli_en" / "head.safetensors").write_bytes(b"\x00" * 10), "corrupt head weights"),
+    (lambda run: (run / "heads" / "xnli_en" / "head.safetensors").unlink(), "missing head weights"),
+])
+def test_a_damaged_run_folder_is_one_line(run, dev, tmp_path, damage, message):
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    damage(copy)
+    with pytest.raises(RunFolderError, match=message.replace("(", r"\(")):
+        load_task_model(copy, load_card("xnli"))
+    result = CliRunner().invoke(main, ["eval", "xnli", "--model", str(copy), "--data-dir", str(dev / "xnli")])
+    assert result.exit_code == 1 and message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_run_json_is_written_atomically(tmp_path, monkeypatch):
+    from retrieval_xfer.modeling import run_folder
+
+    run_folder.write_run(tmp_path, {"steps": 1})
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # as if Ctrl-C came while run.json was being written
+
+    monkeypatch.setattr("os.fdopen", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_folder.write_run(tmp_path, {"steps": 2})
+    assert run_folder.read_run(tmp_path) == {"steps": 1}  # the old file is intact, no partial write
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # and no temporary file is left behind
 
 
 def test_label_sets_must_match(run):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
-from retrieval_xfer.errors import RxError
+from retrieval_xfer.errors import HubUnreachableError, RxError
 
 
 def _fill(value: Any, fields: dict[str, str]) -> Any:
@@ -26,7 +26,7 @@ def _fill(value: Any, fields: dict[str, str]) -> Any:
 
 
 def _fields(card: dict[str, Any], lang: str, split: str) -> dict[str, str]:
-    return {"lang": lang, "name": card.get("language_names", {}).get(lang, lang), "split": split}
+    return {"lang": lang, "name": card["language_names"].get(lang, lang), "split": split}
 
 
 def _pattern_regex(pattern: str, split: str | None) -> re.Pattern:
@@ -76,8 +76,8 @@ def read_language_hub(card: dict[str, Any], lang: str, split: str, limit: int | 
         one = {**card, "sources": {"hub": [filled]}}
         try:
             return read_task_hub(one, split, limit, hint="pass --data-dir with local files")
+        except HubUnreachableError:
+            raise
         except RxError as err:
             errors.append(str(err))
-            if "cannot be reached" in str(err):
-                break
     raise RxError(f"{card['name']} {lang}: no hub source could be read ({'; '.join(errors) or 'none in the card'})")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from retrieval_xfer.errors import RxError
+from retrieval_xfer.errors import HubUnreachableError, RxError
 from retrieval_xfer.hub import hub_reachable
 
 
@@ -13,7 +13,7 @@ def load_hub_split(dataset: str, config: str | None, split: str, hint: str = "pa
     is unreachable, or when the dataset cannot be loaded."""
     name = f"{dataset}{'/' + config if config else ''}"
     if not hub_reachable():
-        raise RxError(f"{name}: the Hugging Face Hub cannot be reached; {hint}")
+        raise HubUnreachableError(f"{name}: the Hugging Face Hub cannot be reached; {hint}")
     import datasets
 
     try:

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.hub import load_hub_split
 from retrieval_xfer.data.squad import iter_squad
 from retrieval_xfer.data.structured import iter_delimited, iter_jsonl
 from retrieval_xfer.data.tagged import iter_ccg_auto, iter_conllu, iter_token_tag
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.tasks import load_card
 
 MAX_BAD_ANSWER_FRACTION = 0.01
 BAD_ANSWER = "answer not at its offset"
@@ -68,7 +68,7 @@ def _label(raw: Any, spec: dict, card: dict, where: str) -> Any:
     names = spec.get("label_names")
     if names is not None and isinstance(mapped, int):
         mapped = names[mapped] if 0 <= mapped < len(names) else mapped
-    if card.get("labels") and mapped not in card["labels"]:
+    if card["labels"] and mapped not in card["labels"]:
         raise RxError(f"{where}: label {raw!r} is not one of {', '.join(map(str, card['labels']))}")
     return mapped
 
@@ -102,7 +102,7 @@ def _choice(row: Row, spec: dict, card: dict, where: str) -> Row | str:
         label = int(mapped)
     except (TypeError, ValueError):
         raise RxError(f"{where}: label {raw!r} is not a choice index") from None
-    n = card.get("num_choices", len(choices))
+    n = card["num_choices"] or len(choices)
     if len(choices) != n or not 0 <= label < n:
         raise RxError(f"{where}: label {raw!r} outside 0..{n - 1} or {len(choices)} choices instead of {n}")
     question = _get(row, fields["question"], where) if fields.get("question") else ""
@@ -114,7 +114,7 @@ def _tagged(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     tokens, tags = row["tokens"], row["tags"]
     if spec.get("label_names"):
         tags = [spec["label_names"][t] if isinstance(t, int) else t for t in tags]
-    if card.get("labels"):
+    if card["labels"]:
         bad = next((t for t in tags if t not in card["labels"]), None)
         if bad is not None:
             raise RxError(f"{where}: tag {bad!r} is not one of the card's {len(card['labels'])} tags")
@@ -127,7 +127,7 @@ def _qa(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     if "answers" in row and isinstance(row["answers"], dict):  # hub layout {"text": [...], "answer_start": [...]}
         answers = [{"text": t, "answer_start": int(s)} for t, s in zip(row["answers"]["text"], row["answers"]["answer_start"])]
         row = {**row, "answers": answers, "is_impossible": not answers}
-    if not row["answers"] and not (card.get("allow_unanswerable") and row.get("is_impossible")):
+    if not row["answers"] and not (card["allow_unanswerable"] and row.get("is_impossible")):
         raise RxError(f"{where}: question {row.get('id')!r} has no answer")
     for answer in row["answers"]:
         start = answer["answer_start"]
@@ -170,8 +170,6 @@ def _shape(card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, 
 
 def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData:
     """Read a local training file in the task's original release format (``sources.local`` of the card)."""
-    if card["sources"].get("data_from"):
-        return read_task_file({**load_card(card["sources"]["data_from"]), "name": card["name"]}, path, limit)
     spec = card["sources"].get("local")
     if not spec:
         raise RxError(f"task {card['name']!r} has no local file format")
@@ -188,8 +186,6 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hi
     if card["sources"].get("combine"):
         return _merge(card, [read_task_hub(load_card(name), split, limit, hint) for name in card["sources"]["combine"]],
                       limit)
-    if card["sources"].get("data_from"):
-        return read_task_hub({**load_card(card["sources"]["data_from"]), "name": card["name"]}, split, limit, hint)
     hubs = card["sources"].get("hub") or []
     if not hubs:
         raise RxError(f"task {card['name']!r} has no hub source; pass --train-file {card['name']}=PATH")

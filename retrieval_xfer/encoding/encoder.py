@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
 from tqdm.auto import tqdm
 
-
-@dataclass(frozen=True)
-class EncoderSpec:
-    """Everything that determines the vectors an encoder produces; stored in index and export metadata.
-
-    ``layer`` follows Hugging Face ``hidden_states`` numbering (0 = embeddings, ``num_layers`` = last).
-    ``pooling`` is ``"mean"`` (special tokens included), ``"mean-no-special"``, or ``"own:..."`` for a
-    sentence-transformers model used with its own pipeline. ``weights_sha256`` hashes the parameters that run.
-    """
-
-    model: str
-    weights_sha256: str
-    layer: int
-    num_layers: int
-    pooling: str
-    prompt: str
-    max_length: int
-    dimension: int
-    normalized: bool = True
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict of the fields."""
-        return dataclasses.asdict(self)
+from retrieval_xfer.specs import EncoderSpec
 
 
 class Encoder:

@@ -42,15 +42,21 @@ def parse_layers(value: str, num_layers: int) -> list[int]:
 
 class LayerSweepEncoder:
     """Wraps an ``Encoder`` loaded at the highest layer of ``layers``; ``encode_layers`` returns ``{layer: vectors}``
-    (float32, L2-normalised, input order). ``spec_for(layer)`` describes the vectors of one layer."""
+    (float32, L2-normalised, input order). ``spec_for(layer)`` describes the vectors of one layer.
 
-    def __init__(self, encoder: Encoder, layers: list[int]) -> None:
+    ``main_layer`` is the layer whose scores head a result: the layer the same command would use without a sweep
+    (the loader decides it; default: the highest swept layer)."""
+
+    def __init__(self, encoder: Encoder, layers: list[int], main_layer: int | None = None) -> None:
         if encoder.spec.pooling.startswith("own:"):
             raise RxError("a layer sweep needs layer-mean pooling; a sentence-transformers model's own pipeline has one layer")
         if max(layers) != encoder.spec.layer:
             raise ValueError("the encoder must be loaded at the highest layer of the sweep")
         self.encoder = encoder
         self.layers = list(layers)
+        self.main_layer = main_layer if main_layer is not None else self.layers[-1]
+        if self.main_layer not in self.layers:
+            raise ValueError("the main layer must be one of the swept layers")
         self.spec = encoder.spec
         encoder.model[0].auto_model.config.output_hidden_states = True
 
@@ -118,13 +124,8 @@ def layer_encoders(encoder: Encoder | LayerSweepEncoder) -> list[tuple[int, Any]
 
 
 def main_layer(encoder: Encoder | LayerSweepEncoder) -> int:
-    """The layer a result's headline scores come from: rx's default layer when swept, else the highest swept."""
-    from retrieval_xfer.encoding.loader import default_layer
-
-    if not isinstance(encoder, LayerSweepEncoder):
-        return encoder.spec.layer
-    default = default_layer(encoder.spec.num_layers)
-    return default if default in encoder.layers else encoder.layers[-1]
+    """The layer a result's headline scores come from (see ``LayerSweepEncoder.main_layer``)."""
+    return encoder.main_layer if isinstance(encoder, LayerSweepEncoder) else encoder.spec.layer
 
 
 def per_layer_result(encoder: Encoder | LayerSweepEncoder, by_layer: dict[int, dict[str, Any]], key: str,

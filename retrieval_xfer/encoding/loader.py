@@ -13,11 +13,12 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules import Normalize, Transformer
 from sentence_transformers.sentence_transformer.modules import Pooling
 
-from retrieval_xfer.encoding.encoder import Encoder, EncoderSpec
+from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, parse_layers
 from retrieval_xfer.encoding.pooling import SpecialTokenFreeMeanPooling
 from retrieval_xfer.encoding.source import ModelSource, resolve_model
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.specs import EncoderSpec
 
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -168,11 +169,24 @@ def load_encoder(
     return Encoder(st_model, spec, batch_size=batch_size, show_progress=show_progress)
 
 
-def load_layer_sweep(model: str, layers: str, **kwargs: Any) -> LayerSweepEncoder:
+def load_layer_sweep(model: str, layers: str, main_layer: int | None = None, **kwargs: Any) -> LayerSweepEncoder:
     """A ``LayerSweepEncoder`` for ``layers`` (``"all"`` or ``"4,8,-1"``) of ``model``: the model truncated at the
-    highest of them, every one pooled from the same forward pass. ``kwargs`` are ``load_encoder``'s options."""
-    chosen = parse_layers(layers, model_num_layers(model))
-    return LayerSweepEncoder(load_encoder(model, max(chosen), **kwargs), chosen)
+    highest of them, every one pooled from the same forward pass. ``kwargs`` are ``load_encoder``'s options.
+
+    The headline layer is ``main_layer`` if given, else the layer ``load_encoder(model)`` would pool without a
+    sweep: the last layer of a sentence-transformers folder (its own pipeline), ``default_layer`` otherwise.
+    """
+    source = resolve_model(model)
+    num_layers = _num_layers(source)
+    chosen = parse_layers(layers, num_layers)
+    if main_layer is None:
+        main_layer = num_layers if source.is_sentence_transformer else default_layer(num_layers)
+        main_layer = main_layer if main_layer in chosen else chosen[-1]
+    else:
+        main_layer = resolve_layer(main_layer, num_layers, source.name)
+        if main_layer not in chosen:
+            raise RxError(f"--layer {main_layer} (the headline layer) is not among --layers {layers}")
+    return LayerSweepEncoder(load_encoder(model, max(chosen), **kwargs), chosen, main_layer)
 
 
 def model_num_layers(model: str) -> int:

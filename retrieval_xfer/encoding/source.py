@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval_xfer.errors import RxError
+from retrieval_xfer.errors import HubUnreachableError, RxError
 from retrieval_xfer.hub import hub_reachable
 
 # Files an encoder needs; weight formats other than safetensors are fetched only when a repo has no safetensors.
@@ -50,7 +50,7 @@ def _download(model_id: str) -> Path:
     try:
         path = snapshot_download(model_id, allow_patterns=_HUB_PATTERNS, local_files_only=not online)
     except LocalEntryNotFoundError:
-        raise RxError(
+        raise HubUnreachableError(
             f"{model_id}: the Hugging Face Hub cannot be reached and the model is not in the local cache; "
             "pass a local model folder instead"
         ) from None

@@ -8,16 +8,21 @@ XTREME), tune the score threshold on the gold of the sample split, and apply it 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_text
-from retrieval_xfer.data.bucc import BuccSplit, find_local_split, read_hub_split
+from retrieval_xfer.data.bucc import BuccSplit, find_local_split, read_hub_split, resolve_pairs
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer, per_layer_result
+from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.results import format_table, result_header
-from retrieval_xfer.mining.sentences import mine_sentences
+from retrieval_xfer.mining.candidates import mine_candidates
+from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.mining.threshold import PRF, best_threshold, precision_recall_f1
 
 Pair = tuple[str, str]
@@ -40,13 +45,15 @@ def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
 
 def score_split(encoder: Encoder, split: BuccSplit, k: int, margin: str, retrieval: str) -> dict[Pair, float]:
     """Mine ``split`` and return ``{(src_id, trg_id): margin score}`` for every candidate pair."""
-    mined = mine_sentences(encoder, split.src_sentences, split.trg_sentences, k=k, margin=margin, retrieval=retrieval)
+    src_texts, trg_texts = unique_texts(split.src_sentences), unique_texts(split.trg_sentences)
+    x = encoder.encode(src_texts, desc=f"encoding source ({len(src_texts)} unique)")
+    y = encoder.encode(trg_texts, desc=f"encoding target ({len(trg_texts)} unique)")
+    cands = mine_candidates(x, y, k=k, margin=margin, retrieval=retrieval, show_progress=encoder.show_progress)
     src_id = _text_to_id(split.src_ids, split.src_sentences)
     trg_id = _text_to_id(split.trg_ids, split.trg_sentences)
     scored: dict[Pair, float] = {}
-    cands = mined.candidates
     for s, t, score in zip(cands.src.tolist(), cands.trg.tolist(), cands.score.tolist()):
-        src_text, trg_text = mined.src_texts[s], mined.trg_texts[t]
+        src_text, trg_text = src_texts[s], trg_texts[t]
         if src_text in src_id and trg_text in trg_id:
             pair = (src_id[src_text], trg_id[trg_text])
             scored[pair] = max(score, scored.get(pair, score))
@@ -121,6 +128,19 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
         **sweep,
         "timings": {"total_seconds": time.perf_counter() - started},
     }
+
+
+def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs: str | list[str] | None = None,
+             data_dir: Path | None = None, layers: str | None = None, predictions_dir: Path | None = None,
+             echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The one entry point of BUCC (``rx eval bucc`` and ``rx experiment``): check the pairs and the data folder,
+    fill unset ``mining`` options from ``tasks/bucc2018.yaml`` (XTREME's k=4, ratio, max), load the encoder of
+    ``options`` (a layer sweep with ``layers``) and evaluate it. Returns ``evaluate_bucc``'s payload."""
+    card = load_card("bucc2018")
+    pair_list = resolve_pairs(pairs, data_dir, card)
+    settings = (mining or MiningOptions()).resolved(card["mining"])
+    return evaluate_bucc(options.load_for(layers, echo), pair_list, card, data_dir, k=settings.k,
+                         margin=settings.margin, retrieval=settings.retrieval, predictions_dir=predictions_dir)
 
 
 def bucc_table(result: dict[str, Any]) -> str:

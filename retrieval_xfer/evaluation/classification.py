@@ -8,17 +8,17 @@ import torch
 from tqdm.auto import tqdm
 
 from retrieval_xfer.evaluation.metrics import accuracy
-from retrieval_xfer.evaluation.task_model import TaskModel, batched
-from retrieval_xfer.training.collator import MultiTaskCollator, split_batch
-from retrieval_xfer.training.features import build_rows
+from retrieval_xfer.modeling.collator import MultiTaskCollator, split_batch
+from retrieval_xfer.modeling.features import build_rows
+from retrieval_xfer.modeling.task_model import TaskModel, batched
 
 
 def predict_labels(model: TaskModel, card: dict[str, Any], records: list[dict], batch_size: int = 32,
                    desc: str = "classifying", show_progress: bool = True) -> list[str]:
     """The head's label name for each ``{text_a, text_b, label}`` record (encoded as training encodes it)."""
     labels = model.head.config["labels"]
-    rows = build_rows(card, records, labels, model.tokenizer, card.get("max_length", 256))
-    collate = MultiTaskCollator(model.tokenizer, {card["name"]: (card["format"], card.get("max_length", 256))})
+    rows = build_rows(card, records, labels, model.tokenizer, card["max_length"])
+    collate = MultiTaskCollator(model.tokenizer, {card["name"]: (card["format"], card["max_length"])})
     predicted: list[str] = []
     with torch.no_grad(), tqdm(total=len(rows), desc=desc, unit="pair", disable=not show_progress) as bar:
         for batch in batched(rows, batch_size):

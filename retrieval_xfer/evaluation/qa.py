@@ -1,6 +1,6 @@
 """Zero-shot extractive QA (XQuAD, MLQA, TyDiQA-GoldP): the best answer span per question, EM and F1 per language.
 
-Contexts are cut into windows exactly as in training (``training.features.tokenize_qa``). In each window the
+Contexts are cut into windows exactly as in training (``modeling.features.tokenize_qa``). In each window the
 ``n_best`` highest start and end logits over context tokens form candidate spans (end ≥ start, at most
 ``max_answer_length`` tokens); the span with the highest start + end logit over all windows wins, and its
 character offsets give the answer text in the original context.
@@ -14,14 +14,14 @@ import torch
 from tqdm.auto import tqdm
 
 from retrieval_xfer.evaluation.metrics import qa_scores
-from retrieval_xfer.evaluation.task_model import TaskModel, batched
-from retrieval_xfer.training.features import qa_stride, tokenize_qa
+from retrieval_xfer.modeling.features import qa_stride, tokenize_qa
+from retrieval_xfer.modeling.task_model import TaskModel, batched
 
 N_BEST = 20
 
 
 def _windows(model: TaskModel, card: dict[str, Any], records: list[dict]) -> list[dict[str, Any]]:
-    max_length = card.get("max_length", 384)
+    max_length = card["max_length"]
     stride = qa_stride(card, max_length)
     windows = []
     for q, record in enumerate(records):
@@ -51,7 +51,7 @@ def predict_answers(model: TaskModel, card: dict[str, Any], records: list[dict],
     windows = _windows(model, card, records)
     best: dict[int, tuple[float, str]] = {}
     pad = model.tokenizer.pad_token_id
-    max_answer_length = card.get("max_answer_length", 30)
+    max_answer_length = card["max_answer_length"]
     with torch.no_grad(), tqdm(total=len(windows), desc=desc, unit="window", disable=not show_progress) as bar:
         for batch in batched(windows, batch_size):
             width = max(len(w["ids"]) for w in batch)
@@ -79,5 +79,5 @@ def evaluate_qa(model: TaskModel, card: dict[str, Any], records: list[dict], lan
     """``{"exact_match", "f1", "n"}`` for one language, normalised as the card's ``normalization`` says."""
     predictions = predict_answers(model, card, records, batch_size, f"{card['name']} {lang}", show_progress)
     golds = {str(q): [a["text"] for a in r["answers"]] for q, r in enumerate(records)}  # ids may repeat across files
-    scores = qa_scores(dict(zip(golds, predictions)), golds, card.get("normalization", "squad"), lang)
+    scores = qa_scores(dict(zip(golds, predictions)), golds, card["normalization"], lang)
     return {**scores, "n": len(records)}

@@ -7,47 +7,19 @@ belongs to the run named after its model. When a run has several results for one
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.language_resources import group_names, language_resources, resource_group
 from retrieval_xfer.evaluation.results import format_table
 from retrieval_xfer.provenance import now_iso
-from retrieval_xfer.tasks import load_card
 
 XTREME_TASKS = ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba"]
-RESOURCES_FILE = Path(__file__).resolve().parent.parent / "resources" / "language_resources.yaml"
-
-
-@cache
-def language_resources() -> dict[str, Any]:
-    """The documented CC-100 size table (``retrieval_xfer/resources/language_resources.yaml``)."""
-    return yaml.safe_load(RESOURCES_FILE.read_text(encoding="utf-8"))
-
-
-def resource_group(lang: str) -> str:
-    """``high``/``medium``/``low`` by the language's CC-100 size, or ``unseen`` when it has none."""
-    table = language_resources()
-    size = table["sizes"].get(lang)
-    if size is None:
-        return table["unseen_group"]
-    return next(name for name, lowest in table["groups"].items() if size >= lowest)
-
-
-def group_names() -> list[str]:
-    """Resource groups from the richest to ``unseen``."""
-    table = language_resources()
-    return [*table["groups"], table["unseen_group"]]
-
-
 @dataclass
 class TaskResult:
     """One result file: its run, task, headline score, and score per language (the card's ``report_key``)."""
@@ -276,39 +248,13 @@ def markdown(report: Report, pictures: list[str]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _csv(rows: list[list[Any]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
-def write_report(report: Report, out: Path) -> list[Path]:
-    """Write ``report.md``, ``xtreme.csv``, ``languages.csv`` (long format), ``groups.csv`` and the pictures
-    (``gain_vs_size.png``, ``groups.png``, ``layers.png``; they need matplotlib) into ``out``; returns the paths."""
-    from retrieval_xfer.atomic import atomic_write_text
-    from retrieval_xfer.evaluation import report_plots
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    pictures = report_plots.draw_all(report, out)
-    written += pictures
-    header = ["run", *report.tasks, "avg"]
-    files = {
-        "xtreme.csv": _csv([header, *xtreme_rows(report)]),
-        "languages.csv": _csv([["task", "lang", "group", "cc100_gib", "run", "score", "baseline", "delta"]] + [
-            [task, lang, resource_group(lang), language_resources()["sizes"].get(lang), run, value,
-             by_run.get(report.baseline), None if report.baseline not in by_run or run == report.baseline
-             else value - by_run[report.baseline]]
-            for task in report.tasks for lang, by_run in sorted(report.languages[task].items())
-            for run, value in by_run.items()]),
-        "report.md": markdown(report, [p.name for p in pictures]),
-    }
-    if report.baseline:
-        files["groups.csv"] = _csv([["run", "group", "mean_gain", "points"]] + [
-            [run, group, mean, n] for run in report.runs if run != report.baseline
-            for group, (mean, n) in report.group_gains(run).items()])
-    for name, text in files.items():
-        atomic_write_text(out / name, text)
-        written.append(out / name)
-    return written
+def resolve_baseline(paths: list[Path], baseline: str | None) -> tuple[list[Path], str | None]:
+    """``rx report``'s ``--baseline``: a run name, or a run folder (its name is the run's; the folder is added
+    to the searched ``paths`` when none of them holds it). Returns ``(paths to search, baseline run name)``."""
+    search = list(paths)
+    if baseline is None or not Path(baseline).is_dir():
+        return search, baseline
+    folder = Path(baseline).resolve()
+    if not any(folder.is_relative_to(Path(p).resolve()) for p in paths):
+        search.append(Path(baseline))
+    return search, folder.name

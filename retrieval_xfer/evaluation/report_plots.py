@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retrieval_xfer.evaluation.report import group_names, language_resources
+from retrieval_xfer.evaluation.language_resources import group_names, language_resources
 
 if TYPE_CHECKING:
     from retrieval_xfer.evaluation.report import Report

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_json
-from retrieval_xfer.encoding.encoder import EncoderSpec
 from retrieval_xfer.provenance import git_commit, now_iso
+from retrieval_xfer.specs import EncoderSpec
 from retrieval_xfer.version import __version__
 
 
@@ -23,6 +23,16 @@ def output_path(task: str, model: str, tag: str = "", results_dir: Path = Path("
 def default_output_path(task: str, spec: EncoderSpec, results_dir: Path = Path("results")) -> Path:
     """``results/<task>-<model name>-L<layer>-<UTC timestamp>.json``."""
     return output_path(task, spec.model, f"L{spec.layer}", results_dir)
+
+
+def default_result_path(task: str, result: dict[str, Any], results_dir: Path = Path("results")) -> Path:
+    """``results/<task>-<model name>-L<layer>-<UTC timestamp>.json`` for a retrieval result; a layer sweep's
+    tag names its range (``L0-12``)."""
+    sweep = result.get("layer_sweep")
+    if sweep:
+        layers = sorted(int(layer) for layer in sweep["layers"])
+        return output_path(task, result["model"], f"L{layers[0]}-{layers[-1]}", results_dir)
+    return output_path(task, result["model"], f"L{result['layer']}", results_dir)
 
 
 def provenance_header(task: str, model: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from retrieval_xfer.evaluation.metrics import entity_f1, word_accuracy
-from retrieval_xfer.evaluation.task_model import TaskModel, batched
+from retrieval_xfer.modeling.task_model import TaskModel, batched
 
 
 def split_long_sentence(lengths: list[int], budget: int) -> list[tuple[int, int]]:
@@ -35,7 +35,7 @@ def predict_tags(model: TaskModel, card: dict[str, Any], sentences: list[list[st
     labels = model.head.config["labels"]
     fallback = "O" if "O" in labels else labels[0]
     tokenizer = model.tokenizer
-    max_length = card.get("max_length", 128)
+    max_length = card["max_length"]
     budget = max_length - tokenizer.num_special_tokens_to_add(pair=False)
     pieces = []  # (sentence index, first word, words)
     for s, words in enumerate(sentences):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retrieval_xfer.data.tatoeba import TatoebaLanguage, read_tatoeba_hub, read_tatoeba_local
+from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.data.tatoeba import TatoebaLanguage, read_tatoeba_hub, read_tatoeba_local, resolve_languages
 from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, per_layer_result
+from retrieval_xfer.encoding.options import EncoderOptions
+from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.mining.knn import knn
 
@@ -69,6 +73,20 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
         **sweep,
         "timings": {"total_seconds": time.perf_counter() - started, "encode_seconds": encode_seconds},
     }
+
+
+def run_tatoeba(options: EncoderOptions, langs: str = "xtreme", data_dir: Path | None = None,
+                layers: str | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The one entry point of Tatoeba (``rx eval tatoeba`` and ``rx experiment``): check the languages and the
+    data folder, load the encoder of ``options`` (a layer sweep with ``layers``) and evaluate it.
+
+    ``langs``: ``xtreme``, ``all`` or codes; ``data_dir``: LASER files, else the hub. Returns the result payload
+    of ``evaluate_tatoeba``. ``echo`` receives one line describing the encoder."""
+    card = load_card("tatoeba")
+    languages = resolve_languages(langs, card)
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise RxError(f"{data_dir}: no such Tatoeba folder")
+    return evaluate_tatoeba(options.load_for(layers, echo), languages, card, data_dir)
 
 
 def tatoeba_table(result: dict[str, Any]) -> str:

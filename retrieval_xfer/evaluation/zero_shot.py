@@ -11,15 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.data.cards import list_cards, load_card
 from retrieval_xfer.data.eval_data import find_language_files, language_of_file, read_language_file, read_language_hub
-from retrieval_xfer.errors import RxError
+from retrieval_xfer.errors import HubUnreachableError, RxError
 from retrieval_xfer.evaluation.classification import evaluate_classification
 from retrieval_xfer.evaluation.qa import evaluate_qa
 from retrieval_xfer.evaluation.results import format_table, provenance_header
 from retrieval_xfer.evaluation.tagging import evaluate_tagging
-from retrieval_xfer.evaluation.task_model import TaskModel, load_task_model
 from retrieval_xfer.hub import hub_reachable
-from retrieval_xfer.tasks import list_cards, load_card
+from retrieval_xfer.modeling.task_model import TaskModel, load_task_model
 
 EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "classification": evaluate_classification,
@@ -72,7 +72,7 @@ def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | N
         if not local and lang not in card["languages"]:
             raise RxError(f"unknown {card['name']} language {lang!r}; the card's languages: {', '.join(card['languages'])}")
     if not local and not hub_reachable():
-        raise RxError(f"{card['name']}: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file "
+        raise HubUnreachableError(f"{card['name']}: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file "
                       f"with local files ({', '.join(card['sources']['local']['files'])})")
     return {lang: found.get(lang) for lang in chosen}
 
@@ -100,7 +100,7 @@ def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, P
         "split": split,
         "metric": card["metric"],
         "report_key": card["report_key"],
-        "normalization": card.get("normalization"),
+        "normalization": card["normalization"],
         "limit": limit,
         "scores": scores,
         "averages": {**{k: sum(s[k] for s in scores.values()) / len(scores) for k in keys}, "n_languages": len(scores)},

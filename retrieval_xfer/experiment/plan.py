@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.experiment.spec import ExperimentSpec
-from retrieval_xfer.training.run_folder import RUN_FILE
+from retrieval_xfer.modeling.run_folder import RUN_FILE
 
 
 @dataclass

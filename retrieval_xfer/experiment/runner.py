@@ -11,76 +11,66 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.encoding.loader import default_layer, model_num_layers
+from retrieval_xfer.encoding.options import EncoderOptions
+from retrieval_xfer.evaluation.bucc import run_bucc
+from retrieval_xfer.evaluation.report import build_report, collect_results
+from retrieval_xfer.evaluation.report_files import write_report
+from retrieval_xfer.evaluation.results import write_results
+from retrieval_xfer.evaluation.tatoeba import run_tatoeba
+from retrieval_xfer.evaluation.zero_shot import evaluate_run
 from retrieval_xfer.experiment.plan import Step, plan_steps
-from retrieval_xfer.experiment.spec import ExperimentSpec
-from retrieval_xfer.tasks import load_card
+from retrieval_xfer.experiment.spec import ENCODER_KEYS, MINING_KEYS, ExperimentSpec
+from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.modeling.run_folder import latest_checkpoint
+from retrieval_xfer.training.runner import TrainConfig
+from retrieval_xfer.workflows.train import train_phase
 
 
 def _train(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
-    from retrieval_xfer.training.run_folder import latest_checkpoint
-    from retrieval_xfer.training.runner import TrainConfig, train
-
     resume = latest_checkpoint(step.output) is not None
     if step.output.exists() and not resume:
         shutil.rmtree(step.output)  # an earlier attempt that stopped before its first checkpoint
     files = {t: spec.train_files[t] for t in step.tasks if t in spec.train_files}
-    train(TrainConfig(tasks=step.tasks, out=step.output, base=step.base, init=step.init, train_files=files,
-                      resume=resume, quiet=quiet, **step.settings))
+    train_phase(TrainConfig(tasks=step.tasks, out=step.output, base=step.base, init=step.init, train_files=files,
+                            resume=resume, quiet=quiet, **step.settings))
 
 
-def _encoder(step: Step, quiet: bool):
-    from retrieval_xfer.encoding import default_layer, load_encoder, load_layer_sweep
-    from retrieval_xfer.encoding.loader import model_num_layers
+def _encoder_options(step: Step, quiet: bool) -> EncoderOptions:
+    """The step's encoder. Without ``layer``, the experiment pools rx's middle-layer default, also for the run
+    folders it trained (sentence-transformers folders, which ``rx eval`` would use with their own pipeline)."""
+    chosen = {key: value for key, value in step.settings.items() if key in ENCODER_KEYS}
+    if chosen.get("layer") is None:
+        chosen["layer"] = default_layer(model_num_layers(step.model))
+    return EncoderOptions(model=step.model, quiet=quiet, **chosen)
 
-    s = step.settings
-    options = {"pool_skip_special": s.get("pool_skip_special", False), "prompt": s.get("prompt", ""),
-               "max_length": s.get("max_length"), "batch_size": s.get("batch_size", 32), "show_progress": not quiet}
-    if s.get("layers") is not None:
-        return load_layer_sweep(step.model, str(s["layers"]), **options)
-    layer = s.get("layer")
-    if layer is None:  # the middle-layer default, also for sentence-transformers folders (runs are)
-        layer = default_layer(model_num_layers(step.model))
-    return load_encoder(step.model, int(layer), **options)
+
+def _data_dir(settings: dict[str, Any]) -> Path | None:
+    return Path(settings["data_dir"]).expanduser() if settings.get("data_dir") else None
 
 
 def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
     s = step.settings
-    card = load_card(step.task)
-    data_dir = Path(s["data_dir"]).expanduser() if s.get("data_dir") else None
     if step.task == "tatoeba":
-        from retrieval_xfer.data.tatoeba import resolve_languages
-        from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba
-
-        return evaluate_tatoeba(_encoder(step, quiet), resolve_languages(str(s.get("langs", "xtreme")), card), card,
-                                data_dir)
+        return run_tatoeba(_encoder_options(step, quiet), str(s.get("langs", "xtreme")), _data_dir(s), s.get("layers"))
     if step.task == "bucc2018":
-        from retrieval_xfer.data.bucc import resolve_pairs
-        from retrieval_xfer.evaluation.bucc import evaluate_bucc
-
-        pairs = resolve_pairs(s.get("pairs"), data_dir, card)
-        mining = card["mining"]
-        return evaluate_bucc(_encoder(step, quiet), pairs, card, data_dir, k=mining["k"], margin=mining["margin"],
-                             retrieval=mining["retrieval"], predictions_dir=step.output.parent / "bucc-predictions")
-    from retrieval_xfer.evaluation.zero_shot import evaluate_run
-
-    return evaluate_run(Path(step.model), step.task, data_dir=data_dir,
+        mining = MiningOptions(**{key: s[key] for key in MINING_KEYS if key in s})
+        return run_bucc(_encoder_options(step, quiet), mining, s.get("pairs"), _data_dir(s), s.get("layers"),
+                        predictions_dir=step.output.parent / "bucc-predictions")
+    return evaluate_run(Path(step.model), step.task, data_dir=_data_dir(s),
                         data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
                         langs=str(s.get("langs", "all")), split=s.get("split", "dev"), head=s.get("head"),
                         batch_size=s.get("batch_size", 32), max_length=s.get("max_length"), limit=s.get("limit"),
-                        precision=s.get("precision", "float32"), show_progress=not quiet)
+                        device=s.get("device"), precision=s.get("precision", "float32"), show_progress=not quiet)
 
 
 def _report(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
-    from retrieval_xfer.evaluation.report import build_report, collect_results, write_report
-
     results = collect_results([spec.results_dir])
     runs = {r.run for r in results}
     write_report(build_report(results, step.model if step.model in runs else None), step.output)
 
 
 def _run_eval(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
-    from retrieval_xfer.evaluation.results import write_results
-
     write_results(step.output, _evaluate(spec, step, quiet))
 
 

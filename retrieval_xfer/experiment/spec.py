@@ -24,17 +24,24 @@ from typing import Any
 
 import yaml
 
+from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.tasks import load_card
+from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.training.runner import TrainConfig, trainable_tasks
 
 RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
 TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {"tasks", "out", "base", "init", "train_files",
                                                                       "resume", "quiet"}
+# The options of `rx eval <task>`, from the same dataclasses the CLI options are made of (the model is the step's;
+# progress bars follow `rx experiment --quiet`).
+ENCODER_KEYS = {f.name for f in dataclasses.fields(EncoderOptions)} - {"model", "quiet"}
+MINING_KEYS = {f.name for f in dataclasses.fields(MiningOptions)}
 EVAL_OPTIONS = {
-    "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head", "precision"},
-    "tatoeba": {"data_dir", "langs", "layer", "layers", "prompt", "batch_size", "max_length", "pool_skip_special"},
-    "bucc2018": {"data_dir", "pairs", "layer", "layers", "prompt", "batch_size", "max_length", "pool_skip_special"},
+    "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head", "device",
+                  "precision"},
+    "tatoeba": {"data_dir", "langs", "layers"} | ENCODER_KEYS,
+    "bucc2018": {"data_dir", "pairs", "layers"} | ENCODER_KEYS | MINING_KEYS,
 }
 
 

@@ -18,18 +18,22 @@ import hashlib
 import itertools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpus
-from retrieval_xfer.encoding.encoder import Encoder, EncoderSpec
+from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.provenance import now_iso
-from retrieval_xfer.indexing.meta import check_compatible
+from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.version import __version__
+
+if TYPE_CHECKING:
+    from retrieval_xfer.encoding.encoder import Encoder
 
 MANIFEST_FILE = "manifest.json"
 DTYPES = {"float32": np.float32, "float16": np.float16}
@@ -56,24 +60,39 @@ def _save_atomic(path: Path, write) -> None:
 
 
 def _check_resumable(manifest: dict[str, Any], spec: EncoderSpec, settings: dict[str, Any], out: Path) -> None:
-    check_compatible(EncoderSpec(**manifest["encoder"]), spec, str(out))
+    check_compatible(EncoderSpec(**manifest["encoder"]), spec, f"{out}: cannot resume", stored="export",
+                     given="the encoder now given")
     for key, value in settings.items():
         if manifest.get(key) != value:
             raise RxError(f"{out}: cannot resume, {key} differs (export has {manifest.get(key)!r}, now {value!r}); "
                           "use another --out")
 
 
+def export_corpus(options: EncoderOptions, input_path: Path, out: Path, shard_size: int = 100_000,
+                  dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error",
+                  echo: Callable[[str], None] | None = None) -> dict:
+    """``rx export``: check the options and stream through the whole input first (a missing or bad file fails
+    in seconds, before the model loads), then load the encoder of ``options`` and ``export_embeddings``."""
+    if dtype not in DTYPES:
+        raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
+    total = _validate(Path(input_path), fmt, blank)
+    return export_embeddings(options.load(echo), input_path, out, shard_size, dtype, fmt, blank, total=total)
+
+
 def export_embeddings(encoder: Encoder, input_path: Path, out: Path, shard_size: int = 100_000,
-                      dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error") -> dict:
+                      dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error",
+                      total: int | None = None) -> dict:
     """Encode ``input_path`` into shards under ``out``; resume an incomplete export there. Returns the manifest.
 
+    ``total``: the input's sentence count when the caller has already validated it (else it is validated here).
     Raises RxError on bad input (before writing), or when ``out`` holds an export made with another encoder,
     prompt, dtype, shard size, or input file.
     """
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     input_path, out = Path(input_path), Path(out)
-    total = _validate(input_path, fmt, blank)
+    if total is None:
+        total = _validate(input_path, fmt, blank)
     settings = {
         "dtype": dtype, "shard_size": shard_size, "prompt": encoder.spec.prompt, "format": fmt, "blank": blank,
         "input": {"path": str(input_path.resolve()), "bytes": input_path.stat().st_size,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.knn import knn
 from retrieval_xfer.mining.margin import margin_scores
 
@@ -39,7 +40,7 @@ def mine_candidates(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "rat
     ``show_progress`` shows a bar for each k-NN direction.
     """
     if retrieval not in RETRIEVALS:
-        raise ValueError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
+        raise RxError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
     x_sim, x_nn = knn(x, y, k, desc=f"{k}-NN source->target" if show_progress else None)
     y_sim, y_nn = knn(y, x, k, desc=f"{k}-NN target->source" if show_progress else None)
     x_mean, y_mean = x_sim.mean(axis=1), y_sim.mean(axis=1)

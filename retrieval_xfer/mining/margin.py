@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from retrieval_xfer.errors import RxError
+
 # margin(a, b): a = cos(x, y), b = (mean kNN cos of x + mean kNN cos of y) / 2
 MARGINS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "ratio": lambda a, b: a / b,
@@ -22,6 +24,6 @@ def margin_scores(x: np.ndarray, y: np.ndarray, candidates: np.ndarray, x_knn_me
     to its k nearest y rows (n,) and of each y row to its k nearest x rows (m,). Output: scores (n, k).
     """
     if margin not in MARGINS:
-        raise ValueError(f"unknown margin {margin!r}; choose one of {', '.join(MARGINS)}")
+        raise RxError(f"unknown margin {margin!r}; choose one of {', '.join(MARGINS)}")
     cosine = np.einsum("nd,nkd->nk", x, y[candidates])
     return MARGINS[margin](cosine, (x_knn_mean[:, None] + y_knn_mean[candidates]) / 2)

@@ -6,7 +6,6 @@ trains with sentence-transformers' trainer (one task per batch, a chosen sampler
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,26 +16,34 @@ import torch
 from datasets import Dataset, DatasetDict
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from sentence_transformers.base.modules import Normalize, Transformer
+from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 from sentence_transformers.sentence_transformer.modules import Pooling
 
+from retrieval_xfer.data.cards import list_cards, load_card, make_card
 from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
 from retrieval_xfer.data.text_files import read_corpus
 from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.provenance import git_commit, now_iso
-from retrieval_xfer.tasks import list_cards, load_card
-from retrieval_xfer.training.collator import MultiTaskCollator
-from retrieval_xfer.training.features import build_rows, label_list
-from retrieval_xfer.training.heads import HEADS, TaskHead
-from retrieval_xfer.training.live_eval import TatoebaDuringTraining
-from retrieval_xfer.training.run_folder import (
-    CHECKPOINTS_DIR, EVAL_LOG, HEADS_DIR, LOSS_LOG, RUN_FILE, SaveHeadsCallback, TaskLossLog, latest_checkpoint, read_run,
+from retrieval_xfer.modeling.collator import MultiTaskCollator
+from retrieval_xfer.modeling.features import build_rows, label_list
+from retrieval_xfer.modeling.heads import HEADS, TaskHead, read_head_config
+from retrieval_xfer.modeling.run_folder import (
+    CHECKPOINTS_DIR,
+    EVAL_LOG,
+    HEADS_DIR,
+    LOSS_LOG,
+    latest_checkpoint,
+    read_run,
+    write_run,
 )
+from retrieval_xfer.provenance import git_commit, now_iso
+from retrieval_xfer.training.callbacks import EvaluationLog, SaveHeadsCallback, TaskLossLog
 from retrieval_xfer.training.samplers import SAMPLERS, batch_sampler
 from retrieval_xfer.version import __version__
 
 MLM_TASK = "mlm"
-MLM_CARD = {"name": MLM_TASK, "kind": "intermediate", "format": "masked-lm", "head": "masked-lm", "max_length": 128}
+MLM_CARD = make_card({"name": MLM_TASK, "kind": "intermediate", "format": "masked-lm", "head": "masked-lm",
+                      "metric": "loss", "max_length": 128, "sources": {}}, "the masked-LM task of --mlm-file")
 
 
 @dataclass
@@ -89,11 +96,7 @@ def _card(name: str) -> dict[str, Any]:
     valid = trainable_tasks()
     if name not in valid:
         raise RxError(f"unknown task {name!r}; trainable tasks: {', '.join(valid)}")
-    card = load_card(name)
-    if card["sources"].get("data_from"):
-        card = {**load_card(card["sources"]["data_from"]), **{k: v for k, v in card.items() if k != "sources"},
-                "sources": card["sources"]}
-    return card
+    return load_card(name)
 
 
 def load_task_data(config: TrainConfig) -> dict[str, tuple[dict[str, Any], TaskData]]:
@@ -143,7 +146,7 @@ def build_heads(model: SentenceTransformer, data: dict[str, tuple[dict, TaskData
         head = HEADS[card["head"]](model, _head_config(card, label_list(card, task_data.examples)))
         saved = Path(init) / HEADS_DIR / name if init else None
         if saved is not None and saved.is_dir():
-            saved_config = json.loads((saved / "head.json").read_text())["config"]
+            saved_config = read_head_config(saved)["config"]
             if saved_config.get("labels") == head.config.get("labels"):
                 head.load_weights(saved)
         heads[name] = head
@@ -155,7 +158,7 @@ def _datasets(config: TrainConfig, model: SentenceTransformer, data: dict[str, t
     tokenizer = model[0].tokenizer
     sets, formats, sizes = {}, {}, {}
     for name, (card, task_data) in data.items():
-        max_length = config.max_length or card.get("max_length", 256)
+        max_length = config.max_length or card["max_length"]
         rows = build_rows(card, task_data.examples, heads[name].config.get("labels", []), tokenizer, max_length)
         if config.max_examples_per_task:
             rows = rows[:config.max_examples_per_task]
@@ -174,8 +177,12 @@ class TrainResult:
     heads: dict[str, TaskHead]
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Run one training phase and write ``config.out`` as a run folder (see ``run_folder``)."""
+def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None) -> TrainResult:
+    """Run one training phase and write ``config.out`` as a run folder (see ``modeling.run_folder``).
+
+    ``evaluator`` (e.g. ``evaluation.tatoeba_during_training.TatoebaDuringTraining``) is run by the trainer every
+    ``config.eval_every`` steps; its numbers go to the trainer's logs, ``eval_log.jsonl`` and ``run.json``.
+    """
     if bool(config.base) == bool(config.init):
         raise RxError("give exactly one of --base (a model) or --init (a previous run)")
     if config.sampling not in SAMPLERS:
@@ -190,8 +197,8 @@ def train(config: TrainConfig) -> TrainResult:
         _card(name)  # unknown names fail before any data is read
     if config.init:
         read_run(config.init)
-    if config.eval_every and not config.eval_data:
-        raise RxError("--eval-every needs --eval-data, a folder of Tatoeba files (LASER layout)")
+    if config.eval_every and evaluator is None:
+        raise RxError("--eval-every needs an evaluator (rx train builds one from --eval-data, a Tatoeba folder)")
     data = load_task_data(config)
     torch.manual_seed(config.seed)
     model = build_encoder(config)
@@ -203,7 +210,7 @@ def train(config: TrainConfig) -> TrainResult:
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint)
+        return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, evaluator)
     except BaseException:
         if created and latest_checkpoint(out) is None:  # nothing resumable: leave no half-written folder
             shutil.rmtree(out, ignore_errors=True)
@@ -211,14 +218,12 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTransformer, heads: dict[str, TaskHead],
-                 datasets: DatasetDict, formats: dict, sizes: dict[str, int], checkpoint: Path | None) -> TrainResult:
+                 datasets: DatasetDict, formats: dict, sizes: dict[str, int], checkpoint: Path | None,
+                 evaluator: SentenceEvaluator | None) -> TrainResult:
     loss_log = TaskLossLog(heads, out / LOSS_LOG)
-    callbacks = [SaveHeadsCallback(heads), loss_log]
-    live_eval = None
-    if config.eval_every:
-        live_eval = TatoebaDuringTraining(model, config.eval_every, Path(config.eval_data), config.eval_langs,
-                                          config.eval_layer, config.eval_prompt, out / EVAL_LOG)
-        callbacks.append(live_eval)
+    eval_log = EvaluationLog(out / EVAL_LOG)
+    callbacks = [SaveHeadsCallback(heads), loss_log, eval_log]
+    evaluate = bool(config.eval_every and evaluator is not None)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out / CHECKPOINTS_DIR), per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum, learning_rate=config.lr, num_train_epochs=config.epochs,
@@ -226,10 +231,11 @@ def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTran
         logging_steps=config.logging_steps, save_strategy="steps", save_steps=config.save_steps,
         report_to=config.report_to, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
         disable_tqdm=config.quiet, multi_dataset_batch_sampler=batch_sampler(config.sampling, config.temperature),
+        eval_strategy="steps" if evaluate else "no", eval_steps=config.eval_every if evaluate else None,
     )
     trainer = _Trainer(model=model, args=args, train_dataset=datasets, loss=heads,
                        data_collator=MultiTaskCollator(model[0].tokenizer, formats),
-                       callbacks=callbacks)
+                       evaluator=evaluator if evaluate else None, callbacks=callbacks)
     tic = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     model.save(str(out))
@@ -245,9 +251,9 @@ def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTran
         "sampler": {"name": config.sampling, "temperature": config.temperature if config.sampling == "temperature" else None},
         "hyperparameters": {k: v for k, v in asdict(config).items() if k not in ("tasks", "out", "quiet", "resume")},
         "seed": config.seed, "steps": trainer.state.global_step, "train_loss": result.training_loss,
-        "losses": loss_log.history, "evaluations": live_eval.history if live_eval else [],
+        "losses": loss_log.history, "evaluations": eval_log.history,
         "train_seconds": time.perf_counter() - tic,
     }
-    (out / RUN_FILE).write_text(json.dumps(run, indent=2, default=str) + "\n", encoding="utf-8")
+    write_run(out, run)
     shutil.rmtree(out / CHECKPOINTS_DIR, ignore_errors=True)
     return TrainResult(run, model, heads)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +11,8 @@ import torch
 
 from retrieval_xfer.encoding.loader import PRECISIONS, quiet_transformers
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.training.heads import TaskHead, load_head
-from retrieval_xfer.training.heads.base import HEAD_CONFIG
-from retrieval_xfer.training.run_folder import HEADS_DIR, read_run
+from retrieval_xfer.modeling.heads import TaskHead, load_head, read_head_config
+from retrieval_xfer.modeling.run_folder import HEADS_DIR, read_run
 
 
 @dataclass
@@ -74,10 +72,10 @@ def load_task_model(run: Path, card: dict[str, Any], head_task: str | None = Non
             raise RxError(f"{run}: no {card['head']} head for {card['name']} (it needs one of "
                           f"{', '.join(card['trained_by'])}; the run has {', '.join(available) or 'none'}); "
                           f"{_head_hint(card, run)}")
-    saved = json.loads((run / HEADS_DIR / chosen / HEAD_CONFIG).read_text(encoding="utf-8"))
+    saved = read_head_config(run / HEADS_DIR / chosen)
     if saved["head_type"] != card["head"]:
         raise RxError(f"{run}: head {chosen!r} is a {saved['head_type']} head; {card['name']} needs a {card['head']} head")
-    if card.get("labels") and saved["config"].get("labels") != card["labels"]:
+    if card["labels"] and saved["config"].get("labels") != card["labels"]:
         raise RxError(f"{run}: head {chosen!r} was trained with labels {saved['config'].get('labels')}, but "
                       f"{card['name']} is scored with {card['labels']}: the label sets differ")
     target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))

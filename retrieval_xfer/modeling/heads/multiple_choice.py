@@ -8,8 +8,8 @@ import torch
 from sentence_transformers import SentenceTransformer
 from torch import nn
 
-from retrieval_xfer.training.heads.base import TaskHead
-from retrieval_xfer.training.heads.classification import FirstTokenClassifier
+from retrieval_xfer.modeling.heads.base import TaskHead
+from retrieval_xfer.modeling.heads.classification import FirstTokenClassifier
 
 
 class MultipleChoiceHead(TaskHead):

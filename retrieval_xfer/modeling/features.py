@@ -13,7 +13,7 @@ from retrieval_xfer.errors import RxError
 
 def label_list(card: dict[str, Any], records: list[dict]) -> list[str]:
     """The card's labels, or for an open tag set (CCG) the sorted tags seen in the training records."""
-    if card.get("labels"):
+    if card["labels"]:
         return list(card["labels"])
     if card["format"] == "tagging":
         return sorted({tag for record in records for tag in record["tags"]})
@@ -22,7 +22,7 @@ def label_list(card: dict[str, Any], records: list[dict]) -> list[str]:
 
 def qa_stride(card: dict[str, Any], max_length: int) -> int:
     """Tokens shared by consecutive windows of a long context: the card's ``doc_stride``, at most half a window."""
-    return min(card.get("doc_stride", 128), max_length // 2)
+    return min(card["doc_stride"], max_length // 2)
 
 
 def tokenize_qa(tokenizer, question: str, context: str, max_length: int, stride: int):

@@ -8,7 +8,7 @@ import torch
 from sentence_transformers import SentenceTransformer
 from torch import nn
 
-from retrieval_xfer.training.heads.base import TaskHead
+from retrieval_xfer.modeling.heads.base import TaskHead
 
 
 class FirstTokenClassifier(nn.Module):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from sentence_transformers import SentenceTransformer
 from torch import nn
+
+from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.errors import RunFolderError
 
 HEAD_CONFIG, HEAD_WEIGHTS = "head.json", "head.safetensors"
 
@@ -38,26 +41,26 @@ class TaskHead(nn.Module):
         return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items() if not k.startswith("model.")}
 
     def save(self, folder: Path) -> None:
-        """Write ``head.json`` (type and config) and ``head.safetensors`` into ``folder``."""
+        """Write ``head.safetensors`` then ``head.json`` (type and config) into ``folder``, each atomically."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / HEAD_CONFIG).write_text(json.dumps({"head_type": self.head_type, "config": self.config}, indent=2))
-        save_file(self.head_state_dict(), str(folder / HEAD_WEIGHTS))
+        tmp = folder / f".{HEAD_WEIGHTS}.tmp-{os.getpid()}"
+        save_file(self.head_state_dict(), str(tmp))
+        os.replace(tmp, folder / HEAD_WEIGHTS)
+        atomic_write_json(folder / HEAD_CONFIG, {"head_type": self.head_type, "config": self.config})
 
     def load_weights(self, folder: Path) -> None:
-        """Load the head's parameters saved by ``save`` (strict: every head parameter must be there)."""
-        state = load_file(str(Path(folder) / HEAD_WEIGHTS))
+        """Load the head's parameters saved by ``save`` (strict: every head parameter must be there).
+
+        Raises RunFolderError when the weights file is missing, unreadable or does not fit this head."""
+        path = Path(folder) / HEAD_WEIGHTS
+        try:
+            state = load_file(str(path))
+        except FileNotFoundError:
+            raise RunFolderError(f"{path}: missing head weights") from None
+        except Exception as err:  # safetensors raises its own error types on a damaged file
+            raise RunFolderError(f"{path}: corrupt head weights ({type(err).__name__})") from None
         missing, unexpected = self.load_state_dict(state, strict=False)
         missing = [k for k in missing if not k.startswith("model.")]
         if missing or unexpected:
-            raise ValueError(f"{folder}: head weights do not match (missing {missing}, unexpected {unexpected})")
-
-
-def load_head(folder: Path, model: SentenceTransformer) -> TaskHead:
-    """Rebuild a saved head on ``model`` from its folder."""
-    from retrieval_xfer.training.heads import HEADS
-
-    saved = json.loads((Path(folder) / HEAD_CONFIG).read_text())
-    head = HEADS[saved["head_type"]](model, saved["config"])
-    head.load_weights(folder)
-    return head
+            raise RunFolderError(f"{path}: head weights do not match (missing {missing}, unexpected {unexpected})")

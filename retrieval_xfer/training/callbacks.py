@@ -1,40 +1,14 @@
-"""Run folders: a complete sentence-transformers model + ``heads/<task>/`` + ``run.json``.
-
-A folder is a run once ``run.json`` exists (it is written last). While training, ``checkpoints/`` holds the
-trainer's checkpoints, each with its own ``heads/``; they are removed when the run completes.
-"""
+"""Trainer callbacks of a training phase: heads saved with each checkpoint, and per-task losses logged."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
 
-from retrieval_xfer.errors import RxError
-
-RUN_FILE, HEADS_DIR, CHECKPOINTS_DIR = "run.json", "heads", "checkpoints"
-LOSS_LOG, EVAL_LOG = "train_log.jsonl", "eval_log.jsonl"
-
-
-def read_run(folder: Path) -> dict[str, Any]:
-    """``run.json`` of a run folder; RxError when ``folder`` is not a (finished) run."""
-    path = Path(folder) / RUN_FILE
-    if not path.is_file():
-        raise RxError(f"{folder}: not an rx run (no {RUN_FILE}; an unfinished run can be continued with --resume)")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise RxError(f"{path}: corrupt run file ({err.msg})") from None
-
-
-def latest_checkpoint(out: Path) -> Path | None:
-    """The checkpoint with the highest step under ``out/checkpoints``, if any."""
-    found = [(int(m.group(1)), p) for p in (Path(out) / CHECKPOINTS_DIR).glob("checkpoint-*")
-             if (m := re.fullmatch(r"checkpoint-(\d+)", p.name))]
-    return max(found)[1] if found else None
+from retrieval_xfer.modeling.run_folder import HEADS_DIR
 
 
 class SaveHeadsCallback(TrainerCallback):
@@ -69,6 +43,25 @@ class TaskLossLog(TrainerCallback):
                 if logs is not None:
                     logs[f"loss/{name}"] = entry[f"loss/{name}"]
             values.clear()
+        self.history.append(entry)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+        return control
+
+
+class EvaluationLog(TrainerCallback):
+    """Keeps what the trainer's evaluator returned at each evaluation (``eval_`` prefix removed, with the step) in
+    ``history`` and appends it to ``eval_log.jsonl``; the trainer itself logs the same numbers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.history: list[dict[str, Any]] = []
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        entry = {"step": state.global_step, **{key.removeprefix("eval_"): value for key, value in (metrics or {}).items()
+                                               if key.startswith("eval_") and isinstance(value, (int, float))
+                                               and key not in ("eval_runtime", "eval_samples_per_second",
+                                                               "eval_steps_per_second")}}
         self.history.append(entry)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")

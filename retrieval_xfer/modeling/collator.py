@@ -20,7 +20,7 @@ def _group(name: str, encoded: dict[str, Any]) -> dict[str, torch.Tensor]:
 
 @dataclass
 class MultiTaskCollator:
-    """``tasks`` maps a task name to ``(format, max_length)``; formats as in ``training.features``."""
+    """``tasks`` maps a task name to ``(format, max_length)``; formats as in ``modeling.features``."""
 
     tokenizer: Any
     tasks: dict[str, tuple[str, int]]

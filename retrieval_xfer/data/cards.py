@@ -1,0 +1,239 @@
+"""Task cards: the declarative YAML files in ``tasks/`` (one per task), read against a typed schema.
+
+A card is data (MTEB's ``TaskMetadata`` is the model): ``CARD_SCHEMA`` below names every key a card may have,
+its type, its allowed values and its default, in one place. ``load_card`` refuses unknown keys and wrong types
+with one line naming the file and the key (``CardError``), fills the defaults, and resolves ``data_from`` once:
+a card that takes its data from another card (``xnli_en`` from ``mnli``) gets that card's ``sources`` and, for
+keys it does not set itself, that card's values. Code reads a loaded card; it never hard-codes a task.
+
+The value sets of ``reader``, ``format``, ``head`` and ``evaluator`` are the keys of the registries that
+implement them (``data.task_data.READERS`` and ``SHAPERS``, ``modeling.heads.HEADS``,
+``evaluation.zero_shot.EVALUATORS``); a test keeps them equal, so this module needs no model stack.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from retrieval_xfer.errors import CardError
+
+_REQUIRED = object()
+
+KINDS = ("intermediate", "target", "component", "zero-shot", "retrieval")
+FORMATS = ("pair-classification", "multiple-choice", "tagging", "span-qa", "retrieval", "masked-lm")
+HEAD_TYPES = ("classification", "multiple-choice", "tagging", "span", "masked-lm")
+EVALUATOR_NAMES = ("classification", "tagging", "qa", "tatoeba", "bucc")
+READER_NAMES = ("jsonl", "csv", "tsv", "squad", "token-tag", "conllu", "ccg-auto")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One allowed key: accepted ``types``, a ``default`` (required when absent), allowed ``choices``, and for
+    nested values the schema of a mapping (``fields``), of each item of a list (``items``) or of each value of
+    a mapping (``values``)."""
+
+    types: tuple[type, ...]
+    default: Any = _REQUIRED
+    choices: tuple | None = None
+    fields: dict[str, Key] | None = None
+    items: dict[str, Key] | None = None
+    values: dict[str, Key] | None = None
+
+
+_STR, _INT, _BOOL, _LIST, _MAP = (str,), (int,), (bool,), (list,), (dict,)
+_ANY = (str, int, float, bool, list, dict)
+
+_LOCAL_FORMAT = {  # how one local file format is read (also each ``by_suffix`` override)
+    "reader": Key(_STR, None, READER_NAMES),
+    "columns": Key(_LIST, None),
+    "quoting": Key(_BOOL, None),
+    "fields": Key(_MAP, None),
+    "label_map": Key(_MAP, None),
+    "skip_labels": Key(_LIST, None),
+    "skip_texts": Key(_LIST, None),
+}
+_LOCAL = {
+    **_LOCAL_FORMAT,
+    "files": Key(_LIST, None),          # zero-shot cards: file name patterns with {split} and {lang}
+    "by_suffix": Key(_MAP, None, values=_LOCAL_FORMAT),
+    "source": Key(_STR, None),          # retrieval cards: the file names of each side (and BUCC's gold)
+    "target": Key(_STR, None),
+    "english": Key(_STR, None),
+    "gold": Key(_STR, None),
+}
+_HUB = {
+    "dataset": Key(_STR),
+    "config": Key(_STR, None),
+    "splits": Key(_MAP, None),
+    "split": Key(_STR, None),
+    "fields": Key(_MAP, None),
+    "filter": Key(_MAP, None),
+    "label_names": Key(_LIST, None),
+    "label_map": Key(_MAP, None),
+    "skip_labels": Key(_LIST, None),
+    "skip_texts": Key(_LIST, None),
+    "source": Key(_STR, None),
+    "target": Key(_STR, None),
+    "english": Key(_STR, None),
+}
+_SOURCES = {
+    "local": Key(_MAP, None, fields=_LOCAL),
+    "hub": Key(_LIST, None, items=_HUB),
+    "data_from": Key(_STR, None),
+    "combine": Key(_LIST, None),
+}
+_MINING = {
+    "k": Key(_INT),
+    "margin": Key(_STR, choices=("ratio", "distance", "absolute")),
+    "retrieval": Key(_STR, choices=("max", "fwd", "bwd", "intersect")),
+}
+
+CARD_SCHEMA: dict[str, Key] = {
+    "name": Key(_STR),
+    "kind": Key(_STR, choices=KINDS),
+    "format": Key(_STR, choices=FORMATS),
+    "metric": Key(_STR),
+    "sources": Key(_MAP, fields=_SOURCES),
+    "languages": Key((list, dict), []),
+    "head": Key(_STR, None, HEAD_TYPES),
+    "evaluator": Key(_STR, None, EVALUATOR_NAMES),
+    "report_key": Key(_STR, None),
+    "labels": Key(_LIST, None),
+    "num_choices": Key(_INT, None),
+    "max_length": Key(_INT, 256),
+    "doc_stride": Key(_INT, 128),
+    "max_answer_length": Key(_INT, 30),
+    "allow_unanswerable": Key(_BOOL, False),
+    "normalization": Key(_STR, "squad", ("squad", "mlqa")),
+    "trained_by": Key(_LIST, []),
+    "target_task": Key((str, list), None),
+    "language_names": Key(_MAP, {}),
+    "language_sets": Key(_MAP, {}),
+    "directions": Key(_MAP, {}),
+    "xtreme_direction": Key(_STR, None),
+    "mining": Key(_MAP, None, fields=_MINING),
+    "pairs": Key(_LIST, []),
+    "splits": Key(_MAP, {}),
+}
+
+
+def _check(raw: dict, schema: dict[str, Key], path: Path, scope: str, fill: bool) -> dict:
+    """``raw`` checked against ``schema``: unknown keys, missing required keys, wrong types and values are a
+    CardError naming ``path`` and the key; with ``fill``, absent optional keys get their defaults."""
+    unknown = sorted(set(raw) - set(schema))
+    if unknown:
+        raise CardError(f"{path}: unknown key '{scope}{unknown[0]}' (allowed here: {', '.join(schema)})")
+    checked: dict[str, Any] = {}
+    for key, rule in schema.items():
+        where = f"{scope}{key}"
+        if key not in raw or raw[key] is None:
+            if rule.default is _REQUIRED:
+                raise CardError(f"{path}: missing key '{where}'")
+            if fill:
+                checked[key] = list(rule.default) if isinstance(rule.default, list) else (
+                    dict(rule.default) if isinstance(rule.default, dict) else rule.default)
+            continue
+        value = raw[key]
+        if not isinstance(value, rule.types) or (isinstance(value, bool) and bool not in rule.types):
+            names = " or ".join(t.__name__ for t in rule.types)
+            raise CardError(f"{path}: '{where}' must be a {names}, not {type(value).__name__}")
+        if rule.choices is not None and value not in rule.choices:
+            raise CardError(f"{path}: '{where}' is {value!r}; allowed: {', '.join(map(str, rule.choices))}")
+        if rule.fields is not None:
+            value = _check(value, rule.fields, path, f"{where}.", fill=False)
+        if rule.items is not None:
+            for i, item in enumerate(value):
+                if not isinstance(item, dict):
+                    raise CardError(f"{path}: '{where}[{i}]' must be a mapping")
+            value = [_check(item, rule.items, path, f"{where}[{i}].", fill=False) for i, item in enumerate(value)]
+        if rule.values is not None:
+            for sub, item in value.items():
+                if not isinstance(item, dict):
+                    raise CardError(f"{path}: '{where}.{sub}' must be a mapping")
+            value = {sub: _check(item, rule.values, path, f"{where}.{sub}.", fill=False) for sub, item in value.items()}
+        checked[key] = value
+    return checked
+
+
+def tasks_dir() -> Path:
+    """Where the cards live: ``$RX_TASKS_DIR``, the checkout's ``tasks/``, or the installed copy under share/."""
+    candidates = [
+        Path(os.environ["RX_TASKS_DIR"]) if os.environ.get("RX_TASKS_DIR") else None,
+        Path(__file__).resolve().parent.parent.parent / "tasks",
+        Path(sys.prefix) / "share" / "retrieval_xfer" / "tasks",
+    ]
+    for folder in candidates:
+        if folder is not None and folder.is_dir() and any(folder.glob("*.yaml")):
+            return folder
+    raise CardError("no task cards found (set RX_TASKS_DIR to the project's tasks/ folder)")
+
+
+def _read_raw(path: Path, name: str) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise CardError(f"{path}: malformed task card ({err.__class__.__name__})") from None
+    if not isinstance(raw, dict):
+        raise CardError(f"{path}: malformed task card (expected a mapping of keys)")
+    if raw.get("name") != name:
+        raise CardError(f"{path}: malformed task card (its 'name' must be {name!r}, the file's name)")
+    return raw
+
+
+def load_card(name: str, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Read and check ``tasks/<name>.yaml``; CardError naming the valid cards when it does not exist, or naming
+    the file and the key when it breaks the schema. ``data_from`` is resolved here (see the module docstring):
+    the result has the other card's ``sources`` and a top-level ``data_from`` naming it."""
+    folder = tasks_dir()
+    path = folder / f"{name}.yaml"
+    if not path.is_file():
+        valid = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+        raise CardError(f"unknown task {name!r}; task cards: {valid}")
+    raw = _read_raw(path, name)
+    card = _check(raw, CARD_SCHEMA, path, "", fill=True)
+    origin = card["sources"].get("data_from")
+    if origin:
+        if origin in _seen + (name,):
+            raise CardError(f"{path}: 'sources.data_from' loops back to {origin!r}")
+        other = load_card(origin, _seen + (name,))
+        card = {**other, **{key: card[key] for key in raw if key != "sources"}, "sources": other["sources"]}
+    card["data_from"] = origin
+    return card
+
+
+def make_card(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """A card built in code (not read from ``tasks/``), checked and filled like a file's; ``where`` names it."""
+    return {**_check(raw, CARD_SCHEMA, Path(where), "", fill=True), "data_from": None}
+
+
+def list_cards() -> list[dict[str, Any]]:
+    """Every task card, sorted by kind (intermediate, target, component, zero-shot, retrieval) then name.
+
+    A card that breaks the schema is a CardError here too: it never silently drops out of the list."""
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    cards = [load_card(path.stem) for path in tasks_dir().glob("*.yaml")]
+    return sorted(cards, key=lambda c: (order[c["kind"]], c["name"]))
+
+
+def describe_sources(card: dict[str, Any]) -> tuple[str, str]:
+    """``(hub, local)`` one-line summaries of where a task's data comes from."""
+    sources = card["sources"]
+    if sources.get("combine"):
+        hub = " + ".join(sources["combine"])
+    elif card["data_from"]:
+        hub = f"= {card['data_from']}"
+    else:
+        hub = ", ".join(f"{h['dataset']}{'/' + h['config'] if h.get('config') else ''}" for h in sources.get("hub") or [])
+    local = sources.get("local") or {}
+    if local.get("reader"):
+        local_text = local["reader"] + "".join(f" ({suffix}: {alt['reader']})"
+                                               for suffix, alt in (local.get("by_suffix") or {}).items())
+    else:
+        local_text = "LASER/BUCC files" if card["kind"] == "retrieval" else ("as " + hub.lstrip("= ") if hub else "-")
+    return hub or "-", local_text

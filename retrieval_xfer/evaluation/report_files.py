@@ -1,0 +1,48 @@
+"""Writing a report to a folder: Markdown, CSV files and (with matplotlib) the pictures."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from retrieval_xfer.atomic import atomic_write_text
+from retrieval_xfer.evaluation import report_plots
+from retrieval_xfer.evaluation.language_resources import language_resources, resource_group
+from retrieval_xfer.evaluation.report import Report, markdown, xtreme_rows
+
+
+def _csv(rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """Write ``report.md``, ``xtreme.csv``, ``languages.csv`` (long format), ``groups.csv`` and the pictures
+    (``gain_vs_size.png``, ``groups.png``, ``layers.png``; they need matplotlib) into ``out``; returns the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    pictures = report_plots.draw_all(report, out)
+    written += pictures
+    header = ["run", *report.tasks, "avg"]
+    files = {
+        "xtreme.csv": _csv([header, *xtreme_rows(report)]),
+        "languages.csv": _csv([["task", "lang", "group", "cc100_gib", "run", "score", "baseline", "delta"]] + [
+            [task, lang, resource_group(lang), language_resources()["sizes"].get(lang), run, value,
+             by_run.get(report.baseline), None if report.baseline not in by_run or run == report.baseline
+             else value - by_run[report.baseline]]
+            for task in report.tasks for lang, by_run in sorted(report.languages[task].items())
+            for run, value in by_run.items()]),
+        "report.md": markdown(report, [p.name for p in pictures]),
+    }
+    if report.baseline:
+        files["groups.csv"] = _csv([["run", "group", "mean_gain", "points"]] + [
+            [run, group, mean, n] for run in report.runs if run != report.baseline
+            for group, (mean, n) in report.group_gains(run).items()])
+    for name, text in files.items():
+        atomic_write_text(out / name, text)
+        written.append(out / name)
+    return written

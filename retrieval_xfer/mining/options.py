@@ -1,0 +1,39 @@
+"""The settings of margin-based mining, shared by ``rx mine``, ``rx eval bucc`` and experiment files."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.mining.candidates import RETRIEVALS
+from retrieval_xfer.mining.margin import MARGINS
+
+
+@dataclass(frozen=True)
+class MiningOptions:
+    """k neighbours for the margin, the margin function and the retrieval rule. ``None`` means "the default
+    of the task" (``tasks/bucc2018.yaml``'s ``mining``: XTREME/LASER's k=4, ratio, max); ``resolved`` fills it.
+    Field metadata (``help``, ``choices``, ``min``) is what the CLI options and experiment keys are made of."""
+
+    k: int | None = field(default=None, metadata={"help": "Neighbours averaged in the margin.", "min": 1,
+                                                   "flag": "-k"})
+    margin: str | None = field(default=None, metadata={"help": "ratio = cos / mean kNN cos (LASER's), distance = "
+                                                       "cos - mean kNN cos, absolute = cos.", "choices": tuple(MARGINS)})
+    retrieval: str | None = field(default=None, metadata={
+        "help": "max = best of both directions (XTREME's), fwd/bwd = one direction, intersect = mutual best.",
+        "choices": RETRIEVALS})
+
+    def resolved(self, defaults: dict[str, Any]) -> MiningOptions:
+        """These options with every ``None`` taken from ``defaults`` (a card's ``mining`` mapping); RxError when
+        a value is unknown."""
+        values = {f.name: getattr(self, f.name) if getattr(self, f.name) is not None else defaults[f.name]
+                  for f in dataclasses.fields(self)}
+        if values["margin"] not in MARGINS:
+            raise RxError(f"unknown margin {values['margin']!r}; choose one of {', '.join(MARGINS)}")
+        if values["retrieval"] not in RETRIEVALS:
+            raise RxError(f"unknown retrieval {values['retrieval']!r}; choose one of {', '.join(RETRIEVALS)}")
+        if not isinstance(values["k"], int) or values["k"] < 1:
+            raise RxError(f"k must be a positive integer, not {values['k']!r}")
+        return MiningOptions(**values)

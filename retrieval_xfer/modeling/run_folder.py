@@ -1,0 +1,46 @@
+"""Run folders: a complete sentence-transformers model + ``heads/<task>/`` + ``run.json``.
+
+A folder is a run once ``run.json`` exists (it is written last). While training, ``checkpoints/`` holds the
+trainer's checkpoints, each with its own ``heads/``; they are removed when the run completes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from retrieval_xfer.atomic import atomic_write_text
+from retrieval_xfer.errors import RunFolderError
+
+RUN_FILE, HEADS_DIR, CHECKPOINTS_DIR = "run.json", "heads", "checkpoints"
+LOSS_LOG, EVAL_LOG = "train_log.jsonl", "eval_log.jsonl"
+
+
+def read_run(folder: Path) -> dict[str, Any]:
+    """``run.json`` of a run folder; RxError when ``folder`` is not a (finished) run."""
+    path = Path(folder) / RUN_FILE
+    if not path.is_file():
+        raise RunFolderError(f"{folder}: not an rx run (no {RUN_FILE}; an unfinished run can be continued with --resume)")
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise RunFolderError(f"{path}: unreadable run file ({type(err).__name__})") from None
+    except json.JSONDecodeError as err:
+        raise RunFolderError(f"{path}: corrupt run file ({err.msg})") from None
+    if not isinstance(run, dict):
+        raise RunFolderError(f"{path}: corrupt run file (expected a JSON object)")
+    return run
+
+
+def write_run(folder: Path, run: dict[str, Any]) -> None:
+    """Write ``run.json`` atomically: it marks the folder as a finished run, so it must never be half-written."""
+    atomic_write_text(Path(folder) / RUN_FILE, json.dumps(run, indent=2, default=str) + "\n")
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    """The checkpoint with the highest step under ``out/checkpoints``, if any."""
+    found = [(int(m.group(1)), p) for p in (Path(out) / CHECKPOINTS_DIR).glob("checkpoint-*")
+             if (m := re.fullmatch(r"checkpoint-(\d+)", p.name))]
+    return max(found)[1] if found else None

@@ -1,0 +1,58 @@
+"""What determines a set of vectors (``EncoderSpec``) and when two encoders may share an index or an export.
+
+A core module: it imports no model stack, so index and export metadata can be read and checked without torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from retrieval_xfer.errors import RxError
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """Everything that determines the vectors an encoder produces; stored in index and export metadata.
+
+    ``layer`` follows Hugging Face ``hidden_states`` numbering (0 = embeddings, ``num_layers`` = last).
+    ``pooling`` is ``"mean"`` (special tokens included), ``"mean-no-special"``, or ``"own:..."`` for a
+    sentence-transformers model used with its own pipeline. ``weights_sha256`` hashes the parameters that run.
+    """
+
+    model: str
+    weights_sha256: str
+    layer: int
+    num_layers: int
+    pooling: str
+    prompt: str
+    max_length: int
+    dimension: int
+    normalized: bool = True
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of the fields."""
+        return dataclasses.asdict(self)
+
+
+# Fields compared between stored vectors and a new encoder, most telling first. The prompt may differ on
+# purpose (asymmetric retrieval: "query: " against "passage: "), so it is not compared.
+COMPARED_FIELDS = ("layer", "pooling", "weights_sha256", "dimension", "normalized")
+
+
+def check_compatible(built: EncoderSpec, query: EncoderSpec, where: str, stored: str = "index",
+                     given: str = "query encoder") -> None:
+    """Raise RxError naming the first field in which ``query`` differs from the encoder that built ``where``.
+
+    ``stored`` names what ``where`` is (``"index"``, ``"export"``) and ``given`` the other encoder, so the message
+    speaks of both (e.g. "export built with 12, the encoder now given has 6").
+    """
+    for name in COMPARED_FIELDS:
+        a, b = getattr(built, name), getattr(query, name)
+        if a != b:
+            if name == "weights_sha256":
+                raise RxError(
+                    f"{where}: {stored} built with another model ({built.model}, weights {a[:12]}…) than the "
+                    f"{given} ({query.model}, weights {b[:12]}…)"
+                )
+            raise RxError(f"{where}: {name} differs: {stored} built with {a!r}, {given} has {b!r}")
