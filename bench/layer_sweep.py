@@ -18,8 +18,7 @@ import numpy as np
 
 from common import machine, real_encoder
 from encode_throughput import sentences
-from retrieval_xfer.encoding.loader import load_encoder, load_layer_sweep
-from retrieval_xfer.encoding.loader import model_num_layers
+from retrieval_xfer.encoding.loader import load_encoder, load_layer_sweep, model_num_layers
 
 
 def main() -> None:

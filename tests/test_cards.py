@@ -47,6 +47,10 @@ def test_value_sets_equal_the_registries_that_implement_them():
     assert set(cards.HEAD_TYPES) == set(HEADS)
     assert set(cards.FORMATS) - {"retrieval", "masked-lm"} == set(SHAPERS)
     assert set(cards.EVALUATOR_NAMES) - {"tatoeba", "bucc"} == set(EVALUATORS)
+    from retrieval_xfer.mining.options import MARGIN_NAMES, RETRIEVALS
+
+    mining = cards.CARD_SCHEMA["mining"].fields
+    assert (mining["margin"].choices, mining["retrieval"].choices) == (MARGIN_NAMES, RETRIEVALS)
 
 
 def test_data_from_is_resolved_once_at_load():

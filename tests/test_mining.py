@@ -6,8 +6,8 @@ import pytest
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.candidates import mine_candidates
 from retrieval_xfer.mining.knn import knn
-from retrieval_xfer.mining.margin import margin_scores
-from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.mining.margin import MARGINS, margin_scores
+from retrieval_xfer.mining.options import MARGIN_NAMES, MiningOptions
 from retrieval_xfer.mining.threshold import best_threshold, precision_recall_f1
 
 
@@ -107,6 +107,7 @@ def test_best_threshold_is_midpoint_after_the_best_f1_candidate():
 
 
 def test_unknown_margin_or_retrieval_is_an_rx_error():
+    assert MARGIN_NAMES == tuple(MARGINS)  # the option's choices are the functions that exist
     defaults = {"k": 4, "margin": "ratio", "retrieval": "max"}
     assert MiningOptions(k=2).resolved(defaults) == MiningOptions(k=2, margin="ratio", retrieval="max")
     with pytest.raises(RxError, match="unknown margin 'cosine'; choose one of ratio, distance, absolute"):

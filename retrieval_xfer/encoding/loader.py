@@ -86,18 +86,26 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _layer_pipeline(source: ModelSource, layer: int, skip_special: bool, max_length: int | None) -> list:
-    """Transformer truncated to ``layer`` layers, emitting ``hidden_states[layer]``, then mean pooling and L2 norm."""
-    transformer = Transformer(
-        str(source.transformer_folder),
-        # hidden_states[K] depends on layers 1..K only; with 0 layers HF returns no hidden states, so keep one.
-        config_kwargs={"num_hidden_layers": max(layer, 1)},
-        modality_config={"text": {"method": "forward", "method_output_name": ["hidden_states", layer]}},
-        module_output_name="token_embeddings",
-        max_seq_length=max_length,
-    )
-    if getattr(transformer.auto_model, "pooler", None) is not None:
-        transformer.auto_model.pooler = None  # BERT/XLM-R pooler head: unused, and random when not in the checkpoint
+def mean_pooling_pipeline(source: ModelSource, layer: int | None = None, skip_special: bool = False,
+                          max_length: int | None = None) -> list:
+    """The modules of a mean-pooled sentence encoder: Transformer → mean pooling → L2 normalisation.
+
+    With ``layer``, the Transformer is truncated to ``layer`` layers and emits ``hidden_states[layer]``; without
+    it, the whole model's last layer (what ``rx train`` trains). ``skip_special`` leaves special tokens out.
+    """
+    if layer is None:
+        transformer = Transformer(str(source.transformer_folder), max_seq_length=max_length)
+    else:
+        transformer = Transformer(
+            str(source.transformer_folder),
+            # hidden_states[K] depends on layers 1..K only; with 0 layers HF returns no hidden states, so keep one.
+            config_kwargs={"num_hidden_layers": max(layer, 1)},
+            modality_config={"text": {"method": "forward", "method_output_name": ["hidden_states", layer]}},
+            module_output_name="token_embeddings",
+            max_seq_length=max_length,
+        )
+        if getattr(transformer.auto_model, "pooler", None) is not None:
+            transformer.auto_model.pooler = None  # BERT/XLM-R pooler head: unused, and random when not in the checkpoint
     dim = transformer.auto_model.config.hidden_size
     if skip_special:
         pooling = SpecialTokenFreeMeanPooling(transformer.tokenizer.all_special_ids)
@@ -146,7 +154,7 @@ def load_encoder(
                 st_model.max_seq_length = max_length
         else:
             st_model = SentenceTransformer(
-                modules=_layer_pipeline(source, resolved, pool_skip_special, max_length), device="cpu"
+                modules=mean_pooling_pipeline(source, resolved, pool_skip_special, max_length), device="cpu"
             )
     digest = weights_sha256(st_model)
     if own_pipeline:

@@ -9,8 +9,8 @@ import numpy as np
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.knn import knn
 from retrieval_xfer.mining.margin import margin_scores
+from retrieval_xfer.mining.options import RETRIEVALS
 
-RETRIEVALS = ("max", "fwd", "bwd", "intersect")
 
 
 @dataclass

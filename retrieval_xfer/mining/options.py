@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.mining.candidates import RETRIEVALS
-from retrieval_xfer.mining.margin import MARGINS
+
+# The names of the choices, here so that reading options needs no numpy: the margin functions are
+# ``margin.MARGINS`` (a test keeps the names equal), the retrieval rules ``candidates.mine_candidates``.
+MARGIN_NAMES = ("ratio", "distance", "absolute")
+RETRIEVALS = ("max", "fwd", "bwd", "intersect")
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,7 @@ class MiningOptions:
     k: int | None = field(default=None, metadata={"help": "Neighbours averaged in the margin.", "min": 1,
                                                    "flag": "-k"})
     margin: str | None = field(default=None, metadata={"help": "ratio = cos / mean kNN cos (LASER's), distance = "
-                                                       "cos - mean kNN cos, absolute = cos.", "choices": tuple(MARGINS)})
+                                                       "cos - mean kNN cos, absolute = cos.", "choices": MARGIN_NAMES})
     retrieval: str | None = field(default=None, metadata={
         "help": "max = best of both directions (XTREME's), fwd/bwd = one direction, intersect = mutual best.",
         "choices": RETRIEVALS})
@@ -30,8 +33,8 @@ class MiningOptions:
         a value is unknown."""
         values = {f.name: getattr(self, f.name) if getattr(self, f.name) is not None else defaults[f.name]
                   for f in dataclasses.fields(self)}
-        if values["margin"] not in MARGINS:
-            raise RxError(f"unknown margin {values['margin']!r}; choose one of {', '.join(MARGINS)}")
+        if values["margin"] not in MARGIN_NAMES:
+            raise RxError(f"unknown margin {values['margin']!r}; choose one of {', '.join(MARGIN_NAMES)}")
         if values["retrieval"] not in RETRIEVALS:
             raise RxError(f"unknown retrieval {values['retrieval']!r}; choose one of {', '.join(RETRIEVALS)}")
         if not isinstance(values["k"], int) or values["k"] < 1:

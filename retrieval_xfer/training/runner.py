@@ -15,13 +15,12 @@ from typing import Any
 import torch
 from datasets import Dataset, DatasetDict
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-from sentence_transformers.base.modules import Normalize, Transformer
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
-from sentence_transformers.sentence_transformer.modules import Pooling
 
 from retrieval_xfer.data.cards import list_cards, load_card, make_card
 from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
 from retrieval_xfer.data.text_files import read_corpus
+from retrieval_xfer.encoding.loader import mean_pooling_pipeline
 from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.modeling.collator import MultiTaskCollator
@@ -127,9 +126,7 @@ def build_encoder(config: TrainConfig) -> SentenceTransformer:
     source = resolve_model(config.base)
     if source.is_sentence_transformer:
         return SentenceTransformer(str(source.folder), device="cpu")
-    transformer = Transformer(str(source.transformer_folder))
-    dim = transformer.auto_model.config.hidden_size
-    return SentenceTransformer(modules=[transformer, Pooling(dim, "mean"), Normalize()], device="cpu")
+    return SentenceTransformer(modules=mean_pooling_pipeline(source), device="cpu")
 
 
 def _head_config(card: dict[str, Any], labels: list[str]) -> dict[str, Any]:
