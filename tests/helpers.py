@@ -40,3 +40,10 @@ def write_lines(path: Path, lines: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     return path
+
+
+def write_tatoeba(folder: Path, source: list[str], english: list[str], code: str = "deu") -> Path:
+    """A Tatoeba folder in the LASER layout: ``tatoeba.<code>-eng.<code>`` and ``tatoeba.<code>-eng.eng``."""
+    write_lines(folder / f"tatoeba.{code}-eng.{code}", source)
+    write_lines(folder / f"tatoeba.{code}-eng.eng", english)
+    return folder

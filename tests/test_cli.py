@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from helpers import write_lines
+from helpers import write_lines, write_tatoeba
 from retrieval_xfer.cli import main
 
 CORPUS = ["the cat sat on the mat", "der hund läuft", "le chat dort", "the big red house", "der blaue himmel",
@@ -104,8 +104,7 @@ def test_missing_input_and_layer_out_of_range(tmp_path, tiny_model, corpus):
 
 
 def tatoeba_files(folder, n=8):
-    write_lines(folder / "tatoeba.deu-eng.deu", CORPUS[:n])
-    write_lines(folder / "tatoeba.deu-eng.eng", CORPUS[:n])
+    write_tatoeba(folder, CORPUS[:n], CORPUS[:n])
 
 
 def test_eval_tatoeba_writes_json_and_table(tmp_path, tiny_model):

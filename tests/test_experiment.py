@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from helpers import write_lines
+from helpers import write_tatoeba
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.experiment.plan import plan_steps
@@ -27,8 +27,7 @@ def data(tmp_path_factory):
     (folder / "panx").mkdir()
     write_ner(folder / "panx" / "dev-de.tsv", rng, 8)
     lines = [sentence(rng, 4) for _ in range(10)]
-    write_lines(folder / "tatoeba" / "tatoeba.deu-eng.deu", lines)
-    write_lines(folder / "tatoeba" / "tatoeba.deu-eng.eng", [line + " sky" for line in lines])
+    write_tatoeba(folder / "tatoeba", lines, [line + " sky" for line in lines])
     return folder
 
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import WORDS
-from helpers import write_lines
+from helpers import write_lines, write_tatoeba
 from retrieval_xfer.cli import main
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.layer_sweep import parse_layers
@@ -43,9 +43,7 @@ def test_sweep_vectors_equal_single_layer_encoders(tiny_model, skip_special):
 
 
 def tatoeba_folder(folder):
-    write_lines(folder / "tatoeba.deu-eng.deu", SENTENCES[:12])
-    write_lines(folder / "tatoeba.deu-eng.eng", [s.upper() + " sky" for s in SENTENCES[:12]])
-    return folder
+    return write_tatoeba(folder, SENTENCES[:12], [s.upper() + " sky" for s in SENTENCES[:12]])
 
 
 def test_tatoeba_sweep_equals_runs_per_layer(tiny_model, tmp_path):

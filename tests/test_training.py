@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sentence_transformers import SentenceTransformer
 from torch.utils.data import BatchSampler, ConcatDataset, SequentialSampler
 
+from helpers import write_tatoeba
 from retrieval_xfer.cli import main
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.errors import RxError
@@ -242,10 +243,7 @@ def test_mlm_mixture_masks_only_real_tokens(tiny_model, files, tmp_path):
 
 
 def test_tatoeba_during_training(tiny_model, files, tmp_path):
-    tatoeba = tmp_path / "tatoeba"
-    tatoeba.mkdir()
-    (tatoeba / "tatoeba.deu-eng.deu").write_text("der hund\ndie katze\nein haus\n")
-    (tatoeba / "tatoeba.deu-eng.eng").write_text("the dog\nthe cat\na house\n")
+    tatoeba = write_tatoeba(tmp_path / "tatoeba", ["der hund", "die katze", "ein haus"], ["the dog", "the cat", "a house"])
     cfg = config(tiny_model, files, tmp_path / "run", ["mnli"], max_steps=4, eval_every=2, eval_data=str(tatoeba),
                  eval_langs="de", eval_layer=2)
     run = train_phase(cfg).run
