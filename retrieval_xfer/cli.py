@@ -113,32 +113,55 @@ def with_corpus_options(func: Callable) -> Callable:
     return func
 
 
+index_options = [
+    click.option("--index-type", type=click.Choice(["flat", "ivf", "hnsw", "ivfpq", "auto"]), default="flat",
+                 show_default=True, help="flat = exact; ivf/ivfpq = clustered (faster, approximate); hnsw = graph; "
+                                         "auto = by corpus size (README: choosing an index)."),
+    click.option("--index-factory", default=None, metavar="STRING",
+                 help="Any faiss.index_factory string (e.g. 'OPQ64,IVF4096,PQ64'); overrides --index-type."),
+    click.option("--nlist", type=click.IntRange(min=1), default=None, help="ivf/ivfpq cells. Default: ~4*sqrt(n)."),
+    click.option("--nprobe", type=click.IntRange(min=1), default=16, show_default=True, help="ivf/ivfpq cells searched."),
+    click.option("--hnsw-m", type=click.IntRange(min=2), default=32, show_default=True, help="hnsw links per node."),
+    click.option("--ef-search", type=click.IntRange(min=1), default=128, show_default=True, help="hnsw search breadth."),
+    click.option("--pq-m", type=click.IntRange(min=1), default=None, help="ivfpq sub-vectors. Default: dimension/8."),
+    click.option("--pq-bits", type=click.IntRange(min=1, max=16), default=8, show_default=True),
+]
+
+
+def with_index_options(func: Callable) -> Callable:
+    """The options that choose and tune a FAISS index (rx build-index, rx mine, rx eval bucc)."""
+    for option in reversed(index_options):
+        func = option(func)
+    return func
+
+
+def _index_params(kwargs: dict[str, Any]):
+    """IndexParams from the index options in a command's ``kwargs`` (popped)."""
+    from retrieval_xfer.indexing.factory import IndexParams
+
+    factory = kwargs.pop("index_factory")
+    kind = kwargs.pop("index_type")
+    return IndexParams(kind="factory" if factory else kind, factory=factory, nlist=kwargs.pop("nlist"),
+                       nprobe=kwargs.pop("nprobe"), hnsw_m=kwargs.pop("hnsw_m"), ef_search=kwargs.pop("ef_search"),
+                       pq_m=kwargs.pop("pq_m"), pq_bits=kwargs.pop("pq_bits"))
+
+
 @main.command("build-index")
 @encoder_options
 @click.option("--input", "input_path", required=True, type=click.Path(path_type=Path), help="Corpus file (UTF-8).")
 @with_corpus_options
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Index folder to create. Default: indices/<input file name>.")
-@click.option("--index-type", type=click.Choice(["flat", "ivf", "hnsw", "ivfpq"]), default="flat", show_default=True,
-              help="flat = exact; ivf/ivfpq = clustered (faster, approximate); hnsw = graph.")
-@click.option("--nlist", type=click.IntRange(min=1), default=None, help="ivf/ivfpq cells. Default: ~4*sqrt(n).")
-@click.option("--nprobe", type=click.IntRange(min=1), default=16, show_default=True, help="ivf/ivfpq cells searched.")
-@click.option("--hnsw-m", type=click.IntRange(min=2), default=32, show_default=True, help="hnsw links per node.")
-@click.option("--ef-search", type=click.IntRange(min=1), default=128, show_default=True, help="hnsw search breadth.")
-@click.option("--pq-m", type=click.IntRange(min=1), default=None, help="ivfpq sub-vectors. Default: dimension/8.")
-@click.option("--pq-bits", type=click.IntRange(min=1, max=16), default=8, show_default=True)
+@with_index_options
 @click.option("--no-sentences", is_flag=True, help="Do not store the sentences (search then shows ids only).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing index folder.")
-def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path | None, index_type: str,
-                nlist: int | None, nprobe: int, hnsw_m: int, ef_search: int, pq_m: int | None, pq_bits: int,
-                no_sentences: bool, overwrite: bool, **kwargs: Any) -> None:
+def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path | None, no_sentences: bool,
+                overwrite: bool, **kwargs: Any) -> None:
     """Encode a corpus and save a FAISS index folder (index.faiss, ids.txt, sentences.txt, meta.json)."""
-    from retrieval_xfer.indexing.factory import IndexParams
     from retrieval_xfer.workflows.index import build_index_folder
 
     out = out or Path("indices") / input_path.name
-    params = IndexParams(kind=index_type, nlist=nlist, nprobe=nprobe, hnsw_m=hnsw_m, ef_search=ef_search,
-                         pq_m=pq_m, pq_bits=pq_bits)
+    params = _index_params(kwargs)
     meta = build_index_folder(_take(EncoderOptions, kwargs), input_path, out, params, input_format,
                               "skip" if skip_blank else "error", store_sentences=not no_sentences,
                               overwrite=overwrite, echo=_echo_err)
@@ -452,24 +475,35 @@ def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, sha
 
 
 @main.command()
-@encoder_options
-@click.option("--src", required=True, type=click.Path(path_type=Path), help="Source corpus, one sentence per line.")
-@click.option("--trg", required=True, type=click.Path(path_type=Path), help="Target corpus, one sentence per line.")
+@dataclass_options(EncoderOptions, replace={"model": click.option(
+    "--model", default=None, help="Hub id or local folder: encodes a text side (not needed for exports or .npy).")})
+@click.option("--src", required=True, type=click.Path(path_type=Path),
+              help="Source side: a text corpus, an rx export folder, or a .npy matrix (float32/float16).")
+@click.option("--trg", required=True, type=click.Path(path_type=Path), help="Target side: same kinds as --src.")
 @with_corpus_options
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output: score<TAB>src<TAB>trg lines.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Pairs file: score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg], best first; OUT.json says what ran.")
 @click.option("--threshold", type=float, default=None,
-              help="Keep pairs scoring at least this (ratio margin: ~1.04-1.10 is typical). Default: keep all.")
+              help="Keep pairs scoring at least this. It depends on the model: tune it on a small gold set "
+                   "(README: choosing a threshold). Default: keep all.")
 @dataclass_options(MiningOptions)
+@with_index_options
+@click.option("--max-memory", default="4GB", show_default=True,
+              help="Memory for the exact k-NN's blocks and results, e.g. 512MB or 16GB.")
 def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, threshold: float | None,
-         **kwargs: Any) -> None:
-    """Margin-based bitext mining between two corpora (the BUCC machinery), best pairs first. Mining options not
-    given take BUCC's (k=4, ratio margin, max retrieval)."""
-    from retrieval_xfer.workflows.mine import mine_corpora
+         max_memory: str, **kwargs: Any) -> None:
+    """Margin-based bitext mining between two sides (the BUCC machinery), best pairs first. Mining options not
+    given take BUCC's (k=4, ratio margin, max retrieval). Exports are mined without re-encoding; the exact k-NN
+    runs out of core under --max-memory and resumes after a kill (run the same command again)."""
+    from retrieval_xfer.workflows.mine import format_summary, mine as mine_sides
 
     mining = _take(MiningOptions, kwargs)
-    summary = mine_corpora(_take(EncoderOptions, kwargs), src, trg, out, mining, threshold, input_format,
-                           "skip" if skip_blank else "error", echo=_echo_err)
-    click.echo(f"mined {summary.written} pairs (of {summary.candidates} candidates) in {summary.seconds:.1f}s -> {out}")
+    index = _index_params(kwargs)
+    options = _take(EncoderOptions, kwargs)
+    summary = mine_sides(src, trg, out, options if options.model else None, mining, threshold, index, max_memory,
+                         input_format, "skip" if skip_blank else "error", device=options.device, echo=_echo_err,
+                         quiet=options.quiet)
+    click.echo(format_summary(summary, out))
 
 
 if __name__ == "__main__":

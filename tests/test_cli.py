@@ -157,7 +157,12 @@ def test_mine_writes_scored_pairs_best_first(tmp_path, tiny_model):
               "--quiet").exit_code == 0
     rows = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
     scores = [float(r[0]) for r in rows]
-    assert scores == sorted(scores, reverse=True) and all(r[1] == r[2] for r in rows) and len(rows) == len(CORPUS)
+    assert scores == sorted(scores, reverse=True) and all(r[3] == r[4] for r in rows) and len(rows) == len(CORPUS)
+    # ids are the line numbers: line i of a.txt is line len(CORPUS) - i + 1 of the reversed b.txt
+    assert all(int(r[2]) == len(CORPUS) - int(r[1]) + 1 and r[3] == CORPUS[int(r[1]) - 1] for r in rows)
+    sidecar = json.loads((tmp_path / "pairs.tsv.json").read_text())
+    assert sidecar["pairs_written"] == len(rows) and sidecar["knn"]["kind"] == "exact"
+    assert sidecar["compatibility"].startswith("checked") and not (tmp_path / "pairs.tsv.rx-mine").exists()
     assert rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out, "--quiet",
               "--threshold", (scores[2] + scores[3]) / 2).exit_code == 0
     assert len(out.read_text().splitlines()) == 3

@@ -28,7 +28,7 @@ def brute_force(x, y, k, margin):
 def test_knn_matches_numpy(monkeypatch):
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("retrieval_xfer.mining.knn"), "_QUERY_CHUNK", 7)  # several chunks, the last one partial
+    monkeypatch.setattr(importlib.import_module("retrieval_xfer.mining.knn"), "_DEFAULT_BLOCK_ROWS", 7)  # several blocks, the last one partial
     x, y = unit_rows(30), unit_rows(40, seed=1)
     sims, rows = knn(x, y, 4)
     expected = np.argsort(-(x @ y.T), axis=1)[:, :4]
@@ -42,7 +42,7 @@ def test_margin_scores_match_brute_force(margin):
     x, y, k = unit_rows(50), unit_rows(60, seed=1), 4
     x_sim, x_nn = knn(x, y, k)
     y_sim, _ = knn(y, x, k)
-    ours = margin_scores(x, y, x_nn, x_sim.mean(1), y_sim.mean(1), margin)
+    ours = margin_scores(x_sim, x_nn, x_sim.mean(1), y_sim.mean(1), margin)
     full = brute_force(x, y, k, margin)
     np.testing.assert_allclose(ours, np.take_along_axis(full, x_nn, 1), rtol=1e-5, atol=1e-6)
 

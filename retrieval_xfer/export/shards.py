@@ -28,6 +28,7 @@ from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.export.reader import MANIFEST_FILE, open_export
 from retrieval_xfer.provenance import now_iso
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.version import __version__
@@ -35,7 +36,6 @@ from retrieval_xfer.version import __version__
 if TYPE_CHECKING:
     from retrieval_xfer.encoding.encoder import Encoder
 
-MANIFEST_FILE = "manifest.json"
 DTYPES = {"float32": np.float32, "float16": np.float16}
 
 
@@ -139,20 +139,7 @@ def export_embeddings(encoder: Encoder, input_path: Path, out: Path, shard_size:
 
 
 def load_export(out: Path) -> tuple[list[str], np.ndarray, dict]:
-    """Read a complete export back: ``(ids, vectors as float32, manifest)``. RxError if incomplete or corrupt."""
-    out = Path(out)
-    try:
-        manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        raise RxError(f"{out}: not a readable rx export (manifest.json missing or corrupt)") from None
-    if not manifest["complete"]:
-        raise RxError(f"{out}: export is incomplete; re-run rx export to finish it")
-    ids: list[str] = []
-    parts = []
-    for shard in manifest["shards"]:
-        ids.extend((out / shard["ids"]).read_text(encoding="utf-8").split("\n")[:-1])
-        parts.append(np.load(out / shard["file"]).astype(np.float32))
-    vectors = np.concatenate(parts) if parts else np.zeros((0, manifest["encoder"]["dimension"]), np.float32)
-    if len(ids) != len(vectors) or len(ids) != manifest["count"]:
-        raise RxError(f"{out}: corrupt export (ids and vectors disagree with the manifest)")
-    return ids, vectors, manifest
+    """Read a complete export into memory: ``(ids, unit vectors as float32, manifest)``; RxError if incomplete or
+    corrupt (see ``reader.open_export``, which reads it block by block instead)."""
+    corpus = open_export(out)
+    return corpus.ids, corpus.vectors.rows(0, len(corpus.vectors)), corpus.manifest

@@ -1,8 +1,10 @@
-"""Build a trained, filled FAISS inner-product index of one of four types from unit-length vectors."""
+"""Build a trained, filled FAISS inner-product index from unit-length vectors: one of four named types, ``auto``
+(chosen from the corpus size), or any ``faiss.index_factory`` string."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import faiss
@@ -11,7 +13,29 @@ import numpy as np
 from retrieval_xfer.errors import RxError
 
 INDEX_TYPES = ("flat", "ivf", "hnsw", "ivfpq")
+INDEX_CHOICES = (*INDEX_TYPES, "auto")
 _MAX_TRAIN = 256 * 1024  # training sample cap (rows); k-means gains little beyond this
+TRAIN_PER_CELL = 40  # k-means sample per IVF cell (faiss warns below 39)
+
+# `--index-type auto`: exact up to AUTO_FLAT_MAX sentences; above, stopes' (facebookresearch/stopes) cells by corpus
+# size (its get_faiss_index_type: OPQ64,IVF{cells},PQ64), with uncompressed IVF up to AUTO_IVF_FLAT_MAX sentences,
+# where the vectors still fit in a few GB, and stopes' OPQ64 + PQ64 compression beyond.
+AUTO_FLAT_MAX = 50_000
+AUTO_IVF_FLAT_MAX = 2_000_000
+_STOPES_CELLS = ((80_000, 1024), (160_000, 2048), (250_000, 4096), (700_000, 8192), (4_000_000, 16384),
+                 (10_000_000, 32768), (100_000_000, 65536), (500_000_000, 131072))
+
+
+def auto_index(count: int, dimension: int) -> IndexParams:
+    """The index ``--index-type auto`` builds for ``count`` vectors (see the rule above)."""
+    if count <= AUTO_FLAT_MAX:
+        return IndexParams(kind="flat")
+    cells = next((c for limit, c in _STOPES_CELLS if count <= limit), 262144)
+    if count <= AUTO_IVF_FLAT_MAX:
+        return IndexParams(kind="ivf", nlist=cells)
+    pq = 64 if dimension % 64 == 0 else None
+    return IndexParams(kind="factory", factory=f"OPQ{pq},IVF{cells},PQ{pq}" if pq else f"IVF{cells},PQ{dimension // 8}",
+                       nlist=cells)
 
 
 @dataclass
@@ -20,9 +44,12 @@ class IndexParams:
 
     flat: exact inner product. ivf: ``nlist`` cells, ``nprobe`` visited at search. hnsw: ``hnsw_m`` links per
     node, ``ef_search`` at search. ivfpq: ivf plus product quantisation with ``pq_m`` sub-vectors of ``pq_bits``.
+    auto: chosen from the corpus size by ``auto_index``. factory: ``factory``, any ``faiss.index_factory`` string
+    (``nprobe``/``ef_search`` apply when it has an IVF or HNSW part).
     """
 
     kind: str = "flat"
+    factory: str | None = None
     nlist: int | None = None
     nprobe: int = 16
     hnsw_m: int = 32
@@ -31,9 +58,18 @@ class IndexParams:
     pq_bits: int = 8
 
     def resolved(self, count: int, dimension: int) -> IndexParams:
-        """Fill the automatic values: nlist ≈ 4·√n (at most n/39, faiss's points-per-cell floor), pq_m = d/8."""
+        """Fill the automatic values: nlist ≈ 4·√n (at most n/39, faiss's points-per-cell floor), pq_m = d/8;
+        ``auto`` becomes the type ``auto_index`` picks (keeping this object's search knobs)."""
+        if self.kind == "auto":
+            chosen = auto_index(count, dimension)
+            chosen.nprobe, chosen.ef_search = self.nprobe, self.ef_search
+            return chosen.resolved(count, dimension)
+        if self.kind == "factory":
+            if not self.factory:
+                raise RxError("--index-factory needs a faiss.index_factory string, e.g. 'OPQ64,IVF4096,PQ64'")
+            return IndexParams(**asdict(self))
         if self.kind not in INDEX_TYPES:
-            raise RxError(f"--index-type {self.kind!r}: choose one of {', '.join(INDEX_TYPES)}")
+            raise RxError(f"--index-type {self.kind!r}: choose one of {', '.join(INDEX_CHOICES)}")
         params = IndexParams(**asdict(self))
         if params.nlist is None:
             params.nlist = max(1, min(4 * int(math.sqrt(count)), count // 39))
@@ -45,6 +81,8 @@ class IndexParams:
 
     def factory_string(self) -> str:
         """The ``faiss.index_factory`` description of this (resolved) index."""
+        if self.kind == "factory":
+            return str(self.factory)
         return {
             "flat": "Flat",
             "ivf": f"IVF{self.nlist},Flat",
@@ -54,16 +92,25 @@ class IndexParams:
 
 
 def apply_search_params(index: faiss.Index, params: IndexParams) -> None:
-    """Set the search-time knob of ``index`` (nprobe for IVF types, efSearch for HNSW)."""
-    if params.kind in ("ivf", "ivfpq"):
-        faiss.extract_index_ivf(index).nprobe = params.nprobe
-    elif params.kind == "hnsw":
-        index.hnsw.efSearch = params.ef_search
+    """Set the search-time knob of ``index`` (nprobe for IVF types, efSearch for HNSW), also inside a factory
+    string's index (a pre-transform such as OPQ wraps it)."""
+    try:
+        ivf = faiss.extract_index_ivf(index)
+    except RuntimeError:
+        ivf = None
+    if ivf is not None:
+        ivf.nprobe = min(params.nprobe, ivf.nlist)
+    inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexPreTransform) else index
+    if hasattr(inner, "hnsw"):
+        inner.hnsw.efSearch = params.ef_search
 
 
-def _check_trainable(params: IndexParams, count: int, dimension: int) -> None:
+def check_trainable(params: IndexParams, count: int, dimension: int) -> None:
+    """RxError, before any work, when ``count`` vectors of ``dimension`` cannot train an index of ``params``
+    (resolved); the message names the minimum."""
     if params.kind in ("ivf", "ivfpq") and count < params.nlist:
-        raise RxError(f"{params.kind} index with nlist={params.nlist} needs at least {params.nlist} sentences, got {count}")
+        raise RxError(f"{params.kind} index with nlist={params.nlist} needs at least {params.nlist} sentences, got {count} "
+                      f"(give --nlist {max(1, count // 39)} or fewer, or use --index-type flat)")
     if params.kind == "ivfpq":
         if dimension % params.pq_m:
             raise RxError(f"--pq-m {params.pq_m} must divide the embedding dimension {dimension}")
@@ -82,7 +129,7 @@ def build_faiss_index(vectors: np.ndarray, params: IndexParams, seed: int = 0) -
     if count == 0:
         raise RxError("cannot build an index from zero sentences")
     params = params.resolved(count, dimension)
-    _check_trainable(params, count, dimension)
+    check_trainable(params, count, dimension)
     index = faiss.index_factory(dimension, params.factory_string(), faiss.METRIC_INNER_PRODUCT)
     if not index.is_trained:
         sample = vectors
@@ -90,5 +137,31 @@ def build_faiss_index(vectors: np.ndarray, params: IndexParams, seed: int = 0) -
             sample = vectors[np.random.default_rng(seed).choice(count, _MAX_TRAIN, replace=False)]
         index.train(sample)
     index.add(vectors)
+    apply_search_params(index, params)
+    return index, params
+
+
+def train_sample_rows(count: int, params: IndexParams) -> int:
+    """How many vectors to train ``params`` (resolved) on: ``TRAIN_PER_CELL`` per IVF cell, at most 262,144."""
+    if params.kind == "flat" or (params.kind == "hnsw"):
+        return 0
+    cells = params.nlist or 1
+    return min(count, _MAX_TRAIN, max(TRAIN_PER_CELL * cells, 2 ** params.pq_bits if params.kind == "ivfpq" else 0,
+                                      10_000))
+
+
+def build_faiss_index_from_blocks(blocks: Iterable[np.ndarray], count: int, dimension: int, params: IndexParams,
+                                  train_sample: np.ndarray | None) -> tuple[faiss.Index, IndexParams]:
+    """An index of ``params`` trained on ``train_sample`` (when the type needs training) and filled block by block
+    from ``blocks`` (float32 unit rows, ``count`` in all), so the corpus never has to be in memory at once."""
+    params = params.resolved(count, dimension)
+    check_trainable(params, count, dimension)
+    index = faiss.index_factory(dimension, params.factory_string(), faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        if train_sample is None or len(train_sample) == 0:
+            raise RxError(f"a {params.factory_string()} index needs training vectors")
+        index.train(np.ascontiguousarray(train_sample, dtype=np.float32))
+    for block in blocks:
+        index.add(np.ascontiguousarray(block, dtype=np.float32))
     apply_search_params(index, params)
     return index, params

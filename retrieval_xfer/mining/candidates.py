@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.mining.knn import knn
-from retrieval_xfer.mining.margin import margin_scores
+from retrieval_xfer.mining.knn import Neighbours, knn_both_ways
+from retrieval_xfer.mining.margin import MARGINS, margin_scores
 from retrieval_xfer.mining.options import RETRIEVALS
-
+from retrieval_xfer.vectors import ArrayVectors
 
 
 @dataclass
@@ -30,35 +30,41 @@ def _sorted(src: np.ndarray, trg: np.ndarray, score: np.ndarray) -> Candidates:
     return Candidates(src[order], trg[order], score[order])
 
 
-def mine_candidates(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio",
-                    retrieval: str = "max", show_progress: bool = False) -> Candidates:
-    """Mine candidate pairs between unit vectors x (sources) and y (targets).
+def _knn_means(sims: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Each row's mean similarity over the neighbours that exist (id ≥ 0)."""
+    valid = ids >= 0
+    return np.where(valid, sims, 0.0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+
+
+def candidates_from_neighbours(neighbours: Neighbours, margin: str = "ratio", retrieval: str = "max") -> Candidates:
+    """Candidate pairs from the k nearest neighbours of both sides (their similarities are the cosines and their
+    means the margin's denominators).
 
     fwd: each source with its best-scoring target among its k neighbours; bwd: each target with its best source;
     intersect: pairs that are best in both directions; max: the union of fwd and bwd taken greedily by score,
     keeping each source and each target at most once (the XTREME/LASER BUCC setting).
-    ``show_progress`` shows a bar for each k-NN direction.
     """
     if retrieval not in RETRIEVALS:
         raise RxError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
-    x_sim, x_nn = knn(x, y, k, desc=f"{k}-NN source->target" if show_progress else None)
-    y_sim, y_nn = knn(y, x, k, desc=f"{k}-NN target->source" if show_progress else None)
-    x_mean, y_mean = x_sim.mean(axis=1), y_sim.mean(axis=1)
-    fwd_scores = margin_scores(x, y, x_nn, x_mean, y_mean, margin)
-    bwd_scores = margin_scores(y, x, y_nn, y_mean, x_mean, margin)
-    rows_x, rows_y = np.arange(len(x)), np.arange(len(y))
+    x_sim, x_nn, y_sim, y_nn = neighbours.x_sims, neighbours.x_ids, neighbours.y_sims, neighbours.y_ids
+    x_mean, y_mean = _knn_means(x_sim, x_nn), _knn_means(y_sim, y_nn)
+    fwd_scores = np.where(x_nn >= 0, margin_scores(x_sim, x_nn, x_mean, y_mean, margin), -np.inf)
+    bwd_scores = np.where(y_nn >= 0, margin_scores(y_sim, y_nn, y_mean, x_mean, margin), -np.inf)
+    rows_x, rows_y = np.arange(len(x_nn)), np.arange(len(y_nn))
     fwd_best = x_nn[rows_x, fwd_scores.argmax(axis=1)]
     bwd_best = y_nn[rows_y, bwd_scores.argmax(axis=1)]
     fwd_score, bwd_score = fwd_scores.max(axis=1), bwd_scores.max(axis=1)
+    fwd_ok, bwd_ok = fwd_best >= 0, bwd_best >= 0  # an approximate index may find no neighbour at all
     if retrieval == "fwd":
-        return _sorted(rows_x, fwd_best, fwd_score)
+        return _sorted(rows_x[fwd_ok], fwd_best[fwd_ok], fwd_score[fwd_ok])
     if retrieval == "bwd":
-        return _sorted(bwd_best, rows_y, bwd_score)
+        return _sorted(bwd_best[bwd_ok], rows_y[bwd_ok], bwd_score[bwd_ok])
     if retrieval == "intersect":
-        mutual = bwd_best[fwd_best] == rows_x
+        mutual = fwd_ok & (bwd_best[fwd_best] == rows_x) & bwd_ok[fwd_best]
         return _sorted(rows_x[mutual], fwd_best[mutual], fwd_score[mutual])
-    pool = _sorted(np.concatenate([rows_x, bwd_best]), np.concatenate([fwd_best, rows_y]),
-                   np.concatenate([fwd_score, bwd_score]))
+    pool = _sorted(np.concatenate([rows_x[fwd_ok], bwd_best[bwd_ok]]),
+                   np.concatenate([fwd_best[fwd_ok], rows_y[bwd_ok]]),
+                   np.concatenate([fwd_score[fwd_ok], bwd_score[bwd_ok]]))
     used_src, used_trg, keep = set(), set(), []
     for i, (s, t) in enumerate(zip(pool.src.tolist(), pool.trg.tolist())):
         if s not in used_src and t not in used_trg:
@@ -67,3 +73,16 @@ def mine_candidates(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "rat
             keep.append(i)
     keep_arr = np.asarray(keep, dtype=np.int64)
     return Candidates(pool.src[keep_arr], pool.trg[keep_arr], pool.score[keep_arr])
+
+
+def mine_candidates(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio",
+                    retrieval: str = "max", show_progress: bool = False) -> Candidates:
+    """Mine candidate pairs between in-memory vectors x (sources) and y (targets): exact k-NN in both directions
+    (``knn.knn_both_ways``), then ``candidates_from_neighbours``. ``show_progress`` shows a k-NN progress bar."""
+    if retrieval not in RETRIEVALS:
+        raise RxError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
+    if margin not in MARGINS:
+        raise RxError(f"unknown margin {margin!r}; choose one of {', '.join(MARGINS)}")
+    neighbours = knn_both_ways(ArrayVectors(x), ArrayVectors(y), k,
+                               desc=f"{k}-NN both directions" if show_progress else None)
+    return candidates_from_neighbours(neighbours, margin, retrieval)

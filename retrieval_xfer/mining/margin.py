@@ -16,14 +16,14 @@ MARGINS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 }
 
 
-def margin_scores(x: np.ndarray, y: np.ndarray, candidates: np.ndarray, x_knn_mean: np.ndarray,
-                  y_knn_mean: np.ndarray, margin: str = "ratio") -> np.ndarray:
-    """Score each candidate ``y[candidates[i, j]]`` of ``x[i]``.
+def margin_scores(cosine: np.ndarray, candidates: np.ndarray, x_knn_mean: np.ndarray, y_knn_mean: np.ndarray,
+                  margin: str = "ratio") -> np.ndarray:
+    """Score each candidate ``candidates[i, j]`` (a row of y) of row i of x.
 
-    Inputs: unit vectors x (n, d) and y (m, d); candidates (n, k) rows of y; the mean similarity of each x row
-    to its k nearest y rows (n,) and of each y row to its k nearest x rows (m,). Output: scores (n, k).
+    Inputs: ``cosine`` (n, k), the similarity of row i of x to each of its candidates; ``candidates`` (n, k) rows of
+    y; the mean similarity of each x row to its k nearest y rows (n,) and of each y row to its k nearest x rows
+    (m,). Output: scores (n, k).
     """
     if margin not in MARGINS:
         raise RxError(f"unknown margin {margin!r}; choose one of {', '.join(MARGINS)}")
-    cosine = np.einsum("nd,nkd->nk", x, y[candidates])
     return MARGINS[margin](cosine, (x_knn_mean[:, None] + y_knn_mean[candidates]) / 2)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.export.shards import MANIFEST_FILE
+from retrieval_xfer.export.reader import MANIFEST_FILE
 from retrieval_xfer.indexing.store import META_FILE, load_index
 
 

@@ -1,54 +1,263 @@
-"""Bitext mining of two text corpora (``rx mine``): read, encode each distinct sentence once, mine, write."""
+"""Bitext mining (``rx mine``): two sides, each a text corpus, an ``rx export`` folder or a ``.npy`` matrix;
+k-NN in both directions (exact and blockwise under a memory budget, or through a FAISS index), margins,
+candidates, and a pairs file written atomically with a JSON sidecar saying what ran.
+
+Text sides are read and checked before any model loads; each distinct sentence is encoded once (its ids are all
+the lines it occurs on). Export sides are never re-encoded: they must come from an encoder compatible with the
+other side's (same weights, layer, pooling, dimension). ``.npy`` sides cannot be checked, and the sidecar says so.
+The exact k-NN is checkpointed block by block next to the output, so the same command after a kill resumes and
+writes a byte-identical file; a changed input or setting is refused.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from retrieval_xfer.atomic import atomic_write_text
+from retrieval_xfer.atomic import atomic_write_json, atomic_write_text
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
-from retrieval_xfer.mining.candidates import mine_candidates
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.export.reader import is_export, open_export
+from retrieval_xfer.indexing.factory import IndexParams, check_trainable
+from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
+from retrieval_xfer.mining.approximate import knn_approximate
+from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY, format_size, parse_size, plan_block_rows
+from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
+from retrieval_xfer.mining.checkpoint import KnnCheckpoint
+from retrieval_xfer.mining.knn import default_device, knn_both_ways
 from retrieval_xfer.mining.options import MiningOptions
-from retrieval_xfer.mining.sentences import MinedSentences, unique_texts
+from retrieval_xfer.mining.sentences import unique_texts
+from retrieval_xfer.specs import EncoderSpec, check_compatible
+from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet
 
 
-@dataclass(frozen=True)
+@dataclass
+class MiningSide:
+    """One side of a mining job once its vectors exist: row i has ``ids[i]`` (one or more ids, comma-joined) and,
+    when known, ``texts[i]``. ``spec`` is None for a ``.npy`` matrix (nothing to check it against)."""
+
+    kind: str
+    path: Path
+    vectors: VectorSet
+    ids: list[str]
+    texts: list[str] | None
+    spec: EncoderSpec | None
+    identity: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class MiningSummary:
-    """What ``mine_corpora`` wrote: ``written`` pairs of ``candidates``, in ``seconds`` (after the model loaded)."""
+    """What ``mine`` wrote: ``written`` pairs of ``candidates``, the total ``seconds``, the peak memory of the
+    job's phases, the sidecar path, and whether the k-NN resumed from a checkpoint."""
 
     written: int
     candidates: int
     seconds: float
+    peak_rss: int
+    sidecar: Path
+    resumed: bool
     options: MiningOptions
 
 
-def mined_lines(mined: MinedSentences, threshold: float | None) -> list[str]:
-    """``score<TAB>source<TAB>target`` lines, best first, of the candidates scoring at least ``threshold``."""
-    cands = mined.candidates
-    return [f"{score:.6f}\t{mined.src_texts[s]}\t{mined.trg_texts[t]}\n"
-            for s, t, score in zip(cands.src.tolist(), cands.trg.tolist(), cands.score.tolist())
-            if threshold is None or score >= threshold]
+def _file_identity(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(path.resolve()), "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
-def mine_corpora(options: EncoderOptions, src: Path, trg: Path, out: Path, mining: MiningOptions | None = None,
-                 threshold: float | None = None, fmt: CorpusFormat = "lines", blank: BlankPolicy = "error",
-                 echo: Callable[[str], None] | None = None) -> MiningSummary:
-    """Mine ``src`` against ``trg`` and write the pairs to ``out`` atomically. Both corpora are read (and checked)
-    before the model loads; unset ``mining`` options take BUCC's protocol (``tasks/bucc2018.yaml``)."""
-    settings = (mining or MiningOptions()).resolved(load_card("bucc2018")["mining"])
-    _, src_sentences = read_corpus(src, fmt, blank)
-    _, trg_sentences = read_corpus(trg, fmt, blank)
-    encoder = options.load(echo)
-    tic = time.perf_counter()
-    src_texts, trg_texts = unique_texts(src_sentences), unique_texts(trg_sentences)
-    x = encoder.encode(src_texts, desc=f"encoding source ({len(src_texts)} unique)")
-    y = encoder.encode(trg_texts, desc=f"encoding target ({len(trg_texts)} unique)")
-    candidates = mine_candidates(x, y, k=settings.k, margin=settings.margin, retrieval=settings.retrieval,
-                                 show_progress=encoder.show_progress)
-    lines = mined_lines(MinedSentences(src_texts, trg_texts, candidates), threshold)
+@dataclass
+class _TextSide:
+    path: Path
+    texts: list[str]
+    ids: list[str]
+
+
+def _read_text_side(path: Path, fmt: CorpusFormat, blank: BlankPolicy) -> _TextSide:
+    ids, sentences = read_corpus(path, fmt, blank)
+    by_text: dict[str, list[str]] = {}
+    for sid, text in zip(ids, sentences):
+        by_text.setdefault(text.strip(), []).append(sid)
+    texts = unique_texts(sentences)
+    return _TextSide(Path(path), texts, [",".join(by_text[t]) for t in texts])
+
+
+def _export_side(path: Path) -> MiningSide:
+    corpus = open_export(path)
+    source = corpus.input_file()
+    texts = None
+    if source is not None:
+        _, sentences = read_corpus(source, corpus.manifest.get("format", "lines"), corpus.manifest.get("blank", "error"))
+        texts = sentences if len(sentences) == len(corpus.ids) else None
+    identity = {"kind": "export", "path": str(Path(path).resolve()), "count": len(corpus.ids),
+                "input_sha256": corpus.manifest["input"]["sha256"], "encoder": corpus.spec.to_dict()}
+    return MiningSide("export", Path(path), corpus.vectors, corpus.ids, texts, corpus.spec, identity)
+
+
+def _npy_side(path: Path) -> MiningSide:
+    vectors = NpyVectors(path)
+    stat = Path(path).stat()
+    identity = {"kind": "npy", "path": str(Path(path).resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns}
+    return MiningSide("npy", Path(path), vectors, [str(i) for i in range(len(vectors))], None, None, identity)
+
+
+def classify(path: Path) -> str:
+    """``export`` (a folder with manifest.json), ``npy`` (a ``.npy`` file) or ``text`` (anything else)."""
+    path = Path(path)
+    if is_export(path):
+        return "export"
+    if path.is_dir():
+        raise RxError(f"{path}: a folder that is not an rx export (no manifest.json)")
+    return "npy" if path.suffix == ".npy" else "text"
+
+
+def _encoder_for(options: EncoderOptions | None, reference: EncoderSpec | None) -> EncoderOptions:
+    """The encoder of a text side: the user's options, with layer, pooling and prompt defaulting to those of an
+    export on the other side (so the two are comparable without repeating them)."""
+    if options is None:
+        raise RxError("a text corpus needs --model to encode it (or give rx export folders / .npy files)")
+    if reference is None:
+        return options
+    own = reference.pooling.startswith("own:")
+    return dataclasses.replace(
+        options, layer=options.layer if options.layer is not None else (None if own else reference.layer),
+        pool_skip_special=options.pool_skip_special or reference.pooling == "mean-no-special",
+        prompt=options.prompt or reference.prompt)
+
+
+def _check_pair(src: MiningSide, trg: MiningSide) -> str:
+    if src.spec is None or trg.spec is None:
+        return "not checked: a .npy side carries no encoder spec"
+    check_compatible(src.spec, trg.spec, str(trg.path), stored=f"{src.kind} {src.path}", given=f"{trg.kind}")
+    return "checked: same weights, layer, pooling and dimension"
+
+
+def _neighbours_fingerprint(src: MiningSide, trg: MiningSide, settings: dict[str, Any]) -> dict[str, Any]:
+    return {"src": src.identity, "trg": trg.identity, **settings}
+
+
+def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candidates, threshold: float | None) -> int:
+    lines = []
+    with_text = src.texts is not None and trg.texts is not None
+    for s, t, score in zip(candidates.src.tolist(), candidates.trg.tolist(), candidates.score.tolist()):
+        if threshold is not None and score < threshold:
+            continue
+        row = [f"{score:.6f}", src.ids[s], trg.ids[t]]
+        if with_text:
+            row += [src.texts[s], trg.texts[t]]
+        lines.append("\t".join(row) + "\n")
     atomic_write_text(out, "".join(lines))
-    return MiningSummary(len(lines), len(candidates), time.perf_counter() - tic, settings)
+    return len(lines)
+
+
+def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None, mining: MiningOptions | None = None,
+         threshold: float | None = None, index: IndexParams | None = None, max_memory: str = DEFAULT_MAX_MEMORY,
+         fmt: CorpusFormat = "lines", blank: BlankPolicy = "error", device: str | None = None,
+         echo: Callable[[str], None] | None = None, quiet: bool = False) -> MiningSummary:
+    """Mine ``src`` against ``trg`` and write ``out`` (``score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg]``, best
+    first) and ``out.json`` (inputs, what ran, times and peak memory per phase).
+
+    ``index``: None or kind ``flat`` for the exact blockwise k-NN under ``max_memory``; another kind (``ivf``,
+    ``ivfpq``, ``hnsw``, ``auto``, ``factory``) for FAISS. Unset ``mining`` options take BUCC's protocol.
+    """
+    started = time.perf_counter()
+    echo = echo or (lambda line: None)
+    settings = (mining or MiningOptions()).resolved(load_card("bucc2018")["mining"])
+    budget = parse_size(max_memory)
+    out = Path(out)
+    phases: dict[str, dict[str, float]] = {}
+
+    def phase(name: str, tic: float) -> None:
+        phases[name] = {"seconds": round(time.perf_counter() - tic, 3), "peak_rss_bytes": peak_rss_bytes()}
+        reset_peak_rss()
+
+    reset_peak_rss()
+    tic = time.perf_counter()
+    kinds = {"src": classify(src), "trg": classify(trg)}
+    texts = {name: _read_text_side(path, fmt, blank) for name, path in (("src", src), ("trg", trg))
+             if kinds[name] == "text"}
+    sides: dict[str, MiningSide] = {}
+    for name, path in (("src", src), ("trg", trg)):
+        if kinds[name] == "export":
+            sides[name] = _export_side(path)
+        elif kinds[name] == "npy":
+            sides[name] = _npy_side(path)
+    if texts:
+        reference = next((s.spec for s in sides.values() if s.spec is not None), None)
+        encoder = _encoder_for(options, reference).load(echo)
+        for name, side in texts.items():
+            vectors = encoder.encode(side.texts, desc=f"encoding {name} ({len(side.texts)} unique)")
+            identity = {"kind": "text", **_file_identity(side.path), "format": fmt, "blank": blank,
+                        "encoder": encoder.spec.to_dict()}
+            sides[name] = MiningSide("text", side.path, ArrayVectors(vectors), side.ids, side.texts, encoder.spec,
+                                     identity)
+    phase("read and encode", tic)
+    src_side, trg_side = sides["src"], sides["trg"]
+    if src_side.vectors.dimension != trg_side.vectors.dimension:
+        raise RxError(f"{trg_side.path}: dimension {trg_side.vectors.dimension} differs from {src_side.path}'s "
+                      f"{src_side.vectors.dimension}")
+    compatibility = _check_pair(src_side, trg_side)
+    n_x, n_y, dim = len(src_side.vectors), len(trg_side.vectors), src_side.vectors.dimension
+    exact = index is None or index.kind == "flat"
+    block_rows = plan_block_rows(budget, n_x, n_y, dim, settings.k)
+    if not exact:
+        for count in (n_x, n_y):
+            check_trainable(index.resolved(count, dim), count, dim)
+        echo(f"approximate k-NN: {index.resolved(n_y, dim).factory_string()} over the target side, "
+             f"{index.resolved(n_x, dim).factory_string()} over the source side")
+    device = device or default_device()
+    knn_settings = {"k": settings.k, "block_rows": block_rows, "device": device,
+                    "index": "exact" if exact else dataclasses.asdict(index)}
+    checkpoint = KnnCheckpoint(out.with_name(out.name + ".rx-mine"), _neighbours_fingerprint(src_side, trg_side,
+                                                                                             knn_settings))
+    if checkpoint.resumed:
+        echo(f"resuming the k-NN from {checkpoint.folder} ({checkpoint.blocks_done} block(s) of "
+             f"{-(-n_x // block_rows)} done)")
+    tic = time.perf_counter()
+    desc = None if quiet else f"{settings.k}-NN"
+    index_info: dict[str, Any]
+    if exact:
+        neighbours = knn_both_ways(src_side.vectors, trg_side.vectors, settings.k, block_rows, checkpoint, device,
+                                   desc=desc and f"{desc} both directions (exact, blocks of {block_rows})")
+        index_info = {"kind": "exact", "method": "blockwise matmul + top-k, both directions from one product",
+                      "block_rows": block_rows, "device": device}
+    else:
+        neighbours, index_info = knn_approximate(src_side.vectors, trg_side.vectors, settings.k, index,
+                                                 block_rows=block_rows, desc=desc)
+    phase("k-NN", tic)
+    tic = time.perf_counter()
+    candidates = candidates_from_neighbours(neighbours, settings.margin, settings.retrieval)
+    phase("candidates", tic)
+    tic = time.perf_counter()
+    written = _write_pairs(out, src_side, trg_side, candidates, threshold)
+    phase("write", tic)
+    peak = max(p["peak_rss_bytes"] for p in phases.values())
+    sidecar = out.with_name(out.name + ".json")
+    atomic_write_json(sidecar, {
+        "pairs_file": str(out), "columns": ["score", "src_id", "trg_id"] + (
+            ["src", "trg"] if src_side.texts is not None and trg_side.texts is not None else []),
+        "src": {**src_side.identity, "count": n_x}, "trg": {**trg_side.identity, "count": n_y},
+        "compatibility": compatibility, "mining": dataclasses.asdict(settings), "threshold": threshold,
+        "knn": index_info, "max_memory_bytes": budget, "resumed": checkpoint.resumed,
+        "pairs_written": written, "candidates": len(candidates), "phases": phases,
+        "total_seconds": round(time.perf_counter() - started, 3), "peak_rss_bytes": peak,
+    })
+    shutil.rmtree(checkpoint.folder, ignore_errors=True)
+    return MiningSummary(written, len(candidates), time.perf_counter() - started, peak, sidecar, checkpoint.resumed,
+                         settings)
+
+
+def format_summary(summary: MiningSummary, out: Path) -> str:
+    """The final line of ``rx mine``."""
+    return (f"mined {summary.written} pairs (of {summary.candidates} candidates) in {summary.seconds:.1f}s, peak "
+            f"memory {format_size(summary.peak_rss)}{' (resumed)' if summary.resumed else ''} -> {out} "
+            f"(details: {summary.sidecar})")

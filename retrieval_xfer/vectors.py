@@ -1,0 +1,98 @@
+"""Sets of unit vectors that mining reads block by block: in memory, one ``.npy`` file, or many shards.
+
+A ``VectorSet`` has ``len()``, ``dimension`` and ``rows(start, stop)``, which returns float32 unit rows. Files are
+memory-mapped, so a block is read when it is asked for and a corpus never has to fit in RAM. float16 files are
+widened to float32 and every row is L2-normalised on read (export shards are unit vectors rounded to float16;
+a foreign dump may not be normalised at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from retrieval_xfer.errors import RxError
+
+
+class VectorSet(Protocol):
+    """What mining needs of a corpus's vectors."""
+
+    dimension: int
+
+    def __len__(self) -> int: ...
+
+    def rows(self, start: int, stop: int) -> np.ndarray: ...
+
+
+def _unit_float32(block: np.ndarray) -> np.ndarray:
+    block = np.asarray(block, dtype=np.float32)
+    norms = np.linalg.norm(block, axis=1, keepdims=True)
+    return block / np.maximum(norms, 1e-12)
+
+
+class ArrayVectors:
+    """An in-memory (n, d) array; rows are normalised once, here."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        if vectors.ndim != 2:
+            raise ValueError("expected an (n, d) array")
+        self.vectors = _unit_float32(vectors)
+        self.dimension = int(vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        return self.vectors[start:stop]
+
+
+class NpyVectors:
+    """One ``.npy`` file (float32 or float16, shape (n, d)), memory-mapped; RxError naming the file when it is
+    not a readable 2-D float matrix (a truncated file included)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.matrix = np.load(self.path, mmap_mode="r")
+        except FileNotFoundError:
+            raise RxError(f"{self.path}: no such file") from None
+        except (OSError, ValueError, EOFError) as err:
+            raise RxError(f"{self.path}: corrupt or truncated .npy file ({err})") from None
+        if self.matrix.ndim != 2 or self.matrix.dtype not in (np.float32, np.float16):
+            raise RxError(f"{self.path}: expected a 2-D float32 or float16 matrix, found {self.matrix.dtype} "
+                          f"with shape {self.matrix.shape}")
+        self.dimension = int(self.matrix.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.matrix.shape[0])
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        return _unit_float32(self.matrix[start:stop])
+
+
+class ShardedVectors:
+    """Several vector sets read as one, in order (the shards of an export)."""
+
+    def __init__(self, parts: Sequence[VectorSet]) -> None:
+        if not parts:
+            raise ValueError("at least one shard is needed")
+        dims = {p.dimension for p in parts}
+        if len(dims) != 1:
+            raise RxError(f"shards of different dimensions: {sorted(dims)}")
+        self.parts = list(parts)
+        self.dimension = dims.pop()
+        self.starts = np.cumsum([0] + [len(p) for p in parts])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        pieces = []
+        for i, part in enumerate(self.parts):
+            lo, hi = max(start, self.starts[i]), min(stop, self.starts[i + 1])
+            if lo < hi:
+                pieces.append(part.rows(int(lo - self.starts[i]), int(hi - self.starts[i])))
+        return np.concatenate(pieces) if pieces else np.zeros((0, self.dimension), np.float32)

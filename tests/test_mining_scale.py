@@ -1,0 +1,243 @@
+"""Mining at scale: the blockwise exact k-NN against brute force, out of core equal to in memory, resuming after
+a kill with a byte-identical pairs file, exports and .npy matrices as inputs, approximate indexes, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import WORDS
+from helpers import write_lines
+from retrieval_xfer.cli import main
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.indexing.factory import IndexParams
+from retrieval_xfer.mining.budget import parse_size, plan_block_rows
+from retrieval_xfer.mining.checkpoint import KnnCheckpoint
+from retrieval_xfer.mining.knn import knn_both_ways
+from retrieval_xfer.vectors import ArrayVectors, NpyVectors, ShardedVectors
+from retrieval_xfer.workflows.mine import mine
+
+
+def unit_rows(n, d=24, seed=0):
+    x = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def parallel_corpus(n_pairs, n_noise, d=32, noise=0.3, seed=0):
+    """x and y where rows 0..n_pairs-1 of x are planted translations of shuffled rows of y; the rest unrelated."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((n_pairs, d))
+    x = np.vstack([base + noise * rng.standard_normal((n_pairs, d)), rng.standard_normal((n_noise, d))])
+    order = rng.permutation(n_pairs + n_noise)
+    y_rows = np.vstack([base + noise * rng.standard_normal((n_pairs, d)), rng.standard_normal((n_noise, d))])
+    y = y_rows[order]
+    gold = {(i, int(np.where(order == i)[0][0])) for i in range(n_pairs)}
+    norm = lambda a: (a / np.linalg.norm(a, axis=1, keepdims=True)).astype(np.float32)  # noqa: E731
+    return norm(x), norm(y), gold
+
+
+@pytest.mark.parametrize("block_rows", [7, 16, 1000])
+def test_both_ways_equals_brute_force(block_rows):
+    x, y, k = unit_rows(45), unit_rows(38, seed=1), 4
+    got = knn_both_ways(ArrayVectors(x), ArrayVectors(y), k, block_rows=block_rows, device="cpu")
+    sim = x.astype(np.float64) @ y.T.astype(np.float64)
+    for sims, ids, full in ((got.x_sims, got.x_ids, sim), (got.y_sims, got.y_ids, sim.T)):
+        expected = np.argsort(-full, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(ids, expected)
+        np.testing.assert_allclose(sims, np.take_along_axis(full, expected, 1), atol=1e-5)
+
+
+def test_k_is_capped_at_the_other_side():
+    got = knn_both_ways(ArrayVectors(unit_rows(10)), ArrayVectors(unit_rows(3, seed=2)), 4, block_rows=2)
+    assert got.x_ids.shape == (10, 3) and got.y_ids.shape == (3, 4)
+
+
+def write_shards(folder, x, sizes, dtype=np.float16):
+    folder.mkdir(parents=True, exist_ok=True)
+    paths, start = [], 0
+    for i, size in enumerate(sizes):
+        path = folder / f"part-{i}.npy"
+        np.save(path, x[start:start + size].astype(dtype))
+        paths.append(path)
+        start += size
+    return ShardedVectors([NpyVectors(p) for p in paths])
+
+
+def test_out_of_core_equals_in_memory(tmp_path):
+    x, y = unit_rows(300, seed=3), unit_rows(260, seed=4)
+    on_disk_x = write_shards(tmp_path / "x", x, [100, 120, 80])
+    on_disk_y = write_shards(tmp_path / "y", y, [260])
+    in_memory = knn_both_ways(ArrayVectors(on_disk_x.rows(0, 300)), ArrayVectors(on_disk_y.rows(0, 260)), 4,
+                              block_rows=1000, device="cpu")
+    budget = parse_size("150KB")
+    rows = plan_block_rows(budget, 300, 260, 24, 4)
+    assert rows < 260  # the budget forces several blocks on each side, across shard boundaries
+    blockwise = knn_both_ways(on_disk_x, on_disk_y, 4, block_rows=rows, device="cpu")
+    for field in ("x_ids", "y_ids"):
+        np.testing.assert_array_equal(getattr(blockwise, field), getattr(in_memory, field))
+    for field in ("x_sims", "y_sims"):
+        np.testing.assert_allclose(getattr(blockwise, field), getattr(in_memory, field), atol=1e-6)
+
+
+def test_budget_too_small_names_the_minimum():
+    results = 2000 * 4 * (4 + 8)  # k float32 similarities and k int64 ids per sentence, both sides
+    block = 2 * 64 * 384 * 4 + 2 * 64 * 64 * 4 + 4 * 64 * 4 * 12  # two blocks, the product and its copy, top-ks
+    with pytest.raises(RxError, match=r"--max-memory 1.0 KB is too small for this job: it needs at least 329.8 KB"):
+        plan_block_rows(parse_size("1KB"), 1000, 1000, 384, 4)
+    assert plan_block_rows(results + block, 1000, 1000, 384, 4) == 64
+    with pytest.raises(RxError):
+        plan_block_rows(results + block - 1, 1000, 1000, 384, 4)
+    with pytest.raises(RxError, match="expected a size such as 512MB"):
+        parse_size("lots")
+    assert parse_size("1.5GB") == int(1.5 * 2**30) and parse_size("512mb") == 512 * 2**20
+
+
+class Kill(BaseException):
+    pass
+
+
+def test_checkpoint_resume_gives_the_same_result(tmp_path, monkeypatch):
+    x, y = unit_rows(90, seed=5), unit_rows(70, seed=6)
+    reference = knn_both_ways(ArrayVectors(x), ArrayVectors(y), 3, block_rows=20)
+    real_save = KnnCheckpoint.save
+
+    def save_then_die(self, number, *args):
+        real_save(self, number, *args)
+        if number == 2:
+            raise Kill()
+
+    monkeypatch.setattr(KnnCheckpoint, "save", save_then_die)
+    with pytest.raises(Kill):
+        knn_both_ways(ArrayVectors(x), ArrayVectors(y), 3, 20, KnnCheckpoint(tmp_path / "ck", {"job": 1}))
+    monkeypatch.setattr(KnnCheckpoint, "save", real_save)
+    checkpoint = KnnCheckpoint(tmp_path / "ck", {"job": 1})
+    assert checkpoint.blocks_done == 3
+    resumed = knn_both_ways(ArrayVectors(x), ArrayVectors(y), 3, 20, checkpoint)
+    for field in ("x_ids", "y_ids", "x_sims", "y_sims"):
+        np.testing.assert_array_equal(getattr(resumed, field), getattr(reference, field))
+    with pytest.raises(RxError, match="a checkpoint of another job \\(job differs"):
+        KnnCheckpoint(tmp_path / "ck", {"job": 2})
+
+
+def test_rx_mine_resumes_after_a_kill_byte_identical(tmp_path, monkeypatch):
+    x, y, _ = parallel_corpus(150, 50, seed=7)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    args = dict(src=tmp_path / "x.npy", trg=tmp_path / "y.npy", max_memory="200KB", quiet=True)
+    mine(out=tmp_path / "whole.tsv", **args)
+    real_save = KnnCheckpoint.save
+
+    def save_then_die(self, number, *a):
+        real_save(self, number, *a)
+        if number == 1:
+            raise Kill()
+
+    monkeypatch.setattr(KnnCheckpoint, "save", save_then_die)
+    with pytest.raises(Kill):
+        mine(out=tmp_path / "pairs.tsv", **args)
+    assert not (tmp_path / "pairs.tsv").exists() and (tmp_path / "pairs.tsv.rx-mine").is_dir()
+    monkeypatch.setattr(KnnCheckpoint, "save", real_save)
+    with pytest.raises(RxError, match="k differs"):
+        mine(out=tmp_path / "pairs.tsv", mining=__import__("retrieval_xfer.mining.options", fromlist=["x"])
+             .MiningOptions(k=2), **args)
+    summary = mine(out=tmp_path / "pairs.tsv", **args)
+    assert summary.resumed
+    assert (tmp_path / "pairs.tsv").read_bytes() == (tmp_path / "whole.tsv").read_bytes()
+    sidecar = json.loads((tmp_path / "pairs.tsv.json").read_text())
+    assert sidecar["compatibility"].startswith("not checked") and sidecar["resumed"]
+
+
+def best_f1(pairs_file, gold):
+    rows = [line.split("\t") for line in pairs_file.read_text().splitlines()]
+    predicted = [(int(r[1]), int(r[2])) for r in rows]  # best first
+    best, correct = 0.0, 0
+    for n, pair in enumerate(predicted, 1):
+        correct += pair in gold
+        best = max(best, 2 * correct / (n + len(gold)))
+    return 100 * best
+
+
+def test_approximate_index_finds_what_exact_finds(tmp_path):
+    x, y, gold = parallel_corpus(1500, 500, d=32, seed=8)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    exact = mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "exact.tsv", quiet=True)
+    ivf = mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "ivf.tsv", quiet=True,
+               index=IndexParams(kind="ivf", nlist=16, nprobe=4))
+    assert not exact.resumed and not ivf.resumed
+    assert abs(best_f1(tmp_path / "exact.tsv", gold) - best_f1(tmp_path / "ivf.tsv", gold)) < 0.5
+    assert best_f1(tmp_path / "exact.tsv", gold) > 95
+    sidecar = json.loads((tmp_path / "ivf.tsv.json").read_text())
+    assert sidecar["knn"]["x_to_y"]["index"] == "IVF16,Flat" and sidecar["phases"]["k-NN"]["seconds"] >= 0
+    with pytest.raises(RxError, match="needs at least 2000 sentences, got 2000|needs at least 4096 sentences"):
+        mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "bad.tsv", quiet=True,
+             index=IndexParams(kind="ivf", nlist=4096))
+    assert not (tmp_path / "bad.tsv").exists()
+
+
+@pytest.fixture(scope="module")
+def exports(tiny_model, tmp_path_factory):
+    """Exports of two small corpora with the tiny model at layer 2, and the text files they came from."""
+    folder = tmp_path_factory.mktemp("mine-exports")
+    de = [" ".join(WORDS[(i * 5 + j) % len(WORDS)] for j in range(2 + i % 4)) for i in range(30)]
+    en = list(reversed(de))
+    src = write_lines(folder / "de.txt", de)
+    trg = write_lines(folder / "en.txt", en)
+    runner = CliRunner()
+    for name, path in (("de", src), ("en", trg)):
+        result = runner.invoke(main, ["export", "--model", str(tiny_model), "--layer", "2", "--input", str(path),
+                                      "--out", str(folder / f"ex-{name}"), "--shard-size", "7", "--quiet"])
+        assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_mining_exports_equals_mining_text(tiny_model, exports, tmp_path):
+    runner = CliRunner()
+    from_text = runner.invoke(main, ["mine", "--model", str(tiny_model), "--layer", "2", "--src",
+                                     str(exports / "de.txt"), "--trg", str(exports / "en.txt"), "--out",
+                                     str(tmp_path / "text.tsv"), "--quiet"])
+    assert from_text.exit_code == 0, from_text.output
+    from_exports = runner.invoke(main, ["mine", "--src", str(exports / "ex-de"), "--trg", str(exports / "ex-en"),
+                                        "--out", str(tmp_path / "ex.tsv"), "--quiet"])
+    assert from_exports.exit_code == 0, from_exports.output
+    mixed = runner.invoke(main, ["mine", "--model", str(tiny_model), "--src", str(exports / "de.txt"), "--trg",
+                                 str(exports / "ex-en"), "--out", str(tmp_path / "mixed.tsv"), "--quiet"])
+    assert mixed.exit_code == 0, mixed.output  # the text side takes the export's layer 2
+    text_rows = [r.split("\t") for r in (tmp_path / "text.tsv").read_text().splitlines()]
+    for name in ("ex.tsv", "mixed.tsv"):
+        rows = [r.split("\t") for r in (tmp_path / name).read_text().splitlines()]
+        assert [r[1:] for r in rows] == [r[1:] for r in text_rows]  # same pairs, same ids, same sentences
+        np.testing.assert_allclose([float(r[0]) for r in rows], [float(r[0]) for r in text_rows], atol=2e-3)
+    assert json.loads((tmp_path / "ex.tsv.json").read_text())["compatibility"].startswith("checked")
+
+
+def test_bad_mining_inputs_are_one_line(tiny_model, exports, tmp_path):
+    import shutil
+
+    runner = CliRunner()
+    other = runner.invoke(main, ["export", "--model", str(tiny_model), "--layer", "3", "--input",
+                                 str(exports / "en.txt"), "--out", str(tmp_path / "l3"), "--quiet"])
+    assert other.exit_code == 0
+    half = tmp_path / "half"
+    shutil.copytree(exports / "ex-en", half)
+    manifest = json.loads((half / "manifest.json").read_text())
+    manifest.update(complete=False, shards=manifest["shards"][:-1], count=28)  # as if killed before the last shard
+    (half / "manifest.json").write_text(json.dumps(manifest))
+    truncated = tmp_path / "trunc"
+    shutil.copytree(exports / "ex-en", truncated)
+    (truncated / "shard-00001.npy").write_bytes((truncated / "shard-00001.npy").read_bytes()[:100])
+    np.save(tmp_path / "d16.npy", np.ones((5, 16), np.float32))
+    cases = [
+        (["--src", str(exports / "ex-de"), "--trg", str(tmp_path / "l3")], "layer differs: export"),
+        (["--src", str(exports / "ex-de"), "--trg", str(half)], "export is incomplete (28 of 30 sentences); finish it "
+                                                                 "with: rx export --model"),
+        (["--src", str(exports / "ex-de"), "--trg", str(truncated)], "shard-00001.npy: corrupt or truncated .npy"),
+        (["--src", str(exports / "ex-de"), "--trg", str(tmp_path / "d16.npy")], "dimension 16 differs"),
+        (["--src", str(exports / "de.txt"), "--trg", str(exports / "ex-en")], "needs --model"),
+        (["--src", str(exports / "ex-de"), "--trg", str(exports / "ex-en"), "--max-memory", "2KB"], "is too small"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(main, ["mine", *args, "--out", str(tmp_path / "pairs.tsv"), "--quiet"])
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "pairs.tsv").exists()
