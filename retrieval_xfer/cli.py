@@ -20,14 +20,30 @@ from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.version import __version__
 
 
+# What to do after Ctrl-C, for the commands that can pick up where they stopped.
+RESUME_HINTS = {
+    "export": "run the same command again to resume after the last complete shard",
+    "mine": "run the same command again to resume after the last finished k-NN block",
+    "experiment": "run the same command again: finished steps are skipped, training resumes from its checkpoint",
+    "train": "add --resume to the same command to continue from the last checkpoint",
+}
+
+
 class RxGroup(click.Group):
-    """A click group that turns library errors into one-line messages and exit code 1 (never a traceback)."""
+    """A click group that turns library errors into one-line messages and exit code 1 (never a traceback), and
+    Ctrl-C into exit code 130 with how to resume."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except RxError as err:
             raise click.ClickException(str(err)) from None
+        except KeyboardInterrupt:
+            if ctx.parent is not None:
+                raise
+            hint = RESUME_HINTS.get(ctx.invoked_subcommand or "")
+            click.echo(f"interrupted{'; ' + hint if hint else ''}", err=True)
+            raise click.exceptions.Exit(130) from None
 
 
 def dataclass_options(cls: type, exclude: tuple[str, ...] = (),
@@ -114,7 +130,7 @@ def with_corpus_options(func: Callable) -> Callable:
 
 
 index_options = [
-    click.option("--index-type", type=click.Choice(["flat", "ivf", "hnsw", "ivfpq", "auto"]), default="flat",
+    click.option("--index-type", type=click.Choice(["flat", "ivf", "ivfpq", "hnsw", "auto"]), default="flat",
                  show_default=True, help="flat = exact; ivf/ivfpq = clustered (faster, approximate); hnsw = graph; "
                                          "auto = by corpus size (README: choosing an index)."),
     click.option("--index-factory", default=None, metavar="STRING",
@@ -137,18 +153,16 @@ def with_index_options(func: Callable) -> Callable:
 
 def _index_params(kwargs: dict[str, Any]):
     """IndexParams from the index options in a command's ``kwargs`` (popped)."""
-    from retrieval_xfer.indexing.factory import IndexParams
+    from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES, IndexParams
 
-    factory = kwargs.pop("index_factory")
-    kind = kwargs.pop("index_type")
-    return IndexParams(kind="factory" if factory else kind, factory=factory, nlist=kwargs.pop("nlist"),
-                       nprobe=kwargs.pop("nprobe"), hnsw_m=kwargs.pop("hnsw_m"), ef_search=kwargs.pop("ef_search"),
-                       pq_m=kwargs.pop("pq_m"), pq_bits=kwargs.pop("pq_bits"))
+    return IndexParams.from_options(**{name: kwargs.pop(name) for name in INDEX_OPTION_NAMES})
 
 
 @main.command("build-index")
-@encoder_options
-@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path), help="Corpus file (UTF-8).")
+@dataclass_options(EncoderOptions, replace={"model": click.option(
+    "--model", default=None, help="Hub id or local folder: encodes a text corpus (not needed for an export or .npy).")})
+@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
+              help="A text corpus (UTF-8), an rx export folder, or a .npy matrix (added shard by shard).")
 @with_corpus_options
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Index folder to create. Default: indices/<input file name>.")
@@ -162,7 +176,8 @@ def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path
 
     out = out or Path("indices") / input_path.name
     params = _index_params(kwargs)
-    meta = build_index_folder(_take(EncoderOptions, kwargs), input_path, out, params, input_format,
+    options = _take(EncoderOptions, kwargs)
+    meta = build_index_folder(options if options.model else None, input_path, out, params, input_format,
                               "skip" if skip_blank else "error", store_sentences=not no_sentences,
                               overwrite=overwrite, echo=_echo_err)
     click.echo(f"indexed {meta.count} sentences ({meta.index['kind']}, dim {meta.spec.dimension}) "
@@ -350,6 +365,7 @@ def eval_tatoeba(data_dir: Path | None, langs: str, layers: str | None, output: 
                    "copy, which holds only the gold pairs.")
 @click.option("--pairs", default=None, help="Comma list, e.g. zh-en,de-en. Default: every pair found in --data-dir.")
 @dataclass_options(MiningOptions)
+@with_index_options
 @click.option("--predictions-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write predicted pairs of the scored split. Default: next to the result JSON.")
 @layers_option
@@ -362,8 +378,10 @@ def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | 
     from retrieval_xfer.evaluation.bucc import bucc_table, run_bucc
 
     mining = _take(MiningOptions, kwargs)
+    index = _index_params(kwargs)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
-    result = run_bucc(_take(EncoderOptions, kwargs), mining, pairs, data_dir, layers, predictions, echo=_echo_err)
+    result = run_bucc(_take(EncoderOptions, kwargs), mining, pairs, data_dir, layers, predictions, index,
+                      echo=_echo_err)
     _finish(result, bucc_table(result), output, "bucc2018")
 
 

@@ -35,6 +35,17 @@ class EncoderSpec:
         return dataclasses.asdict(self)
 
 
+UNKNOWN_WEIGHTS = "unknown"
+
+
+def require_known(spec: EncoderSpec, where: str, stored: str = "index") -> None:
+    """RxError when ``spec`` is that of vectors from an unknown encoder (a bare ``.npy`` matrix): no encoder can be
+    checked against it, so rx will not encode queries for it."""
+    if spec.weights_sha256.startswith(UNKNOWN_WEIGHTS):
+        raise RxError(f"{where}: {stored} built from a .npy matrix of an unknown encoder; rx cannot encode queries "
+                      f"that match it (search it with vectors of your own)")
+
+
 # Fields compared between stored vectors and a new encoder, most telling first. The prompt may differ on
 # purpose (asymmetric retrieval: "query: " against "passage: "), so it is not compared.
 COMPARED_FIELDS = ("layer", "pooling", "weights_sha256", "dimension", "normalized")
@@ -47,6 +58,7 @@ def check_compatible(built: EncoderSpec, query: EncoderSpec, where: str, stored:
     ``stored`` names what ``where`` is (``"index"``, ``"export"``) and ``given`` the other encoder, so the message
     speaks of both (e.g. "export built with 12, the encoder now given has 6").
     """
+    require_known(built, where, stored)
     for name in COMPARED_FIELDS:
         a, b = getattr(built, name), getattr(query, name)
         if a != b:

@@ -16,6 +16,8 @@ import numpy as np
 
 from retrieval_xfer.errors import RxError
 
+SAMPLE_CHUNK = 1024  # rows read together when sampling
+
 
 class VectorSet(Protocol):
     """What mining needs of a corpus's vectors."""
@@ -96,3 +98,15 @@ class ShardedVectors:
             if lo < hi:
                 pieces.append(part.rows(int(lo - self.starts[i]), int(hi - self.starts[i])))
         return np.concatenate(pieces) if pieces else np.zeros((0, self.dimension), np.float32)
+
+
+def sample_rows(vectors: VectorSet, count: int, seed: int = 0) -> np.ndarray:
+    """About ``count`` rows of ``vectors`` in random contiguous chunks (cheap to read from memory-mapped shards)."""
+    n = len(vectors)
+    if count <= 0:
+        return np.zeros((0, vectors.dimension), np.float32)
+    if count >= n:
+        return vectors.rows(0, n)
+    chunks = max(1, count // SAMPLE_CHUNK)
+    starts = np.sort(np.random.default_rng(seed).choice(max(1, n - SAMPLE_CHUNK), chunks, replace=False))
+    return np.concatenate([vectors.rows(int(s), int(min(s + SAMPLE_CHUNK, n))) for s in starts])[:count]

@@ -72,3 +72,25 @@ def test_incomplete_or_missing_splits_are_clear(tmp_path, card):
         find_local_split(tmp_path, "zh-en", "tune", card)
     with pytest.raises(RxError, match="unknown BUCC pair 'xx-en'"):
         find_local_split(tmp_path, "xx-en", "tune", card)
+
+
+def test_approximate_index_gives_the_exact_f1_on_separable_data(tmp_path, card):
+    from retrieval_xfer.indexing.factory import IndexParams
+
+    write_split(tmp_path, "dev", n_gold=60, n_noise=60)
+    exact = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path)
+    ivf = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, index=IndexParams(kind="ivf", nlist=4, nprobe=2))
+    assert ivf["scores"]["zh-en"]["f1"] == pytest.approx(exact["scores"]["zh-en"]["f1"]) == pytest.approx(100.0)
+    assert ivf["mining"]["knn"]["kind"] == "ivf" and exact["mining"]["knn"] == "exact"
+
+
+def test_untrainable_index_fails_before_encoding(tmp_path, card):
+    from retrieval_xfer.indexing.factory import IndexParams
+
+    write_split(tmp_path, "dev", n_gold=20, n_noise=30)
+    encoder = KeyedEncoder()
+    calls = []
+    encoder.encode = lambda sentences, desc="": calls.append(desc)
+    with pytest.raises(RxError, match="ivfpq with 8-bit codes needs at least 256 sentences, got 50"):
+        evaluate_bucc(encoder, ["zh-en"], card, tmp_path, index=IndexParams(kind="ivfpq", nlist=2))
+    assert calls == []

@@ -175,3 +175,15 @@ def test_export_then_info(tmp_path, tiny_model, corpus):
     assert result.exit_code == 0, result.output
     assert "(complete)" in rx("info", out).output
     assert np.load(out / "shard-00002.npy").shape == (2, 32)
+
+
+def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path, monkeypatch, corpus):
+    from retrieval_xfer.export import shards
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shards, "export_corpus", interrupted)
+    result = rx("export", "--model", "m", "--input", corpus, "--out", tmp_path / "ex")
+    assert result.exit_code == 130
+    assert result.output.strip() == "interrupted; run the same command again to resume after the last complete shard"

@@ -182,10 +182,11 @@ def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp
     from retrieval_xfer.experiment import runner
 
     seen = {}
-    monkeypatch.setattr(runner, "run_bucc", lambda options, mining, pairs, data_dir, layers, predictions_dir:
-                        seen.update(options=options, mining=mining, pairs=pairs, layers=layers) or {})
+    monkeypatch.setattr(runner, "run_bucc", lambda options, mining, pairs, data_dir, layers, predictions_dir, index:
+                        seen.update(options=options, mining=mining, pairs=pairs, layers=layers, index=index) or {})
     settings = {"data_dir": str(data), "pairs": "zh-en", "k": 2, "margin": "distance", "retrieval": "fwd",
-                "precision": "bfloat16", "device": "cpu", "prompt": "query: ", "layer": 3}
+                "precision": "bfloat16", "device": "cpu", "prompt": "query: ", "layer": 3, "index_type": "ivf",
+                "nlist": 8}
     spec = load_spec(write_spec(tmp_path, tiny_model, data, intermediate={"baseline": []}, targets=[],
                                 retrieval=["bucc2018"], evaluation={"bucc2018": settings}))
     step = next(s for s in plan_steps(spec) if s.task == "bucc2018")
@@ -195,3 +196,4 @@ def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp
     assert (options.precision, options.device, options.prompt, options.layer, options.model) == (
         "bfloat16", "cpu", "query: ", 3, str(tiny_model))
     assert seen["pairs"] == "zh-en" and seen["layers"] is None
+    assert (seen["index"].kind, seen["index"].nlist, seen["index"].nprobe) == ("ivf", 8, 16)

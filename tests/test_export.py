@@ -84,3 +84,24 @@ def test_bad_input_fails_before_anything_is_written(tmp_path, encoder, corpus):
     with pytest.raises(RxError, match=r"corpus.txt:21: blank line"):
         export_embeddings(encoder, path, tmp_path / "out", shard_size=10)
     assert not (tmp_path / "out").exists()
+
+
+def test_resume_with_another_layer_speaks_of_the_export(tmp_path, encoder, tiny_model, corpus):
+    path, _ = corpus
+    export_embeddings(encoder, path, tmp_path / "out", shard_size=10)
+    other = load_encoder(str(tiny_model), 3, batch_size=4, show_progress=False)
+    with pytest.raises(RxError) as caught:
+        export_embeddings(other, path, tmp_path / "out", shard_size=10)
+    assert str(caught.value) == (f"{tmp_path / 'out'}: cannot resume: layer differs: export built with 2, "
+                                 "the encoder now given has 3")
+
+
+def test_a_resumed_export_says_from_where(tmp_path, encoder, corpus):
+    path, _ = corpus
+    export_embeddings(encoder, path, tmp_path / "out", shard_size=10)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    manifest.update(complete=False, shards=manifest["shards"][:1], count=10)
+    (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
+    said = []
+    export_embeddings(encoder, path, tmp_path / "out", shard_size=10, echo=said.append)
+    assert said == [f"resuming {tmp_path / 'out'}: 10 of 25 sentences done in 1 shard(s); continuing from shard 2"]

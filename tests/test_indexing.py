@@ -73,7 +73,7 @@ def test_automatic_parameters_follow_corpus_size():
 def test_too_small_corpus_for_trained_index_is_clear():
     with pytest.raises(RxError, match="needs at least 256 sentences"):
         build_faiss_index(unit_rows(100), IndexParams("ivfpq", nlist=2))
-    with pytest.raises(RxError, match="nlist=50 needs at least 50"):
+    with pytest.raises(RxError, match=r"IVF50,Flat index needs at least 50 sentences, got 10 \(give --nlist 1 or fewer"):
         build_faiss_index(unit_rows(10), IndexParams("ivf", nlist=50))
 
 

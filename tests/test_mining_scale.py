@@ -241,3 +241,34 @@ def test_bad_mining_inputs_are_one_line(tiny_model, exports, tmp_path):
         result = runner.invoke(main, ["mine", *args, "--out", str(tmp_path / "pairs.tsv"), "--quiet"])
         assert result.exit_code == 1 and message in result.output, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "pairs.tsv").exists()
+
+
+def test_build_index_from_an_export_or_npy_without_the_model(tiny_model, exports, tmp_path):
+    runner = CliRunner()
+    from_text = runner.invoke(main, ["build-index", "--model", str(tiny_model), "--layer", "2", "--input",
+                                     str(exports / "en.txt"), "--out", str(tmp_path / "text"), "--quiet"])
+    from_export = runner.invoke(main, ["build-index", "--input", str(exports / "ex-en"), "--out",
+                                       str(tmp_path / "export")])
+    assert from_text.exit_code == 0 and from_export.exit_code == 0, from_export.output
+    query = (exports / "de.txt").read_text().splitlines()[3]
+    hits = [runner.invoke(main, ["search", str(tmp_path / name), "--model", str(tiny_model), query, "-k", "3",
+                                 "--json", "--quiet"]) for name in ("text", "export")]
+    assert all(h.exit_code == 0 for h in hits), hits[1].output
+    text_hits, export_hits = (json.loads(h.output.splitlines()[-1])["hits"] for h in hits)
+    assert [h["id"] for h in text_hits] == [h["id"] for h in export_hits]
+    assert [h["sentence"] for h in export_hits] == [h["sentence"] for h in text_hits]  # the exported file is at hand
+    np.save(tmp_path / "m.npy", np.random.default_rng(0).standard_normal((300, 32)).astype(np.float16))
+    from_npy = runner.invoke(main, ["build-index", "--input", str(tmp_path / "m.npy"), "--out", str(tmp_path / "n"),
+                                    "--index-type", "ivf", "--nlist", "4"])
+    assert from_npy.exit_code == 0, from_npy.output
+    assert "ivf" in runner.invoke(main, ["info", str(tmp_path / "n")]).output
+    refused = runner.invoke(main, ["search", str(tmp_path / "n"), "--model", str(tiny_model), "x"])
+    assert refused.exit_code == 1 and "built from a .npy matrix of an unknown encoder" in refused.output
+    assert "encoder:" not in refused.output  # refused before the model loaded
+
+
+def test_untrainable_index_fails_before_the_model_loads(tmp_path):
+    corpus = write_lines(tmp_path / "c.txt", [f"sentence {i}" for i in range(100)])
+    result = CliRunner().invoke(main, ["build-index", "--model", str(tmp_path / "no-such-model"), "--input",
+                                       str(corpus), "--index-type", "ivfpq", "--out", str(tmp_path / "i")])
+    assert result.exit_code == 1 and "needs at least 256 sentences, got 100" in result.output  # not "no such model"

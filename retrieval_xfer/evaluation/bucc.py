@@ -7,6 +7,7 @@ XTREME), tune the score threshold on the gold of the sample split, and apply it 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +21,13 @@ from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoder
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.results import format_table, result_header
-from retrieval_xfer.mining.candidates import mine_candidates
+from retrieval_xfer.indexing.factory import IndexParams, check_trainable
+from retrieval_xfer.mining.approximate import knn_approximate
+from retrieval_xfer.mining.candidates import candidates_from_neighbours, mine_candidates
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.mining.threshold import PRF, best_threshold, precision_recall_f1
+from retrieval_xfer.vectors import ArrayVectors
 
 Pair = tuple[str, str]
 
@@ -43,12 +47,22 @@ def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
     return mapping
 
 
-def score_split(encoder: Encoder, split: BuccSplit, k: int, margin: str, retrieval: str) -> dict[Pair, float]:
-    """Mine ``split`` and return ``{(src_id, trg_id): margin score}`` for every candidate pair."""
+def score_split(encoder: Encoder, split: BuccSplit, k: int, margin: str, retrieval: str,
+                index: IndexParams | None = None) -> dict[Pair, float]:
+    """Mine ``split`` and return ``{(src_id, trg_id): margin score}`` for every candidate pair. ``index``: None or
+    ``flat`` for the exact k-NN, another type for FAISS's approximate one (checked trainable before encoding)."""
     src_texts, trg_texts = unique_texts(split.src_sentences), unique_texts(split.trg_sentences)
+    approximate = index is not None and index.kind != "flat"
+    if approximate:
+        for count in (len(src_texts), len(trg_texts)):
+            check_trainable(index.resolved(count, encoder.spec.dimension), count, encoder.spec.dimension)
     x = encoder.encode(src_texts, desc=f"encoding source ({len(src_texts)} unique)")
     y = encoder.encode(trg_texts, desc=f"encoding target ({len(trg_texts)} unique)")
-    cands = mine_candidates(x, y, k=k, margin=margin, retrieval=retrieval, show_progress=encoder.show_progress)
+    if approximate:
+        neighbours, _ = knn_approximate(ArrayVectors(x), ArrayVectors(y), k, index)
+        cands = candidates_from_neighbours(neighbours, margin, retrieval)
+    else:
+        cands = mine_candidates(x, y, k=k, margin=margin, retrieval=retrieval, show_progress=encoder.show_progress)
     src_id = _text_to_id(split.src_ids, split.src_sentences)
     trg_id = _text_to_id(split.trg_ids, split.trg_sentences)
     scored: dict[Pair, float] = {}
@@ -70,20 +84,20 @@ def _write_pairs(path: Path, pairs: list[Pair]) -> None:
 
 
 def evaluate_pair(encoder: Encoder, pair: str, card: dict[str, Any], data_dir: Path | None, k: int, margin: str,
-                  retrieval: str, predictions_dir: Path | None) -> dict[str, Any]:
+                  retrieval: str, predictions_dir: Path | None, index: IndexParams | None = None) -> dict[str, Any]:
     """Tune the threshold on the sample split of ``pair`` and score (or predict) the other split."""
     tune = find_local_split(data_dir, pair, "tune", card) if data_dir else read_hub_split(pair, "tune", card)
     if tune is None:
         raise RxError(f"{data_dir}: no BUCC sample/dev split for {pair} (expected {pair}.sample.* or {pair}.dev.*)")
     apply = find_local_split(data_dir, pair, "apply", card) if data_dir else read_hub_split(pair, "apply", card)
-    tune_scores = score_split(encoder, tune, k, margin, retrieval)
+    tune_scores = score_split(encoder, tune, k, margin, retrieval, index)
     threshold = best_threshold(tune_scores, tune.gold)
     tuned = precision_recall_f1([p for p, s in tune_scores.items() if s >= threshold], tune.gold)
     result: dict[str, Any] = {"threshold": threshold, "tuned_on": tune.split, "source": tune.origin,
                               "sample": _prf_dict(tuned)}
     if apply is None:
         return {**result, **_prf_dict(tuned), "evaluated_on": tune.split, "tuned_on_sample": True}
-    predicted = [p for p, s in score_split(encoder, apply, k, margin, retrieval).items() if s >= threshold]
+    predicted = [p for p, s in score_split(encoder, apply, k, margin, retrieval, index).items() if s >= threshold]
     if predictions_dir is not None:
         path = Path(predictions_dir) / f"{pair}.{apply.split}.predictions.tsv"
         _write_pairs(path, predicted)
@@ -102,7 +116,7 @@ def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: dict[str, Any],
                   data_dir: Path | None = None, k: int = 4, margin: str = "ratio", retrieval: str = "max",
-                  predictions_dir: Path | None = None) -> dict[str, Any]:
+                  predictions_dir: Path | None = None, index: IndexParams | None = None) -> dict[str, Any]:
     """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy.
 
     Returns the result payload with ``scores`` keyed by pair (``f1``, ``precision``, ``recall``, ``threshold``,
@@ -116,12 +130,14 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
     for pair in pairs:
         for layer, layer_encoder in layer_encoders(encoder):
             by_layer.setdefault(layer, {})[pair] = evaluate_pair(
-                layer_encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir if layer == main else None)
+                layer_encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir if layer == main else None,
+                index)
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
     return {
         **result_header("bucc2018", spec),
         "metric": "F1 (x100) over src_id<TAB>trg_id pairs",
-        "mining": {"k": k, "margin": margin, "retrieval": retrieval, "unify_duplicates": True},
+        "mining": {"k": k, "margin": margin, "retrieval": retrieval, "unify_duplicates": True,
+                   "knn": "exact" if index is None or index.kind == "flat" else dataclasses.asdict(index)},
         "data": str(data_dir) if data_dir else "hub (gold pairs only: not comparable to BUCC's full corpora)",
         "scores": scores,
         "averages": _averages(scores),
@@ -132,15 +148,17 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
 
 def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs: str | list[str] | None = None,
              data_dir: Path | None = None, layers: str | None = None, predictions_dir: Path | None = None,
-             echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+             index: IndexParams | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The one entry point of BUCC (``rx eval bucc`` and ``rx experiment``): check the pairs and the data folder,
     fill unset ``mining`` options from ``tasks/bucc2018.yaml`` (XTREME's k=4, ratio, max), load the encoder of
-    ``options`` (a layer sweep with ``layers``) and evaluate it. Returns ``evaluate_bucc``'s payload."""
+    ``options`` (a layer sweep with ``layers``) and evaluate it; ``index`` other than flat mines with that FAISS
+    index instead of the exact k-NN. Returns ``evaluate_bucc``'s payload."""
     card = load_card("bucc2018")
     pair_list = resolve_pairs(pairs, data_dir, card)
     settings = (mining or MiningOptions()).resolved(card["mining"])
     return evaluate_bucc(options.load_for(layers, echo), pair_list, card, data_dir, k=settings.k,
-                         margin=settings.margin, retrieval=settings.retrieval, predictions_dir=predictions_dir)
+                         margin=settings.margin, retrieval=settings.retrieval, predictions_dir=predictions_dir,
+                         index=index)
 
 
 def bucc_table(result: dict[str, Any]) -> str:

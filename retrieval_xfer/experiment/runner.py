@@ -21,6 +21,7 @@ from retrieval_xfer.evaluation.tatoeba import run_tatoeba
 from retrieval_xfer.evaluation.zero_shot import evaluate_run
 from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.spec import ENCODER_KEYS, MINING_KEYS, ExperimentSpec
+from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES, IndexParams
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.modeling.run_folder import latest_checkpoint
 from retrieval_xfer.training.runner import TrainConfig
@@ -55,8 +56,9 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
         return run_tatoeba(_encoder_options(step, quiet), str(s.get("langs", "xtreme")), _data_dir(s), s.get("layers"))
     if step.task == "bucc2018":
         mining = MiningOptions(**{key: s[key] for key in MINING_KEYS if key in s})
+        index = IndexParams.from_options(**{key: s[key] for key in INDEX_OPTION_NAMES if key in s})
         return run_bucc(_encoder_options(step, quiet), mining, s.get("pairs"), _data_dir(s), s.get("layers"),
-                        predictions_dir=step.output.parent / "bucc-predictions")
+                        predictions_dir=step.output.parent / "bucc-predictions", index=index)
     return evaluate_run(Path(step.model), step.task, data_dir=_data_dir(s),
                         data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
                         langs=str(s.get("langs", "all")), split=s.get("split", "dev"), head=s.get("head"),

@@ -27,6 +27,7 @@ import yaml
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.training.runner import TrainConfig, trainable_tasks
 
@@ -41,7 +42,7 @@ EVAL_OPTIONS = {
     "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head", "device",
                   "precision"},
     "tatoeba": {"data_dir", "langs", "layers"} | ENCODER_KEYS,
-    "bucc2018": {"data_dir", "pairs", "layers"} | ENCODER_KEYS | MINING_KEYS,
+    "bucc2018": {"data_dir", "pairs", "layers"} | ENCODER_KEYS | MINING_KEYS | set(INDEX_OPTION_NAMES),
 }
 
 

@@ -63,9 +63,15 @@ def _check_resumable(manifest: dict[str, Any], spec: EncoderSpec, settings: dict
     check_compatible(EncoderSpec(**manifest["encoder"]), spec, f"{out}: cannot resume", stored="export",
                      given="the encoder now given")
     for key, value in settings.items():
-        if manifest.get(key) != value:
-            raise RxError(f"{out}: cannot resume, {key} differs (export has {manifest.get(key)!r}, now {value!r}); "
-                          "use another --out")
+        if manifest.get(key) == value:
+            continue
+        if key == "input":
+            was = manifest.get("input") or {}
+            raise RxError(f"{out}: cannot resume, the input differs (the export was made from {was.get('path')}, "
+                          f"{was.get('bytes')} bytes, sha256 {str(was.get('sha256'))[:12]}…; now {value['path']}, "
+                          f"{value['bytes']} bytes, sha256 {value['sha256'][:12]}…); use another --out")
+        raise RxError(f"{out}: cannot resume, {key} differs (export has {manifest.get(key)!r}, now {value!r}); "
+                      "use another --out")
 
 
 def export_corpus(options: EncoderOptions, input_path: Path, out: Path, shard_size: int = 100_000,
@@ -76,15 +82,17 @@ def export_corpus(options: EncoderOptions, input_path: Path, out: Path, shard_si
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     total = _validate(Path(input_path), fmt, blank)
-    return export_embeddings(options.load(echo), input_path, out, shard_size, dtype, fmt, blank, total=total)
+    return export_embeddings(options.load(echo), input_path, out, shard_size, dtype, fmt, blank, total=total,
+                             echo=echo)
 
 
 def export_embeddings(encoder: Encoder, input_path: Path, out: Path, shard_size: int = 100_000,
                       dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error",
-                      total: int | None = None) -> dict:
+                      total: int | None = None, echo: Callable[[str], None] | None = None) -> dict:
     """Encode ``input_path`` into shards under ``out``; resume an incomplete export there. Returns the manifest.
 
     ``total``: the input's sentence count when the caller has already validated it (else it is validated here).
+    ``echo`` is told when an interrupted export is resumed, and from where.
     Raises RxError on bad input (before writing), or when ``out`` holds an export made with another encoder,
     prompt, dtype, shard size, or input file.
     """
@@ -107,6 +115,9 @@ def export_embeddings(encoder: Encoder, input_path: Path, out: Path, shard_size:
         _check_resumable(manifest, encoder.spec, settings, out)
         if manifest["complete"]:
             return manifest
+        if echo is not None:
+            echo(f"resuming {out}: {manifest['count']} of {total} sentences done in {len(manifest['shards'])} "
+                 f"shard(s); continuing from shard {len(manifest['shards']) + 1}")
     else:
         if out.exists() and any(out.iterdir()):
             raise RxError(f"{out}: exists and is not an rx export folder; choose another --out")

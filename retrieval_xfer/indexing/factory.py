@@ -14,6 +14,7 @@ from retrieval_xfer.errors import RxError
 
 INDEX_TYPES = ("flat", "ivf", "hnsw", "ivfpq")
 INDEX_CHOICES = (*INDEX_TYPES, "auto")
+INDEX_OPTION_NAMES = ("index_type", "index_factory", "nlist", "nprobe", "hnsw_m", "ef_search", "pq_m", "pq_bits")
 _MAX_TRAIN = 256 * 1024  # training sample cap (rows); k-means gains little beyond this
 TRAIN_PER_CELL = 40  # k-means sample per IVF cell (faiss warns below 39)
 
@@ -26,16 +27,17 @@ _STOPES_CELLS = ((80_000, 1024), (160_000, 2048), (250_000, 4096), (700_000, 819
                  (10_000_000, 32768), (100_000_000, 65536), (500_000_000, 131072))
 
 
-def auto_index(count: int, dimension: int) -> IndexParams:
+def auto_index(count: int, dimension: int | None) -> IndexParams:
     """The index ``--index-type auto`` builds for ``count`` vectors (see the rule above)."""
     if count <= AUTO_FLAT_MAX:
         return IndexParams(kind="flat")
     cells = next((c for limit, c in _STOPES_CELLS if count <= limit), 262144)
     if count <= AUTO_IVF_FLAT_MAX:
         return IndexParams(kind="ivf", nlist=cells)
-    pq = 64 if dimension % 64 == 0 else None
-    return IndexParams(kind="factory", factory=f"OPQ{pq},IVF{cells},PQ{pq}" if pq else f"IVF{cells},PQ{dimension // 8}",
-                       nlist=cells)
+    if dimension is not None and dimension % 64:
+        return IndexParams(kind="factory", factory=f"IVF{cells},PQ{dimension // 8 if dimension % 8 == 0 else dimension}",
+                           nlist=cells)
+    return IndexParams(kind="factory", factory=f"OPQ64,IVF{cells},PQ64", nlist=cells)
 
 
 @dataclass
@@ -57,9 +59,19 @@ class IndexParams:
     pq_m: int | None = None
     pq_bits: int = 8
 
-    def resolved(self, count: int, dimension: int) -> IndexParams:
-        """Fill the automatic values: nlist ≈ 4·√n (at most n/39, faiss's points-per-cell floor), pq_m = d/8;
-        ``auto`` becomes the type ``auto_index`` picks (keeping this object's search knobs)."""
+    @classmethod
+    def from_options(cls, index_type: str = "flat", index_factory: str | None = None, nlist: int | None = None,
+                     nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128, pq_m: int | None = None,
+                     pq_bits: int = 8) -> IndexParams:
+        """From the names of the command-line options (``--index-type``, ``--index-factory``, ...), which are also
+        the keys an experiment file takes; a factory string wins over the type."""
+        return cls(kind="factory" if index_factory else index_type, factory=index_factory, nlist=nlist,
+                   nprobe=nprobe, hnsw_m=hnsw_m, ef_search=ef_search, pq_m=pq_m, pq_bits=pq_bits)
+
+    def resolved(self, count: int, dimension: int | None) -> IndexParams:
+        """Fill the automatic values: nlist ≈ 4·√n (at most n/39, faiss's points-per-cell floor), pq_m = d/8
+        (left unset when ``dimension`` is None); ``auto`` becomes the type ``auto_index`` picks (keeping this
+        object's search knobs)."""
         if self.kind == "auto":
             chosen = auto_index(count, dimension)
             chosen.nprobe, chosen.ef_search = self.nprobe, self.ef_search
@@ -73,7 +85,7 @@ class IndexParams:
         params = IndexParams(**asdict(self))
         if params.nlist is None:
             params.nlist = max(1, min(4 * int(math.sqrt(count)), count // 39))
-        if params.pq_m is None:
+        if params.pq_m is None and dimension is not None:
             params.pq_m = next(m for m in (dimension // 8, dimension // 4, dimension // 2, dimension, 1)
                                if m >= 1 and dimension % m == 0)
         params.nprobe = min(params.nprobe, params.nlist)
@@ -105,14 +117,15 @@ def apply_search_params(index: faiss.Index, params: IndexParams) -> None:
         inner.hnsw.efSearch = params.ef_search
 
 
-def check_trainable(params: IndexParams, count: int, dimension: int) -> None:
+def check_trainable(params: IndexParams, count: int, dimension: int | None) -> None:
     """RxError, before any work, when ``count`` vectors of ``dimension`` cannot train an index of ``params``
-    (resolved); the message names the minimum."""
-    if params.kind in ("ivf", "ivfpq") and count < params.nlist:
-        raise RxError(f"{params.kind} index with nlist={params.nlist} needs at least {params.nlist} sentences, got {count} "
+    (resolved); the message names the minimum. With ``dimension`` None (not known before the model loads), only
+    the count is checked."""
+    if params.kind in ("ivf", "ivfpq", "factory") and params.nlist and count < params.nlist:
+        raise RxError(f"{params.factory_string()} index needs at least {params.nlist} sentences, got {count} "
                       f"(give --nlist {max(1, count // 39)} or fewer, or use --index-type flat)")
     if params.kind == "ivfpq":
-        if dimension % params.pq_m:
+        if dimension is not None and params.pq_m and dimension % params.pq_m:
             raise RxError(f"--pq-m {params.pq_m} must divide the embedding dimension {dimension}")
         if count < 2 ** params.pq_bits:
             raise RxError(f"ivfpq with {params.pq_bits}-bit codes needs at least {2 ** params.pq_bits} sentences, "

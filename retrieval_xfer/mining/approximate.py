@@ -17,20 +17,7 @@ from tqdm.auto import tqdm
 
 from retrieval_xfer.indexing.factory import IndexParams, build_faiss_index_from_blocks, train_sample_rows
 from retrieval_xfer.mining.knn import Neighbours
-from retrieval_xfer.vectors import VectorSet
-
-_SAMPLE_CHUNK = 1024
-
-
-def sample_rows(vectors: VectorSet, count: int, seed: int = 0) -> np.ndarray:
-    """About ``count`` rows of ``vectors`` in random contiguous chunks (cheap to read from memory-mapped shards)."""
-    n = len(vectors)
-    if count >= n:
-        return vectors.rows(0, n)
-    chunks = max(1, count // _SAMPLE_CHUNK)
-    starts = np.sort(np.random.default_rng(seed).choice(max(1, n - _SAMPLE_CHUNK), chunks, replace=False))
-    return np.concatenate([vectors.rows(int(s), int(min(s + _SAMPLE_CHUNK, n))) for s in starts])[:count]
-
+from retrieval_xfer.vectors import VectorSet, sample_rows
 
 def _blocks(vectors: VectorSet, rows: int):
     for start in range(0, len(vectors), rows):

@@ -10,6 +10,7 @@ from retrieval_xfer.errors import RxError
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,
           "t": 1 << 40, "tb": 1 << 40, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
 MIN_BLOCK_ROWS = 64
+MAX_BLOCK_ROWS = 8192  # larger blocks only cost memory: the product and its top-k run no faster
 DEFAULT_MAX_MEMORY = "4GB"
 
 
@@ -42,8 +43,8 @@ def block_bytes(rows: int, dimension: int, k: int) -> int:
 
 
 def plan_block_rows(budget: int, n_x: int, n_y: int, dimension: int, k: int) -> int:
-    """The largest block (rows, at least ``MIN_BLOCK_ROWS``) whose step fits in ``budget`` beside the per-sentence
-    results; RxError naming the minimum budget when even the smallest block does not fit."""
+    """The largest block (rows, from ``MIN_BLOCK_ROWS`` to ``MAX_BLOCK_ROWS``) whose step fits in ``budget`` beside
+    the per-sentence results; RxError naming the minimum budget when even the smallest block does not fit."""
     room = budget - results_bytes(n_x, n_y, k)
     needed = max(1, min(MIN_BLOCK_ROWS, max(n_x, n_y)))
     if room < block_bytes(needed, dimension, k):
@@ -54,4 +55,4 @@ def plan_block_rows(budget: int, n_x: int, n_y: int, dimension: int, k: int) -> 
     # 8 r^2 + (8 d + 48 k) r <= room
     b = 8 * dimension + 48 * k
     rows = int((-b + math.sqrt(b * b + 32 * room)) / 16)
-    return max(needed, min(rows, max(n_x, n_y)))
+    return max(needed, min(rows, MAX_BLOCK_ROWS, max(n_x, n_y)))

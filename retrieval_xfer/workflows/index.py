@@ -1,40 +1,77 @@
-"""Encode a corpus and save it as an index folder (``rx build-index``)."""
+"""``rx build-index``: an index folder from a text corpus (encoded here), an ``rx export`` folder or a ``.npy``
+matrix (added block by block, so a large index never needs the whole corpus in memory)."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.indexing.factory import IndexParams, build_faiss_index
+from retrieval_xfer.export.reader import is_export, open_export
+from retrieval_xfer.indexing.factory import (
+    IndexParams, build_faiss_index_from_blocks, check_trainable, train_sample_rows,
+)
 from retrieval_xfer.indexing.meta import IndexMeta
 from retrieval_xfer.indexing.store import save_index
 from retrieval_xfer.provenance import now_iso
+from retrieval_xfer.specs import UNKNOWN_WEIGHTS, EncoderSpec
+from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet, sample_rows
 from retrieval_xfer.version import __version__
 
+_ADD_ROWS = 65536
 
-def build_index_folder(options: EncoderOptions, input_path: Path, out: Path, params: IndexParams,
+
+def _blocks(vectors: VectorSet) -> Iterator:
+    for start in range(0, len(vectors), _ADD_ROWS):
+        yield vectors.rows(start, min(start + _ADD_ROWS, len(vectors)))
+
+
+def _unknown_spec(path: Path, dimension: int) -> EncoderSpec:
+    """What an index of a bare ``.npy`` matrix records: no encoder is known, so no query encoder will match."""
+    return EncoderSpec(model=f"npy:{path}", weights_sha256=f"{UNKNOWN_WEIGHTS} (vectors from a .npy file)", layer=-1,
+                       num_layers=-1, pooling="unknown", prompt="", max_length=0, dimension=dimension)
+
+
+def build_index_folder(options: EncoderOptions | None, input_path: Path, out: Path, params: IndexParams,
                        fmt: CorpusFormat = "lines", blank: BlankPolicy = "error", store_sentences: bool = True,
                        overwrite: bool = False, echo: Callable[[str], None] | None = None) -> IndexMeta:
-    """Read ``input_path``, encode it with ``options``, build the FAISS index ``params`` describes and write
-    ``out`` atomically. Everything that can be checked without the model (the output folder, the corpus) is
-    checked before the model loads. Returns the index's metadata."""
-    out = Path(out)
+    """Build ``out`` from ``input_path`` (text, export folder or ``.npy``) with the index ``params`` describes and
+    write it atomically. Everything that can be checked without the model (the output folder, the corpus, whether
+    the index type can be trained on that many sentences) is checked before the model loads."""
+    out, input_path = Path(out), Path(input_path)
     if out.exists() and not overwrite:
         raise RxError(f"{out}: already exists (pass --overwrite to replace it)")
-    ids, sentences = read_corpus(input_path, fmt, blank)
-    encoder = options.load(echo)
     tic = time.perf_counter()
-    vectors = encoder.encode(sentences, desc="encoding corpus")
-    index, resolved = build_faiss_index(vectors, params)
+    sentences: list[str] | None
+    if is_export(input_path):
+        corpus = open_export(input_path)
+        vectors, ids, spec = corpus.vectors, corpus.ids, corpus.spec
+        source = corpus.input_file()
+        sentences = read_corpus(source, corpus.manifest.get("format", "lines"), corpus.manifest.get("blank", "error"))[1] \
+            if source is not None else None
+    elif input_path.suffix == ".npy":
+        vectors = NpyVectors(input_path)
+        ids, sentences, spec = [str(i) for i in range(len(vectors))], None, _unknown_spec(input_path, vectors.dimension)
+    else:
+        if options is None:
+            raise RxError(f"{input_path}: a text corpus needs --model to encode it")
+        ids, sentences = read_corpus(input_path, fmt, blank)
+        check_trainable(params.resolved(len(ids), None), len(ids), None)
+        encoder = options.load(echo)
+        vectors, spec = ArrayVectors(encoder.encode(sentences, desc="encoding corpus")), encoder.spec
+    resolved = params.resolved(len(vectors), vectors.dimension)
+    check_trainable(resolved, len(vectors), vectors.dimension)
+    sample = sample_rows(vectors, train_sample_rows(len(vectors), resolved))
+    index, resolved = build_faiss_index_from_blocks(_blocks(vectors), len(vectors), vectors.dimension, params,
+                                                    sample if len(sample) else None)
     meta = IndexMeta(
-        encoder=encoder.spec.to_dict(), index=dataclasses.asdict(resolved), count=len(ids),
+        encoder=spec.to_dict(), index=dataclasses.asdict(resolved), count=len(ids),
         build_seconds=time.perf_counter() - tic, created_at=now_iso(), rx_version=__version__, source=str(input_path),
-        has_sentences=store_sentences,
+        has_sentences=store_sentences and sentences is not None,
     )
-    save_index(out, index, ids, sentences if store_sentences else None, meta, overwrite=overwrite)
+    save_index(out, index, ids, sentences if meta.has_sentences else None, meta, overwrite=overwrite)
     return meta

@@ -11,7 +11,7 @@ from typing import Any
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.indexing.factory import IndexParams, apply_search_params
 from retrieval_xfer.indexing.store import load_index
-from retrieval_xfer.specs import EncoderSpec, check_compatible
+from retrieval_xfer.specs import EncoderSpec, check_compatible, require_known
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ def search_index(index_dir: Path, queries: Sequence[str], options: EncoderOption
     before the model; RxError when the query encoder does not match the one that built the index."""
     saved = load_index(index_dir)
     built = saved.meta.spec
+    require_known(built, str(index_dir))
     encoder = query_options(options, built, prompt).load(echo)
     check_compatible(built, encoder.spec, str(index_dir))
     params = IndexParams(**saved.meta.index)
