@@ -16,7 +16,7 @@ $(VENV)/.rx-installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[dev,plot]"
+	$(PY) -m pip install --quiet -e ".[dev,plot,ray]"
 	touch $@
 
 encoder: setup
@@ -28,7 +28,7 @@ demo: setup
 	PY=$(PY) bash scripts/demo.sh
 
 test: setup encoder
-	HF_HUB_OFFLINE=1 $(PY) -m pytest -ra
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -ra -v --durations=15
 
 bench: setup encoder
 	$(PY) bench/encode_throughput.py

@@ -33,6 +33,10 @@ setup(
         "safetensors>=0.4",
         "seqeval>=1.2",  # PAN-X entity F1 (conlleval semantics)
     ],
-    extras_require={"dev": ["pytest>=8", "matplotlib>=3.7"], "plot": ["matplotlib>=3.7"]},
+    extras_require={
+        "dev": ["pytest>=8", "matplotlib>=3.7"],
+        "plot": ["matplotlib>=3.7"],  # the report's pictures
+        "ray": ["ray>=2.9"],  # rx export --ray, rx mine --ray
+    },
     entry_points={"console_scripts": ["rx = retrieval_xfer.cli:main"]},
 )

@@ -481,14 +481,18 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool) -> None:
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Export folder (created or resumed).")
 @click.option("--shard-size", type=click.IntRange(min=1), default=100_000, show_default=True)
 @click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True)
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Encode shards on a pool of Ray actors (one model each, a GPU each when there are GPUs): on a "
+                   "cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on a local Ray. Needs the ray extra.")
 def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, shard_size: int, dtype: str,
-           **kwargs: Any) -> None:
+           ray_address: str | None, **kwargs: Any) -> None:
     """Write embeddings as .npy shards + ids + manifest.json, streaming the input. Re-running after an
     interruption resumes from the last complete shard."""
     from retrieval_xfer.export.shards import export_corpus
 
     manifest = export_corpus(_take(EncoderOptions, kwargs), input_path, out, shard_size=shard_size, dtype=dtype,
-                             fmt=input_format, blank="skip" if skip_blank else "error", echo=_echo_err)
+                             fmt=input_format, blank="skip" if skip_blank else "error", echo=_echo_err,
+                             ray=ray_address)
     click.echo(f"exported {manifest['count']} embeddings in {len(manifest['shards'])} shard(s) -> {out}")
 
 
@@ -508,8 +512,11 @@ def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, sha
 @with_index_options
 @click.option("--max-memory", default="4GB", show_default=True,
               help="Memory for the exact k-NN's blocks and results, e.g. 512MB or 16GB.")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, without "
+                   "an address, on a local Ray. Needs the ray extra.")
 def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, threshold: float | None,
-         max_memory: str, **kwargs: Any) -> None:
+         max_memory: str, ray_address: str | None, **kwargs: Any) -> None:
     """Margin-based bitext mining between two sides (the BUCC machinery), best pairs first. Mining options not
     given take BUCC's (k=4, ratio margin, max retrieval). Exports are mined without re-encoding; the exact k-NN
     runs out of core under --max-memory and resumes after a kill (run the same command again)."""
@@ -519,9 +526,29 @@ def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, t
     index = _index_params(kwargs)
     options = _take(EncoderOptions, kwargs)
     summary = mine_sides(src, trg, out, options if options.model else None, mining, threshold, index, max_memory,
-                         input_format, "skip" if skip_blank else "error", device=options.device, echo=_echo_err,
-                         quiet=options.quiet)
+                         input_format, "skip" if skip_blank else "error", device=options.device, ray=ray_address,
+                         echo=_echo_err, quiet=options.quiet)
     click.echo(format_summary(summary, out))
+
+
+@main.command("tune-threshold")
+@click.argument("pairs_file", type=click.Path(path_type=Path))
+@click.option("--gold", required=True, type=click.Path(path_type=Path),
+              help="Gold pairs src_id<TAB>trg_id (a small hand-checked sample of the same corpora).")
+@click.option("--points", type=click.IntRange(min=2), default=20, show_default=True, help="Rows of the curve.")
+def tune_threshold_command(pairs_file: Path, gold: Path, points: int) -> None:
+    """Choose rx mine's --threshold: precision, recall and F1 against a gold sample at thresholds spread over the
+    scores of PAIRS_FILE (written by rx mine without --threshold), and the best one (BUCC's rule)."""
+    from retrieval_xfer.evaluation.results import format_table
+    from retrieval_xfer.workflows.threshold import tune_threshold
+
+    report = tune_threshold(pairs_file, gold, points)
+    rows = [[f"{t:.4f}", prf.precision, prf.recall, prf.f1, prf.n_predicted] for t, prf in report.curve]
+    click.echo(format_table(["threshold", "precision", "recall", "F1", "pairs kept"], rows))
+    best = report.at_best
+    click.echo(f"best threshold {report.best:.4f}: F1 {best.f1:.2f} (precision {best.precision:.2f}, recall "
+               f"{best.recall:.2f}); {report.gold_missing} of {report.gold_pairs} gold pairs are not among the "
+               f"candidates at all")
 
 
 if __name__ == "__main__":

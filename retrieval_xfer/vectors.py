@@ -74,6 +74,12 @@ class NpyVectors:
     def rows(self, start: int, stop: int) -> np.ndarray:
         return _unit_float32(self.matrix[start:stop])
 
+    def __getstate__(self) -> dict:
+        return {"path": self.path}  # a copy sent to another process reopens the file instead of carrying it
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["path"])
+
 
 class ShardedVectors:
     """Several vector sets read as one, in order (the shards of an export)."""

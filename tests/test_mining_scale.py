@@ -272,3 +272,16 @@ def test_untrainable_index_fails_before_the_model_loads(tmp_path):
     result = CliRunner().invoke(main, ["build-index", "--model", str(tmp_path / "no-such-model"), "--input",
                                        str(corpus), "--index-type", "ivfpq", "--out", str(tmp_path / "i")])
     assert result.exit_code == 1 and "needs at least 256 sentences, got 100" in result.output  # not "no such model"
+
+
+def test_tune_threshold_prints_the_curve_and_the_best(tmp_path):
+    pairs = write_lines(tmp_path / "pairs.tsv", ["1.300000\ta\tA", "1.200000\tb\tB", "1.100000\tc,c2\tX",
+                                                  "1.050000\td\tD", "1.000000\te\tZ"])
+    gold = write_lines(tmp_path / "gold.tsv", ["a\tA", "b\tB", "d\tD", "c2\tC"])
+    result = CliRunner().invoke(main, ["tune-threshold", str(pairs), "--gold", str(gold), "--points", "5"])
+    assert result.exit_code == 0, result.output
+    # ranked id pairs: aA, bB, cX, c2X (both ids of the duplicated sentence), dD, eZ. After bB: P 2/2, R 2/4,
+    # F1 66.67; after dD: P 3/5, R 3/4, F1 66.67 too, so the first cut wins, at the midpoint of 1.2 and 1.1.
+    assert "best threshold 1.1500: F1 66.67 (precision 100.00, recall 50.00); 1 of 4 gold pairs" in result.output
+    bad = CliRunner().invoke(main, ["tune-threshold", str(gold), "--gold", str(gold)])
+    assert bad.exit_code == 1 and "gold.tsv:1: expected score<TAB>src_id<TAB>trg_id" in bad.output

@@ -14,11 +14,12 @@ re-running the same command resumes after them with a result identical to an uni
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import itertools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.export.ray_encode import RayShardEncoder
 from retrieval_xfer.export.reader import MANIFEST_FILE, open_export
 from retrieval_xfer.provenance import now_iso
 from retrieval_xfer.specs import EncoderSpec, check_compatible
@@ -76,17 +78,29 @@ def _check_resumable(manifest: dict[str, Any], spec: EncoderSpec, settings: dict
 
 def export_corpus(options: EncoderOptions, input_path: Path, out: Path, shard_size: int = 100_000,
                   dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error",
-                  echo: Callable[[str], None] | None = None) -> dict:
+                  echo: Callable[[str], None] | None = None, ray: str | None = None) -> dict:
     """``rx export``: check the options and stream through the whole input first (a missing or bad file fails
-    in seconds, before the model loads), then load the encoder of ``options`` and ``export_embeddings``."""
+    in seconds, before the model loads), then load the encoder of ``options`` and ``export_embeddings``.
+    ``ray`` (``"local"`` or a cluster address) encodes the shards on a pool of Ray actors instead; the files
+    written are the same."""
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     total = _validate(Path(input_path), fmt, blank)
-    return export_embeddings(options.load(echo), input_path, out, shard_size, dtype, fmt, blank, total=total,
-                             echo=echo)
+    encoder = RayShardEncoder(options, ray) if ray is not None else options.load(echo)
+    if ray is not None and echo is not None:
+        echo(f"{options.describe(encoder)} | on {encoder.actors} Ray actor(s)")
+    return export_embeddings(encoder, input_path, out, shard_size, dtype, fmt, blank, total=total, echo=echo)
 
 
-def export_embeddings(encoder: Encoder, input_path: Path, out: Path, shard_size: int = 100_000,
+def _encode_shards(encoder: Encoder | RayShardEncoder,
+                   shards: Iterator[tuple[str, list[str]]]) -> Iterator[np.ndarray]:
+    """The vectors of each ``(label, texts)`` shard, in order: one after the other here, or on Ray actors."""
+    if isinstance(encoder, RayShardEncoder):
+        return encoder.encode_shards(shards)
+    return (encoder.encode(texts, desc=label) for label, texts in shards)
+
+
+def export_embeddings(encoder: Encoder | RayShardEncoder, input_path: Path, out: Path, shard_size: int = 100_000,
                       dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error",
                       total: int | None = None, echo: Callable[[str], None] | None = None) -> dict:
     """Encode ``input_path`` into shards under ``out``; resume an incomplete export there. Returns the manifest.
@@ -130,12 +144,18 @@ def export_embeddings(encoder: Encoder, input_path: Path, out: Path, shard_size:
     if done and skipped[-1][0] != manifest["shards"][-1]["last_id"]:
         raise RxError(f"{out}: cannot resume, the input no longer matches the exported shards")
     n_shards = -(-total // shard_size)
-    for number in itertools.count(len(manifest["shards"])):
-        rows = list(itertools.islice(stream, shard_size))
-        if not rows:
-            break
-        ids = [sid for sid, _ in rows]
-        vectors = encoder.encode([text for _, text in rows], desc=f"shard {number + 1}/{n_shards}")
+    pending_ids: collections.deque[list[str]] = collections.deque()
+
+    def shards() -> Iterator[tuple[str, list[str]]]:
+        for number in itertools.count(len(manifest["shards"])):
+            rows = list(itertools.islice(stream, shard_size))
+            if not rows:
+                return
+            pending_ids.append([sid for sid, _ in rows])
+            yield f"shard {number + 1}/{n_shards}", [text for _, text in rows]
+
+    for number, vectors in enumerate(_encode_shards(encoder, shards()), start=len(manifest["shards"])):
+        ids = pending_ids.popleft()
         name = f"shard-{number:05d}"
         _save_atomic(out / f"{name}.npy", lambda f: np.save(f, vectors.astype(DTYPES[dtype])))
         _save_atomic(out / f"{name}.ids.txt", lambda f: f.write("".join(f"{i}\n" for i in ids).encode("utf-8")))

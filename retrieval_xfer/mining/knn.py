@@ -9,6 +9,7 @@ pass over x × y instead of two. Memory is one block step plus the per-sentence 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,51 +52,65 @@ def _empty(n: int, k: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
             torch.full((n, k), -1, dtype=torch.int64, device=device))
 
 
+def block_neighbours(x: VectorSet, y: VectorSet, xs: int, xe: int, k: int, block_rows: int,
+                     device: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """One unit of work: rows ``xs:xe`` of x against all of y, block by block. Returns the top-k of those x rows
+    among y, and for every row of y its top-k among those x rows (x row numbers are global); both best first."""
+    k_x, k_y = min(k, len(y)), min(k, xe - xs, len(x))
+    xq = torch.from_numpy(np.ascontiguousarray(x.rows(xs, xe))).to(device)
+    x_best = _empty(xe - xs, k_x, device)
+    y_s = torch.empty((len(y), k_y), dtype=torch.float32)
+    y_i = torch.empty((len(y), k_y), dtype=torch.int64)
+    for ys in range(0, len(y), block_rows):
+        ye = min(ys + block_rows, len(y))
+        sims = xq @ torch.from_numpy(np.ascontiguousarray(y.rows(ys, ye))).to(device).T
+        top_s, top_i = torch.topk(sims, min(k_x, ye - ys), dim=1, sorted=True)
+        x_best = _merge(*x_best, top_s, top_i + ys, k_x)
+        col_s, col_i = torch.topk(sims, k_y, dim=0, sorted=True)
+        y_s[ys:ye], y_i[ys:ye] = col_s.T.cpu(), col_i.T.cpu() + xs
+        del sims
+    return (x_best[0].cpu().numpy(), x_best[1].cpu().numpy()), (y_s.numpy(), y_i.numpy())
+
+
+BlockRunner = Callable[[list[tuple[int, int]]], Iterator[tuple[tuple[np.ndarray, np.ndarray],
+                                                               tuple[np.ndarray, np.ndarray]]]]
+
+
 def knn_both_ways(x: VectorSet, y: VectorSet, k: int, block_rows: int | None = None,
                   checkpoint: KnnCheckpoint | None = None, device: str | None = None,
-                  desc: str | None = None) -> Neighbours:
+                  desc: str | None = None, runner: BlockRunner | None = None) -> Neighbours:
     """Exact k-NN of every row of ``x`` among ``y`` and of every row of ``y`` among ``x``.
 
     ``block_rows`` bounds the rows of x and y multiplied at once (memory: see ``budget.block_bytes``).
     With ``checkpoint``, the results are saved after each block of x and an interrupted call resumes after the
     last saved block, with results identical to an uninterrupted call. ``desc`` shows a progress bar.
-    k is capped at the other side's size.
+    ``runner`` computes ``block_neighbours`` for a list of x blocks and yields the results in order (default:
+    here, one after the other; ``mining.ray_blocks`` runs them as Ray tasks). k is capped at the other side's size.
     """
     device = device or default_device()
     rows = block_rows or _DEFAULT_BLOCK_ROWS
-    k_x, k_y = min(k, len(y)), min(k, len(x))
+    k_y = min(k, len(x))
     x_blocks = [(s, min(s + rows, len(x))) for s in range(0, len(x), rows)]
-    y_blocks = [(s, min(s + rows, len(y))) for s in range(0, len(y), rows)]
     x_parts: list[tuple[np.ndarray, np.ndarray]] = []
-    y_best = _empty(len(y), k_y, device)
+    y_best = _empty(len(y), k_y, "cpu")
     if checkpoint is not None:
         x_parts, saved_y = checkpoint.load(len(y), k_y)
         if saved_y is not None:
-            y_best = (torch.from_numpy(saved_y[0]).to(device), torch.from_numpy(saved_y[1]).to(device))
+            y_best = (torch.from_numpy(saved_y[0]), torch.from_numpy(saved_y[1]))
+    todo = x_blocks[len(x_parts):]
+    run = runner or (lambda blocks: (block_neighbours(x, y, xs, xe, k, rows, device) for xs, xe in blocks))
     done = sum(len(part[0]) for part in x_parts)
     with tqdm(total=len(x), initial=done, desc=desc, unit="sent", disable=desc is None) as bar:
-        for number, (xs, xe) in enumerate(x_blocks):
-            if number < len(x_parts):
-                continue
-            xq = torch.from_numpy(np.ascontiguousarray(x.rows(xs, xe))).to(device)
-            x_best = _empty(xe - xs, k_x, device)
-            for ys, ye in y_blocks:
-                yd = torch.from_numpy(np.ascontiguousarray(y.rows(ys, ye))).to(device)
-                sims = xq @ yd.T
-                top_s, top_i = torch.topk(sims, min(k_x, ye - ys), dim=1, sorted=True)
-                x_best = _merge(*x_best, top_s, top_i + ys, k_x)
-                col_s, col_i = torch.topk(sims, min(k_y, xe - xs), dim=0, sorted=True)
-                merged = _merge(y_best[0][ys:ye], y_best[1][ys:ye], col_s.T, col_i.T + xs, k_y)
-                y_best[0][ys:ye], y_best[1][ys:ye] = merged
-                del sims
-            part = (x_best[0].cpu().numpy(), x_best[1].cpu().numpy())
-            x_parts.append(part)
+        for (xs, xe), (x_part, (y_s, y_i)) in zip(todo, run(todo)):
+            y_best = _merge(*y_best, torch.tensor(y_s), torch.tensor(y_i), k_y)
+            x_parts.append(x_part)
             if checkpoint is not None:
-                checkpoint.save(number, part, (y_best[0].cpu().numpy(), y_best[1].cpu().numpy()))
+                checkpoint.save(len(x_parts) - 1, x_part, (y_best[0].numpy(), y_best[1].numpy()))
             bar.update(xe - xs)
+    k_x = min(k, len(y))
     x_sims = np.concatenate([p[0] for p in x_parts]) if x_parts else np.zeros((0, k_x), np.float32)
     x_ids = np.concatenate([p[1] for p in x_parts]) if x_parts else np.zeros((0, k_x), np.int64)
-    return Neighbours(x_sims, x_ids, y_best[0].cpu().numpy(), y_best[1].cpu().numpy())
+    return Neighbours(x_sims, x_ids, y_best[0].numpy(), y_best[1].numpy())
 
 
 def knn(queries: np.ndarray, database: np.ndarray, k: int, desc: str | None = None) -> tuple[np.ndarray, np.ndarray]:

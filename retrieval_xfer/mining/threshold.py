@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 Pair = tuple[str, str]
 
 
@@ -49,3 +51,14 @@ def best_threshold(scored: dict[Pair, float], gold: set[Pair]) -> float:
             best_f1 = f1
             threshold = (score + ranked[i + 1][1]) / 2 if i + 1 < len(ranked) else score
     return threshold
+
+
+def threshold_curve(scored: dict[Pair, float], gold: set[Pair], points: int = 20) -> list[tuple[float, PRF]]:
+    """Precision, recall and F1 if only pairs scoring at least each threshold were kept: ``points`` thresholds
+    spread over the scores of the candidates (quantiles), highest first."""
+    scores = np.sort(np.fromiter(scored.values(), dtype=np.float64))[::-1]
+    if not len(scores):
+        return []
+    picks = sorted({float(scores[min(len(scores) - 1, int(q * (len(scores) - 1)))])
+                    for q in np.linspace(0, 1, points)}, reverse=True)
+    return [(t, precision_recall_f1([p for p, s in scored.items() if s >= t], gold)) for t in picks]

@@ -34,6 +34,7 @@ from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbo
 from retrieval_xfer.mining.checkpoint import KnnCheckpoint
 from retrieval_xfer.mining.knn import default_device, knn_both_ways
 from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.mining.ray_blocks import ray_block_runner
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet
@@ -162,12 +163,13 @@ def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candid
 def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None, mining: MiningOptions | None = None,
          threshold: float | None = None, index: IndexParams | None = None, max_memory: str = DEFAULT_MAX_MEMORY,
          fmt: CorpusFormat = "lines", blank: BlankPolicy = "error", device: str | None = None,
-         echo: Callable[[str], None] | None = None, quiet: bool = False) -> MiningSummary:
+         ray: str | None = None, echo: Callable[[str], None] | None = None, quiet: bool = False) -> MiningSummary:
     """Mine ``src`` against ``trg`` and write ``out`` (``score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg]``, best
     first) and ``out.json`` (inputs, what ran, times and peak memory per phase).
 
     ``index``: None or kind ``flat`` for the exact blockwise k-NN under ``max_memory``; another kind (``ivf``,
     ``ivfpq``, ``hnsw``, ``auto``, ``factory``) for FAISS. Unset ``mining`` options take BUCC's protocol.
+    ``ray``: run the exact k-NN's blocks as Ray tasks (``"local"`` starts Ray here; else a cluster address).
     """
     started = time.perf_counter()
     echo = echo or (lambda line: None)
@@ -208,6 +210,8 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
     compatibility = _check_pair(src_side, trg_side)
     n_x, n_y, dim = len(src_side.vectors), len(trg_side.vectors), src_side.vectors.dimension
     exact = index is None or index.kind == "flat"
+    if ray is not None and not exact:
+        raise RxError("--ray distributes the exact k-NN (--index-type flat); an approximate index runs in one process")
     block_rows = plan_block_rows(budget, n_x, n_y, dim, settings.k)
     if not exact:
         for count in (n_x, n_y):
@@ -226,10 +230,14 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
     desc = None if quiet else f"{settings.k}-NN"
     index_info: dict[str, Any]
     if exact:
+        runner = None
+        if ray is not None:
+            runner = ray_block_runner(src_side.vectors, trg_side.vectors, settings.k, block_rows, device, ray)
         neighbours = knn_both_ways(src_side.vectors, trg_side.vectors, settings.k, block_rows, checkpoint, device,
-                                   desc=desc and f"{desc} both directions (exact, blocks of {block_rows})")
+                                   desc=desc and f"{desc} both directions (exact, blocks of {block_rows})",
+                                   runner=runner)
         index_info = {"kind": "exact", "method": "blockwise matmul + top-k, both directions from one product",
-                      "block_rows": block_rows, "device": device}
+                      "block_rows": block_rows, "device": device, "ray": ray}
     else:
         neighbours, index_info = knn_approximate(src_side.vectors, trg_side.vectors, settings.k, index,
                                                  block_rows=block_rows, desc=desc)
