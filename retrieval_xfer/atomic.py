@@ -23,6 +23,7 @@ def atomic_directory(final: Path, overwrite: bool = False) -> Iterator[Path]:
         raise FileExistsError(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; the folder gets the usual permissions
     try:
         yield tmp
         if final.exists():

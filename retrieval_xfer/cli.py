@@ -186,7 +186,9 @@ def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path
 
 @main.command()
 @click.argument("index_dir", type=click.Path(path_type=Path))
-@click.argument("queries", nargs=-1, required=True)
+@click.argument("queries", nargs=-1)
+@click.option("--queries-file", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE|-",
+              help="More queries, one per line (blank lines skipped); - reads standard input. One model load for all.")
 @dataclass_options(EncoderOptions, replace={"prompt": click.option(
     "--prompt", default=None, help='Text prepended to every query. Default: the prompt the index was built with; '
                                    '--prompt "" for none.')})
@@ -194,14 +196,18 @@ def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path
 @click.option("--nprobe", type=click.IntRange(min=1), default=None, help="Override the index's nprobe (ivf types).")
 @click.option("--ef-search", type=click.IntRange(min=1), default=None, help="Override the index's efSearch (hnsw).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
-def search(index_dir: Path, queries: tuple[str, ...], k: int, nprobe: int | None, ef_search: int | None,
-           as_json: bool, prompt: str | None, **kwargs: Any) -> None:
-    """Find the sentences of INDEX_DIR nearest to each QUERY. The encoder must match the one that built it.
+def search(index_dir: Path, queries: tuple[str, ...], queries_file: Any, k: int, nprobe: int | None,
+           ef_search: int | None, as_json: bool, prompt: str | None, **kwargs: Any) -> None:
+    """Find the sentences of INDEX_DIR nearest to each QUERY (arguments and/or --queries-file). The encoder must
+    match the one that built the index.
 
     --layer, --pool-skip-special and --prompt default to the index's own settings.
     """
     from retrieval_xfer.workflows.search import hits_record, search_index
 
+    queries = (*queries, *(line.strip() for line in (queries_file or []) if line.strip()))
+    if not queries:
+        raise click.UsageError("give QUERIES as arguments or --queries-file FILE (- for standard input)")
     options = _take(EncoderOptions, kwargs, prompt="")
     results = search_index(index_dir, queries, options, k=k, prompt=prompt, nprobe=nprobe, ef_search=ef_search,
                            echo=_echo_err)

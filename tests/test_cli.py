@@ -187,3 +187,46 @@ def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path, monkeypatch, corpus):
     result = rx("export", "--model", "m", "--input", corpus, "--out", tmp_path / "ex")
     assert result.exit_code == 130
     assert result.output.strip() == "interrupted; run the same command again to resume after the last complete shard"
+
+
+def test_folders_get_the_usual_permissions(index):
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(index.stat().st_mode) == 0o777 & ~mask  # not mkdtemp's 0700
+
+
+def test_an_empty_prompt_is_not_the_index_prompt(tmp_path, tiny_model, corpus):
+    built = rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "p",
+               "--prompt", "passage: ", "--quiet")
+    assert built.exit_code == 0, built.output
+    given_empty = rx("search", tmp_path / "p", "--model", tiny_model, "--prompt", "", "--quiet", "x")
+    assert given_empty.exit_code == 0 and "prompt '' |" in given_empty.output
+    not_given = rx("search", tmp_path / "p", "--model", tiny_model, "--quiet", "x")
+    assert "prompt 'passage: ' |" in not_given.output
+    assert "the prompt the index was built" in " ".join(rx("search", "--help").output.split())
+
+
+def test_export_checks_its_input_before_loading_the_model(tmp_path):
+    result = rx("export", "--model", tmp_path / "no-model", "--input", tmp_path / "missing.txt", "--out",
+                tmp_path / "ex")
+    assert result.exit_code == 1 and "missing.txt: no such file" in result.output  # not "no such model folder"
+
+
+def test_info_shows_only_the_parameters_of_the_index_type(index):
+    info = rx("info", index).output
+    assert "type:        flat Flat\n" in info and "nprobe" not in info and "hnsw" not in info
+
+
+def test_queries_from_a_file_or_stdin_as_json_lines(index, tiny_model, tmp_path):
+    queries = write_lines(tmp_path / "q.txt", [CORPUS[0], "", CORPUS[3]])
+    from_file = rx("search", index, "--model", tiny_model, "--queries-file", queries, "--json", "-k", 1, "--quiet")
+    assert from_file.exit_code == 0, from_file.output
+    lines = [json.loads(line) for line in from_file.stdout.splitlines() if line.startswith("{")]
+    assert [(r["query"], r["hits"][0]["id"]) for r in lines] == [(CORPUS[0], "1"), (CORPUS[3], "4")]
+    from_stdin = CliRunner().invoke(main, ["search", str(index), "--model", str(tiny_model), "--queries-file", "-",
+                                           "--json", "-k", "1", "--quiet"], input=f"{CORPUS[3]}\n")
+    assert [json.loads(line)["hits"][0]["id"] for line in from_stdin.stdout.splitlines() if line.startswith("{")] == ["4"]
+    assert rx("search", index, "--model", tiny_model).exit_code == 2

@@ -98,3 +98,16 @@ def test_cli_layers(tiny_model, tmp_path):
     assert outside.exit_code == 1 and "not among --layers 1,3" in outside.output
     bad = runner.invoke(main, ["eval", "bucc", "--model", str(tiny_model), "--data-dir", str(folder), "--pairs", "zh-en", "--layers", "9"])
     assert bad.exit_code == 1 and "layer 9 is out of range" in bad.output
+
+
+def test_sweep_headline_is_the_layer_the_command_uses_without_a_sweep(tiny_st_model, tmp_path):
+    """A sentence-transformers folder without --layer uses its own pipeline (the last layer): so must a sweep."""
+    folder = tatoeba_folder(tmp_path / "data")
+    runner = CliRunner()
+    common = ["eval", "tatoeba", "--model", str(tiny_st_model), "--data-dir", str(folder), "--langs", "de", "--quiet"]
+    plain = runner.invoke(main, [*common, "--output", str(tmp_path / "plain.json")])
+    swept = runner.invoke(main, [*common, "--layers", "all", "--output", str(tmp_path / "swept.json")])
+    assert plain.exit_code == 0 and swept.exit_code == 0, swept.output
+    plain_result, swept_result = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("plain", "swept"))
+    assert swept_result["layer_sweep"]["main_layer"] == swept_result["layer"] == plain_result["layer"] == 4
+    assert swept_result["scores"]["de"]["en2xx"] == pytest.approx(plain_result["scores"]["de"]["en2xx"])

@@ -120,3 +120,26 @@ def test_bad_input_is_one_line(results, tmp_path):
         result = runner.invoke(main, [*args, "--out", str(tmp_path / "out")])
         assert result.exit_code == 1, result.output
         assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_trend_needs_enough_points(results, tmp_path):
+    import numpy as np
+
+    from retrieval_xfer.evaluation.language_resources import language_resources
+    from retrieval_xfer.evaluation.report import MIN_TREND_POINTS
+
+    report = build_report(collect_results([results]), "base")
+    sizes = language_resources()["sizes"]
+    for run in ("mnli", "qqp"):
+        code = lambda key: key.split("-")[0]  # noqa: E731 - a BUCC pair counts for its non-English language
+        points = [(np.log10(sizes[code(lang)]), SCORES[run][task][lang] - SCORES["base"][task][lang])
+                  for task in SCORES[run] for lang in SCORES[run][task]
+                  if lang in SCORES["base"].get(task, {}) and sizes.get(code(lang)) is not None]
+        slope, said = report.gain_trend(run)
+        if len(points) >= MIN_TREND_POINTS:
+            assert slope == pytest.approx(np.polyfit(*zip(*points), 1)[0]) and f"{slope:+.2f} points" in said
+        else:
+            assert slope is None and said.startswith(f"no trend for {run}: {len(points)} (task, language) point")
+    assert report.gain_trend("mnli")[0] is not None and report.gain_trend("qqp")[0] is None  # 7 points vs 4
+    CliRunner().invoke(main, ["report", str(results), "--baseline", "base", "--out", str(tmp_path / "r")])
+    assert "- no trend for qqp: 4 (task, language) point(s)" in (tmp_path / "r" / "report.md").read_text()

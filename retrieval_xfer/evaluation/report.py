@@ -19,6 +19,7 @@ from retrieval_xfer.evaluation.language_resources import group_names, language_r
 from retrieval_xfer.evaluation.results import format_table
 from retrieval_xfer.provenance import now_iso
 
+MIN_TREND_POINTS = 5  # fewest (task, language) points a gain-vs-data-size line is fitted through
 XTREME_TASKS = ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba"]
 @dataclass
 class TaskResult:
@@ -110,6 +111,20 @@ class Report:
         return [(task, lang, by_run[run] - by_run[self.baseline])
                 for task in self.tasks for lang, by_run in self.languages.get(task, {}).items()
                 if run in by_run and self.baseline in by_run]
+
+    def gain_trend(self, run: str) -> tuple[float | None, str]:
+        """The least-squares slope of gain against log10 of the language's CC-100 size (points per 10x data) and
+        a sentence saying it, or ``(None, why there is none)`` with fewer than ``MIN_TREND_POINTS`` points of
+        known size (a line through two or three points says nothing)."""
+        points = [(math.log10(language_resources()["sizes"][lang]), gain) for _, lang, gain in self.gains(run)
+                  if language_resources()["sizes"].get(lang) is not None]
+        sizes = {x for x, _ in points}
+        if len(points) < MIN_TREND_POINTS or len(sizes) < 2:
+            return None, (f"no trend for {run}: {len(points)} (task, language) point(s) with a known CC-100 size, "
+                          f"at least {MIN_TREND_POINTS} over two sizes are needed")
+        mx, my = sum(x for x, _ in points) / len(points), sum(y for _, y in points) / len(points)
+        slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+        return slope, f"trend for {run}: {slope:+.2f} points per 10x pre-training data ({len(points)} points)"
 
     def group_gains(self, run: str) -> dict[str, tuple[float | None, int]]:
         """Mean gain and count of (task, language) points per resource group."""
@@ -214,7 +229,9 @@ def markdown(report: Report, pictures: list[str]) -> str:
                   f"Mean gain over (task, language) points by the language's pre-training data: {thresholds}; "
                   f"{table['unseen_group']} = not in CC-100. Source: {table['source']} "
                   "(`retrieval_xfer/resources/language_resources.yaml`).\n",
-                  _markdown_table(group_headers, group_rows)]
+                  _markdown_table(group_headers, group_rows),
+                  "\n" + "\n".join(f"- {report.gain_trend(run)[1]}" for run in report.runs if run != report.baseline)
+                  + "\n"]
     parts += [f"\n![{Path(p).stem}]({p})" for p in pictures]
     if report.sweeps:
         parts.append("\n## Layer sweeps\n")

@@ -36,7 +36,7 @@ def gain_vs_size(report: Report, path: Path, plt) -> Path:
     floor = min(table["sizes"].values()) / 2
     colors = {task: plt.cm.tab10(i % 10) for i, task in enumerate(report.tasks)}
     for ax, run in zip(axes[0], runs):
-        xs, ys = [], []
+        xs = []
         points = report.gains(run)
         for task, lang, gain in points:
             size = table["sizes"].get(lang)
@@ -47,13 +47,16 @@ def gain_vs_size(report: Report, path: Path, plt) -> Path:
                 ax.annotate(lang, (size if seen else floor, gain), fontsize=7, xytext=(3, 2), textcoords="offset points")
             if seen:
                 xs.append(math.log10(size))
-                ys.append(gain)
-        if len(xs) >= 2 and len(set(xs)) >= 2:
-            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+        slope, said = report.gain_trend(run)
+        if slope is not None:
+            known = [(math.log10(table["sizes"][lang]), gain) for _, lang, gain in points
+                     if table["sizes"].get(lang) is not None]
+            mx, my = sum(x for x, _ in known) / len(known), sum(y for _, y in known) / len(known)
             line_x = [min(xs), max(xs)]
             ax.plot([10 ** x for x in line_x], [my + slope * (x - mx) for x in line_x], color="black", lw=1.5,
                     label=f"fit: {slope:+.2f} points per 10x data")
+        else:
+            ax.text(0.02, 0.02, said.split(": ", 1)[1], transform=ax.transAxes, fontsize=7, color="grey")
         for name, lowest in table["groups"].items():
             if lowest > 0:
                 ax.axvline(lowest, color="grey", ls=":", lw=1)

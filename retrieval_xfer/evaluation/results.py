@@ -85,4 +85,4 @@ def layer_sweep_table(result: dict[str, Any]) -> str:
         v is not None for v in values.values()) else None
     rows = [[layer, values[layer], ("best" if layer == best else "") + (" main" if layer == sweep["main_layer"] else "")]
             for layer in sorted(values)]
-    return format_table(["layer", f"average {key}", ""], rows)
+    return format_table(["layer", f"average {key}", "note"], rows)

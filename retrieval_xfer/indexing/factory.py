@@ -91,6 +91,13 @@ class IndexParams:
         params.nprobe = min(params.nprobe, params.nlist)
         return params
 
+    def describe(self) -> str:
+        """The index and only the knobs that apply to its type, e.g. ``ivf IVF16,Flat (nlist 16, nprobe 16)``."""
+        knobs = {"flat": (), "ivf": ("nlist", "nprobe"), "ivfpq": ("nlist", "nprobe", "pq_m", "pq_bits"),
+                 "hnsw": ("hnsw_m", "ef_search"), "factory": ("nprobe", "ef_search")}.get(self.kind, ())
+        values = ", ".join(f"{name} {getattr(self, name)}" for name in knobs if getattr(self, name) is not None)
+        return f"{self.kind} {self.factory_string()}" + (f" ({values})" if values else "")
+
     def factory_string(self) -> str:
         """The ``faiss.index_factory`` description of this (resolved) index."""
         if self.kind == "factory":

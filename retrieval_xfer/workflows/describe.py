@@ -7,6 +7,7 @@ from pathlib import Path
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.reader import MANIFEST_FILE
+from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.indexing.store import META_FILE, load_index
 
 
@@ -28,10 +29,9 @@ def describe_folder(folder: Path) -> str:
     if (folder / META_FILE).is_file():
         saved = load_index(folder)
         meta = saved.meta
-        params = {k: v for k, v in meta.index.items() if k != "kind"}
         return "\n".join([
             f"index:       {folder}",
-            f"type:        {meta.index['kind']} {params}",
+            f"type:        {IndexParams(**meta.index).describe()}",
             f"count:       {meta.count} sentences{'' if meta.has_sentences else ' (sentences not stored)'}",
             *_encoder_lines(meta.encoder),
             f"source:      {meta.source}",
