@@ -374,11 +374,14 @@ def eval_tatoeba(data_dir: Path | None, langs: str, layers: str | None, output: 
 @with_index_options
 @click.option("--predictions-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write predicted pairs of the scored split. Default: next to the result JSON.")
+@click.option("--allow-missing-gold", is_flag=True,
+              help="Leave out (with a warning, counted in the result) gold pairs whose ids are not in the corpora; "
+                   "by default they are an error.")
 @layers_option
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Result JSON. Default: results/bucc2018-<model>-L<layer>-<time>.json")
-def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | None, layers: str | None,
-              output: Path | None, **kwargs: Any) -> None:
+def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | None, allow_missing_gold: bool,
+              layers: str | None, output: Path | None, **kwargs: Any) -> None:
     """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split. Mining
     options not given take the card's (tasks/bucc2018.yaml: k=4, ratio margin, max retrieval, as XTREME)."""
     from retrieval_xfer.evaluation.bucc import bucc_table, run_bucc
@@ -387,7 +390,7 @@ def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | 
     index = _index_params(kwargs)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
     result = run_bucc(_take(EncoderOptions, kwargs), mining, pairs, data_dir, layers, predictions, index,
-                      echo=_echo_err)
+                      allow_missing_gold, echo=_echo_err)
     _finish(result, bucc_table(result), output, "bucc2018")
 
 

@@ -147,6 +147,9 @@ def test_xquad_and_mlqa_share_one_target_run(tiny_model, data, tmp_path):
     ({"evaluation": {"xnli": {"dir": "x"}}}, "evaluation.xnli: unknown option(s) dir"),
     ({"baseline": "nope"}, "baseline 'nope' is not an intermediate set"),
     ({"typo": 1}, "unknown key(s) typo"),
+    ({"evaluation": {"xnli": {"data_dir": "no-such-dir"}}}, "evaluation.xnli.data_dir: no-such-dir does not exist"),
+    ({"train_files": {"mnli": "missing.jsonl"}}, "train_files.mnli: missing.jsonl does not exist"),
+    ({"base_models": {"tiny": "./no-model"}}, "base_models.tiny: ./no-model does not exist"),
 ])
 def test_bad_experiment_files(tiny_model, data, tmp_path, override, message):
     path = write_spec(tmp_path, tiny_model, data, **override)
@@ -161,9 +164,12 @@ def test_shipped_experiment_files_are_valid():
 
     folder = Path(__file__).resolve().parent.parent / "experiments"
     for name in ("xstilts.yaml", "xstilts-small.yaml"):
-        spec = load_spec(folder / name)
+        spec = load_spec(folder / name, check_inputs=False)  # the paper's data need not be on this machine
         assert plan_steps(spec)[-1].kind == "report"
-    full = load_spec(folder / "xstilts.yaml")
+    full = load_spec(folder / "xstilts.yaml", check_inputs=False)
+    assert full.evaluation["xnli"]["data_dir"] == str(folder.parent / "download" / "xnli")  # the file's folder
+    with pytest.raises(RxError, match="evaluation.xnli.data_dir: ../download/xnli does not exist|ccg"):
+        load_spec(folder / "xstilts.yaml")
     assert full.train["lr"] == 1e-5 and full.train["batch_size"] == 4 and full.train["grad_accum"] > 1
     assert set(full.targets) == {"xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"}
 
@@ -182,7 +188,8 @@ def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp
     from retrieval_xfer.experiment import runner
 
     seen = {}
-    monkeypatch.setattr(runner, "run_bucc", lambda options, mining, pairs, data_dir, layers, predictions_dir, index:
+    monkeypatch.setattr(runner, "run_bucc",
+                        lambda options, mining, pairs, data_dir, layers, predictions_dir, index, allow_missing_gold:
                         seen.update(options=options, mining=mining, pairs=pairs, layers=layers, index=index) or {})
     settings = {"data_dir": str(data), "pairs": "zh-en", "k": 2, "margin": "distance", "retrieval": "fwd",
                 "precision": "bfloat16", "device": "cpu", "prompt": "query: ", "layer": 3, "index_type": "ivf",
@@ -197,3 +204,17 @@ def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp
         "bfloat16", "cpu", "query: ", 3, str(tiny_model))
     assert seen["pairs"] == "zh-en" and seen["layers"] is None
     assert (seen["index"].kind, seen["index"].nlist, seen["index"].nprobe) == ("ivf", 8, 16)
+
+
+def test_relative_input_paths_are_relative_to_the_experiment_file(tiny_model, data, tmp_path, monkeypatch):
+    spec_file = write_spec(tmp_path, tiny_model, data, train_files={"mnli": "nli.jsonl"},
+                           evaluation={"xnli": {"data_dir": "xnli"}, "tatoeba": {"data_dir": "tatoeba"}})
+    (tmp_path / "nli.jsonl").write_text((data / "nli.jsonl").read_text())
+    for sub in ("xnli", "tatoeba"):
+        (tmp_path / sub).symlink_to(data / sub)
+    monkeypatch.chdir(data)  # another current directory: the paths still mean the file's neighbours
+    spec = load_spec(spec_file)
+    assert spec.train_files["mnli"] == str(tmp_path / "nli.jsonl")
+    assert spec.evaluation["xnli"]["data_dir"] == str((tmp_path / "xnli").resolve())
+    result = CliRunner().invoke(main, ["experiment", str(spec_file), "--dry-run"])
+    assert result.exit_code == 0, result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from retrieval_xfer.errors import RxError
 
 @dataclass
 class BuccSplit:
-    """Two comparable corpora (``id<TAB>sentence``) and, when known, the gold ``(src_id, trg_id)`` pairs."""
+    """Two comparable corpora (``id<TAB>sentence``) and, when known, the gold ``(src_id, trg_id)`` pairs
+    (``gold_excluded``: gold pairs left out because an id is not in the corpora, with ``allow_missing_gold``)."""
 
     pair: str
     split: str
@@ -23,6 +25,7 @@ class BuccSplit:
     trg_sentences: list[str]
     gold: set[tuple[str, str]] | None
     origin: str
+    gold_excluded: int = 0
 
 
 def parse_pair(pair: str, card: dict[str, Any]) -> tuple[str, str]:
@@ -45,11 +48,30 @@ def resolve_pairs(pairs: str | list[str] | None, data_dir: Path | None, card: di
     return available_pairs(data_dir, card) if data_dir else list(card["pairs"])
 
 
-def find_local_split(data_dir: Path, pair: str, role: str, card: dict[str, Any]) -> BuccSplit | None:
+def _check_gold(path: Path, gold: set[tuple[str, str]], src_ids: list[str], trg_ids: list[str],
+                allow_missing: bool) -> tuple[set[tuple[str, str]], int]:
+    """Gold pairs whose ids both occur in the corpora; the others are an RxError (a pair that can never be mined
+    would silently lower recall) or, with ``allow_missing``, a warning and left out (their count is returned)."""
+    sources, targets = set(src_ids), set(trg_ids)
+    missing = sorted(p for p in gold if p[0] not in sources or p[1] not in targets)
+    if not missing:
+        return gold, 0
+    first = missing[0][0] if missing[0][0] not in sources else missing[0][1]
+    if not allow_missing:
+        raise RxError(f"{path}: {len(missing)} gold pair(s) name ids absent from the corpora (first: {first!r}); "
+                      "fix the files, or pass --allow-missing-gold to leave those pairs out")
+    warnings.warn(f"{path}: left out {len(missing)} gold pair(s) whose ids are absent from the corpora "
+                  f"(first: {first!r})", stacklevel=3)
+    return gold - set(missing), len(missing)
+
+
+def find_local_split(data_dir: Path, pair: str, role: str, card: dict[str, Any],
+                     allow_missing_gold: bool = False) -> BuccSplit | None:
     """Read the first split of ``role`` (``tune`` or ``apply``) present in ``data_dir`` or ``data_dir/<pair>``.
 
     Returns None when no split of that role exists. Raises RxError when a split is incomplete (a side missing,
-    or, for the tuning split, its gold file missing) or a file is malformed.
+    or, for the tuning split, its gold file missing), a file is malformed, or the gold names ids the corpora do
+    not have (unless ``allow_missing_gold``: then those pairs are left out and counted).
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -69,8 +91,12 @@ def find_local_split(data_dir: Path, pair: str, role: str, card: dict[str, Any])
                 raise RxError(f"{names['gold']}: missing (the {split} split tunes the threshold and needs its gold)")
             src_ids, src_sentences = read_corpus(names["source"], "tsv")
             trg_ids, trg_sentences = read_corpus(names["target"], "tsv")
-            gold = read_gold_pairs(names["gold"]) if names["gold"].exists() else None
-            return BuccSplit(pair, split, src_ids, src_sentences, trg_ids, trg_sentences, gold, str(names["source"]))
+            gold, excluded = None, 0
+            if names["gold"].exists():
+                gold, excluded = _check_gold(names["gold"], read_gold_pairs(names["gold"]), src_ids, trg_ids,
+                                             allow_missing_gold)
+            return BuccSplit(pair, split, src_ids, src_sentences, trg_ids, trg_sentences, gold, str(names["source"]),
+                             excluded)
     return None
 
 

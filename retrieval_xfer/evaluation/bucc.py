@@ -84,17 +84,22 @@ def _write_pairs(path: Path, pairs: list[Pair]) -> None:
 
 
 def evaluate_pair(encoder: Encoder, pair: str, card: dict[str, Any], data_dir: Path | None, k: int, margin: str,
-                  retrieval: str, predictions_dir: Path | None, index: IndexParams | None = None) -> dict[str, Any]:
+                  retrieval: str, predictions_dir: Path | None, index: IndexParams | None = None,
+                  allow_missing_gold: bool = False) -> dict[str, Any]:
     """Tune the threshold on the sample split of ``pair`` and score (or predict) the other split."""
-    tune = find_local_split(data_dir, pair, "tune", card) if data_dir else read_hub_split(pair, "tune", card)
+    tune = (find_local_split(data_dir, pair, "tune", card, allow_missing_gold) if data_dir
+            else read_hub_split(pair, "tune", card))
     if tune is None:
         raise RxError(f"{data_dir}: no BUCC sample/dev split for {pair} (expected {pair}.sample.* or {pair}.dev.*)")
-    apply = find_local_split(data_dir, pair, "apply", card) if data_dir else read_hub_split(pair, "apply", card)
+    apply = (find_local_split(data_dir, pair, "apply", card, allow_missing_gold) if data_dir
+             else read_hub_split(pair, "apply", card))
     tune_scores = score_split(encoder, tune, k, margin, retrieval, index)
     threshold = best_threshold(tune_scores, tune.gold)
     tuned = precision_recall_f1([p for p, s in tune_scores.items() if s >= threshold], tune.gold)
     result: dict[str, Any] = {"threshold": threshold, "tuned_on": tune.split, "source": tune.origin,
-                              "sample": _prf_dict(tuned)}
+                              "sample": _prf_dict(tuned),
+                              "gold_excluded": {tune.split: tune.gold_excluded,
+                                                **({apply.split: apply.gold_excluded} if apply else {})}}
     if apply is None:
         return {**result, **_prf_dict(tuned), "evaluated_on": tune.split, "tuned_on_sample": True}
     predicted = [p for p, s in score_split(encoder, apply, k, margin, retrieval, index).items() if s >= threshold]
@@ -116,7 +121,8 @@ def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: dict[str, Any],
                   data_dir: Path | None = None, k: int = 4, margin: str = "ratio", retrieval: str = "max",
-                  predictions_dir: Path | None = None, index: IndexParams | None = None) -> dict[str, Any]:
+                  predictions_dir: Path | None = None, index: IndexParams | None = None,
+                  allow_missing_gold: bool = False) -> dict[str, Any]:
     """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy.
 
     Returns the result payload with ``scores`` keyed by pair (``f1``, ``precision``, ``recall``, ``threshold``,
@@ -131,7 +137,7 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
         for layer, layer_encoder in layer_encoders(encoder):
             by_layer.setdefault(layer, {})[pair] = evaluate_pair(
                 layer_encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir if layer == main else None,
-                index)
+                index, allow_missing_gold)
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
     return {
         **result_header("bucc2018", spec),
@@ -148,7 +154,8 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
 
 def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs: str | list[str] | None = None,
              data_dir: Path | None = None, layers: str | None = None, predictions_dir: Path | None = None,
-             index: IndexParams | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+             index: IndexParams | None = None, allow_missing_gold: bool = False,
+             echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The one entry point of BUCC (``rx eval bucc`` and ``rx experiment``): check the pairs and the data folder,
     fill unset ``mining`` options from ``tasks/bucc2018.yaml`` (XTREME's k=4, ratio, max), load the encoder of
     ``options`` (a layer sweep with ``layers``) and evaluate it; ``index`` other than flat mines with that FAISS
@@ -158,7 +165,7 @@ def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs
     settings = (mining or MiningOptions()).resolved(card["mining"])
     return evaluate_bucc(options.load_for(layers, echo), pair_list, card, data_dir, k=settings.k,
                          margin=settings.margin, retrieval=settings.retrieval, predictions_dir=predictions_dir,
-                         index=index)
+                         index=index, allow_missing_gold=allow_missing_gold)
 
 
 def bucc_table(result: dict[str, Any]) -> str:

@@ -58,7 +58,8 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
         mining = MiningOptions(**{key: s[key] for key in MINING_KEYS if key in s})
         index = IndexParams.from_options(**{key: s[key] for key in INDEX_OPTION_NAMES if key in s})
         return run_bucc(_encoder_options(step, quiet), mining, s.get("pairs"), _data_dir(s), s.get("layers"),
-                        predictions_dir=step.output.parent / "bucc-predictions", index=index)
+                        predictions_dir=step.output.parent / "bucc-predictions", index=index,
+                        allow_missing_gold=bool(s.get("allow_missing_gold", False)))
     return evaluate_run(Path(step.model), step.task, data_dir=_data_dir(s),
                         data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
                         langs=str(s.get("langs", "all")), split=s.get("split", "dev"), head=s.get("head"),

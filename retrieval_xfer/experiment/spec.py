@@ -13,6 +13,11 @@ Keys (see ``experiments/xstilts.yaml`` for a full example):
 - ``train_files``: ``{task: local file}`` (otherwise the hub)
 - ``evaluation``: ``{task: {option: value}}`` options of ``rx eval <task>`` (data_dir, langs, limit, layers, ...)
 - ``runs_dir``, ``results_dir``, ``report_dir``: override the default folders
+
+Paths: the inputs (local ``base_models``, ``train_files``, ``data_dir``/``data_files`` of an evaluation,
+``eval_data`` and ``mlm_file`` of training) are relative to the experiment file's own folder and must exist (a
+missing one is an error at load time, also with ``--dry-run``); the output folders are relative to the current
+directory, like every rx command's outputs. A base model that is not a path is a hub id (not checked offline).
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ EVAL_OPTIONS = {
     "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head", "device",
                   "precision"},
     "tatoeba": {"data_dir", "langs", "layers"} | ENCODER_KEYS,
-    "bucc2018": {"data_dir", "pairs", "layers"} | ENCODER_KEYS | MINING_KEYS | set(INDEX_OPTION_NAMES),
+    "bucc2018": {"data_dir", "pairs", "layers", "allow_missing_gold"} | ENCODER_KEYS | MINING_KEYS | set(INDEX_OPTION_NAMES),
 }
 
 
@@ -88,8 +93,45 @@ def _mapping(raw: dict, key: str, path: Path) -> dict:
     return value
 
 
-def load_spec(path: Path) -> ExperimentSpec:
-    """Read and check an experiment file; RxError naming the file and the key at fault."""
+def _looks_like_path(value: str) -> bool:
+    return value.startswith(("~", ".", "/")) or value.count("/") > 1
+
+
+def _input_path(value: Any, where: Path, key: str, path: Path, check: bool) -> str:
+    """``value`` resolved against the experiment file's folder; with ``check``, RxError naming ``key`` when it
+    does not exist."""
+    resolved = Path(str(value)).expanduser()
+    if not resolved.is_absolute():
+        resolved = (where / resolved).resolve()
+    _expect(not check or resolved.exists(), path, f"{key}: {value} does not exist (looked for {resolved}; input paths are "
+                                     f"relative to the experiment file's folder)")
+    return str(resolved)
+
+
+def _resolve_inputs(raw: dict, path: Path, check: bool) -> None:
+    """Resolve every input path of ``raw`` in place (see the module docstring); ``check`` that each exists."""
+    where = path.resolve().parent
+    for name, model in (raw.get("base_models") or {}).items():
+        if _looks_like_path(str(model)):
+            raw["base_models"][name] = _input_path(model, where, f"base_models.{name}", path, check)
+    for task, file in (raw.get("train_files") or {}).items():
+        raw["train_files"][task] = _input_path(file, where, f"train_files.{task}", path, check)
+    for scope, options in [("train", raw.get("train") or {}),
+                           *[(f"task_settings.{t}", o or {}) for t, o in (raw.get("task_settings") or {}).items()]]:
+        for key in ("eval_data", "mlm_file"):
+            if isinstance(options, dict) and options.get(key):
+                options[key] = _input_path(options[key], where, f"{scope}.{key}", path, check)
+    for task, options in (raw.get("evaluation") or {}).items():
+        if isinstance(options, dict) and options.get("data_dir"):
+            options["data_dir"] = _input_path(options["data_dir"], where, f"evaluation.{task}.data_dir", path, check)
+        if isinstance(options, dict) and options.get("data_files"):
+            options["data_files"] = [_input_path(f, where, f"evaluation.{task}.data_files", path, check)
+                                     for f in options["data_files"]]
+
+
+def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
+    """Read and check an experiment file; RxError naming the file and the key at fault. ``check_inputs=False``
+    checks the file's structure only (its input paths need not exist on this machine)."""
     path = Path(path)
     _expect(path.is_file(), path, "no such experiment file")
     try:
@@ -101,8 +143,10 @@ def load_spec(path: Path) -> ExperimentSpec:
     unknown = set(raw) - known
     _expect(not unknown, path, f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
     name = raw.get("name") or path.stem
-    bases = {str(k): str(Path(str(v)).expanduser()) if str(v).startswith(("~", ".", "/")) else str(v)
-             for k, v in _mapping(raw, "base_models", path).items()}
+    for key in ("base_models", "train_files", "train", "task_settings", "evaluation"):
+        _mapping(raw, key, path)
+    _resolve_inputs(raw, path, check_inputs)
+    bases = {str(k): str(v) for k, v in _mapping(raw, "base_models", path).items()}
     _expect(bool(bases), path, "'base_models' must name at least one model")
     intermediate = _mapping(raw, "intermediate", path) or {"none": []}
     valid_train = set(trainable_tasks())
