@@ -293,14 +293,23 @@ def tasks_group() -> None:
 
 
 @tasks_group.command("list")
-def tasks_list() -> None:
-    """Every task with its kind, format, head and data sources."""
+@click.option("--wide", is_flag=True, help="Every column in full, with every hub source (wider than 100 columns).")
+def tasks_list(wide: bool) -> None:
+    """Every task with its kind, format, head and data sources (the first hub source and how many more)."""
     from retrieval_xfer.data.cards import describe_sources, list_cards
     from retrieval_xfer.evaluation.results import format_table
 
-    rows = [[c["name"], c["kind"], c["format"], c["head"] or c["evaluator"] or "-", *describe_sources(c)]
-            for c in list_cards()]
-    click.echo(format_table(["task", "kind", "format", "head", "hub", "local format"], rows))
+    def fit(text: str, width: int = 28) -> str:
+        return text if wide or len(text) <= width else text[:width - 1] + "…"
+
+    if wide:
+        rows = [[c["name"], c["kind"], c["format"], c["head"] or c["evaluator"] or "-", *describe_sources(c, True)]
+                for c in list_cards()]
+        click.echo(format_table(["task", "kind", "format", "head", "hub", "local format"], rows))
+        return
+    rows = [[c["name"], c["kind"], c["head"] or c["evaluator"] or "-", fit(describe_sources(c)[0]),
+             fit(describe_sources(c)[1], 22)] for c in list_cards()]
+    click.echo(format_table(["task", "kind", "head", "hub (--wide: all)", "local format"], rows))
 
 
 class EvalGroup(RxGroup):
@@ -352,15 +361,19 @@ def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) 
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Folder with the LASER files tatoeba.XXX-eng.{XXX,eng}. Default: the Hugging Face Hub.")
 @click.option("--langs", default="xtreme", show_default=True,
-              help="'xtreme' (36 languages), 'all' (112), or codes like de,fr,swh (ISO 639-1 or 639-3).")
+              help="'xtreme' (36 languages), 'demo' (8: de fr zh ar af sw jv te), 'all' (112), or codes like "
+                   "de,fr,swh (ISO 639-1 or 639-3).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="First N sentence pairs per language (a quick look; not comparable with full scores).")
 @layers_option
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Result JSON. Default: results/tatoeba-<model>-L<layer>-<time>.json")
-def eval_tatoeba(data_dir: Path | None, langs: str, layers: str | None, output: Path | None, **kwargs: Any) -> None:
+def eval_tatoeba(data_dir: Path | None, langs: str, limit: int | None, layers: str | None, output: Path | None,
+                 **kwargs: Any) -> None:
     """Tatoeba accuracy per language in both directions (en->xx is XTREME's number, xx->en MTEB's)."""
     from retrieval_xfer.evaluation.tatoeba import run_tatoeba, tatoeba_table
 
-    result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, echo=_echo_err)
+    result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, echo=_echo_err)
     _finish(result, tatoeba_table(result), output, "tatoeba")
 
 

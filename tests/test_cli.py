@@ -104,7 +104,7 @@ def test_missing_input_and_layer_out_of_range(tmp_path, tiny_model, corpus):
 
 
 def tatoeba_files(folder, n=8):
-    write_tatoeba(folder, CORPUS[:n], CORPUS[:n])
+    return write_tatoeba(folder, CORPUS[:n], CORPUS[:n])
 
 
 def test_eval_tatoeba_writes_json_and_table(tmp_path, tiny_model):
@@ -230,3 +230,22 @@ def test_queries_from_a_file_or_stdin_as_json_lines(index, tiny_model, tmp_path)
                                            "--json", "-k", "1", "--quiet"], input=f"{CORPUS[3]}\n")
     assert [json.loads(line)["hits"][0]["id"] for line in from_stdin.stdout.splitlines() if line.startswith("{")] == ["4"]
     assert rx("search", index, "--model", tiny_model).exit_code == 2
+
+
+def test_prompt_name_takes_the_models_named_prompt(tiny_st_model, tmp_path):
+    import shutil
+
+    model = tmp_path / "st"
+    shutil.copytree(tiny_st_model, model)
+    (model / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {"query": "query: "}}))
+    folder = tatoeba_files(tmp_path / "data")
+    named = rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "de", "--prompt-name", "query",
+               "--limit", 5, "--quiet", "--output", tmp_path / "named.json")
+    plain = rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "de", "--prompt", "query: ",
+               "--limit", 5, "--quiet", "--output", tmp_path / "plain.json")
+    assert named.exit_code == 0 and plain.exit_code == 0, named.output
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("named", "plain"))
+    assert a["prompt"] == b["prompt"] == "query: " and a["scores"] == b["scores"] and a["scores"]["de"]["n"] == 5
+    assert_one_line_error(rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "de",
+                             "--prompt-name", "passage"), "--prompt-name 'passage'", "its prompts: query ('query: ')")
+    assert "'demo' (8)" in rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "xx").output

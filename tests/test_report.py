@@ -90,7 +90,7 @@ def test_cli_writes_markdown_csv_and_valid_pictures(results, tmp_path):
     assert rows[0] == ["run", "xnli", "panx", "bucc2018", "tatoeba", "avg"]
     mnli = dict(zip(rows[0], rows[2]))
     expected_avg = mean([mean([74, 58, 60]), mean([59, 26]), 46.0, mean([82, 20])])
-    assert float(mnli["avg"]) == pytest.approx(expected_avg)
+    assert float(mnli["avg"]) == round(expected_avg, 2)  # rounded as the tables are
     groups = {(r["run"], r["group"]): r for r in csv.DictReader((out / "groups.csv").open())}
     assert float(groups[("mnli", "low")]["mean_gain"]) == pytest.approx(9.0)
     markdown = (out / "report.md").read_text()

@@ -30,6 +30,9 @@ def test_every_card_loads_and_names_its_sources():
 def test_tasks_list_command():
     out = CliRunner().invoke(main, ["tasks", "list"]).output
     assert "anli_plus" in out and "anli + mnli + snli" in out and "multiple-choice" in out
+    assert max(len(line) for line in out.splitlines()) <= 100  # fits a terminal
+    wide = CliRunner().invoke(main, ["tasks", "list", "--wide"]).output
+    assert "google/xtreme/XNLI, facebook/xnli/{lang}" in wide
 
 
 def test_mnli_jsonl_skips_no_consensus_and_checks_labels(tmp_path):

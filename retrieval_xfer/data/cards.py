@@ -221,15 +221,19 @@ def list_cards() -> list[dict[str, Any]]:
     return sorted(cards, key=lambda c: (order[c["kind"]], c["name"]))
 
 
-def describe_sources(card: dict[str, Any]) -> tuple[str, str]:
-    """``(hub, local)`` one-line summaries of where a task's data comes from."""
+def describe_sources(card: dict[str, Any], wide: bool = False) -> tuple[str, str]:
+    """``(hub, local)`` one-line summaries of where a task's data comes from: the first hub source and how many
+    more (every source with ``wide``)."""
     sources = card["sources"]
+    hubs = [f"{h['dataset']}{'/' + h['config'] if h.get('config') else ''}" for h in sources.get("hub") or []]
     if sources.get("combine"):
         hub = " + ".join(sources["combine"])
     elif card["data_from"]:
         hub = f"= {card['data_from']}"
+    elif wide or len(hubs) <= 1:
+        hub = ", ".join(hubs)
     else:
-        hub = ", ".join(f"{h['dataset']}{'/' + h['config'] if h.get('config') else ''}" for h in sources.get("hub") or [])
+        hub = f"{hubs[0]} (+{len(hubs) - 1} more)"
     local = sources.get("local") or {}
     if local.get("reader"):
         local_text = local["reader"] + "".join(f" ({suffix}: {alt['reader']})"

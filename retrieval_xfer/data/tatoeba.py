@@ -42,14 +42,15 @@ def resolve_languages(spec: str, card: dict[str, Any]) -> list[TatoebaLanguage]:
         return [TatoebaLanguage(code, code) for code in iso3_to_iso1]
     codes = card["language_sets"].get(spec) or [c.strip() for c in spec.split(",") if c.strip()]
     if not codes:
-        raise RxError("--langs is empty; give 'xtreme', 'all' or a comma-separated list of language codes")
+        raise RxError("--langs is empty; give 'xtreme', 'demo', 'all' or a comma-separated list of language codes")
     languages, seen = [], set()
     for code in codes:
         key = code.lower()
         iso3 = key if key in iso3_to_iso1 else iso1_to_iso3.get(key)
         if iso3 is None:
+            sets = ", ".join(f"'{name}' ({len(langs)})" for name, langs in card["language_sets"].items())
             raise RxError(f"unknown Tatoeba language {code!r}; use ISO 639-1 or 639-3 codes (e.g. de or deu), "
-                          "'xtreme' (36) or 'all' (112)")
+                          f"{sets} or 'all' ({len(iso3_to_iso1)})")
         if iso3 not in seen:
             seen.add(iso3)
             languages.append(TatoebaLanguage(code, iso3))

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from retrieval_xfer.errors import RxError
+
 if TYPE_CHECKING:
     from retrieval_xfer.encoding.encoder import Encoder
     from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder
@@ -32,6 +34,8 @@ class EncoderOptions:
     pool_skip_special: bool = field(default=False, metadata={
         "help": "Leave special tokens (<s>, </s>) out of the mean.", "flag": True})
     prompt: str = field(default="", metadata={"help": 'Text prepended to every sentence, e.g. "query: ".'})
+    prompt_name: str | None = field(default=None, metadata={
+        "help": "A prompt the sentence-transformers model names in its config (e.g. query), instead of --prompt."})
     batch_size: int = field(default=32, metadata={"help": "Sentences per forward pass.", "min": 1})
     max_length: int | None = field(default=None, metadata={
         "help": "Tokens per sentence (longer ones are truncated). Default: the model's.", "min": 1})
@@ -49,11 +53,22 @@ class EncoderOptions:
                  else f"layer {spec.layer} of {spec.num_layers}")
         return f"encoder: {spec.model} | {where} | pooling {spec.pooling} | prompt {spec.prompt!r} | dim {spec.dimension}"
 
+    def resolved_prompt(self) -> str:
+        """``prompt``, or the text of the model's prompt named ``prompt_name``; RxError when both are given."""
+        if self.prompt_name is None:
+            return self.prompt
+        if self.prompt:
+            raise RxError("give --prompt or --prompt-name, not both")
+        from retrieval_xfer.encoding.source import named_prompt, resolve_model
+
+        return named_prompt(resolve_model(self.model), self.prompt_name)
+
     def load(self, echo: Callable[[str], None] | None = None) -> Encoder:
         """The ``Encoder`` these options describe; ``echo`` (if given) receives ``describe``'s line."""
         from retrieval_xfer.encoding.loader import load_encoder
 
-        encoder = load_encoder(self.model, self.layer, pool_skip_special=self.pool_skip_special, prompt=self.prompt,
+        encoder = load_encoder(self.model, self.layer, pool_skip_special=self.pool_skip_special,
+                               prompt=self.resolved_prompt(),
                                max_length=self.max_length, device=self.device, precision=self.precision,
                                batch_size=self.batch_size, show_progress=not self.quiet)
         if echo is not None:
@@ -65,7 +80,7 @@ class EncoderOptions:
         from retrieval_xfer.encoding.loader import load_layer_sweep
 
         sweep = load_layer_sweep(self.model, layers, main_layer=self.layer, pool_skip_special=self.pool_skip_special,
-                                 prompt=self.prompt, max_length=self.max_length, device=self.device,
+                                 prompt=self.resolved_prompt(), max_length=self.max_length, device=self.device,
                                  precision=self.precision, batch_size=self.batch_size, show_progress=not self.quiet)
         if echo is not None:
             echo(self.describe(sweep))

@@ -64,6 +64,22 @@ def _download(model_id: str) -> Path:
     return folder
 
 
+def named_prompt(source: ModelSource, name: str) -> str:
+    """The text of the sentence-transformers prompt ``name`` (e.g. ``query``) of a model folder; RxError naming the
+    prompts it has when there is no such prompt (or no prompts at all)."""
+    config = source.folder / "config_sentence_transformers.json"
+    prompts: dict[str, str] = {}
+    if source.is_sentence_transformer and config.is_file():
+        try:
+            prompts = json.loads(config.read_text(encoding="utf-8")).get("prompts") or {}
+        except (OSError, json.JSONDecodeError) as err:
+            raise RxError(f"{config}: unreadable ({type(err).__name__})") from None
+    if name not in prompts:
+        have = ", ".join(f"{k} ({v!r})" for k, v in prompts.items()) or "none"
+        raise RxError(f"--prompt-name {name!r}: {source.name} has no such prompt (its prompts: {have})")
+    return prompts[name]
+
+
 def resolve_model(model: str) -> ModelSource:
     """Resolve a hub id or a local path to a ``ModelSource``; raises RxError for anything that is not a model."""
     path = Path(model).expanduser()

@@ -14,8 +14,10 @@ from retrieval_xfer.evaluation.report import Report, markdown, xtreme_rows
 
 
 def _csv(rows: list[list[Any]]) -> str:
+    """CSV text; floats rounded to two decimals as in the tables (no float noise such as 66.66666666666667)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [[round(v, 2) if isinstance(v, float) else v for v in row] for row in rows])
     return buffer.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +38,7 @@ def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[TatoebaLanguage], card: dict[str, Any],
-                     data_dir: Path | None = None) -> dict[str, Any]:
+                     data_dir: Path | None = None, limit: int | None = None) -> dict[str, Any]:
     """Evaluate ``encoder`` on Tatoeba for ``languages``, reading ``data_dir`` (LASER layout) or the hub.
 
     Returns the result payload: header fields, ``scores`` keyed by the user's language codes (each with
@@ -48,6 +49,8 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
     started = time.perf_counter()
     datasets = [read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card)
                 for lang in languages]
+    if limit is not None:
+        datasets = [dataclasses.replace(d, source=d.source[:limit], english=d.english[:limit]) for d in datasets]
     by_layer: dict[int, dict[str, dict[str, Any]]] = {}
     encode_seconds = 0.0
     for pairs in datasets:
@@ -68,6 +71,7 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
         "directions": card["directions"],
         "xtreme_direction": card["xtreme_direction"],
         "data": str(data_dir) if data_dir else "hub",
+        "limit": limit,
         "scores": scores,
         "averages": _averages(scores),
         **sweep,
@@ -76,17 +80,19 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
 
 
 def run_tatoeba(options: EncoderOptions, langs: str = "xtreme", data_dir: Path | None = None,
-                layers: str | None = None, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+                layers: str | None = None, limit: int | None = None,
+                echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The one entry point of Tatoeba (``rx eval tatoeba`` and ``rx experiment``): check the languages and the
     data folder, load the encoder of ``options`` (a layer sweep with ``layers``) and evaluate it.
 
-    ``langs``: ``xtreme``, ``all`` or codes; ``data_dir``: LASER files, else the hub. Returns the result payload
-    of ``evaluate_tatoeba``. ``echo`` receives one line describing the encoder."""
+    ``langs``: ``xtreme``, ``demo``, ``all`` or codes; ``data_dir``: LASER files, else the hub; ``limit``: the
+    first N pairs per language. Returns the result payload of ``evaluate_tatoeba``. ``echo`` receives one line
+    describing the encoder."""
     card = load_card("tatoeba")
     languages = resolve_languages(langs, card)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise RxError(f"{data_dir}: no such Tatoeba folder")
-    return evaluate_tatoeba(options.load_for(layers, echo), languages, card, data_dir)
+    return evaluate_tatoeba(options.load_for(layers, echo), languages, card, data_dir, limit)
 
 
 def tatoeba_table(result: dict[str, Any]) -> str:

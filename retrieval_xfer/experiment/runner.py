@@ -53,7 +53,8 @@ def _data_dir(settings: dict[str, Any]) -> Path | None:
 def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
     s = step.settings
     if step.task == "tatoeba":
-        return run_tatoeba(_encoder_options(step, quiet), str(s.get("langs", "xtreme")), _data_dir(s), s.get("layers"))
+        return run_tatoeba(_encoder_options(step, quiet), str(s.get("langs", "xtreme")), _data_dir(s), s.get("layers"),
+                           s.get("limit"))
     if step.task == "bucc2018":
         mining = MiningOptions(**{key: s[key] for key in MINING_KEYS if key in s})
         index = IndexParams.from_options(**{key: s[key] for key in INDEX_OPTION_NAMES if key in s})

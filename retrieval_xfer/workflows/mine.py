@@ -132,7 +132,7 @@ def _encoder_for(options: EncoderOptions | None, reference: EncoderSpec | None) 
     return dataclasses.replace(
         options, layer=options.layer if options.layer is not None else (None if own else reference.layer),
         pool_skip_special=options.pool_skip_special or reference.pooling == "mean-no-special",
-        prompt=options.prompt or reference.prompt)
+        prompt=options.prompt or (reference.prompt if options.prompt_name is None else ""))
 
 
 def _check_pair(src: MiningSide, trg: MiningSide) -> str:

@@ -31,8 +31,9 @@ def query_options(options: EncoderOptions, built: EncoderSpec, prompt: str | Non
     own = built.pooling.startswith("own:")
     layer = options.layer if options.layer is not None else (None if own else built.layer)
     skip = options.pool_skip_special or built.pooling == "mean-no-special"
-    return dataclasses.replace(options, layer=layer, pool_skip_special=skip,
-                               prompt=built.prompt if prompt is None else prompt)
+    if prompt is None:
+        prompt = built.prompt if options.prompt_name is None else ""
+    return dataclasses.replace(options, layer=layer, pool_skip_special=skip, prompt=prompt)
 
 
 def search_index(index_dir: Path, queries: Sequence[str], options: EncoderOptions, k: int = 5,
