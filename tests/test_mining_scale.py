@@ -169,7 +169,8 @@ def test_approximate_index_finds_what_exact_finds(tmp_path):
     assert abs(best_f1(tmp_path / "exact.tsv", gold) - best_f1(tmp_path / "ivf.tsv", gold)) < 0.5
     assert best_f1(tmp_path / "exact.tsv", gold) > 95
     sidecar = json.loads((tmp_path / "ivf.tsv.json").read_text())
-    assert sidecar["knn"]["x_to_y"]["index"] == "IVF16,Flat" and sidecar["phases"]["k-NN"]["seconds"] >= 0
+    assert sidecar["knn"]["index"] == "IVF16,Flat" and sidecar["knn"]["params"]["nprobe"] == 4
+    assert set(sidecar["phases"]) == {"read and encode", "k-NN", "candidates", "write"}
     with pytest.raises(RxError, match="needs at least 2000 sentences, got 2000|needs at least 4096 sentences"):
         mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "bad.tsv", quiet=True,
              index=IndexParams(kind="ivf", nlist=4096))

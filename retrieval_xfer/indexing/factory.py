@@ -170,10 +170,10 @@ def train_sample_rows(count: int, params: IndexParams) -> int:
                                       10_000))
 
 
-def build_faiss_index_from_blocks(blocks: Iterable[np.ndarray], count: int, dimension: int, params: IndexParams,
-                                  train_sample: np.ndarray | None) -> tuple[faiss.Index, IndexParams]:
-    """An index of ``params`` trained on ``train_sample`` (when the type needs training) and filled block by block
-    from ``blocks`` (float32 unit rows, ``count`` in all), so the corpus never has to be in memory at once."""
+def trained_index(params: IndexParams, count: int, dimension: int,
+                  train_sample: np.ndarray | None) -> tuple[faiss.Index, IndexParams]:
+    """An empty index of ``params`` (resolved for ``count`` vectors), trained on ``train_sample`` when its type
+    needs training; ``faiss.clone_index`` copies it for another database without training again."""
     params = params.resolved(count, dimension)
     check_trainable(params, count, dimension)
     index = faiss.index_factory(dimension, params.factory_string(), faiss.METRIC_INNER_PRODUCT)
@@ -181,7 +181,20 @@ def build_faiss_index_from_blocks(blocks: Iterable[np.ndarray], count: int, dime
         if train_sample is None or len(train_sample) == 0:
             raise RxError(f"a {params.factory_string()} index needs training vectors")
         index.train(np.ascontiguousarray(train_sample, dtype=np.float32))
-    for block in blocks:
-        index.add(np.ascontiguousarray(block, dtype=np.float32))
     apply_search_params(index, params)
     return index, params
+
+
+def fill_index(index: faiss.Index, blocks: Iterable[np.ndarray]) -> faiss.Index:
+    """Add ``blocks`` (float32 unit rows) to a trained ``index``, one block at a time; returns it."""
+    for block in blocks:
+        index.add(np.ascontiguousarray(block, dtype=np.float32))
+    return index
+
+
+def build_faiss_index_from_blocks(blocks: Iterable[np.ndarray], count: int, dimension: int, params: IndexParams,
+                                  train_sample: np.ndarray | None) -> tuple[faiss.Index, IndexParams]:
+    """An index of ``params`` trained on ``train_sample`` (when the type needs training) and filled block by block
+    from ``blocks`` (float32 unit rows, ``count`` in all), so the corpus never has to be in memory at once."""
+    index, params = trained_index(params, count, dimension, train_sample)
+    return fill_index(index, blocks), params
