@@ -152,6 +152,7 @@ def build_faiss_index(vectors: np.ndarray, params: IndexParams, seed: int = 0) -
     check_trainable(params, count, dimension)
     index = faiss.index_factory(dimension, params.factory_string(), faiss.METRIC_INNER_PRODUCT)
     if not index.is_trained:
+        _quiet_clustering(index)
         sample = vectors
         if count > _MAX_TRAIN:
             sample = vectors[np.random.default_rng(seed).choice(count, _MAX_TRAIN, replace=False)]
@@ -180,9 +181,19 @@ def trained_index(params: IndexParams, count: int, dimension: int,
     if not index.is_trained:
         if train_sample is None or len(train_sample) == 0:
             raise RxError(f"a {params.factory_string()} index needs training vectors")
+        _quiet_clustering(index)
         index.train(np.ascontiguousarray(train_sample, dtype=np.float32))
     apply_search_params(index, params)
     return index, params
+
+
+def _quiet_clustering(index: faiss.Index) -> None:
+    """Our training samples are sized on purpose (``train_sample_rows``): lower faiss's points-per-cell floor so
+    it does not print its 'please provide at least 39*K points' warning past --quiet."""
+    try:
+        faiss.extract_index_ivf(index).cp.min_points_per_centroid = 1
+    except RuntimeError:
+        pass
 
 
 def fill_index(index: faiss.Index, blocks: Iterable[np.ndarray]) -> faiss.Index:
