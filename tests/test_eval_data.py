@@ -89,7 +89,7 @@ def test_hub_sources_fill_language_and_fail_fast_offline(monkeypatch):
 
     seen = []
 
-    def fake_load(dataset, config, split, hint=""):
+    def fake_load(dataset, config, split, hint="", revision=None):
         seen.append((dataset, config, split))
         raise RxError(f"{dataset}: could not be loaded")
 
@@ -116,7 +116,7 @@ def test_hub_rows_in_each_schema_are_shaped(monkeypatch):
                                                 "langs": Sequence(Value("string"))}))
     tables = {("google/xtreme", "XNLI"): xnli, ("google/xtreme", "PAN-X.de"): panx}
     monkeypatch.setattr("retrieval_xfer.data.task_data.load_hub_split",
-                        lambda dataset, config, split, hint="": tables[(dataset, config)])
+                        lambda dataset, config, split, hint="", revision=None: tables[(dataset, config)])
     rows = eval_data.read_language_hub(load_card("xnli"), "de", "dev").examples
     assert [(r["text_a"], r["label"]) for r in rows] == [("p1", "neutral"), ("p3", "contradiction")]
     assert eval_data.read_language_hub(load_card("panx"), "de", "dev").examples == [
@@ -127,3 +127,47 @@ def test_unreachable_hub_fails_before_any_model_is_loaded(monkeypatch):
     monkeypatch.setattr("retrieval_xfer.evaluation.zero_shot.hub_reachable", lambda: False)
     with pytest.raises(RxError, match=r"xnli: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file"):
         locate_data(load_card("xnli"), "sw", "dev")
+
+
+def test_pawsx_hub_prefers_the_complete_source_and_skips_minus_one_labels(monkeypatch):
+    from datasets import Dataset
+
+    from retrieval_xfer.data import eval_data
+
+    seen = []
+    pawsx = Dataset.from_dict({"sentence1": ["a", "b", "c"], "sentence2": ["x", "y", "z"], "label": [1, -1, 0]})
+
+    def fake_load(dataset, config, split, hint="", revision=None):
+        seen.append(dataset)
+        return pawsx
+
+    monkeypatch.setattr("retrieval_xfer.data.task_data.load_hub_split", fake_load)
+    data = eval_data.read_language_hub(load_card("pawsx"), "es", "dev")
+    assert seen == ["google-research-datasets/paws-x"]
+    assert [r["label"] for r in data.examples] == ["paraphrase", "not_paraphrase"]
+    assert data.skipped == {"no gold label": 1}
+
+
+def test_hub_retrieval_data_is_pinned_stripped_and_keeps_bucc_ids(monkeypatch):
+    from datasets import Dataset
+
+    from retrieval_xfer.data import bucc, tatoeba
+
+    asked = {}
+
+    def fake_load(dataset, config, split, hint="", revision=None):
+        asked[dataset] = revision
+        if dataset == "mteb/tatoeba-bitext-mining":
+            return Dataset.from_dict({"sentence1": ["Hallo Welt\n"], "sentence2": ["Hello world\n"]})
+        return Dataset.from_dict({"source_sentence": ["你好"], "target_sentence": ["hello"],
+                                  "source_lang": ["zh-000000042"], "target_lang": ["en-000000099"]})
+
+    monkeypatch.setattr(tatoeba, "load_hub_split", fake_load)
+    monkeypatch.setattr(bucc, "load_hub_split", fake_load)
+    card = load_card("tatoeba")
+    pairs = tatoeba.read_tatoeba_hub(tatoeba.resolve_languages("de", card)[0], card)
+    assert (pairs.source, pairs.english) == (["Hallo Welt"], ["Hello world"])
+    assert asked["mteb/tatoeba-bitext-mining"] == "69e8f12da6e31d59addadda9a9c8a2e601a0e282"
+    assert "@69e8f12da6e31d59addadda9a9c8a2e601a0e282" in pairs.origin  # the revision goes into the result JSON
+    split = bucc.read_hub_split("zh-en", "tune", load_card("bucc2018"))
+    assert split.gold == {("zh-000000042", "en-000000099")}

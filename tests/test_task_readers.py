@@ -194,7 +194,7 @@ def test_real_xnli_english_dev(shared_data):
 
 def fake_hub(tables):
     """A stand-in for load_hub_split that serves local datasets in each hub dataset's own schema."""
-    def load(dataset, config, split, hint=""):
+    def load(dataset, config, split, hint="", revision=None):
         return tables[(dataset, config, split)]
     return load
 

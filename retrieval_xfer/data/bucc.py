@@ -105,10 +105,13 @@ def read_hub_split(pair: str, role: str, card: dict[str, Any]) -> BuccSplit:
     src, _ = parse_pair(pair, card)
     hub = card["sources"]["hub"][0]
     config, split = hub["config"].format(src=src), hub["splits"][role]
-    rows = load_hub_split(hub["dataset"], config, split)
-    sources, targets = list(rows[hub["source"]]), list(rows[hub["target"]])
-    src_ids = [f"{src}-{i:09d}" for i in range(len(sources))]
-    trg_ids = [f"en-{i:09d}" for i in range(len(targets))]
+    rows = load_hub_split(hub["dataset"], config, split, revision=hub.get("revision"))
+    sources, targets = [str(s).strip() for s in rows[hub["source"]]], [str(t).strip() for t in rows[hub["target"]]]
+    if hub.get("source_id") and hub.get("target_id"):  # BUCC's own ids, so predictions match BUCC's gold files
+        src_ids, trg_ids = [str(i) for i in rows[hub["source_id"]]], [str(i) for i in rows[hub["target_id"]]]
+    else:
+        src_ids = [f"{src}-{i:09d}" for i in range(len(sources))]
+        trg_ids = [f"en-{i:09d}" for i in range(len(targets))]
     return BuccSplit(pair, split, src_ids, sources, trg_ids, targets, set(zip(src_ids, trg_ids)),
                      f"hf://{hub['dataset']}/{config}/{split} (gold pairs only)")
 

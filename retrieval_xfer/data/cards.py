@@ -69,6 +69,9 @@ _LOCAL = {
 }
 _HUB = {
     "dataset": Key(_STR),
+    "revision": Key(_STR, None),        # a pinned commit or tag of the dataset repository (recorded in results)
+    "source_id": Key(_STR, None),       # BUCC: the columns holding the corpora's own sentence ids
+    "target_id": Key(_STR, None),
     "config": Key(_STR, None),
     "splits": Key(_MAP, None),
     "split": Key(_STR, None),

@@ -193,7 +193,8 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hi
     for hub in hubs:
         for hub_split in hub["splits"][split] if isinstance(hub["splits"][split], list) else [hub["splits"][split]]:
             rows = load_hub_split(hub["dataset"], hub.get("config"), hub_split,
-                                  hint=hint or f"pass --train-file {card['name']}=PATH with a local file")
+                                  hint=hint or f"pass --train-file {card['name']}=PATH with a local file",
+                                  revision=hub.get("revision"))
             if "filter" in hub:
                 key, value = next(iter(hub["filter"].items()))
                 rows = rows.filter(lambda r: str(r[key]).startswith(value))

@@ -77,10 +77,13 @@ def read_tatoeba_hub(language: TatoebaLanguage, card: dict[str, Any]) -> Tatoeba
     for hub in card["sources"]["hub"]:
         config = hub["config"].format(code=language.iso3)
         try:
-            rows = load_hub_split(hub["dataset"], config, hub["split"])
+            rows = load_hub_split(hub["dataset"], config, hub["split"], revision=hub.get("revision"))
         except RxError as err:
             errors.append(str(err))
             continue
-        return TatoebaPairs(language, list(rows[hub["source"]]), list(rows[hub["english"]]),
-                            f"hf://{hub['dataset']}/{config}/{hub['split']}")
+        at = f"@{hub['revision']}" if hub.get("revision") else ""
+        # google/xtreme's tatoeba configs keep the line's trailing newline: strip, as the LASER files are read
+        return TatoebaPairs(language, [str(s).strip() for s in rows[hub["source"]]],
+                            [str(s).strip() for s in rows[hub["english"]]],
+                            f"hf://{hub['dataset']}{at}/{config}/{hub['split']}")
     raise RxError(f"Tatoeba {language.code!r} from the hub failed: {errors[-1] if errors else 'no hub source'}")
