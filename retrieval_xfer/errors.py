@@ -13,6 +13,10 @@ class HubUnreachableError(RxError):
     """The Hugging Face Hub cannot be reached (offline mode, or no connection) and nothing local can stand in."""
 
 
+class SplitMissingError(RxError):
+    """A hub dataset has no such split (for one language, e.g. UD-POS Kazakh has no dev split)."""
+
+
 class CardError(RxError):
     """A task card (``tasks/*.yaml``) is missing, malformed, or has a key or value its schema does not allow."""
 

@@ -171,3 +171,38 @@ def test_hub_retrieval_data_is_pinned_stripped_and_keeps_bucc_ids(monkeypatch):
     assert "@69e8f12da6e31d59addadda9a9c8a2e601a0e282" in pairs.origin  # the revision goes into the result JSON
     split = bucc.read_hub_split("zh-en", "tune", load_card("bucc2018"))
     assert split.gold == {("zh-000000042", "en-000000099")}
+
+
+def test_hub_errors_are_typed_and_script_datasets_use_the_parquet_conversion(monkeypatch):
+    import datasets
+
+    from retrieval_xfer.data import hub
+    from retrieval_xfer.errors import SplitMissingError
+
+    monkeypatch.setattr(hub, "hub_reachable", lambda: True)
+    calls = []
+
+    def no_validation(dataset, config, split, revision=None):
+        raise ValueError('Unknown split "validation". Should be one of [\'train\', \'test\'].')
+
+    monkeypatch.setattr(datasets, "load_dataset", no_validation)
+    with pytest.raises(SplitMissingError, match="google/xtreme/udpos.Kazakh: no 'validation' split"):
+        hub.load_hub_split("google/xtreme", "udpos.Kazakh", "validation")
+
+    def script_then_parquet(dataset, config, split, revision=None):
+        calls.append(revision)
+        if revision is None:
+            raise RuntimeError("Dataset scripts are no longer supported, but found cosmos_qa.py")
+        return "parquet rows"
+
+    monkeypatch.setattr(datasets, "load_dataset", script_then_parquet)
+    assert hub.load_hub_split("allenai/cosmos_qa", None, "train") == "parquet rows"
+    assert calls == [None, "refs/convert/parquet"]
+
+    def script_only(dataset, config, split, revision=None):
+        raise RuntimeError("Dataset scripts are no longer supported, but found cosmos_qa.py")
+
+    monkeypatch.setattr(datasets, "load_dataset", script_only)
+    with pytest.raises(RxError, match=r"allenai/cosmos_qa: a loading-script dataset, .* no parquet conversion "
+                                      r"\(refs/convert/parquet\) could be read; pass --train-file"):
+        hub.load_hub_split("allenai/cosmos_qa", None, "train", hint="pass --train-file cosmosqa=PATH")

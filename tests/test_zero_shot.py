@@ -211,3 +211,28 @@ def test_bfloat16_predictions_agree_with_float32(run, dev):
     assert sum(a == b for a, b in words) / len(words) > 0.9
     with pytest.raises(RxError, match="--precision 'int8'"):
         load_task_model(run, card, precision="int8")
+
+
+def test_a_language_without_the_split_is_skipped_and_listed(run, dev, monkeypatch):
+    from retrieval_xfer.data.eval_data import read_language_file
+    from retrieval_xfer.errors import SplitMissingError
+    from retrieval_xfer.evaluation import zero_shot
+
+    card = load_card("udpos")
+
+    def hub(card_, lang, split, limit=None):
+        if lang == "kk":
+            raise SplitMissingError("google/xtreme/udpos.Kazakh: no 'validation' split")
+        return read_language_file(load_card("panx"), dev / "panx" / "dev-de.tsv", limit)
+
+    monkeypatch.setattr(zero_shot, "read_language_hub", hub)
+    model = load_task_model(run, {**load_card("panx"), "name": "udpos"})
+    with pytest.warns(UserWarning, match="udpos kk: skipped"):
+        result = zero_shot.evaluate_zero_shot(model, {**load_card("panx"), "name": "udpos",
+                                                      "comparability": card["comparability"]},
+                                              {"el": None, "kk": None}, "dev", show_progress=False)
+    assert list(result["scores"]) == ["el"] and "kk" in result["languages_without_split"]
+    assert result["scores"]["el"]["comparable_with_xtreme"] is False and "Ancient Greek" in result["scores"]["el"]["caveat"]
+    with pytest.raises(RxError, match="no language has a 'dev' split"):
+        with pytest.warns(UserWarning):
+            zero_shot.evaluate_zero_shot(model, load_card("panx"), {"kk": None}, "dev", show_progress=False)

@@ -117,6 +117,7 @@ CARD_SCHEMA: dict[str, Key] = {
     "trained_by": Key(_LIST, []),
     "target_task": Key((str, list), None),
     "language_names": Key(_MAP, {}),
+    "comparability": Key(_MAP, {}),   # {lang: why hub data differs from XTREME's}: results say so for that language
     "language_sets": Key(_MAP, {}),
     "directions": Key(_MAP, {}),
     "xtreme_direction": Key(_STR, None),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from retrieval_xfer.errors import HubUnreachableError, RxError
+from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
+
+PARQUET_BRANCH = "refs/convert/parquet"  # where the hub keeps its parquet conversion of a script dataset
 from retrieval_xfer.hub import hub_reachable
 
 
@@ -20,4 +22,14 @@ def load_hub_split(dataset: str, config: str | None, split: str, hint: str = "pa
     try:
         return datasets.load_dataset(dataset, config, split=split, revision=revision)
     except Exception as err:  # datasets raises many types (ConnectionError, ValueError, FileNotFoundError, ...)
-        raise RxError(f"{name} (split {split}): could not be loaded ({type(err).__name__}: {err})") from None
+        error = err
+    text = f"{type(error).__name__}: {error}"
+    if "unknown split" in str(error).lower():
+        raise SplitMissingError(f"{name}: no {split!r} split ({str(error).splitlines()[0]})") from None
+    if "scripts are no longer supported" in str(error).lower() or "loading script" in str(error).lower():
+        try:  # the hub's automatic parquet conversion of a script dataset, when it exists
+            return datasets.load_dataset(dataset, config, split=split, revision=PARQUET_BRANCH)
+        except Exception:
+            raise RxError(f"{name}: a loading-script dataset, which datasets {datasets.__version__} no longer runs, "
+                          f"and no parquet conversion ({PARQUET_BRANCH}) could be read; {hint}") from None
+    raise RxError(f"{name} (split {split}): could not be loaded ({text.splitlines()[0]})") from None

@@ -7,13 +7,14 @@ The evaluators live one per task family: ``classification.py`` (XNLI, PAWS-X), `
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.data.cards import list_cards, load_card
 from retrieval_xfer.data.eval_data import find_language_files, language_of_file, read_language_file, read_language_hub
-from retrieval_xfer.errors import HubUnreachableError, RxError
+from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
 from retrieval_xfer.evaluation.classification import evaluate_classification
 from retrieval_xfer.evaluation.qa import evaluate_qa
 from retrieval_xfer.evaluation.results import format_table, provenance_header
@@ -87,10 +88,22 @@ def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, P
     evaluator = EVALUATORS[card["evaluator"]]
     started = time.perf_counter()
     scores: dict[str, dict[str, Any]] = {}
+    missing: dict[str, str] = {}
     for lang, path in data.items():
-        task_data = read_language_file(card, path, limit) if path else read_language_hub(card, lang, split, limit)
+        try:
+            task_data = read_language_file(card, path, limit) if path else read_language_hub(card, lang, split, limit)
+        except SplitMissingError as err:  # e.g. UD-POS Kazakh has no dev split on the hub: skip that language
+            warnings.warn(f"{card['name']} {lang}: skipped, {err}", stacklevel=2)
+            missing[lang] = str(err)
+            continue
         scored = evaluator(model, card, task_data.examples, lang, batch_size=batch_size, show_progress=show_progress)
         scores[lang] = {**scored, "skipped": dict(task_data.skipped), "source": task_data.source}
+        caveat = (card["comparability"] or {}).get(lang)
+        if caveat and not path:
+            scores[lang]["comparable_with_xtreme"] = False
+            scores[lang]["caveat"] = caveat
+    if not scores:
+        raise RxError(f"{card['name']}: no language has a {split!r} split ({'; '.join(missing.values())})")
     keys = [k for k, v in next(iter(scores.values())).items() if isinstance(v, float)]
     return {
         **provenance_header(card["name"], str(model.run)),
@@ -102,6 +115,7 @@ def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, P
         "report_key": card["report_key"],
         "normalization": card["normalization"],
         "limit": limit,
+        "languages_without_split": missing,
         "scores": scores,
         "averages": {**{k: sum(s[k] for s in scores.values()) / len(scores) for k in keys}, "n_languages": len(scores)},
         "timings": {"total_seconds": time.perf_counter() - started},
