@@ -339,6 +339,11 @@ def eval_group() -> None:
     run's task head. Prints a table and writes a JSON result file."""
 
 
+center_option = click.option(
+    "--center", type=click.Choice(["none", "language"]), default="none", show_default=True,
+    help="language: also score with each language's mean vector removed (transductive: the means come from the "
+         "sentences being retrieved), in columns of their own.")
+
 layers_option = click.option(
     "--layers", default=None, metavar="all|K,K,...",
     help="Layer sweep: score every listed layer ('all' = 0..N) from one forward pass per corpus; the result "
@@ -365,15 +370,17 @@ def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) 
                    "de,fr,swh (ISO 639-1 or 639-3).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="First N sentence pairs per language (a quick look; not comparable with full scores).")
+@center_option
 @layers_option
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Result JSON. Default: results/tatoeba-<model>-L<layer>-<time>.json")
-def eval_tatoeba(data_dir: Path | None, langs: str, limit: int | None, layers: str | None, output: Path | None,
-                 **kwargs: Any) -> None:
+def eval_tatoeba(data_dir: Path | None, langs: str, limit: int | None, center: str, layers: str | None,
+                 output: Path | None, **kwargs: Any) -> None:
     """Tatoeba accuracy per language in both directions (en->xx is XTREME's number, xx->en MTEB's)."""
     from retrieval_xfer.evaluation.tatoeba import run_tatoeba, tatoeba_table
 
-    result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, echo=_echo_err)
+    result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, center=center,
+                         echo=_echo_err)
     _finish(result, tatoeba_table(result), output, "tatoeba")
 
 
@@ -387,14 +394,15 @@ def eval_tatoeba(data_dir: Path | None, langs: str, limit: int | None, layers: s
 @with_index_options
 @click.option("--predictions-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write predicted pairs of the scored split. Default: next to the result JSON.")
+@center_option
 @click.option("--allow-missing-gold", is_flag=True,
               help="Leave out (with a warning, counted in the result) gold pairs whose ids are not in the corpora; "
                    "by default they are an error.")
 @layers_option
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Result JSON. Default: results/bucc2018-<model>-L<layer>-<time>.json")
-def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | None, allow_missing_gold: bool,
-              layers: str | None, output: Path | None, **kwargs: Any) -> None:
+def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | None, center: str,
+              allow_missing_gold: bool, layers: str | None, output: Path | None, **kwargs: Any) -> None:
     """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split. Mining
     options not given take the card's (tasks/bucc2018.yaml: k=4, ratio margin, max retrieval, as XTREME)."""
     from retrieval_xfer.evaluation.bucc import bucc_table, run_bucc
@@ -403,7 +411,7 @@ def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | 
     index = _index_params(kwargs)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
     result = run_bucc(_take(EncoderOptions, kwargs), mining, pairs, data_dir, layers, predictions, index,
-                      allow_missing_gold, echo=_echo_err)
+                      allow_missing_gold, center, echo=_echo_err)
     _finish(result, bucc_table(result), output, "bucc2018")
 
 
@@ -451,6 +459,31 @@ def _zero_shot_command(card: dict[str, Any]) -> click.Command:
 
 
 @main.command()
+@encoder_options
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Folder with the LASER Tatoeba files. Default: the Hugging Face Hub.")
+@click.option("--langs", default="xtreme", show_default=True,
+              help="'xtreme' (36), 'demo' (8), 'all' (112) or codes (two at least; English is always there).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="First N sentence pairs per language.")
+@layers_option
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Result JSON. Default: results/diagnose-<model>-L<layers>-<time>.json")
+def diagnose(data_dir: Path | None, langs: str, limit: int | None, layers: str | None, output: Path | None,
+             **kwargs: Any) -> None:
+    """How aligned the languages are, per layer and language (Tatoeba): retrieval raw and with each language's
+    mean removed (the gain says how much misalignment is a constant shift), a language-ID probe, alignment,
+    uniformity and hubness. rx report shows it beside the XTREME table."""
+    from retrieval_xfer.evaluation.diagnostics import diagnose_table, run_diagnose
+    from retrieval_xfer.evaluation.results import output_path, write_results
+
+    result = run_diagnose(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit, echo=_echo_err)
+    numbers = sorted(int(layer) for layer in result["layers"])
+    path = write_results(output or output_path("diagnose", result["model"], f"L{numbers[0]}-{numbers[-1]}"), result)
+    click.echo(diagnose_table(result))
+    click.echo(f"results written to {path}")
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--baseline", default=None,
               help="The run to compare with: a run name or its folder (e.g. results/xlmr-base/). Adds deltas, the "
@@ -462,11 +495,13 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
     table, per-language tables, deltas against --baseline, gain by resource level, and layer sweeps."""
     import warnings
 
-    from retrieval_xfer.evaluation.report import build_report, collect_results, resolve_baseline, xtreme_table
+    from retrieval_xfer.evaluation.report import (
+        build_report, collect_diagnostics, collect_results, resolve_baseline, xtreme_table,
+    )
     from retrieval_xfer.evaluation.report_files import write_report
 
     search, baseline_name = resolve_baseline(list(paths), baseline)
-    built = build_report(collect_results(search), baseline_name)
+    built = build_report(collect_results(search), baseline_name, collect_diagnostics(search))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         written = write_report(built, out)
@@ -537,8 +572,10 @@ def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, sha
 @click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
               help="Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, without "
                    "an address, on a local Ray. Needs the ray extra.")
+@click.option("--center", type=click.Choice(["none", "language"]), default="none", show_default=True,
+              help="language: remove each side's mean vector (estimated from that side) before mining.")
 def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, threshold: float | None,
-         max_memory: str, ray_address: str | None, **kwargs: Any) -> None:
+         max_memory: str, ray_address: str | None, center: str, **kwargs: Any) -> None:
     """Margin-based bitext mining between two sides (the BUCC machinery), best pairs first. Mining options not
     given take BUCC's (k=4, ratio margin, max retrieval). Exports are mined without re-encoding; the exact k-NN
     runs out of core under --max-memory and resumes after a kill (run the same command again)."""
@@ -549,7 +586,7 @@ def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, t
     options = _take(EncoderOptions, kwargs)
     summary = mine_sides(src, trg, out, options if options.model else None, mining, threshold, index, max_memory,
                          input_format, "skip" if skip_blank else "error", device=options.device, ray=ray_address,
-                         echo=_echo_err, quiet=options.quiet)
+                         center=center, echo=_echo_err, quiet=options.quiet)
     click.echo(format_summary(summary, out))
 
 

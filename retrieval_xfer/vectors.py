@@ -106,6 +106,28 @@ class ShardedVectors:
         return np.concatenate(pieces) if pieces else np.zeros((0, self.dimension), np.float32)
 
 
+class CenteredVectors:
+    """Another vector set with ``mean`` subtracted from every row and the rows re-normalised (mining with each
+    language's mean removed)."""
+
+    def __init__(self, vectors: VectorSet, mean: np.ndarray) -> None:
+        self.vectors, self.mean, self.dimension = vectors, np.asarray(mean, dtype=np.float32), vectors.dimension
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        return _unit_float32(self.vectors.rows(start, stop) - self.mean)
+
+
+def mean_vector(vectors: VectorSet, block_rows: int = 65536) -> np.ndarray:
+    """The mean of all rows, read block by block."""
+    total = np.zeros(vectors.dimension, dtype=np.float64)
+    for start in range(0, len(vectors), block_rows):
+        total += vectors.rows(start, min(start + block_rows, len(vectors))).sum(axis=0, dtype=np.float64)
+    return (total / max(len(vectors), 1)).astype(np.float32)
+
+
 def sample_rows(vectors: VectorSet, count: int, seed: int = 0) -> np.ndarray:
     """About ``count`` rows of ``vectors`` in random contiguous chunks (cheap to read from memory-mapped shards)."""
     n = len(vectors)

@@ -107,3 +107,11 @@ def test_gold_ids_absent_from_the_corpora_are_an_error_or_left_out(tmp_path, car
         result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, allow_missing_gold=True)
     score = result["scores"]["zh-en"]
     assert score["gold_excluded"] == {"dev": 2} and score["n_gold"] == 20 and score["f1"] == pytest.approx(100.0)
+
+
+def test_centred_bucc_scores_are_their_own_block(tmp_path, card):
+    write_split(tmp_path, "dev", n_gold=20, n_noise=30)
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, center="language")
+    score = result["scores"]["zh-en"]
+    assert score["f1"] == pytest.approx(100.0) and set(score["centered"]) == {"f1", "precision", "recall", "threshold"}
+    assert score["centered"]["f1"] == pytest.approx(100.0) and result["center"] == "language"

@@ -189,7 +189,8 @@ def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp
 
     seen = {}
     monkeypatch.setattr(runner, "run_bucc",
-                        lambda options, mining, pairs, data_dir, layers, predictions_dir, index, allow_missing_gold:
+                        lambda options, mining, pairs, data_dir, layers, predictions_dir, index, allow_missing_gold,
+                        center:
                         seen.update(options=options, mining=mining, pairs=pairs, layers=layers, index=index) or {})
     settings = {"data_dir": str(data), "pairs": "zh-en", "k": 2, "margin": "distance", "retrieval": "fwd",
                 "precision": "bfloat16", "device": "cpu", "prompt": "query: ", "layer": 3, "index_type": "ivf",

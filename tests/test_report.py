@@ -143,3 +143,23 @@ def test_a_trend_needs_enough_points(results, tmp_path):
     assert report.gain_trend("mnli")[0] is not None and report.gain_trend("qqp")[0] is None  # 7 points vs 4
     CliRunner().invoke(main, ["report", str(results), "--baseline", "base", "--out", str(tmp_path / "r")])
     assert "- no trend for qqp: 4 (task, language) point(s)" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_diagnostics_get_their_own_section(results, tmp_path):
+    layers = {}
+    for layer, (gain, lid, align) in {"2": (10.0, 90.0, 0.5), "3": (4.0, 70.0, 0.7)}.items():
+        languages = {"de": {"centering_gain": gain - 2}, "sw": {"centering_gain": gain + 2}}
+        layers[layer] = {"averages": {"en2xx": 50.0, "en2xx_centered": 50.0 + gain, "centering_gain": gain,
+                                      "lid_accuracy": lid, "lid_chance": 33.3, "alignment": align,
+                                      "uniformity": -2.0, "hubness": 1.5}, "languages": languages}
+    (results / "mnli" / "diagnose.json").write_text(json.dumps(
+        {"task": "diagnose", "model": "m", "created_at": "2026-11-25T10:00:00+00:00", "main_layer": 2,
+         "layers": layers}))
+    out = tmp_path / "r"
+    result = CliRunner().invoke(main, ["report", str(results), "--baseline", "base", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    markdown = (out / "report.md").read_text()
+    assert "## How aligned is each model" in markdown
+    assert "| mnli | 2 | 50.00 | 60.00 | +10.00 | 90.00 | 33.30 | 0.500 | -2.000 | 1.50 | 3 |" in markdown
+    assert "| mnli | +8.00 (n=1) |" in markdown  # de is a high-resource language: its gain is 10 - 2
+    assert (out / "alignment.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

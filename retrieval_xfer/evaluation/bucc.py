@@ -20,6 +20,7 @@ from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer, per_layer_result
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.alignment import center as center_rows
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.indexing.factory import IndexParams, check_trainable
 from retrieval_xfer.mining.approximate import knn_approximate
@@ -114,6 +115,16 @@ def evaluate_pair(encoder: Encoder, pair: str, card: dict[str, Any], data_dir: P
             "tuned_on_sample": False}
 
 
+class _Centred:
+    """An encoder whose vectors have their corpus's mean removed (``--center language``: transductive)."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder, self.spec, self.show_progress = encoder, encoder.spec, encoder.show_progress
+
+    def encode(self, sentences: list[str], desc: str = "encoding") -> Any:
+        return center_rows(self.encoder.encode(sentences, desc=desc))
+
+
 def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
     f1s = [s["f1"] for s in scores.values() if s["f1"] is not None]
     return {"f1": sum(f1s) / len(f1s) if f1s else None, "n_pairs": len(f1s)}
@@ -122,7 +133,7 @@ def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: dict[str, Any],
                   data_dir: Path | None = None, k: int = 4, margin: str = "ratio", retrieval: str = "max",
                   predictions_dir: Path | None = None, index: IndexParams | None = None,
-                  allow_missing_gold: bool = False) -> dict[str, Any]:
+                  allow_missing_gold: bool = False, center: str = "none") -> dict[str, Any]:
     """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy.
 
     Returns the result payload with ``scores`` keyed by pair (``f1``, ``precision``, ``recall``, ``threshold``,
@@ -138,10 +149,16 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
             by_layer.setdefault(layer, {})[pair] = evaluate_pair(
                 layer_encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir if layer == main else None,
                 index, allow_missing_gold)
+            if center == "language":  # its own block: each corpus's mean removed, threshold tuned again
+                centred = evaluate_pair(_Centred(layer_encoder), pair, card, data_dir, k, margin, retrieval, None, index,
+                                        allow_missing_gold)
+                by_layer[layer][pair]["centered"] = {key: centred[key] for key in
+                                                     ("f1", "precision", "recall", "threshold")}
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
     return {
         **result_header("bucc2018", spec),
         "metric": "F1 (x100) over src_id<TAB>trg_id pairs",
+        "center": center,
         "mining": {"k": k, "margin": margin, "retrieval": retrieval, "unify_duplicates": True,
                    "knn": "exact" if index is None or index.kind == "flat" else dataclasses.asdict(index)},
         "data": str(data_dir) if data_dir else "hub (gold pairs only: not comparable to BUCC's full corpora)",
@@ -154,24 +171,29 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
 
 def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs: str | list[str] | None = None,
              data_dir: Path | None = None, layers: str | None = None, predictions_dir: Path | None = None,
-             index: IndexParams | None = None, allow_missing_gold: bool = False,
+             index: IndexParams | None = None, allow_missing_gold: bool = False, center: str = "none",
              echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The one entry point of BUCC (``rx eval bucc`` and ``rx experiment``): check the pairs and the data folder,
     fill unset ``mining`` options from ``tasks/bucc2018.yaml`` (XTREME's k=4, ratio, max), load the encoder of
     ``options`` (a layer sweep with ``layers``) and evaluate it; ``index`` other than flat mines with that FAISS
     index instead of the exact k-NN. Returns ``evaluate_bucc``'s payload."""
     card = load_card("bucc2018")
+    if center not in ("none", "language"):
+        raise RxError(f"--center {center!r}: choose none or language")
     pair_list = resolve_pairs(pairs, data_dir, card)
     settings = (mining or MiningOptions()).resolved(card["mining"])
     return evaluate_bucc(options.load_for(layers, echo), pair_list, card, data_dir, k=settings.k,
                          margin=settings.margin, retrieval=settings.retrieval, predictions_dir=predictions_dir,
-                         index=index, allow_missing_gold=allow_missing_gold)
+                         index=index, allow_missing_gold=allow_missing_gold, center=center)
 
 
 def bucc_table(result: dict[str, Any]) -> str:
     """The per-pair table; a row scored on the split its threshold was tuned on says so."""
     rows = []
+    centred = any("centered" in s for s in result["scores"].values())
     for pair, s in result["scores"].items():
         split = s["evaluated_on"] + (" (tuned on it)" if s["tuned_on_sample"] else "")
-        rows.append([pair, s["f1"], s["precision"], s["recall"], s["threshold"], split])
-    return format_table(["pair", "F1", "precision", "recall", "threshold", "scored split"], rows)
+        rows.append([pair, s["f1"], s["precision"], s["recall"], s["threshold"],
+                     *([s["centered"]["f1"]] if centred else []), split])
+    return format_table(["pair", "F1", "precision", "recall", "threshold", *(["F1 centred"] if centred else []),
+                         "scored split"], rows)

@@ -19,6 +19,7 @@ from retrieval_xfer.evaluation.language_resources import group_names, language_r
 from retrieval_xfer.evaluation.results import format_table
 from retrieval_xfer.provenance import now_iso
 
+DIAGNOSE_TASK = "diagnose"  # rx diagnose results: read by collect_diagnostics, shown in their own section
 MIN_TREND_POINTS = 5  # fewest (task, language) points a gain-vs-data-size line is fitted through
 XTREME_TASKS = ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba"]
 @dataclass
@@ -68,19 +69,46 @@ def read_result(path: Path, run: str | None) -> TaskResult:
     return TaskResult(Path(path), run, task, payload.get("created_at", ""), average, languages, sweep)
 
 
-def collect_results(paths: list[Path]) -> list[TaskResult]:
-    """Every ``*.json`` result under ``paths`` (files or folders), named by run (see the module docstring)."""
+def _task_of(path: Path) -> str | None:
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # read_result names the problem
+    return payload.get("task") if isinstance(payload, dict) else None
+
+
+def _result_files(paths: list[Path]) -> list[tuple[Path, str | None]]:
     found = []
     for root in map(Path, paths):
         if root.is_file():
             found.append((root, root.parent.name))
+        elif root.is_dir():
+            for path in sorted(root.rglob("*.json")):
+                relative = path.relative_to(root)
+                found.append((path, relative.parts[0] if len(relative.parts) > 1 else None))
+    return found
+
+
+def collect_diagnostics(paths: list[Path]) -> dict[str, dict[str, Any]]:
+    """The newest ``rx diagnose`` result of each run under ``paths`` (named as ``collect_results`` names runs)."""
+    found: dict[str, dict[str, Any]] = {}
+    for path, run in _result_files(paths):
+        if _task_of(path) != DIAGNOSE_TASK:
             continue
-        if not root.is_dir():
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        name = run or Path(str(payload.get("model") or path.stem).rstrip("/")).name
+        if name not in found or payload.get("created_at", "") > found[name].get("created_at", ""):
+            found[name] = payload
+    return found
+
+
+def collect_results(paths: list[Path]) -> list[TaskResult]:
+    """Every ``*.json`` result under ``paths`` (files or folders), named by run (see the module docstring);
+    ``rx diagnose`` results are left to ``collect_diagnostics``."""
+    for root in map(Path, paths):
+        if not root.exists():
             raise RxError(f"{root}: no such file or folder")
-        for path in sorted(root.rglob("*.json")):
-            relative = path.relative_to(root)
-            found.append((path, relative.parts[0] if len(relative.parts) > 1 else None))
-    results = [read_result(path, run) for path, run in found]
+    results = [read_result(path, run) for path, run in _result_files(paths) if _task_of(path) != DIAGNOSE_TASK]
     if not results:
         raise RxError(f"no result files (*.json) under {', '.join(map(str, paths))}")
     return results
@@ -98,6 +126,7 @@ class Report:
     languages: dict[str, dict[str, dict[str, float]]]
     sweeps: dict[str, dict[str, dict[int, float]]]
     ignored: list[Path]
+    alignment: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def delta(self, run: str, task: str) -> float | None:
         """Mean over the languages both runs have of (run − baseline), or None."""
@@ -139,8 +168,10 @@ def _average(values: list[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def build_report(results: list[TaskResult], baseline: str | None = None) -> Report:
-    """Assemble a ``Report``; RxError when ``baseline`` names no run."""
+def build_report(results: list[TaskResult], baseline: str | None = None,
+                 diagnostics: dict[str, dict[str, Any]] | None = None) -> Report:
+    """Assemble a ``Report`` (with ``rx diagnose`` results by run, from ``collect_diagnostics``); RxError when
+    ``baseline`` names no run."""
     newest: dict[tuple[str, str], TaskResult] = {}
     ignored = []
     for result in sorted(results, key=lambda r: r.created_at):
@@ -160,7 +191,7 @@ def build_report(results: list[TaskResult], baseline: str | None = None) -> Repo
             languages.setdefault(task, {}).setdefault(lang, {})[run] = value
         if result.sweep:
             sweeps.setdefault(run, {})[task] = result.sweep
-    return Report(runs, baseline, tasks, scores, languages, sweeps, ignored)
+    return Report(runs, baseline, tasks, scores, languages, sweeps, ignored, dict(diagnostics or {}))
 
 
 def _metric_label(task: str) -> str:
@@ -232,6 +263,8 @@ def markdown(report: Report, pictures: list[str]) -> str:
                   _markdown_table(group_headers, group_rows),
                   "\n" + "\n".join(f"- {report.gain_trend(run)[1]}" for run in report.runs if run != report.baseline)
                   + "\n"]
+    if report.alignment:
+        parts += alignment_section(report)
     parts += [f"\n![{Path(p).stem}]({p})" for p in pictures]
     if report.sweeps:
         parts.append("\n## Layer sweeps\n")
@@ -275,3 +308,39 @@ def resolve_baseline(paths: list[Path], baseline: str | None) -> tuple[list[Path
     if not any(folder.is_relative_to(Path(p).resolve()) for p in paths):
         search.append(Path(baseline))
     return search, folder.name
+
+
+def alignment_rows(report: Report) -> list[list[Any]]:
+    """Per run with ``rx diagnose`` results, at its main layer: retrieval raw and centred, the centring gain,
+    LID accuracy, alignment, uniformity, hubness; and the layer where the languages are most aligned."""
+    rows = []
+    for run, payload in sorted(report.alignment.items()):
+        main = payload["layers"][str(payload["main_layer"])]["averages"]
+        best = max(payload["layers"], key=lambda layer: payload["layers"][layer]["averages"]["alignment"])
+        rows.append([run, payload["main_layer"], main["en2xx"], main["en2xx_centered"], main["centering_gain"],
+                     main["lid_accuracy"], main["lid_chance"], main["alignment"], main["uniformity"], main["hubness"],
+                     int(best)])
+    return rows
+
+
+def alignment_section(report: Report) -> list[str]:
+    """The "how aligned is each model" section: the table, and the centring gain by resource group."""
+    headers = ["run", "layer", "en→xx", "centred", "gain", "LID", "LID chance", "alignment", "uniformity", "hubness",
+               "most aligned layer"]
+    table = [[str(r[0]), str(r[1]), *[_fmt(v) for v in r[2:4]], _fmt(r[4], True), *[_fmt(v) for v in r[5:7]],
+              f"{r[7]:.3f}", f"{r[8]:.3f}", f"{r[9]:.2f}", str(r[10])] for r in alignment_rows(report)]
+    groups = []
+    for run, payload in sorted(report.alignment.items()):
+        per_group: dict[str, list[float]] = {g: [] for g in group_names()}
+        for lang, entry in payload["layers"][str(payload["main_layer"])]["languages"].items():
+            per_group[resource_group(_language_code("tatoeba", lang, load_card("tatoeba")))].append(
+                entry["centering_gain"])
+        groups.append([run, *[f"{_fmt(sum(v) / len(v), True)} (n={len(v)})" if v else "–" for v in per_group.values()]])
+    return ["\n## How aligned is each model\n",
+            "From `rx diagnose` (Tatoeba), at each run's main layer: en→xx accuracy raw and with each language's "
+            "mean removed (transductive centring; the gain is the mean of both directions), the accuracy of a "
+            "linear language-ID probe (lower = more language-neutral), alignment (mean translation cosine), "
+            "uniformity (lower = more spread) and hubness (skew of the 10-occurrence counts).\n",
+            _markdown_table(headers, table),
+            "\nCentring gain by resource group (points):\n",
+            _markdown_table(["run", *group_names()], groups)]

@@ -147,4 +147,26 @@ def draw_all(report: Report, out: Path) -> list[Path]:
         pictures.append(group_bars(report, Path(out) / "groups.png", plt))
     if report.sweeps:
         pictures.append(layer_curves(report, Path(out) / "layers.png", plt))
+    if report.alignment:
+        pictures.append(alignment_curves(report, Path(out) / "alignment.png", plt))
     return pictures
+
+
+def alignment_curves(report: Report, path: Path, plt) -> Path:
+    """Four panels against the layer, a line per run with ``rx diagnose`` results: the centring gain, the
+    language-ID probe's accuracy, alignment and hubness (before vs. after intermediate training side by side)."""
+    metrics = [("centering_gain", "centring gain (points)"), ("lid_accuracy", "language-ID probe accuracy"),
+               ("alignment", "alignment (translation cosine)"), ("hubness", "hubness (skew of N10)")]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
+    for ax, (key, label) in zip(axes[0], metrics):
+        for run, payload in sorted(report.alignment.items()):
+            layers = sorted(payload["layers"], key=int)
+            ax.plot([int(layer) for layer in layers], [payload["layers"][layer]["averages"][key] for layer in layers],
+                    marker="o", ms=3, label=run)
+        ax.set_xlabel("layer")
+        ax.set_title(label, fontsize=9)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -16,8 +16,12 @@ from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, per_layer_result
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.alignment import center as center_rows
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.mining.knn import knn
+
+
+CENTERING = ("none", "language")
 
 
 def tatoeba_accuracy(source: np.ndarray, english: np.ndarray) -> tuple[float, float]:
@@ -33,12 +37,16 @@ def tatoeba_accuracy(source: np.ndarray, english: np.ndarray) -> tuple[float, fl
 
 
 def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {**{key: float(np.mean([s[key] for s in scores.values()])) for key in ("en2xx", "xx2en", "mean")},
-            "n_languages": len(scores)}
+    averages = {**{key: float(np.mean([s[key] for s in scores.values()])) for key in ("en2xx", "xx2en", "mean")},
+                "n_languages": len(scores)}
+    if all("centered" in s for s in scores.values()):
+        averages["centered"] = {key: float(np.mean([s["centered"][key] for s in scores.values()]))
+                                for key in ("en2xx", "xx2en", "mean")}
+    return averages
 
 
 def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[TatoebaLanguage], card: dict[str, Any],
-                     data_dir: Path | None = None, limit: int | None = None) -> dict[str, Any]:
+                     data_dir: Path | None = None, limit: int | None = None, center: str = "none") -> dict[str, Any]:
     """Evaluate ``encoder`` on Tatoeba for ``languages``, reading ``data_dir`` (LASER layout) or the hub.
 
     Returns the result payload: header fields, ``scores`` keyed by the user's language codes (each with
@@ -64,6 +72,9 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
             by_layer.setdefault(layer, {})[code] = {
                 "en2xx": en2xx, "xx2en": xx2en, "mean": (en2xx + xx2en) / 2, "n": len(pairs.source),
                 "iso639_3": pairs.language.iso3, "source": pairs.origin}
+            if center == "language":  # its own block, never mixed into the raw scores
+                c_en2xx, c_xx2en = tatoeba_accuracy(center_rows(source), center_rows(english))
+                by_layer[layer][code]["centered"] = {"en2xx": c_en2xx, "xx2en": c_xx2en, "mean": (c_en2xx + c_xx2en) / 2}
     scores, spec, sweep = per_layer_result(encoder, by_layer, "en2xx", _averages)
     return {
         **result_header("tatoeba", spec),
@@ -72,6 +83,8 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
         "xtreme_direction": card["xtreme_direction"],
         "data": str(data_dir) if data_dir else "hub",
         "limit": limit,
+        "center": center if center == "none" else "language (transductive: each language's mean over the sentences "
+                                                  "being retrieved, as Libovický et al. 2020)",
         "scores": scores,
         "averages": _averages(scores),
         **sweep,
@@ -80,7 +93,7 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
 
 
 def run_tatoeba(options: EncoderOptions, langs: str = "xtreme", data_dir: Path | None = None,
-                layers: str | None = None, limit: int | None = None,
+                layers: str | None = None, limit: int | None = None, center: str = "none",
                 echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The one entry point of Tatoeba (``rx eval tatoeba`` and ``rx experiment``): check the languages and the
     data folder, load the encoder of ``options`` (a layer sweep with ``layers``) and evaluate it.
@@ -92,12 +105,19 @@ def run_tatoeba(options: EncoderOptions, langs: str = "xtreme", data_dir: Path |
     languages = resolve_languages(langs, card)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise RxError(f"{data_dir}: no such Tatoeba folder")
-    return evaluate_tatoeba(options.load_for(layers, echo), languages, card, data_dir, limit)
+    if center not in CENTERING:
+        raise RxError(f"--center {center!r}: choose one of {', '.join(CENTERING)}")
+    return evaluate_tatoeba(options.load_for(layers, echo), languages, card, data_dir, limit, center)
 
 
 def tatoeba_table(result: dict[str, Any]) -> str:
-    """The per-language table with the average row; the header says which direction is XTREME's and MTEB's."""
-    rows = [[code, s["en2xx"], s["xx2en"], s["mean"], s["n"]] for code, s in result["scores"].items()]
+    """The per-language table with the average row; the header says which direction is XTREME's and MTEB's.
+    Centred scores (``--center language``) get their own columns."""
+    centred = "centered" in result["averages"]
+    extra = lambda s: [s["centered"]["en2xx"], s["centered"]["xx2en"]] if centred else []  # noqa: E731
+    rows = [[code, s["en2xx"], s["xx2en"], s["mean"], *extra(s), s["n"]] for code, s in result["scores"].items()]
     avg = result["averages"]
-    rows.append(["average", avg["en2xx"], avg["xx2en"], avg["mean"], sum(s["n"] for s in result["scores"].values())])
-    return format_table(["lang", "en->xx (XTREME)", "xx->en (MTEB)", "mean", "n"], rows)
+    rows.append(["average", avg["en2xx"], avg["xx2en"], avg["mean"], *extra(avg),
+                 sum(s["n"] for s in result["scores"].values())])
+    return format_table(["lang", "en->xx (XTREME)", "xx->en (MTEB)", "mean",
+                         *(["en->xx centred", "xx->en centred"] if centred else []), "n"], rows)

@@ -14,7 +14,7 @@ from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.encoding.loader import default_layer, model_num_layers
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.evaluation.bucc import run_bucc
-from retrieval_xfer.evaluation.report import build_report, collect_results
+from retrieval_xfer.evaluation.report import build_report, collect_diagnostics, collect_results
 from retrieval_xfer.evaluation.report_files import write_report
 from retrieval_xfer.evaluation.results import write_results
 from retrieval_xfer.evaluation.tatoeba import run_tatoeba
@@ -54,13 +54,13 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
     s = step.settings
     if step.task == "tatoeba":
         return run_tatoeba(_encoder_options(step, quiet), str(s.get("langs", "xtreme")), _data_dir(s), s.get("layers"),
-                           s.get("limit"))
+                           s.get("limit"), s.get("center", "none"))
     if step.task == "bucc2018":
         mining = MiningOptions(**{key: s[key] for key in MINING_KEYS if key in s})
         index = IndexParams.from_options(**{key: s[key] for key in INDEX_OPTION_NAMES if key in s})
         return run_bucc(_encoder_options(step, quiet), mining, s.get("pairs"), _data_dir(s), s.get("layers"),
                         predictions_dir=step.output.parent / "bucc-predictions", index=index,
-                        allow_missing_gold=bool(s.get("allow_missing_gold", False)))
+                        allow_missing_gold=bool(s.get("allow_missing_gold", False)), center=s.get("center", "none"))
     return evaluate_run(Path(step.model), step.task, data_dir=_data_dir(s),
                         data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
                         langs=str(s.get("langs", "all")), split=s.get("split", "dev"), head=s.get("head"),
@@ -71,7 +71,8 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
 def _report(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
     results = collect_results([spec.results_dir])
     runs = {r.run for r in results}
-    write_report(build_report(results, step.model if step.model in runs else None), step.output)
+    write_report(build_report(results, step.model if step.model in runs else None,
+                              collect_diagnostics([spec.results_dir])), step.output)
 
 
 def _run_eval(spec: ExperimentSpec, step: Step, quiet: bool) -> None:

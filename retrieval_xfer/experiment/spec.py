@@ -46,8 +46,8 @@ MINING_KEYS = {f.name for f in dataclasses.fields(MiningOptions)}
 EVAL_OPTIONS = {
     "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head", "device",
                   "precision"},
-    "tatoeba": {"data_dir", "langs", "layers", "limit"} | ENCODER_KEYS,
-    "bucc2018": {"data_dir", "pairs", "layers", "allow_missing_gold"} | ENCODER_KEYS | MINING_KEYS | set(INDEX_OPTION_NAMES),
+    "tatoeba": {"data_dir", "langs", "layers", "limit", "center"} | ENCODER_KEYS,
+    "bucc2018": {"data_dir", "pairs", "layers", "allow_missing_gold", "center"} | ENCODER_KEYS | MINING_KEYS | set(INDEX_OPTION_NAMES),
 }
 
 

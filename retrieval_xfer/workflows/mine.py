@@ -37,7 +37,7 @@ from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.mining.ray_blocks import ray_block_runner
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.specs import EncoderSpec, check_compatible
-from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet
+from retrieval_xfer.vectors import ArrayVectors, CenteredVectors, NpyVectors, VectorSet, mean_vector
 
 
 @dataclass
@@ -163,13 +163,15 @@ def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candid
 def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None, mining: MiningOptions | None = None,
          threshold: float | None = None, index: IndexParams | None = None, max_memory: str = DEFAULT_MAX_MEMORY,
          fmt: CorpusFormat = "lines", blank: BlankPolicy = "error", device: str | None = None,
-         ray: str | None = None, echo: Callable[[str], None] | None = None, quiet: bool = False) -> MiningSummary:
+         ray: str | None = None, center: str = "none", echo: Callable[[str], None] | None = None,
+         quiet: bool = False) -> MiningSummary:
     """Mine ``src`` against ``trg`` and write ``out`` (``score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg]``, best
     first) and ``out.json`` (inputs, what ran, times and peak memory per phase).
 
     ``index``: None or kind ``flat`` for the exact blockwise k-NN under ``max_memory``; another kind (``ivf``,
     ``ivfpq``, ``hnsw``, ``auto``, ``factory``) for FAISS. Unset ``mining`` options take BUCC's protocol.
     ``ray``: run the exact k-NN's blocks as Ray tasks (``"local"`` starts Ray here; else a cluster address).
+    ``center``: ``language`` removes each side's mean vector (estimated from the side itself) before the k-NN.
     """
     started = time.perf_counter()
     echo = echo or (lambda line: None)
@@ -208,6 +210,11 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
         raise RxError(f"{trg_side.path}: dimension {trg_side.vectors.dimension} differs from {src_side.path}'s "
                       f"{src_side.vectors.dimension}")
     compatibility = _check_pair(src_side, trg_side)
+    if center not in ("none", "language"):
+        raise RxError(f"--center {center!r}: choose none or language")
+    if center == "language":
+        for side in (src_side, trg_side):
+            side.vectors = CenteredVectors(side.vectors, mean_vector(side.vectors))
     n_x, n_y, dim = len(src_side.vectors), len(trg_side.vectors), src_side.vectors.dimension
     exact = index is None or index.kind == "flat"
     if ray is not None and not exact:
@@ -219,7 +226,7 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
         echo(f"approximate k-NN: {index.resolved(n_y, dim).factory_string()} over the target side, "
              f"{index.resolved(n_x, dim).factory_string()} over the source side")
     device = device or default_device()
-    knn_settings = {"k": settings.k, "block_rows": block_rows, "device": device,
+    knn_settings = {"k": settings.k, "block_rows": block_rows, "device": device, "center": center,
                     "index": "exact" if exact else dataclasses.asdict(index)}
     checkpoint = KnnCheckpoint(out.with_name(out.name + ".rx-mine"), _neighbours_fingerprint(src_side, trg_side,
                                                                                              knn_settings))
@@ -255,6 +262,7 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
             ["src", "trg"] if src_side.texts is not None and trg_side.texts is not None else []),
         "src": {**src_side.identity, "count": n_x}, "trg": {**trg_side.identity, "count": n_y},
         "compatibility": compatibility, "mining": dataclasses.asdict(settings), "threshold": threshold,
+        "center": center,
         "knn": index_info, "max_memory_bytes": budget, "resumed": checkpoint.resumed,
         "pairs_written": written, "candidates": len(candidates), "phases": phases,
         "total_seconds": round(time.perf_counter() - started, 3), "peak_rss_bytes": peak,
