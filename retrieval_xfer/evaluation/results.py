@@ -20,11 +20,6 @@ def output_path(task: str, model: str, tag: str = "", results_dir: Path = Path("
     return results_dir / f"{task}-{name}{'-' + tag if tag else ''}-{stamp}.json"
 
 
-def default_output_path(task: str, spec: EncoderSpec, results_dir: Path = Path("results")) -> Path:
-    """``results/<task>-<model name>-L<layer>-<UTC timestamp>.json``."""
-    return output_path(task, spec.model, f"L{spec.layer}", results_dir)
-
-
 def default_result_path(task: str, result: dict[str, Any], results_dir: Path = Path("results")) -> Path:
     """``results/<task>-<model name>-L<layer>-<UTC timestamp>.json`` for a retrieval result; a layer sweep's
     tag names its range (``L0-12``)."""

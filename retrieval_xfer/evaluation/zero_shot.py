@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.data.cards import list_cards, load_card
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.eval_data import find_language_files, language_of_file, read_language_file, read_language_hub
 from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
 from retrieval_xfer.evaluation.classification import evaluate_classification
@@ -27,11 +27,6 @@ EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "tagging": evaluate_tagging,
     "qa": evaluate_qa,
 }
-
-
-def zero_shot_cards() -> list[dict[str, Any]]:
-    """The cards of the zero-shot tasks (``kind: zero-shot``), by name."""
-    return [c for c in list_cards() if c["kind"] == "zero-shot"]
 
 
 def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | None = None,

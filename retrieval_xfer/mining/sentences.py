@@ -3,18 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from retrieval_xfer.mining.candidates import Candidates
-
-
-@dataclass
-class MinedSentences:
-    """Candidates between ``src_texts`` and ``trg_texts`` (unique sentences, in first-seen order)."""
-
-    src_texts: list[str]
-    trg_texts: list[str]
-    candidates: Candidates
 
 
 def unique_texts(sentences: Sequence[str]) -> list[str]:
