@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval_xfer.data.text_files import iter_lines
+from retrieval_xfer.data.text_files import iter_lines, read_gold_pairs
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.threshold import PRF, Pair, best_threshold, precision_recall_f1, threshold_curve
 
@@ -40,22 +40,10 @@ def _read_pairs(path: Path) -> dict[Pair, float]:
     return scored
 
 
-def _read_gold(path: Path) -> set[Pair]:
-    gold = set()
-    for number, line in iter_lines(path):
-        fields = line.split("\t")
-        if len(fields) != 2 or not all(fields):
-            raise RxError(f"{path}:{number}: expected src_id<TAB>trg_id")
-        gold.add((fields[0], fields[1]))
-    if not gold:
-        raise RxError(f"{path}: no gold pairs")
-    return gold
-
-
 def tune_threshold(pairs_file: Path, gold_file: Path, points: int = 20) -> ThresholdReport:
     """The threshold that maximises F1 of ``pairs_file`` against ``gold_file`` (midpoint rule of BUCC/LASER) and
     the curve. Gold pairs that are not among the mined candidates can never be found: they are counted."""
-    scored, gold = _read_pairs(Path(pairs_file)), _read_gold(Path(gold_file))
+    scored, gold = _read_pairs(Path(pairs_file)), read_gold_pairs(Path(gold_file))
     best = best_threshold(scored, gold)
     at_best = precision_recall_f1([p for p, s in scored.items() if s >= best], gold)
     return ThresholdReport(best, at_best, threshold_curve(scored, gold, points), len(gold),
