@@ -169,7 +169,7 @@ def test_approximate_index_finds_what_exact_finds(tmp_path):
     assert abs(best_f1(tmp_path / "exact.tsv", gold) - best_f1(tmp_path / "ivf.tsv", gold)) < 0.5
     assert best_f1(tmp_path / "exact.tsv", gold) > 95
     sidecar = json.loads((tmp_path / "ivf.tsv.json").read_text())
-    assert sidecar["knn"]["index"] == "IVF16,Flat" and sidecar["knn"]["params"]["nprobe"] == 4
+    assert sidecar["knn"]["x_to_y"]["index"] == "IVF16,Flat" and sidecar["knn"]["x_to_y"]["params"]["nprobe"] == 4
     assert set(sidecar["phases"]) == {"read and encode", "k-NN", "candidates", "write"}
     with pytest.raises(RxError, match="needs at least 2000 sentences, got 2000|needs at least 4096 sentences"):
         mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "bad.tsv", quiet=True,
@@ -286,3 +286,20 @@ def test_tune_threshold_prints_the_curve_and_the_best(tmp_path):
     assert "best threshold 1.1500: F1 66.67 (precision 100.00, recall 50.00); 1 of 4 gold pairs" in result.output
     bad = CliRunner().invoke(main, ["tune-threshold", str(gold), "--gold", str(gold)])
     assert bad.exit_code == 1 and "gold.tsv:1: expected score<TAB>src_id<TAB>trg_id" in bad.output
+
+
+def test_approximate_index_across_two_offset_languages():
+    """Two languages in different regions of the space (a constant offset each), of different sizes: each side's
+    index must be trained on that side, or the other language's queries probe cells empty of it."""
+    from retrieval_xfer.mining.approximate import knn_approximate
+
+    rng = np.random.default_rng(11)
+    centers = rng.standard_normal((40, 32))
+    base = centers[rng.integers(0, 40, 3000)] + 0.4 * rng.standard_normal((3000, 32))
+    x = base[:2000] + 2.0 * rng.standard_normal(32)
+    y = np.vstack([base[:2000] + 0.1 * rng.standard_normal((2000, 32)), base[2000:]]) + 2.0 * rng.standard_normal(32)
+    exact = knn_both_ways(ArrayVectors(x), ArrayVectors(y), 4)
+    approx, info = knn_approximate(ArrayVectors(x), ArrayVectors(y), 4, IndexParams(kind="ivf", nprobe=8))
+    assert info["x_to_y"]["missing_neighbours"] == 0 and info["y_to_x"]["missing_neighbours"] == 0
+    assert np.mean(approx.x_ids[:, 0] == exact.x_ids[:, 0]) > 0.9
+    assert np.mean(approx.y_ids[:, 0] == exact.y_ids[:, 0]) > 0.9

@@ -1,7 +1,7 @@
 """Approximate k-NN in both directions with FAISS indexes (IVF, IVF-PQ, HNSW, or any factory string).
 
-The index type is trained once on a sample of both sides; each direction fills a copy of it with one side (block
-by block) and searches it with the other side block by block; one filled index is held at a time. The similarities returned are the index's
+Each direction builds an index over one side (trained on a sample of that side, filled block by block) and
+searches it with the other side block by block; one index is held at a time. The similarities returned are the index's
 (exact for IVF-Flat and HNSW, approximate for PQ codes); the margin's k-NN means come from the same searches.
 """
 
@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 from tqdm.auto import tqdm
 
-from retrieval_xfer.indexing.factory import IndexParams, apply_search_params, fill_index, train_sample_rows, trained_index
+from retrieval_xfer.indexing.factory import IndexParams, fill_index, train_sample_rows, trained_index
 from retrieval_xfer.mining.knn import Neighbours
 from retrieval_xfer.vectors import VectorSet, sample_rows
 
@@ -40,29 +40,30 @@ def knn_approximate(x: VectorSet, y: VectorSet, k: int, params: IndexParams, blo
                     desc: str | None = None, seed: int = 0) -> tuple[Neighbours, dict[str, Any]]:
     """k-NN of x among y and of y among x through ``params``'s index type.
 
-    One index type serves both directions, sized by the smaller side and trained once on a sample drawn from
-    both sides (they share one embedding space), so the costly training (k-means, OPQ, PQ) is not done twice;
-    each side is then added to its own copy of the trained index, one copy held at a time. Returns the
-    neighbours and what ran (index, parameters, training sample, times). A neighbour a sparse index could not
-    fill is id -1 with similarity -inf; it never becomes a candidate.
+    Each direction trains its index on a sample of the side it indexes (never of the other side: two languages
+    sit in different regions of the space, and cells learnt from one language would leave the other's queries
+    probing cells of their own language, empty of the side searched), fills it block by block and searches it
+    with the other side; one index is held at a time. Returns the neighbours and, per direction, what ran (index,
+    parameters, training sample, times). A neighbour an index could not fill is id -1 with similarity -inf; it
+    never becomes a candidate.
     """
-    tic = time.perf_counter()
-    resolved = params.resolved(min(len(x), len(y)), x.dimension)
-    rows = train_sample_rows(min(len(x), len(y)), resolved)
-    sample = np.concatenate([sample_rows(x, rows // 2, seed), sample_rows(y, rows - rows // 2, seed + 1)])
-    empty, resolved = trained_index(params, min(len(x), len(y)), x.dimension, sample if len(sample) else None)
-    info: dict[str, Any] = {"kind": resolved.kind, "index": resolved.factory_string(), "params": asdict(resolved),
-                            "train_rows": int(len(sample)), "train_seconds": round(time.perf_counter() - tic, 3)}
+    info: dict[str, Any] = {"kind": params.kind}
     results = []
     for name, queries, database in (("x_to_y", x, y), ("y_to_x", y, x)):
         tic = time.perf_counter()
-        index = fill_index(faiss.clone_index(empty), _blocks(database, block_rows))
-        apply_search_params(index, resolved)
-        added = time.perf_counter() - tic
+        resolved = params.resolved(len(database), database.dimension)
+        sample = sample_rows(database, train_sample_rows(len(database), resolved), seed)
+        empty, resolved = trained_index(params, len(database), database.dimension, sample if len(sample) else None)
+        trained = time.perf_counter() - tic
+        index = fill_index(empty, _blocks(database, block_rows))
+        added = time.perf_counter() - tic - trained
         sims, ids = _search(index, queries, min(k, len(database)), block_rows, desc and f"{desc} {name}")
         sims[ids < 0] = -np.inf
         results.append((sims, ids))
-        info[name] = {"add_seconds": round(added, 3), "search_seconds": round(time.perf_counter() - tic - added, 3)}
-        del index
+        info[name] = {"index": resolved.factory_string(), "params": asdict(resolved), "train_rows": int(len(sample)),
+                      "train_seconds": round(trained, 3), "add_seconds": round(added, 3),
+                      "search_seconds": round(time.perf_counter() - tic - trained - added, 3),
+                      "missing_neighbours": int((ids < 0).sum())}
+        del index, empty
     (x_sims, x_ids), (y_sims, y_ids) = results
     return Neighbours(x_sims, x_ids, y_sims, y_ids), info
