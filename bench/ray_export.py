@@ -4,7 +4,7 @@ Same corpus (Tatoeba sentences of 8 languages), same encoder (the offline multil
 shards. Prints the wall time of each (model loading included, as a user sees it), the ratio, and whether the
 shards are equal (ids identical, largest vector difference).
 
-usage: python bench/ray_export.py [--sentences 4000] [--shard-size 500]
+usage: python bench/ray_export.py [--sentences 2000] [--shard-size 250]
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def export(model: str, corpus, out, shard_size: int, ray: bool) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sentences", type=int, default=4000)
-    parser.add_argument("--shard-size", type=int, default=500)
+    parser.add_argument("--sentences", type=int, default=2000)
+    parser.add_argument("--shard-size", type=int, default=250)
     args = parser.parse_args()
     model = real_encoder()
     OUT.mkdir(parents=True, exist_ok=True)
