@@ -145,7 +145,7 @@ def main() -> None:
         print(f"{method:13} total {result['seconds']:8.1f}s  k-NN {result['knn_seconds']:8.1f}s  peak RSS "
               f"{result['peak_rss_gb']:5.2f} GiB  best F1 {result['f1']:6.2f}"
               + (f"  k-NN {useful:6.1f} GFLOP/s useful = {useful / rate:4.2f}x matmul" if useful else
-                 f"  index {result['knn'].get('index')}"))
+                 f"  index {result['knn'].get('x_to_y', {}).get('index')}"))
     by = {r["method"]: r for r in results}
     if "exact-memory" in by and "exact-disk" in by:
         print(f"out of core / in memory time: {by['exact-disk']['seconds'] / by['exact-memory']['seconds']:.2f}x")
