@@ -1,6 +1,7 @@
 """Readers of the zero-shot tasks' evaluation files, in XTREME's layouts, and the choice of languages."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +207,44 @@ def test_hub_errors_are_typed_and_script_datasets_use_the_parquet_conversion(mon
     with pytest.raises(RxError, match=r"allenai/cosmos_qa: a loading-script dataset, .* no parquet conversion "
                                       r"\(refs/convert/parquet\) could be read; pass --train-file"):
         hub.load_hub_split("allenai/cosmos_qa", None, "train", hint="pass --train-file cosmosqa=PATH")
+
+
+def test_the_commit_read_is_pinned_and_recorded(monkeypatch):
+    import datasets
+    import huggingface_hub
+
+    from retrieval_xfer.data import hub
+
+    monkeypatch.setattr(hub, "hub_reachable", lambda: True)
+    hub.resolve_revision.cache_clear()
+    asked, loaded = [], []
+
+    class Info:
+        def __init__(self, sha):
+            self.sha = sha
+
+    def dataset_info(self, repo_id, revision=None):
+        asked.append((repo_id, revision))
+        return Info({None: "a" * 40, "v1": "b" * 40}[revision])
+
+    monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", dataset_info)
+    monkeypatch.setattr(datasets, "load_dataset", lambda d, c, split, revision=None: loaded.append(revision) or "rows")
+    assert hub.load_hub_split("google/xtreme", "PAN-X.de", "validation") == "rows"
+    assert hub.hub_source("google/xtreme", "PAN-X.de", "validation") == f"hf://google/xtreme@{'a' * 40}/PAN-X.de/validation"
+    hub.load_hub_split("google/xtreme", "PAN-X.de", "test", revision="v1")  # a pinned tag reads the commit it names
+    assert loaded == ["a" * 40, "b" * 40] and asked == [("google/xtreme", None), ("google/xtreme", "v1")]
+    hub.resolve_revision.cache_clear()
+
+
+def test_pinning_a_card_writes_the_commit_after_the_dataset(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pin", Path(__file__).parent.parent / "scripts" / "pin_hub_revisions.py")
+    pin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pin)
+    card = tmp_path / "x.yaml"
+    card.write_text("    - {dataset: google/xtreme, config: XNLI}\n    - {dataset: m/t, revision: abc, config: c}\n")
+    assert pin.pin_file(card, lambda name, rev: "f" * 40) == ["google/xtreme"]
+    assert card.read_text() == (f"    - {{dataset: google/xtreme, revision: {'f' * 40}, config: XNLI}}\n"
+                                "    - {dataset: m/t, revision: abc, config: c}\n")
+    assert load_card("xnli")["sources"]["hub"][0]["dataset"] == "google/xtreme"  # the cards still load

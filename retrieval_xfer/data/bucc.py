@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.data.hub import load_hub_split
+from retrieval_xfer.data.hub import hub_source, load_hub_split
 from retrieval_xfer.data.text_files import read_corpus, read_gold_pairs
 from retrieval_xfer.errors import RxError
 
@@ -113,7 +113,7 @@ def read_hub_split(pair: str, role: str, card: dict[str, Any]) -> BuccSplit:
         src_ids = [f"{src}-{i:09d}" for i in range(len(sources))]
         trg_ids = [f"en-{i:09d}" for i in range(len(targets))]
     return BuccSplit(pair, split, src_ids, sources, trg_ids, targets, set(zip(src_ids, trg_ids)),
-                     f"hf://{hub['dataset']}/{config}/{split} (gold pairs only)")
+                     f"{hub_source(hub['dataset'], config, split, hub.get('revision'))} (gold pairs only)")
 
 
 def available_pairs(data_dir: Path, card: dict[str, Any]) -> list[str]:

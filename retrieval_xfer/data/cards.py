@@ -29,7 +29,7 @@ KINDS = ("intermediate", "target", "component", "zero-shot", "retrieval")
 FORMATS = ("pair-classification", "multiple-choice", "tagging", "span-qa", "retrieval", "masked-lm")
 HEAD_TYPES = ("classification", "multiple-choice", "tagging", "span", "masked-lm")
 EVALUATOR_NAMES = ("classification", "tagging", "qa", "tatoeba", "bucc")
-READER_NAMES = ("jsonl", "csv", "tsv", "squad", "token-tag", "conllu", "ccg-auto")
+READER_NAMES = ("jsonl", "csv", "tsv", "squad", "token-tag", "conllu", "ccg-auto", "ud-xtreme")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ _LOCAL = {
     **_LOCAL_FORMAT,
     "files": Key(_LIST, None),          # zero-shot cards: file name patterns with {split} and {lang}
     "by_suffix": Key(_MAP, None, values=_LOCAL_FORMAT),
+    "release_reader": Key(_STR, None, READER_NAMES),  # a UD release folder as --data-dir: its files' reader
     "source": Key(_STR, None),          # retrieval cards: the file names of each side (and BUCC's gold)
     "target": Key(_STR, None),
     "english": Key(_STR, None),
@@ -242,6 +243,8 @@ def describe_sources(card: dict[str, Any], wide: bool = False) -> tuple[str, str
     if local.get("reader"):
         local_text = local["reader"] + "".join(f" ({suffix}: {alt['reader']})"
                                                for suffix, alt in (local.get("by_suffix") or {}).items())
+        if local.get("release_reader"):
+            local_text += f" (release folder: {local['release_reader']})"
     else:
         local_text = "LASER/BUCC files" if card["kind"] == "retrieval" else ("as " + hub.lstrip("= ") if hub else "-")
     return hub or "-", local_text

@@ -7,11 +7,28 @@ Records have the shapes of ``retrieval_xfer.data.task_data`` (the same shapers r
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
-from retrieval_xfer.errors import HubUnreachableError, RxError
+from retrieval_xfer.data.task_data import TaskData, read_release_files, read_task_file, read_task_hub
+from retrieval_xfer.data.ud_release import SPLIT_WORDS, find_release_files, is_release_folder
+from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
+
+
+@dataclass(frozen=True)
+class ReleaseFiles:
+    """One language's files of a release folder for one split (empty when the language lacks that split;
+    ``other_splits`` then says which it has)."""
+
+    folder: Path
+    lang: str
+    split: str
+    paths: tuple[Path, ...]
+    other_splits: tuple[str, ...] = ()
+
+
+LanguageData = Path | ReleaseFiles
 
 
 def _fill(value: Any, fields: dict[str, str]) -> Any:
@@ -54,6 +71,21 @@ def find_language_files(card: dict[str, Any], data_dir: Path, split: str) -> dic
     return found
 
 
+def find_release_languages(card: dict[str, Any], folder: Path, split: str) -> dict[str, ReleaseFiles]:
+    """Every language of the card found in a release folder (UD's ``ud-treebanks-v2.5/``) by XTREME's rules,
+    with its files for ``split``; a language with files for other splits only gets empty ``paths``.
+    Empty when the card has no ``release_reader`` or ``folder`` is not a release folder."""
+    if not card["sources"]["local"].get("release_reader") or not is_release_folder(folder):
+        return {}
+    by_split = {name: find_release_files(folder, name, list(card["languages"])) for name in SPLIT_WORDS}
+    if split not in by_split:
+        raise RxError(f"{folder}: a UD release has the splits {', '.join(SPLIT_WORDS)}, not {split!r}")
+    languages = sorted({lang for files in by_split.values() for lang in files})
+    return {lang: ReleaseFiles(Path(folder), lang, split, by_split[split].get(lang, ()),
+                               tuple(name for name in SPLIT_WORDS if lang in by_split[name]))
+            for lang in languages}
+
+
 def language_of_file(card: dict[str, Any], path: Path) -> str | None:
     """The language a file name says (``dev-de.tsv`` → ``de``, any split) by the card's patterns, or None."""
     for pattern in card["sources"]["local"]["files"]:
@@ -63,8 +95,14 @@ def language_of_file(card: dict[str, Any], path: Path) -> str | None:
     return None
 
 
-def read_language_file(card: dict[str, Any], path: Path, limit: int | None = None) -> TaskData:
-    """One language's evaluation records from a local file in the card's format."""
+def read_language_file(card: dict[str, Any], path: LanguageData, limit: int | None = None) -> TaskData:
+    """One language's evaluation records from a local file in the card's format, or from its files of a release
+    folder (SplitMissingError when the language has none for the split)."""
+    if isinstance(path, ReleaseFiles):
+        if not path.paths:
+            raise SplitMissingError(f"{path.folder}: no {path.split!r} files for {path.lang} "
+                                    f"(it has {', '.join(path.other_splits)})")
+        return read_release_files(card, list(path.paths), limit)
     return read_task_file(card, Path(path), limit)
 
 

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.data.cards import load_card
-from retrieval_xfer.data.hub import load_hub_split
+from retrieval_xfer.data.hub import hub_source, load_hub_split
 from retrieval_xfer.data.squad import iter_squad
 from retrieval_xfer.data.structured import iter_delimited, iter_jsonl
 from retrieval_xfer.data.tagged import iter_ccg_auto, iter_conllu, iter_token_tag
+from retrieval_xfer.data.ud_release import find_release_files, iter_ud_xtreme
 from retrieval_xfer.errors import RxError
 
 MAX_BAD_ANSWER_FRACTION = 0.01
@@ -40,6 +41,7 @@ READERS: dict[str, Callable[[Path, dict], Iterator[tuple[Any, Row]]]] = {
     "token-tag": lambda path, spec: iter_token_tag(path),
     "conllu": lambda path, spec: iter_conllu(path),
     "ccg-auto": lambda path, spec: iter_ccg_auto(path),
+    "ud-xtreme": lambda path, spec: iter_ud_xtreme(path),
 }
 
 
@@ -145,7 +147,8 @@ SHAPERS: dict[str, Callable[[Row, dict, dict, str], Row | str]] = {
 }
 
 
-def _shape(card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, limit: int | None) -> TaskData:
+def _shape(card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, limit: int | None,
+           allow_empty: bool = False) -> TaskData:
     shaper = SHAPERS[card["format"]]
     data = TaskData(card["name"], card["format"], [], where)
     seen = 0
@@ -158,7 +161,7 @@ def _shape(card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, 
         data.examples.append(record)
         if limit is not None and len(data.examples) >= limit:
             break
-    if not data.examples:
+    if not data.examples and not allow_empty:
         raise RxError(f"{where}: no usable {card['name']} examples (read {seen} rows)")
     bad = data.skipped.get(BAD_ANSWER, 0)
     if bad:
@@ -169,15 +172,35 @@ def _shape(card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, 
 
 
 def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData:
-    """Read a local training file in the task's original release format (``sources.local`` of the card)."""
+    """Read a local training file in the task's original release format (``sources.local`` of the card), or,
+    for a card with a ``release_reader``, the card's language from a release folder (UD's ``ud-treebanks-v2.5/``)."""
     spec = card["sources"].get("local")
     if not spec:
         raise RxError(f"task {card['name']!r} has no local file format")
     path = Path(path)
+    if path.is_dir() and spec.get("release_reader"):
+        files = find_release_files(path, "train", card["languages"])
+        if not files:
+            raise RxError(f"{path}: no {'/'.join(card['languages'])} training files of a UD release "
+                          "(looked for */<iso>_*-ud-train.conllu)")
+        return read_release_files(card, [p for lang in card["languages"] for p in files.get(lang, ())], limit)
     if not path.is_file():
         raise RxError(f"{path}: no such file")
     spec = {**spec, **spec.get("by_suffix", {}).get(path.suffix, {})}  # e.g. .conllu files of a token-tag task
     return _shape(card, spec, READERS[spec["reader"]](path, spec), str(path), limit)
+
+
+def read_release_files(card: dict, paths: list[Path], limit: int | None = None) -> TaskData:
+    """One language's records from the files of a release folder, concatenated in the given order and read with
+    the card's ``release_reader``; the source names the folder and every file."""
+    spec = {**card["sources"]["local"], "reader": card["sources"]["local"]["release_reader"]}
+    parts = [_shape(card, spec, READERS[spec["reader"]](path, spec), str(path), None, allow_empty=True)
+             for path in paths]  # a treebank released without its text yields nothing, as in XTREME
+    data = _merge(card, parts, limit)
+    data.source = f"{paths[0].parent.parent}: {', '.join(p.name for p in paths)}"
+    if not data.examples:
+        raise RxError(f"{data.source}: no usable {card['name']} sentences (treebanks without text?)")
+    return data
 
 
 def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hint: str | None = None) -> TaskData:
@@ -203,8 +226,8 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hi
                 rows = rows.rename_columns({hub["fields"]["tokens"]: "tokens", hub["fields"]["tags"]: "tags"})
                 spec.setdefault("label_names", getattr(rows.features["tags"].feature, "names", None))
             iterator = ((i, dict(r)) for i, r in enumerate(rows))
-            shaped.append(_shape(card, spec, iterator, f"hf://{hub['dataset']}/{hub.get('config') or ''}/{hub_split}",
-                                 limit))
+            shaped.append(_shape(card, spec, iterator,
+                                 hub_source(hub["dataset"], hub.get("config"), hub_split, hub.get("revision")), limit))
     return _merge(card, shaped, limit)
 
 

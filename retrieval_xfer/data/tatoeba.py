@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.data.hub import load_hub_split
+from retrieval_xfer.data.hub import hub_source, load_hub_split
 from retrieval_xfer.data.text_files import read_parallel
 from retrieval_xfer.errors import RxError
 
@@ -81,9 +81,8 @@ def read_tatoeba_hub(language: TatoebaLanguage, card: dict[str, Any]) -> Tatoeba
         except RxError as err:
             errors.append(str(err))
             continue
-        at = f"@{hub['revision']}" if hub.get("revision") else ""
         # google/xtreme's tatoeba configs keep the line's trailing newline: strip, as the LASER files are read
         return TatoebaPairs(language, [str(s).strip() for s in rows[hub["source"]]],
                             [str(s).strip() for s in rows[hub["english"]]],
-                            f"hf://{hub['dataset']}{at}/{config}/{hub['split']}")
+                            hub_source(hub["dataset"], config, hub["split"], hub.get("revision")))
     raise RxError(f"Tatoeba {language.code!r} from the hub failed: {errors[-1] if errors else 'no hub source'}")

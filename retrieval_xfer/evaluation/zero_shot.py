@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.data.cards import load_card
-from retrieval_xfer.data.eval_data import find_language_files, language_of_file, read_language_file, read_language_hub
+from retrieval_xfer.data.eval_data import (LanguageData, find_language_files, find_release_languages, language_of_file,
+                                           read_language_file, read_language_hub)
 from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
 from retrieval_xfer.evaluation.classification import evaluate_classification
 from retrieval_xfer.evaluation.qa import evaluate_qa
@@ -30,18 +31,21 @@ EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
 
 
 def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | None = None,
-                data_files: tuple[str, ...] = ()) -> dict[str, Path | None]:
+                data_files: tuple[str, ...] = ()) -> dict[str, LanguageData | None]:
     """``language → local file`` (None: read it from the hub) for ``langs``: ``all`` (every language with data;
-    the card's list for the hub), ``xtreme`` (the card's list) or a comma list.
+    the card's list for the hub), ``xtreme`` (the card's list) or a comma list. A ``data_dir`` holding no files
+    of the card's patterns may be a release folder the card can read (UD-POS: ``ud-treebanks-v2.5/``).
 
     ``data_files`` are ``PATH`` (language from the file name) or ``LANG=PATH``. RxError for an unknown language,
     a language without data, or a file whose language cannot be told.
     """
-    found: dict[str, Path] = {}
+    found: dict[str, LanguageData] = {}
     if data_dir is not None:
-        found.update(find_language_files(card, data_dir, split))
+        found.update(find_language_files(card, data_dir, split) or find_release_languages(card, data_dir, split))
         if not found:
             patterns = ", ".join(card["sources"]["local"]["files"])
+            if card["sources"]["local"].get("release_reader"):
+                patterns += ", or a release folder's */<iso>_*.conllu"
             raise RxError(f"{data_dir}: no {card['name']} files for split {split!r} (looked for {patterns})")
     for value in data_files:
         lang, sep, path = value.partition("=")
@@ -73,7 +77,7 @@ def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | N
     return {lang: found.get(lang) for lang in chosen}
 
 
-def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, Path | None], split: str = "dev",
+def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, LanguageData | None], split: str = "dev",
                        limit: int | None = None, batch_size: int = 32, show_progress: bool = True) -> dict[str, Any]:
     """Score ``model`` on every language of ``data`` (from ``locate_data``).
 
