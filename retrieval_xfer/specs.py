@@ -29,6 +29,10 @@ class EncoderSpec:
     max_length: int
     dimension: int
     normalized: bool = True
+    backend: str = "torch"
+    quantization: str = "none"
+    runtime_sha256: str = ""
+    calibration: str = ""
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the fields."""
@@ -47,8 +51,10 @@ def require_known(spec: EncoderSpec, where: str, stored: str = "index") -> None:
 
 
 # Fields compared between stored vectors and a new encoder, most telling first. The prompt may differ on
-# purpose (asymmetric retrieval: "query: " against "passage: "), so it is not compared.
-COMPARED_FIELDS = ("layer", "pooling", "weights_sha256", "dimension", "normalized")
+# purpose (asymmetric retrieval: "query: " against "passage: "), so it is not compared. Neither is the backend:
+# torch, onnx and openvino at float32 give the same vectors (cosine >= 0.9999, tested), so they mix freely; int8
+# vectors match only those of the same quantised model (``runtime_sha256``), see ``check_compatible``.
+COMPARED_FIELDS = ("layer", "pooling", "weights_sha256", "dimension", "normalized", "quantization")
 
 
 def check_compatible(built: EncoderSpec, query: EncoderSpec, where: str, stored: str = "index",
@@ -68,3 +74,7 @@ def check_compatible(built: EncoderSpec, query: EncoderSpec, where: str, stored:
                     f"{given} ({query.model}, weights {b[:12]}…)"
                 )
             raise RxError(f"{where}: {name} differs: {stored} built with {a!r}, {given} has {b!r}")
+    if built.quantization != "none" and built.runtime_sha256 != query.runtime_sha256:
+        raise RxError(f"{where}: {stored} built with another {built.quantization} model ({built.backend}, runtime "
+                      f"{built.runtime_sha256[:12]}…, {built.calibration}) than the {given} ({query.backend}, runtime "
+                      f"{query.runtime_sha256[:12]}…): quantised vectors only match those of the same quantised model")

@@ -7,17 +7,20 @@ stack only when called, so reading options stays light.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retrieval_xfer.errors import RxError
 
 if TYPE_CHECKING:
+    from retrieval_xfer.encoding.backend_encoder import BackendEncoder
     from retrieval_xfer.encoding.encoder import Encoder
     from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder
 
 PRECISION_NAMES = ("float32", "bfloat16", "float16")
+BACKEND_NAMES = ("torch", "onnx", "openvino")
+QUANTIZE_NAMES = ("none", "int8")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,17 @@ class EncoderOptions:
         "help": "cpu, cuda, cuda:1, mps... Default: cuda if available, else cpu."})
     precision: str = field(default="float32", metadata={
         "help": "Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.", "choices": PRECISION_NAMES})
+    backend: str = field(default="torch", metadata={
+        "help": "What runs the encoder: torch, or an exported model run by onnx (ONNX Runtime) or openvino "
+                "(CPU; extras .[onnx]/.[openvino]). Exports are cached (see --backend-cache).",
+        "choices": BACKEND_NAMES})
+    quantize: str = field(default="none", metadata={
+        "help": "int8: static int8 quantisation (NNCF) of the onnx/openvino model, calibrated on "
+                "--calibration-file or a sample of the input.", "choices": QUANTIZE_NAMES})
+    calibration_file: str | None = field(default=None, metadata={
+        "help": "Sentences (one per line, >= 50) to calibrate int8 on. Default: a sample of the input."})
+    backend_cache: str | None = field(default=None, metadata={
+        "help": "Folder of exported models. Default: $RX_BACKEND_CACHE or ~/.cache/retrieval_xfer/backends."})
     quiet: bool = field(default=False, metadata={"help": "No progress bars.", "flag": True})
 
     def describe(self, encoder: Encoder | LayerSweepEncoder) -> str:
@@ -51,7 +65,18 @@ class EncoderOptions:
         layers = getattr(encoder, "layers", None)
         where = (f"layers {', '.join(map(str, layers))} of {spec.num_layers} (one forward)" if layers
                  else f"layer {spec.layer} of {spec.num_layers}")
-        return f"encoder: {spec.model} | {where} | pooling {spec.pooling} | prompt {spec.prompt!r} | dim {spec.dimension}"
+        runs = f" | {spec.backend} {'int8' if spec.quantization == 'int8' else 'float32'}" if spec.backend != "torch" else ""
+        return (f"encoder: {spec.model} | {where} | pooling {spec.pooling} | prompt {spec.prompt!r} | "
+                f"dim {spec.dimension}{runs}")
+
+    def check_backend(self) -> None:
+        """RxError for backend settings that do not go together (int8 or a calibration file with torch, a half
+        precision with an exported model)."""
+        if self.backend == "torch" and (self.quantize != "none" or self.calibration_file):
+            raise RxError("--quantize int8 and --calibration-file need --backend onnx or openvino")
+        if self.backend != "torch" and self.precision != "float32":
+            raise RxError(f"--backend {self.backend} runs float32 (or --quantize int8); --precision "
+                          f"{self.precision} is for --backend torch")
 
     def resolved_prompt(self) -> str:
         """``prompt``, or the text of the model's prompt named ``prompt_name``; RxError when both are given."""
@@ -63,8 +88,22 @@ class EncoderOptions:
 
         return named_prompt(resolve_model(self.model), self.prompt_name)
 
-    def load(self, echo: Callable[[str], None] | None = None) -> Encoder:
-        """The ``Encoder`` these options describe; ``echo`` (if given) receives ``describe``'s line."""
+    def load(self, echo: Callable[[str], None] | None = None, corpus: Sequence[str] | None = None
+             ) -> Encoder | BackendEncoder:
+        """The ``Encoder`` these options describe; ``echo`` (if given) receives ``describe``'s line. ``corpus``:
+        sentences the command will encode, from which ``--quantize int8`` samples its calibration set."""
+        self.check_backend()
+        if self.backend != "torch":
+            from retrieval_xfer.encoding.backend_encoder import load_backend_encoder
+
+            encoder = load_backend_encoder(
+                self.model, self.layer, backend=self.backend, quantize=self.quantize,
+                calibration_file=self.calibration_file, corpus=corpus, cache=self.backend_cache,
+                pool_skip_special=self.pool_skip_special, prompt=self.resolved_prompt(), max_length=self.max_length,
+                batch_size=self.batch_size, show_progress=not self.quiet, echo=echo)
+            if echo is not None:
+                echo(self.describe(encoder))
+            return encoder
         from retrieval_xfer.encoding.loader import load_encoder
 
         encoder = load_encoder(self.model, self.layer, pool_skip_special=self.pool_skip_special,
@@ -79,6 +118,9 @@ class EncoderOptions:
         """A ``LayerSweepEncoder`` over ``layers`` (``"all"`` or ``"4,8,-1"``); ``layer``, if set, is its headline."""
         from retrieval_xfer.encoding.loader import load_layer_sweep
 
+        if self.backend != "torch":
+            raise RxError(f"--layers pools every layer from one torch forward pass; --backend {self.backend} runs one "
+                          "exported layer: drop --layers, or use --backend torch")
         sweep = load_layer_sweep(self.model, layers, main_layer=self.layer, pool_skip_special=self.pool_skip_special,
                                  prompt=self.resolved_prompt(), max_length=self.max_length, device=self.device,
                                  precision=self.precision, batch_size=self.batch_size, show_progress=not self.quiet)
@@ -86,6 +128,7 @@ class EncoderOptions:
             echo(self.describe(sweep))
         return sweep
 
-    def load_for(self, layers: str | None, echo: Callable[[str], None] | None = None) -> Encoder | LayerSweepEncoder:
-        """``load_sweep(layers)`` when ``layers`` is given, else ``load()``."""
-        return self.load_sweep(layers, echo) if layers else self.load(echo)
+    def load_for(self, layers: str | None, echo: Callable[[str], None] | None = None,
+                 corpus: Sequence[str] | None = None) -> Encoder | BackendEncoder | LayerSweepEncoder:
+        """``load_sweep(layers)`` when ``layers`` is given, else ``load(echo, corpus)``."""
+        return self.load_sweep(layers, echo) if layers else self.load(echo, corpus)

@@ -15,7 +15,6 @@ re-running the same command resumes after them with a result identical to an uni
 from __future__ import annotations
 
 import collections
-import hashlib
 import itertools
 import json
 import os
@@ -31,7 +30,7 @@ from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.ray_encode import RayShardEncoder
 from retrieval_xfer.export.reader import MANIFEST_FILE, open_export
-from retrieval_xfer.provenance import now_iso
+from retrieval_xfer.provenance import file_sha256, now_iso
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.version import __version__
 
@@ -39,14 +38,6 @@ if TYPE_CHECKING:
     from retrieval_xfer.encoding.encoder import Encoder
 
 DTYPES = {"float32": np.float32, "float16": np.float16}
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _validate(path: Path, fmt: CorpusFormat, blank: BlankPolicy) -> int:
@@ -118,7 +109,7 @@ def export_embeddings(encoder: Encoder | RayShardEncoder, input_path: Path, out:
     settings = {
         "dtype": dtype, "shard_size": shard_size, "prompt": encoder.spec.prompt, "format": fmt, "blank": blank,
         "input": {"path": str(input_path.resolve()), "bytes": input_path.stat().st_size,
-                  "sha256": _file_sha256(input_path)},
+                  "sha256": file_sha256(input_path)},
     }
     manifest_path = out / MANIFEST_FILE
     if manifest_path.exists():

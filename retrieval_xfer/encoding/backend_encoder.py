@@ -1,0 +1,187 @@
+"""``--backend onnx|openvino`` (``--quantize none|int8``): the ``Encoder`` interface over an exported model.
+
+``load_backend_encoder`` loads the torch encoder once (truncated to the layer, as ``--backend torch`` runs it) to
+learn its spec and weights hash, finds or builds the exported model in the cache (``backend_cache``), and returns
+a ``BackendEncoder``: it tokenises as sentence-transformers does (prompt prepended, longest first, truncation at
+the spec's ``max_length``) and runs ONNX Runtime or OpenVINO on CPU. The torch model is dropped once exported.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from retrieval_xfer.atomic import atomic_directory, atomic_write_json
+from retrieval_xfer.encoding.backend_cache import MANIFEST, cache_root, entry_key, manifest_for, read_entry
+from retrieval_xfer.encoding.backend_export import (ONNX_FILE, OPENVINO_FILE, convert_openvino, export_onnx,
+                                                    pooled_graph, quantize_int8, require_extra)
+from retrieval_xfer.encoding.calibration import Calibration, read_calibration_file, sample_corpus
+from retrieval_xfer.encoding.loader import load_encoder
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.specs import EncoderSpec
+
+Echo = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class BackendEncoder:
+    """Encodes sentences into L2-normalised float32 vectors with an exported model (ONNX Runtime or OpenVINO).
+
+    ``run(input_ids, attention_mask)`` (int64 arrays) returns the batch's embeddings; ``encode`` has the
+    contract of ``Encoder.encode``: shape (len(sentences), spec.dimension), input order, one progress bar.
+    """
+
+    def __init__(self, run: Callable[[np.ndarray, np.ndarray], np.ndarray], tokenizer, spec: EncoderSpec,
+                 batch_size: int = 32, show_progress: bool = True) -> None:
+        self.run = run
+        self.tokenizer = tokenizer
+        self.spec = spec
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+
+    def encode(self, sentences: Sequence[str], desc: str = "encoding") -> np.ndarray:
+        """Encode ``sentences`` (the spec's prompt prepended), longest first in batches of ``batch_size``."""
+        vectors = np.zeros((len(sentences), self.spec.dimension), dtype=np.float32)
+        order = np.argsort([-len(s) for s in sentences], kind="stable")
+        with tqdm(total=len(sentences), desc=desc, unit="sent", disable=not self.show_progress) as bar:
+            for start in range(0, len(order), self.batch_size):
+                rows = order[start:start + self.batch_size]
+                batch = self.tokenizer([self.spec.prompt + sentences[i] for i in rows], padding=True, truncation=True,
+                                       max_length=self.spec.max_length, return_tensors="np")
+                out = self.run(batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64))
+                vectors[rows] = np.asarray(out, dtype=np.float32)
+                bar.update(len(rows))
+        return vectors
+
+
+def _runner(backend: str, path: Path, int8: bool, threads: int | None = None
+            ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A function running the model file at ``path`` on CPU with ``backend``."""
+    if backend == "onnx":
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    import openvino as ov
+
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+    if not int8:
+        config["INFERENCE_PRECISION_HINT"] = "f32"  # no silent bf16 on CPUs with AMX: float32 means float32
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = threads
+    compiled = ov.Core().compile_model(str(path), "CPU", config)
+    return lambda ids, mask: compiled({"input_ids": ids, "attention_mask": mask})[0]
+
+
+def _entry(root: Path, key: str, build: Callable[[Path], dict[str, Any]], echo: Echo,
+           stale: Callable[[dict[str, Any]], str] | None = None) -> tuple[Path, dict[str, Any]]:
+    """The cache entry ``root/key``: reused when sound (and not ``stale``, which returns why it is), else
+    built by ``build(tmp_folder)`` (returning extra manifest fields) into a temporary folder and renamed."""
+    folder = root / key
+    manifest, why = read_entry(folder)
+    if manifest is not None and stale is not None:
+        why = stale(manifest)
+        manifest = None if why else manifest
+    if manifest is not None:
+        return folder, manifest
+    if why != "not cached":
+        echo(f"{why}; rebuilding")
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with atomic_directory(folder, overwrite=True) as tmp:
+        fields = build(tmp)
+        manifest = manifest_for(tmp, seconds=round(time.perf_counter() - started, 1), **fields)
+        atomic_write_json(tmp / MANIFEST, manifest)
+    return folder, manifest
+
+
+def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, quantize: str = "none",
+                         calibration_file: str | None = None, corpus: Sequence[str] | None = None,
+                         cache: str | None = None, pool_skip_special: bool = False, prompt: str = "",
+                         max_length: int | None = None, batch_size: int = 32, show_progress: bool = True,
+                         echo: Echo | None = None) -> BackendEncoder:
+    """An encoder of ``model`` at ``layer`` run by ``backend`` (``onnx``/``openvino``), float32 or static int8.
+
+    int8 calibrates on ``calibration_file``, else on a sample of ``corpus`` (the sentences the command is about
+    to encode), else reuses the cached int8 model; RxError when none of them is available. A cached int8 model
+    calibrated on another file than the given one is rebuilt. ``echo`` receives what is exported and where.
+    """
+    echo = echo or _quiet
+    if backend not in ("onnx", "openvino"):
+        raise RxError(f"--backend {backend!r}: choose torch, onnx or openvino")
+    if quantize not in ("none", "int8"):
+        raise RxError(f"--quantize {quantize!r}: choose none or int8")
+    require_extra(backend, quantize)
+    calibration = read_calibration_file(Path(calibration_file)) if calibration_file else None
+    torch_encoder = load_encoder(model, layer, pool_skip_special=pool_skip_special, prompt=prompt,
+                                 max_length=max_length, device="cpu", precision="float32", show_progress=False)
+    spec, tokenizer = torch_encoder.spec, torch_encoder.model.tokenizer
+    graph = pooled_graph(torch_encoder.model, spec.pooling, spec.layer)
+    root = cache_root(cache)
+    echo(f"{backend} cache: {root}")
+
+    def build_onnx(tmp: Path) -> dict[str, Any]:
+        echo(f"exporting {spec.model} (layers 1..{spec.layer}) to ONNX...")
+        export_onnx(graph, tokenizer, tmp)
+        return {"model": spec.model, "layer": spec.layer, "pooling": spec.pooling, "backend": "onnx",
+                "quantization": "none"}
+
+    onnx_folder, manifest = _entry(root, entry_key(spec.weights_sha256, spec.layer, spec.pooling, "onnx", "none"),
+                                   build_onnx, echo)
+    onnx_path = onnx_folder / ONNX_FILE
+    folder = onnx_folder
+    if backend == "openvino" and quantize == "none":
+        def build_openvino(tmp: Path) -> dict[str, Any]:
+            echo("converting the ONNX model to OpenVINO IR...")
+            convert_openvino(onnx_path, tmp)
+            return {"model": spec.model, "layer": spec.layer, "pooling": spec.pooling, "backend": "openvino",
+                    "quantization": "none"}
+
+        folder, manifest = _entry(root, entry_key(spec.weights_sha256, spec.layer, spec.pooling, "openvino", "none"),
+                                  build_openvino, echo)
+    elif quantize == "int8":
+        key = entry_key(spec.weights_sha256, spec.layer, spec.pooling, backend, "int8")
+        chosen: list[Calibration] = []
+
+        def stale(found: dict[str, Any]) -> str:
+            if calibration is not None and found.get("calibration_sha256") != calibration.sha256:
+                return f"cached int8 model was calibrated on {found.get('calibration')}; recalibrating on {calibration_file}"
+            return ""
+
+        def build_int8(tmp: Path) -> dict[str, Any]:
+            sample = calibration
+            if sample is None:
+                if corpus is None:
+                    raise RxError("--quantize int8: no cached int8 model for this encoder; pass --calibration-file "
+                                  "(sentences like those you encode)")
+                sample = sample_corpus(corpus)
+            chosen.append(sample)
+            echo(f"calibrating static int8 ({backend}) on {sample.describe()}...")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                quantize_int8(backend, onnx_path, tmp, tokenizer, sample, spec.prompt, spec.max_length)
+            return {"model": spec.model, "layer": spec.layer, "pooling": spec.pooling, "backend": backend,
+                    "quantization": "int8", "calibration": sample.describe(), "calibration_sha256": sample.sha256,
+                    "calibration_size": len(sample.sentences)}
+
+        folder, manifest = _entry(root, key, build_int8, echo, stale)
+    del graph, torch_encoder
+    gc.collect()
+    path = folder / (OPENVINO_FILE if backend == "openvino" else ONNX_FILE)
+    full = EncoderSpec(**{**spec.to_dict(), "backend": backend, "quantization": quantize,
+                          "runtime_sha256": manifest["runtime_sha256"], "calibration": manifest.get("calibration", "")})
+    echo(f"{backend} {'int8' if quantize == 'int8' else 'float32'} model: {folder}")
+    return BackendEncoder(_runner(backend, path, quantize == "int8"), tokenizer, full, batch_size=batch_size, show_progress=show_progress)
