@@ -16,7 +16,7 @@ $(VENV)/.rx-installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[dev,plot,ray]"
+	$(PY) -m pip install --quiet -e ".[dev,plot,ray,onnx,openvino]"
 	touch $@
 
 encoder: setup

@@ -37,6 +37,10 @@ setup(
         "dev": ["pytest>=8", "matplotlib>=3.7"],
         "plot": ["matplotlib>=3.7"],  # the report's pictures
         "ray": ["ray>=2.9"],  # rx export --ray, rx mine --ray
+        # --backend onnx|openvino (--quantize int8: NNCF). The export goes through torch.onnx (dynamo) and needs
+        # neither optimum-onnx nor optimum-intel, which cap transformers below what rx runs.
+        "onnx": ["onnx>=1.16", "onnxscript>=0.2", "onnxruntime>=1.18", "nncf>=2.14"],
+        "openvino": ["openvino>=2024.4", "onnx>=1.16", "onnxscript>=0.2", "nncf>=2.14"],
     },
     entry_points={"console_scripts": ["rx = retrieval_xfer.cli:main"]},
 )

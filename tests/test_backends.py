@@ -146,3 +146,36 @@ def test_a_pipeline_the_graph_cannot_reproduce_is_refused(tiny_model, tmp_path):
     SentenceTransformer(modules=[Transformer(str(tiny_model)), Pooling(32, "cls")]).save(str(folder))
     with pytest.raises(RxError, match=r"export mean-pooled encoders; this model's pipeline is own:Pooling\(cls\)"):
         EncoderOptions(model=str(folder), backend="onnx", backend_cache=str(tmp_path / "c")).load()
+
+
+def test_cli_index_with_an_exported_model_and_queries_across_backends(tiny_model, tmp_path):
+    from click.testing import CliRunner
+
+    from helpers import write_lines
+    from retrieval_xfer.cli import main
+
+    def rx(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    corpus = write_lines(tmp_path / "corpus.txt", SENTENCES)
+    cache = tmp_path / "cache"
+    built = rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "onnx",
+               "--backend", "onnx", "--backend-cache", cache, "--quiet")
+    assert built.exit_code == 0, built.output
+    assert f"onnx cache: {cache}" in built.output
+    meta = json.loads((tmp_path / "onnx" / "meta.json").read_text())
+    assert meta["encoder"]["backend"] == "onnx"
+    torch_query = rx("search", tmp_path / "onnx", "--model", tiny_model, "-k", 1, "--quiet", SENTENCES[5])
+    assert torch_query.exit_code == 0, torch_query.output
+    assert SENTENCES[5] in torch_query.output  # a float32 onnx index answers torch queries
+    quantized = rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "int8",
+                   "--backend", "openvino", "--quantize", "int8", "--backend-cache", cache, "--quiet")
+    assert quantized.exit_code == 0, quantized.output
+    assert "calibrating static int8 (openvino) on 120 sentences of a corpus sample" in quantized.output
+    # the query encoder follows the index's int8 model (cached, so no calibration set is needed)
+    query = rx("search", tmp_path / "int8", "--model", tiny_model, "-k", 1, "--backend-cache", cache, "--quiet",
+               SENTENCES[7])
+    assert query.exit_code == 0 and SENTENCES[7] in query.output, query.output
+    refused = rx("search", tmp_path / "int8", "--model", tiny_model, "--backend", "onnx", "--quantize", "int8",
+                 "--backend-cache", tmp_path / "empty", "--calibration-file", corpus, "--quiet", "x")
+    assert refused.exit_code == 1 and "another int8 model" in refused.output

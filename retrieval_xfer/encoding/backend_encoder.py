@@ -178,7 +178,7 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
                     "calibration_size": len(sample.sentences)}
 
         folder, manifest = _entry(root, key, build_int8, echo, stale)
-    del graph, torch_encoder
+    graph = torch_encoder = None  # free the torch model: the exported one runs from here
     gc.collect()
     path = folder / (OPENVINO_FILE if backend == "openvino" else ONNX_FILE)
     full = EncoderSpec(**{**spec.to_dict(), "backend": backend, "quantization": quantize,

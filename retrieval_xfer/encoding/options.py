@@ -7,11 +7,13 @@ stack only when called, so reading options stays light.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.specs import EncoderSpec
 
 if TYPE_CHECKING:
     from retrieval_xfer.encoding.backend_encoder import BackendEncoder
@@ -77,6 +79,13 @@ class EncoderOptions:
         if self.backend != "torch" and self.precision != "float32":
             raise RxError(f"--backend {self.backend} runs float32 (or --quantize int8); --precision "
                           f"{self.precision} is for --backend torch")
+
+    def quantized_like(self, built: EncoderSpec) -> EncoderOptions:
+        """These options, running ``built``'s quantised model when ``built`` (an index's or an export's encoder)
+        is int8 and no quantisation was asked for: int8 vectors only match the same int8 model."""
+        if built.quantization == "none" or self.quantize != "none":
+            return self
+        return dataclasses.replace(self, backend=built.backend, quantize=built.quantization)
 
     def resolved_prompt(self) -> str:
         """``prompt``, or the text of the model's prompt named ``prompt_name``; RxError when both are given."""

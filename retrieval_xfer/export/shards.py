@@ -77,10 +77,16 @@ def export_corpus(options: EncoderOptions, input_path: Path, out: Path, shard_si
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     total = _validate(Path(input_path), fmt, blank)
-    encoder = RayShardEncoder(options, ray) if ray is not None else options.load(echo)
+    corpus = _calibration_corpus(Path(input_path), fmt, blank) if options.quantize == "int8" else None
+    encoder = RayShardEncoder(options, ray) if ray is not None else options.load(echo, corpus=corpus)
     if ray is not None and echo is not None:
         echo(f"{options.describe(encoder)} | on {encoder.actors} Ray actor(s)")
     return export_embeddings(encoder, input_path, out, shard_size, dtype, fmt, blank, total=total, echo=echo)
+
+
+def _calibration_corpus(path: Path, fmt: CorpusFormat, blank: BlankPolicy, limit: int = 20_000) -> list[str]:
+    """The first ``limit`` sentences of the input, from which ``--quantize int8`` samples its calibration set."""
+    return [sentence for _, sentence in itertools.islice(iter_corpus(path, fmt, blank), limit)]
 
 
 def _encode_shards(encoder: Encoder | RayShardEncoder,

@@ -61,7 +61,7 @@ def build_index_folder(options: EncoderOptions | None, input_path: Path, out: Pa
             raise RxError(f"{input_path}: a text corpus needs --model to encode it")
         ids, sentences = read_corpus(input_path, fmt, blank)
         check_trainable(params.resolved(len(ids), None), len(ids), None)
-        encoder = options.load(echo)
+        encoder = options.load(echo, corpus=sentences)
         vectors, spec = ArrayVectors(encoder.encode(sentences, desc="encoding corpus")), encoder.spec
     resolved = params.resolved(len(vectors), vectors.dimension)
     check_trainable(resolved, len(vectors), vectors.dimension)

@@ -132,7 +132,7 @@ def _encoder_for(options: EncoderOptions | None, reference: EncoderSpec | None) 
     return dataclasses.replace(
         options, layer=options.layer if options.layer is not None else (None if own else reference.layer),
         pool_skip_special=options.pool_skip_special or reference.pooling == "mean-no-special",
-        prompt=options.prompt or (reference.prompt if options.prompt_name is None else ""))
+        prompt=options.prompt or (reference.prompt if options.prompt_name is None else "")).quantized_like(reference)
 
 
 def _check_pair(src: MiningSide, trg: MiningSide) -> str:
@@ -197,7 +197,7 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
             sides[name] = _npy_side(path)
     if texts:
         reference = next((s.spec for s in sides.values() if s.spec is not None), None)
-        encoder = _encoder_for(options, reference).load(echo)
+        encoder = _encoder_for(options, reference).load(echo, corpus=[t for side in texts.values() for t in side.texts])
         for name, side in texts.items():
             vectors = encoder.encode(side.texts, desc=f"encoding {name} ({len(side.texts)} unique)")
             identity = {"kind": "text", **_file_identity(side.path), "format": fmt, "blank": blank,

@@ -33,7 +33,7 @@ def query_options(options: EncoderOptions, built: EncoderSpec, prompt: str | Non
     skip = options.pool_skip_special or built.pooling == "mean-no-special"
     if prompt is None:
         prompt = built.prompt if options.prompt_name is None else ""
-    return dataclasses.replace(options, layer=layer, pool_skip_special=skip, prompt=prompt)
+    return dataclasses.replace(options, layer=layer, pool_skip_special=skip, prompt=prompt).quantized_like(built)
 
 
 def search_index(index_dir: Path, queries: Sequence[str], options: EncoderOptions, k: int = 5,
