@@ -77,7 +77,7 @@ def find_release_languages(card: dict[str, Any], folder: Path, split: str) -> di
     Empty when the card has no ``release_reader`` or ``folder`` is not a release folder."""
     if not card["sources"]["local"].get("release_reader") or not is_release_folder(folder):
         return {}
-    by_split = {name: find_release_files(folder, name, list(card["languages"])) for name in SPLIT_WORDS}
+    by_split = find_release_files(folder, list(card["languages"]))
     if split not in by_split:
         raise RxError(f"{folder}: a UD release has the splits {', '.join(SPLIT_WORDS)}, not {split!r}")
     languages = sorted({lang for files in by_split.values() for lang in files})

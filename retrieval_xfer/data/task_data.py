@@ -179,7 +179,7 @@ def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData
         raise RxError(f"task {card['name']!r} has no local file format")
     path = Path(path)
     if path.is_dir() and spec.get("release_reader"):
-        files = find_release_files(path, "train", card["languages"])
+        files = find_release_files(path, card["languages"])["train"]
         if not files:
             raise RxError(f"{path}: no {'/'.join(card['languages'])} training files of a UD release "
                           "(looked for */<iso>_*-ud-train.conllu)")

@@ -66,15 +66,15 @@ def is_release_folder(folder: Path) -> bool:
     return any(Path(folder).glob("*/*.conllu"))
 
 
-def find_release_files(folder: Path, split: str, languages: list[str]) -> dict[str, tuple[Path, ...]]:
-    """``language → its treebank files`` for ``split`` under a UD release folder, for the given ISO codes,
-    each language's files in sorted file-name order (XTREME's concatenation order)."""
-    found: dict[str, list[Path]] = {}
+def find_release_files(folder: Path, languages: list[str]) -> dict[str, dict[str, tuple[Path, ...]]]:
+    """``split → language → its treebank files`` under a UD release folder, for the given ISO codes, each
+    language's files in sorted file-name order (XTREME's concatenation order); one walk of the folder."""
+    found: dict[str, dict[str, list[Path]]] = {split: {} for split in SPLIT_WORDS}
     for path in sorted(Path(folder).glob("*/*.conllu"), key=lambda p: p.name):
-        lang = language_of(path)
-        if lang in languages and split_of(path) == split:
-            found.setdefault(lang, []).append(path)
-    return {lang: tuple(paths) for lang, paths in found.items()}
+        lang, split = language_of(path), split_of(path)
+        if lang in languages and split is not None:
+            found[split].setdefault(lang, []).append(path)
+    return {split: {lang: tuple(paths) for lang, paths in by_lang.items()} for split, by_lang in found.items()}
 
 
 def _ancestors(heads: dict[int, set[int]], word: int) -> int:
