@@ -22,7 +22,7 @@ from retrieval_xfer.atomic import atomic_directory, atomic_write_json
 from retrieval_xfer.encoding.backend_cache import MANIFEST, cache_root, entry_key, manifest_for, read_entry
 from retrieval_xfer.encoding.backend_export import (ONNX_FILE, OPENVINO_FILE, convert_openvino, export_onnx,
                                                     pooled_graph, quantize_int8, require_extra)
-from retrieval_xfer.encoding.calibration import Calibration, read_calibration_file, sample_corpus
+from retrieval_xfer.encoding.calibration import read_calibration_file, sample_corpus
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
@@ -64,33 +64,28 @@ class BackendEncoder:
         return vectors
 
 
-def _runner(backend: str, path: Path, int8: bool, threads: int | None = None
-            ) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+def _runner(backend: str, path: Path, int8: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A function running the model file at ``path`` on CPU with ``backend``."""
     if backend == "onnx":
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         return lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
     import openvino as ov
 
     config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
     if not int8:
         config["INFERENCE_PRECISION_HINT"] = "f32"  # no silent bf16 on CPUs with AMX: float32 means float32
-    if threads:
-        config["INFERENCE_NUM_THREADS"] = threads
     compiled = ov.Core().compile_model(str(path), "CPU", config)
     return lambda ids, mask: compiled({"input_ids": ids, "attention_mask": mask})[0]
 
 
-def _entry(root: Path, key: str, build: Callable[[Path], dict[str, Any]], echo: Echo,
-           stale: Callable[[dict[str, Any]], str] | None = None) -> tuple[Path, dict[str, Any]]:
-    """The cache entry ``root/key``: reused when sound (and not ``stale``, which returns why it is), else
-    built by ``build(tmp_folder)`` (returning extra manifest fields) into a temporary folder and renamed."""
-    folder = root / key
+def _entry(root: Path, spec: EncoderSpec, backend: str, quantization: str, build: Callable[[Path], dict[str, Any]],
+           echo: Echo, stale: Callable[[dict[str, Any]], str] | None = None) -> tuple[Path, dict[str, Any]]:
+    """The cache entry of ``spec``'s encoder run by ``backend`` at ``quantization``: reused when sound (and not
+    ``stale``, which returns why it is), else built by ``build(tmp_folder)`` (returning extra manifest fields)
+    into a temporary folder and renamed."""
+    folder = root / entry_key(spec.weights_sha256, spec.layer, spec.pooling, backend, quantization)
     manifest, why = read_entry(folder)
     if manifest is not None and stale is not None:
         why = stale(manifest)
@@ -102,7 +97,8 @@ def _entry(root: Path, key: str, build: Callable[[Path], dict[str, Any]], echo: 
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with atomic_directory(folder, overwrite=True) as tmp:
-        fields = build(tmp)
+        fields = {"model": spec.model, "layer": spec.layer, "pooling": spec.pooling, "backend": backend,
+                  "quantization": quantization, **build(tmp)}
         manifest = manifest_for(tmp, seconds=round(time.perf_counter() - started, 1), **fields)
         atomic_write_json(tmp / MANIFEST, manifest)
     return folder, manifest
@@ -136,25 +132,19 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
     def build_onnx(tmp: Path) -> dict[str, Any]:
         echo(f"exporting {spec.model} (layers 1..{spec.layer}) to ONNX...")
         export_onnx(graph, tokenizer, tmp)
-        return {"model": spec.model, "layer": spec.layer, "pooling": spec.pooling, "backend": "onnx",
-                "quantization": "none"}
+        return {}
 
-    onnx_folder, manifest = _entry(root, entry_key(spec.weights_sha256, spec.layer, spec.pooling, "onnx", "none"),
-                                   build_onnx, echo)
+    onnx_folder, manifest = _entry(root, spec, "onnx", "none", build_onnx, echo)
     onnx_path = onnx_folder / ONNX_FILE
     folder = onnx_folder
     if backend == "openvino" and quantize == "none":
         def build_openvino(tmp: Path) -> dict[str, Any]:
             echo("converting the ONNX model to OpenVINO IR...")
             convert_openvino(onnx_path, tmp)
-            return {"model": spec.model, "layer": spec.layer, "pooling": spec.pooling, "backend": "openvino",
-                    "quantization": "none"}
+            return {}
 
-        folder, manifest = _entry(root, entry_key(spec.weights_sha256, spec.layer, spec.pooling, "openvino", "none"),
-                                  build_openvino, echo)
+        folder, manifest = _entry(root, spec, "openvino", "none", build_openvino, echo)
     elif quantize == "int8":
-        key = entry_key(spec.weights_sha256, spec.layer, spec.pooling, backend, "int8")
-        chosen: list[Calibration] = []
 
         def stale(found: dict[str, Any]) -> str:
             if calibration is not None and found.get("calibration_sha256") != calibration.sha256:
@@ -168,16 +158,14 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
                     raise RxError("--quantize int8: no cached int8 model for this encoder; pass --calibration-file "
                                   "(sentences like those you encode)")
                 sample = sample_corpus(corpus)
-            chosen.append(sample)
             echo(f"calibrating static int8 ({backend}) on {sample.describe()}...")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 quantize_int8(backend, onnx_path, tmp, tokenizer, sample, spec.prompt, spec.max_length)
-            return {"model": spec.model, "layer": spec.layer, "pooling": spec.pooling, "backend": backend,
-                    "quantization": "int8", "calibration": sample.describe(), "calibration_sha256": sample.sha256,
+            return {"calibration": sample.describe(), "calibration_sha256": sample.sha256,
                     "calibration_size": len(sample.sentences)}
 
-        folder, manifest = _entry(root, key, build_int8, echo, stale)
+        folder, manifest = _entry(root, spec, backend, "int8", build_int8, echo, stale)
     graph = torch_encoder = None  # free the torch model: the exported one runs from here
     gc.collect()
     path = folder / (OPENVINO_FILE if backend == "openvino" else ONNX_FILE)
