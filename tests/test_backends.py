@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -179,3 +180,16 @@ def test_cli_index_with_an_exported_model_and_queries_across_backends(tiny_model
     refused = rx("search", tmp_path / "int8", "--model", tiny_model, "--backend", "onnx", "--quantize", "int8",
                  "--backend-cache", tmp_path / "empty", "--calibration-file", corpus, "--quiet", "x")
     assert refused.exit_code == 1 and "another int8 model" in refused.output
+
+
+def test_an_evaluation_calibrates_on_the_sentences_it_encodes(tiny_model, tmp_path):
+    from helpers import write_tatoeba
+    from retrieval_xfer.evaluation.tatoeba import run_tatoeba
+
+    folder = write_tatoeba(tmp_path / "tatoeba", SENTENCES[:60], SENTENCES[60:])
+    options = EncoderOptions(model=str(tiny_model), layer=1, quiet=True, backend="openvino", quantize="int8",
+                             backend_cache=str(tmp_path / "cache"))
+    result = run_tatoeba(options, "de", folder)
+    assert "120 sentences of a corpus sample" in result["encoder"]["calibration"]
+    with pytest.raises(RxError, match="needs at least 50 sentences and this input has 20"):
+        run_tatoeba(dataclasses.replace(options, backend_cache=str(tmp_path / "other")), "de", folder, limit=10)

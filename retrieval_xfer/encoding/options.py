@@ -80,6 +80,11 @@ class EncoderOptions:
             raise RxError(f"--backend {self.backend} runs float32 (or --quantize int8); --precision "
                           f"{self.precision} is for --backend torch")
 
+    def needs_corpus(self) -> bool:
+        """Whether ``load`` wants the sentences to be encoded: int8 without a ``--calibration-file`` samples its
+        calibration set from them (unless a cached int8 model is reused)."""
+        return self.quantize == "int8" and not self.calibration_file
+
     def quantized_like(self, built: EncoderSpec) -> EncoderOptions:
         """These options, running ``built``'s quantised model when ``built`` (an index's or an export's encoder)
         is int8 and no quantisation was asked for: int8 vectors only match the same int8 model."""

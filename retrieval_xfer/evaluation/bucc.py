@@ -169,6 +169,19 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
     }
 
 
+def _tuning_sentences(pairs: list[str], card: dict[str, Any], data_dir: Path | None,
+                      allow_missing_gold: bool) -> list[str]:
+    """Both corpora of every pair's tuning split: what ``--quantize int8`` samples its calibration set from when
+    no ``--calibration-file`` is given (unlabelled text of the corpora being mined; no gold pair is used)."""
+    sentences: list[str] = []
+    for pair in pairs:
+        split = (find_local_split(data_dir, pair, "tune", card, allow_missing_gold) if data_dir
+                 else read_hub_split(pair, "tune", card))
+        if split is not None:
+            sentences += split.src_sentences + split.trg_sentences
+    return sentences
+
+
 def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs: str | list[str] | None = None,
              data_dir: Path | None = None, layers: str | None = None, predictions_dir: Path | None = None,
              index: IndexParams | None = None, allow_missing_gold: bool = False, center: str = "none",
@@ -182,7 +195,8 @@ def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs
         raise RxError(f"--center {center!r}: choose none or language")
     pair_list = resolve_pairs(pairs, data_dir, card)
     settings = (mining or MiningOptions()).resolved(card["mining"])
-    return evaluate_bucc(options.load_for(layers, echo), pair_list, card, data_dir, k=settings.k,
+    corpus = _tuning_sentences(pair_list, card, data_dir, allow_missing_gold) if options.needs_corpus() else None
+    return evaluate_bucc(options.load_for(layers, echo, corpus), pair_list, card, data_dir, k=settings.k,
                          margin=settings.margin, retrieval=settings.retrieval, predictions_dir=predictions_dir,
                          index=index, allow_missing_gold=allow_missing_gold, center=center)
 

@@ -107,7 +107,12 @@ def run_tatoeba(options: EncoderOptions, langs: str = "xtreme", data_dir: Path |
         raise RxError(f"{data_dir}: no such Tatoeba folder")
     if center not in CENTERING:
         raise RxError(f"--center {center!r}: choose one of {', '.join(CENTERING)}")
-    return evaluate_tatoeba(options.load_for(layers, echo), languages, card, data_dir, limit, center)
+    corpus = None
+    if options.needs_corpus():  # int8 calibrates on a sample of the (unlabelled) sentences to be encoded
+        datasets = [read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card)
+                    for lang in languages]
+        corpus = [s for d in datasets for s in d.source[:limit] + d.english[:limit]]
+    return evaluate_tatoeba(options.load_for(layers, echo, corpus), languages, card, data_dir, limit, center)
 
 
 def tatoeba_table(result: dict[str, Any]) -> str:

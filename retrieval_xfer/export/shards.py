@@ -77,7 +77,7 @@ def export_corpus(options: EncoderOptions, input_path: Path, out: Path, shard_si
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     total = _validate(Path(input_path), fmt, blank)
-    corpus = _calibration_corpus(Path(input_path), fmt, blank) if options.quantize == "int8" else None
+    corpus = _calibration_corpus(Path(input_path), fmt, blank) if options.needs_corpus() else None
     encoder = RayShardEncoder(options, ray) if ray is not None else options.load(echo, corpus=corpus)
     if ray is not None and echo is not None:
         echo(f"{options.describe(encoder)} | on {encoder.actors} Ray actor(s)")
