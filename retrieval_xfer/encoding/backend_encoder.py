@@ -134,18 +134,20 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
         export_onnx(graph, tokenizer, tmp)
         return {}
 
-    onnx_folder, manifest = _entry(root, spec, "onnx", "none", build_onnx, echo)
-    onnx_path = onnx_folder / ONNX_FILE
-    folder = onnx_folder
-    if backend == "openvino" and quantize == "none":
+    def onnx_file() -> Path:  # the float32 ONNX export every other model is made from (checked only when needed)
+        return _entry(root, spec, "onnx", "none", build_onnx, echo)[0] / ONNX_FILE
+
+    if quantize == "none" and backend == "onnx":
+        folder, manifest = _entry(root, spec, "onnx", "none", build_onnx, echo)
+    elif quantize == "none":
         def build_openvino(tmp: Path) -> dict[str, Any]:
+            source = onnx_file()
             echo("converting the ONNX model to OpenVINO IR...")
-            convert_openvino(onnx_path, tmp)
+            convert_openvino(source, tmp)
             return {}
 
         folder, manifest = _entry(root, spec, "openvino", "none", build_openvino, echo)
-    elif quantize == "int8":
-
+    else:
         def stale(found: dict[str, Any]) -> str:
             if calibration is not None and found.get("calibration_sha256") != calibration.sha256:
                 return f"cached int8 model was calibrated on {found.get('calibration')}; recalibrating on {calibration_file}"
@@ -161,7 +163,7 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
             echo(f"calibrating static int8 ({backend}) on {sample.describe()}...")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                quantize_int8(backend, onnx_path, tmp, tokenizer, sample, spec.prompt, spec.max_length)
+                quantize_int8(backend, onnx_file(), tmp, tokenizer, sample, spec.prompt, spec.max_length)
             return {"calibration": sample.describe(), "calibration_sha256": sample.sha256,
                     "calibration_size": len(sample.sentences)}
 
@@ -172,4 +174,5 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
     full = EncoderSpec(**{**spec.to_dict(), "backend": backend, "quantization": quantize,
                           "runtime_sha256": manifest["runtime_sha256"], "calibration": manifest.get("calibration", "")})
     echo(f"{backend} {'int8' if quantize == 'int8' else 'float32'} model: {folder}")
-    return BackendEncoder(_runner(backend, path, quantize == "int8"), tokenizer, full, batch_size=batch_size, show_progress=show_progress)
+    return BackendEncoder(_runner(backend, path, quantize == "int8"), tokenizer, full, batch_size=batch_size,
+                          show_progress=show_progress)
