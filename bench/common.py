@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# RX_SHARED: a copy of ../shared (its data/ folder), for a machine where the checkout travels without it.
+SHARED = Path(os.environ["RX_SHARED"]) if os.environ.get("RX_SHARED") else REPO.parent / "shared"
 FETCH = SHARED / "tools/offline-encoder/fetch-multilingual-e5-small.sh"
 
 

@@ -27,11 +27,12 @@ from retrieval_xfer.encoding.source import resolve_model
 
 
 def sentences(n: int) -> list[str]:
-    """n Tatoeba sentences drawn round-robin from several languages (real lengths and scripts)."""
+    """n Tatoeba sentences drawn round-robin from several languages (real lengths and scripts), each language's
+    file starting over when it runs out (swh has 390 sentences)."""
     langs = ["deu", "fra", "cmn", "ara", "rus", "hin", "swh", "eng"]
     pools = [read_corpus(SHARED / f"data/tatoeba/v1/tatoeba.{lang if lang != 'eng' else 'deu'}-eng.{lang}")[1]
              for lang in langs]
-    return [pools[i % len(pools)][i // len(pools)] for i in range(n)]
+    return [pools[i % len(pools)][(i // len(pools)) % len(pools[i % len(pools)])] for i in range(n)]
 
 
 def timed(encode, texts: list[str], repeats: int) -> tuple[float, np.ndarray]:

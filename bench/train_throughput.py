@@ -8,7 +8,9 @@ Same encoder (the offline multilingual-e5-small unless RX_MODEL is set), same En
                a CosmosQA example is 4 sequences, so its examples/s is not comparable one to one)
 Prints examples/s of each and the ratios rx-single / hf-trainer (goal ≥ 0.9) and rx-multi / hf-trainer.
 
-usage: python bench/train_throughput.py [--steps 40] [--batch-size 16] [--max-length 128]
+--precision bfloat16 trains both under bfloat16 autocast (transformers' bf16=True, rx train --precision bfloat16).
+
+usage: python bench/train_throughput.py [--steps 40] [--batch-size 16] [--max-length 128] [--precision float32]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ MULTI = {"xnli_en": XNLI, "cosmosqa": SHARED / "data/english/cosmosqa/valid.csv"
          "panx_en": SHARED / "data/xtreme/panx/train-en.tsv", "squad_en": SHARED / "data/xquad/xquad.en.json"}
 
 
-def hf_trainer(model_dir: Path, steps: int, batch: int, max_length: int, out: Path) -> float:
+def hf_trainer(model_dir: Path, steps: int, batch: int, max_length: int, out: Path, precision: str) -> float:
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     labels = ["entailment", "neutral", "contradiction"]
     records = read_task_file(load_card("xnli_en"), XNLI).examples
@@ -45,16 +47,18 @@ def hf_trainer(model_dir: Path, steps: int, batch: int, max_length: int, out: Pa
     model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=3)
     args = TrainingArguments(output_dir=str(out), per_device_train_batch_size=batch, max_steps=steps,
                              learning_rate=2e-5, report_to="none", save_strategy="no", logging_strategy="no",
-                             use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, disable_tqdm=True)
+                             use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, disable_tqdm=True,
+                             bf16=precision == "bfloat16", fp16=precision == "float16")
     metrics = Trainer(model=model, args=args, train_dataset=dataset,
                       data_collator=DataCollatorWithPadding(tokenizer)).train().metrics
     return metrics["train_samples_per_second"]
 
 
-def rx_trainer(model: str, tasks: list[str], steps: int, batch: int, max_length: int, out: Path) -> float:
+def rx_trainer(model: str, tasks: list[str], steps: int, batch: int, max_length: int, out: Path,
+               precision: str) -> float:
     config = TrainConfig(tasks=tasks, out=out, base=model, train_files={t: str(MULTI[t]) for t in tasks},
                          limit=2000, max_steps=steps, batch_size=batch, max_length=max_length, lr=2e-5,
-                         save_steps=10**9, logging_steps=10**9, quiet=True)
+                         save_steps=10**9, logging_steps=10**9, quiet=True, precision=precision)
     final = train(config).run["losses"][-1]
     return final["train_samples_per_second"]
 
@@ -64,16 +68,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16", "float16"])
     args = parser.parse_args()
     model = real_encoder()
     transformer_dir = resolve_model(model).transformer_folder
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        hf = hf_trainer(transformer_dir, args.steps, args.batch_size, args.max_length, tmp / "hf")
-        single = rx_trainer(model, ["xnli_en"], args.steps, args.batch_size, args.max_length, tmp / "single")
-        multi = rx_trainer(model, list(MULTI), args.steps, args.batch_size, args.max_length, tmp / "multi")
+        hf = hf_trainer(transformer_dir, args.steps, args.batch_size, args.max_length, tmp / "hf", args.precision)
+        single = rx_trainer(model, ["xnli_en"], args.steps, args.batch_size, args.max_length, tmp / "single",
+                            args.precision)
+        multi = rx_trainer(model, list(MULTI), args.steps, args.batch_size, args.max_length, tmp / "multi",
+                           args.precision)
     print(f"machine: {machine()}")
-    print(f"model: {model}; {args.steps} steps, batch {args.batch_size}, max length {args.max_length}")
+    print(f"model: {model}; {args.steps} steps, batch {args.batch_size}, max length {args.max_length}, "
+          f"{args.precision}")
     print(f"  hf-trainer (XNLI-en)                    {hf:7.2f} examples/s")
     print(f"  rx-single  (XNLI-en)                    {single:7.2f} examples/s   ratio {single / hf:.2f}")
     print(f"  rx-multi   (XNLI-en, CosmosQA, PAN-X, XQuAD-en) {multi:7.2f} examples/s   ratio {multi / hf:.2f}")

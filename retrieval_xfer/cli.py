@@ -273,6 +273,9 @@ def _train_files(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--eval-langs", default="de,sw,jv", show_default=True, help="Languages for --eval-every.")
 @click.option("--eval-layer", type=int, default=None, help="Layer pooled for --eval-every. Default: rx's default layer.")
 @click.option("--eval-prompt", default="", help='Prompt for --eval-every, e.g. "query: ".')
+@click.option("--precision", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
+              show_default=True, help="Mixed precision (weights and optimizer stay float32): bfloat16 is the fast "
+                                      "choice on a recent GPU; float16 needs a GPU.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> None:
     """Train an encoder on English intermediate task(s) or a target task; writes a run folder that every rx

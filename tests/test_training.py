@@ -221,6 +221,29 @@ def test_qa_windows_map_answers_through_offsets(tiny_model):
     assert all(r["start"] == r["end"] == 0 for r in unanswerable)
 
 
+def test_qa_windows_with_a_long_question_cover_the_context(tiny_model):
+    """A question longer than the window's room, and a stride larger than the room left for context, used to
+    make the tokenizer panic; now the question is cut to half the window and every context token is in a window."""
+    from transformers import AutoTokenizer
+
+    from retrieval_xfer.modeling.features import tokenize_qa
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    question = " ".join(ENGLISH[i % len(ENGLISH)] for i in range(40))
+    context = " ".join(ENGLISH[(3 * i) % len(ENGLISH)] for i in range(50))
+    enc = tokenize_qa(tokenizer, question, context, 32, 128)
+    context_tokens = len(tokenizer(context, add_special_tokens=False)["input_ids"])
+    covered = set()
+    for w, ids in enumerate(enc["input_ids"]):
+        assert len(ids) <= 32
+        sequence_ids = enc.sequence_ids(w)
+        assert sum(s == 0 for s in sequence_ids) <= 16  # the question, cut to half the window
+        covered |= {tuple(o) for o, s in zip(enc["offset_mapping"][w], sequence_ids) if s == 1}
+    assert len(covered) == context_tokens
+    with pytest.raises(RxError, match="too short for extractive QA"):
+        tokenize_qa(tokenizer, "where", context, 12, 4)
+
+
 def test_mlm_mixture_masks_only_real_tokens(tiny_model, files, tmp_path):
     corpus = tmp_path / "mlm.txt"
     corpus.write_text("\n".join(["der hund läuft schnell", "le chat dort", "the red house"] * 20) + "\n")
@@ -277,3 +300,26 @@ def test_init_continues_encoder_and_reuses_heads_of_tasks_trained_again(tiny_mod
     assert all(torch.equal(live[k], v) for k, v in saved_encoder.items() if k in live)
     run = train(cfg).run
     assert run["init"] == str(tmp_path / "first") and run["base_model"] == str(tiny_model)
+
+
+def test_bfloat16_mixed_precision_autocasts_and_is_recorded(tiny_model, files, tmp_path):
+    """bfloat16 runs the forward under autocast (losses move off the float32 ones, but stay close), keeps the
+    saved weights float32, and run.json says which precision trained the run."""
+    steps = dict(max_steps=6, logging_steps=2)
+    fp32 = train(config(tiny_model, files, tmp_path / "fp32", ["mnli"], **steps)).run
+    bf16 = train(config(tiny_model, files, tmp_path / "bf16", ["mnli"], precision="bfloat16", **steps)).run
+    losses = lambda run: np.array([e["loss"] for e in run["losses"] if "loss" in e])
+    assert losses(fp32).shape == losses(bf16).shape and len(losses(fp32)) == 3
+    assert not np.array_equal(losses(fp32), losses(bf16))
+    np.testing.assert_allclose(losses(bf16), losses(fp32), rtol=0.05)
+    assert bf16["hyperparameters"]["precision"] == "bfloat16" and fp32["hyperparameters"]["precision"] == "float32"
+    assert all(t.dtype == torch.float32 for t in weights(tmp_path / "bf16").values())
+
+
+def test_float16_training_without_a_gpu_is_one_line(tiny_model, files, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: float16 training is allowed")
+    result = rx_train("--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file",
+                      f"mnli={files['mnli']}", "--precision", "float16")
+    assert result.exit_code != 0 and "--precision float16 needs a GPU" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()

@@ -25,11 +25,28 @@ def qa_stride(card: dict[str, Any], max_length: int) -> int:
     return min(card["doc_stride"], max_length // 2)
 
 
+MIN_QA_LENGTH = 16
+
+
 def tokenize_qa(tokenizer, question: str, context: str, max_length: int, stride: int):
     """(question, context) as windows over the context: a BatchEncoding with one row per window, offsets and
-    ``sequence_ids`` (training and evaluation cut contexts the same way)."""
-    return tokenizer(question, context, truncation="only_second", max_length=max_length, stride=stride,
-                     return_overflowing_tokens=True, return_offsets_mapping=True)
+    ``sequence_ids`` (training and evaluation cut contexts the same way).
+
+    A question longer than half the window is cut to its first ``max_length // 2`` tokens (XTREME's
+    ``max_query_length`` is 64 of 384), and the stride shrinks below the context's room in the window, so no
+    question or window length makes the tokenizer fail. RxError when ``max_length`` < ``MIN_QA_LENGTH``."""
+    if max_length < MIN_QA_LENGTH:
+        raise RxError(f"max length {max_length} is too short for extractive QA (at least {MIN_QA_LENGTH} tokens: "
+                      f"question and a piece of context share the window)")
+    limit = max_length // 2
+    pieces = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+    if len(pieces["input_ids"]) > limit:
+        question = question[:pieces["offset_mapping"][limit - 1][1]]
+        pieces = tokenizer(question, add_special_tokens=False)
+    room = max_length - len(pieces["input_ids"]) - tokenizer.num_special_tokens_to_add(pair=True)
+    return tokenizer(question, context, truncation="only_second", max_length=max_length,
+                     stride=max(0, min(stride, room - 1)), return_overflowing_tokens=True,
+                     return_offsets_mapping=True)
 
 
 def _qa_windows(records: list[dict], tokenizer, max_length: int, stride: int) -> list[dict]:

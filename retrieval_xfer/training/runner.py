@@ -76,6 +76,7 @@ class TrainConfig:
     eval_langs: str = "de,sw,jv"
     eval_layer: int | None = None
     eval_prompt: str = ""
+    precision: str = "float32"
     quiet: bool = False
 
 
@@ -184,6 +185,7 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None) -> Tr
         raise RxError("give exactly one of --base (a model) or --init (a previous run)")
     if config.sampling not in SAMPLERS:
         raise RxError(f"--sampling {config.sampling!r}: choose one of {', '.join(SAMPLERS)}")
+    mixed_precision(config.precision)  # a bad choice fails before any data is read
     out = Path(config.out)
     checkpoint = latest_checkpoint(out) if config.resume else None
     if config.resume and checkpoint is None:
@@ -214,6 +216,19 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None) -> Tr
         raise
 
 
+PRECISIONS = ("float32", "bfloat16", "float16")
+
+
+def mixed_precision(precision: str) -> dict[str, bool]:
+    """The trainer's mixed-precision flags for ``precision``: float32 weights and optimizer state throughout,
+    forward and backward autocast to bfloat16/float16 (float16 with loss scaling, on a GPU only)."""
+    if precision not in PRECISIONS:
+        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if precision == "float16" and not torch.cuda.is_available():
+        raise RxError("--precision float16 needs a GPU (loss scaling is CUDA-only); on a CPU use bfloat16 or float32")
+    return {"bf16": precision == "bfloat16", "fp16": precision == "float16"}
+
+
 def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTransformer, heads: dict[str, TaskHead],
                  datasets: DatasetDict, formats: dict, sizes: dict[str, int], checkpoint: Path | None,
                  evaluator: SentenceEvaluator | None) -> TrainResult:
@@ -229,6 +244,7 @@ def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTran
         report_to=config.report_to, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
         disable_tqdm=config.quiet, multi_dataset_batch_sampler=batch_sampler(config.sampling, config.temperature),
         eval_strategy="steps" if evaluate else "no", eval_steps=config.eval_every if evaluate else None,
+        **mixed_precision(config.precision),
     )
     trainer = _Trainer(model=model, args=args, train_dataset=datasets, loss=heads,
                        data_collator=MultiTaskCollator(model[0].tokenizer, formats),
