@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import torch
 from transformers import TrainerCallback
 
 from retrieval_xfer.modeling.run_folder import HEADS_DIR
@@ -30,16 +31,16 @@ class TaskLossLog(TrainerCallback):
 
     def __init__(self, heads: dict[str, Any], path: Path) -> None:
         self.path = Path(path)
-        self.pending: dict[str, list[float]] = {name: [] for name in heads}
+        self.pending: dict[str, list[torch.Tensor]] = {name: [] for name in heads}
         self.history: list[dict[str, Any]] = []
-        for name, head in heads.items():
-            head.register_forward_hook(lambda module, inputs, output, name=name: self.pending[name].append(float(output.detach())))
+        for name, head in heads.items():  # kept on the device: reading each loss would wait for the GPU every step
+            head.register_forward_hook(lambda module, inputs, output, name=name: self.pending[name].append(output.detach()))
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         entry = {"step": state.global_step, **{k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))}}
         for name, values in self.pending.items():
             if values:
-                entry[f"loss/{name}"] = sum(values) / len(values)
+                entry[f"loss/{name}"] = float(torch.stack(values).float().mean())
                 if logs is not None:
                     logs[f"loss/{name}"] = entry[f"loss/{name}"]
             values.clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import torch
 from datasets import Dataset, DatasetDict
 from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
+from transformers import TrainerCallback
 
 from retrieval_xfer.data.cards import list_cards, load_card, make_card
 from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
@@ -77,6 +79,7 @@ class TrainConfig:
     eval_layer: int | None = None
     eval_prompt: str = ""
     precision: str = "float32"
+    dataloader_workers: int = 0
     quiet: bool = False
 
 
@@ -175,11 +178,13 @@ class TrainResult:
     heads: dict[str, TaskHead]
 
 
-def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None) -> TrainResult:
+def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
+          callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
     """Run one training phase and write ``config.out`` as a run folder (see ``modeling.run_folder``).
 
     ``evaluator`` (e.g. ``evaluation.tatoeba_during_training.TatoebaDuringTraining``) is run by the trainer every
     ``config.eval_every`` steps; its numbers go to the trainer's logs, ``eval_log.jsonl`` and ``run.json``.
+    ``callbacks`` are extra transformers ``TrainerCallback``s (early stopping, timers, loggers).
     """
     if bool(config.base) == bool(config.init):
         raise RxError("give exactly one of --base (a model) or --init (a previous run)")
@@ -209,7 +214,8 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None) -> Tr
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, evaluator)
+        return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, evaluator,
+                            list(callbacks))
     except BaseException:
         if created and latest_checkpoint(out) is None:  # nothing resumable: leave no half-written folder
             shutil.rmtree(out, ignore_errors=True)
@@ -231,17 +237,18 @@ def mixed_precision(precision: str) -> dict[str, bool]:
 
 def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTransformer, heads: dict[str, TaskHead],
                  datasets: DatasetDict, formats: dict, sizes: dict[str, int], checkpoint: Path | None,
-                 evaluator: SentenceEvaluator | None) -> TrainResult:
+                 evaluator: SentenceEvaluator | None, extra_callbacks: list[TrainerCallback]) -> TrainResult:
     loss_log = TaskLossLog(heads, out / LOSS_LOG)
     eval_log = EvaluationLog(out / EVAL_LOG)
-    callbacks = [SaveHeadsCallback(heads), loss_log, eval_log]
+    callbacks = [SaveHeadsCallback(heads), loss_log, eval_log, *extra_callbacks]
     evaluate = bool(config.eval_every and evaluator is not None)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out / CHECKPOINTS_DIR), per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum, learning_rate=config.lr, num_train_epochs=config.epochs,
         max_steps=config.max_steps, warmup_steps=config.warmup, seed=config.seed, data_seed=config.seed,
         logging_steps=config.logging_steps, save_strategy="steps", save_steps=config.save_steps,
-        report_to=config.report_to, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
+        report_to=config.report_to, use_cpu=not torch.cuda.is_available(),
+        dataloader_num_workers=config.dataloader_workers,
         disable_tqdm=config.quiet, multi_dataset_batch_sampler=batch_sampler(config.sampling, config.temperature),
         eval_strategy="steps" if evaluate else "no", eval_steps=config.eval_every if evaluate else None,
         **mixed_precision(config.precision),
