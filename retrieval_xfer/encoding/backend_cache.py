@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.json_file import read_json_object
 from retrieval_xfer.provenance import file_sha256, now_iso
 
 MANIFEST = "manifest.json"
@@ -45,12 +47,10 @@ def runtime_sha256(hashes: dict[str, str]) -> str:
 def read_entry(folder: Path) -> tuple[dict[str, Any] | None, str]:
     """``(manifest, "")`` for a sound entry, ``(None, why)`` for a missing or damaged one."""
     manifest_file = Path(folder) / MANIFEST
-    if not manifest_file.is_file():
-        return None, "not cached"
     try:
-        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None, f"{manifest_file}: unreadable manifest"
+        manifest = read_json_object(manifest_file, "cache manifest", missing="not cached")
+    except RxError as err:
+        return None, str(err)
     if file_hashes(folder) != manifest.get("files"):
         return None, f"{folder}: files do not match their recorded SHA-256 (corrupt or incomplete cache entry)"
     return manifest, ""

@@ -3,13 +3,13 @@ sentences when the exported file is still at hand. Every defect is one line nami
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.json_file import read_json_object
 from retrieval_xfer.specs import EncoderSpec
 from retrieval_xfer.vectors import NpyVectors, ShardedVectors
 
@@ -23,17 +23,9 @@ def is_export(path: Path) -> bool:
 
 def read_manifest(folder: Path) -> dict[str, Any]:
     """``manifest.json`` of an export; RxError when it is missing or corrupt."""
-    path = Path(folder) / MANIFEST_FILE
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RxError(f"{folder}: not an rx export (no {MANIFEST_FILE})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RxError(f"{path}: corrupt manifest ({type(err).__name__})") from None
-    for key in ("encoder", "shards", "count", "complete", "input", "dtype", "shard_size"):
-        if key not in manifest:
-            raise RxError(f"{path}: corrupt manifest (no {key!r})")
-    return manifest
+    return read_json_object(Path(folder) / MANIFEST_FILE, "manifest",
+                            missing=f"{folder}: not an rx export (no {MANIFEST_FILE})",
+                            required=("encoder", "shards", "count", "complete", "input", "dtype", "shard_size"))
 
 
 def resume_command(folder: Path, manifest: dict[str, Any]) -> str:

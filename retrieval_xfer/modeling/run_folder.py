@@ -13,6 +13,7 @@ from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_text
 from retrieval_xfer.errors import RunFolderError
+from retrieval_xfer.json_file import read_json_object
 
 RUN_FILE, HEADS_DIR, CHECKPOINTS_DIR = "run.json", "heads", "checkpoints"
 LOSS_LOG, EVAL_LOG = "train_log.jsonl", "eval_log.jsonl"
@@ -21,17 +22,9 @@ LOSS_LOG, EVAL_LOG = "train_log.jsonl", "eval_log.jsonl"
 def read_run(folder: Path) -> dict[str, Any]:
     """``run.json`` of a run folder; RxError when ``folder`` is not a (finished) run."""
     path = Path(folder) / RUN_FILE
-    if not path.is_file():
-        raise RunFolderError(f"{folder}: not an rx run (no {RUN_FILE}; an unfinished run can be continued with --resume)")
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise RunFolderError(f"{path}: unreadable run file ({type(err).__name__})") from None
-    except json.JSONDecodeError as err:
-        raise RunFolderError(f"{path}: corrupt run file ({err.msg})") from None
-    if not isinstance(run, dict):
-        raise RunFolderError(f"{path}: corrupt run file (expected a JSON object)")
-    return run
+    return read_json_object(path, "run file", error=RunFolderError,
+                            missing=f"{folder}: not an rx run (no {RUN_FILE}; an unfinished run can be continued "
+                                    "with --resume)")
 
 
 def write_run(folder: Path, run: dict[str, Any]) -> None:

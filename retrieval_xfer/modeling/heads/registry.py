@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sentence_transformers import SentenceTransformer
 
 from retrieval_xfer.errors import RunFolderError
+from retrieval_xfer.json_file import read_json_object
 from retrieval_xfer.modeling.heads.base import HEAD_CONFIG, TaskHead
 from retrieval_xfer.modeling.heads.classification import ClassificationHead
 from retrieval_xfer.modeling.heads.masked_lm import MaskedLMHead
@@ -27,13 +27,9 @@ HEADS: dict[str, type[TaskHead]] = {
 def read_head_config(folder: Path) -> dict:
     """``head.json`` of a saved head: ``{"head_type": ..., "config": {...}}``; RunFolderError when missing or corrupt."""
     path = Path(folder) / HEAD_CONFIG
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: missing head config (the head folder is incomplete)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RunFolderError(f"{path}: corrupt head config ({type(err).__name__})") from None
-    if not isinstance(saved, dict) or saved.get("head_type") not in HEADS or not isinstance(saved.get("config"), dict):
+    saved = read_json_object(path, "head config", error=RunFolderError,
+                             missing=f"{path}: missing head config (the head folder is incomplete)")
+    if saved.get("head_type") not in HEADS or not isinstance(saved.get("config"), dict):
         raise RunFolderError(f"{path}: corrupt head config (expected head_type among {', '.join(HEADS)} and a config)")
     return saved
 
