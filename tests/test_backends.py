@@ -110,6 +110,41 @@ def test_the_cache_is_reused_and_a_corrupt_entry_rebuilt(tiny_model, tmp_path, m
     assert np.array_equal(encoder.encode(SENTENCES), first) and encoder.spec.runtime_sha256 == spec.runtime_sha256
 
 
+def test_a_cached_model_loads_without_torch_until_the_model_folder_changes(tiny_model, tmp_path, monkeypatch):
+    """The second load goes through the source shortcut: torch is not loaded, vectors and spec are the first's.
+    A changed model folder, or a damaged shortcut, sends it back through torch (which then rewrites it)."""
+    import shutil
+
+    from retrieval_xfer.encoding import backend_encoder
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    options = EncoderOptions(model=str(model), layer=2, prompt="q: ", quiet=True, backend="openvino",
+                             quantize="int8", calibration_file=None, backend_cache=str(tmp_path / "cache"))
+    first, spec = encode(options, corpus=SENTENCES)
+    real_load = backend_encoder.load_encoder
+
+    def no_torch(*args, **kwargs):
+        raise AssertionError("torch loaded although the shortcut is sound")
+
+    monkeypatch.setattr(backend_encoder, "load_encoder", no_torch)
+    again, again_spec = encode(options)
+    assert np.array_equal(again, first) and again_spec == spec
+    shortcuts = list((tmp_path / "cache" / "sources").iterdir())
+    assert len(shortcuts) == 1
+    tokenizer_file = shortcuts[0] / "tokenizer" / "tokenizer.json"
+    tokenizer_file.write_text(tokenizer_file.read_text() + " ")  # a damaged shortcut is not trusted
+    with pytest.raises(AssertionError, match="torch loaded"):
+        options.load()
+    monkeypatch.setattr(backend_encoder, "load_encoder", real_load)
+    assert np.array_equal(encode(options)[0], first)  # through torch, to the same cached int8 model
+    monkeypatch.setattr(backend_encoder, "load_encoder", no_torch)
+    assert np.array_equal(encode(options)[0], first)  # the shortcut was written again
+    (model / "notes.txt").write_text("a file added to the model folder")
+    with pytest.raises(AssertionError, match="torch loaded"):
+        options.load()
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "calibration file has no sentences"),
     (b"one\ntwo\n", "has 2 sentences; int8 calibration needs at least 50"),

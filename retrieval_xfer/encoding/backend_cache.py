@@ -4,6 +4,11 @@ An entry is a folder ``<root>/<key>/`` whose key hashes what determines the expo
 (``weights_sha256``), the layer, the pooling, the backend and the quantisation. Its ``manifest.json`` lists the
 SHA-256 of every file; an entry whose files no longer match (a corrupt or half-copied cache) is detected on load,
 rebuilt, and said so. Entries are written through a temporary folder and renamed, never half-written.
+
+Finding an entry by its key needs the weights hash, which needs the torch model loaded. So that a second run
+need not load it, ``<root>/sources/<source key>/`` remembers, for one source folder (keyed by the SHA-256 of its
+files) and one set of encoder settings, which entry it made, the torch ``EncoderSpec`` and the tokenizer. It is
+only a shortcut: when it is missing or does not match, the model is loaded and the shortcut written again.
 The root is ``--backend-cache``, else ``$RX_BACKEND_CACHE``, else ``~/.cache/retrieval_xfer/backends``.
 """
 
@@ -12,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.atomic import atomic_directory, atomic_write_json
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.json_file import read_json_object
 from retrieval_xfer.provenance import file_sha256, now_iso
@@ -32,6 +39,45 @@ def entry_key(weights_sha256: str, layer: int, pooling: str, backend: str, quant
     """The folder name of one exported model: 24 hex digits of the SHA-256 over what determines its graph."""
     text = json.dumps([FORMAT_VERSION, weights_sha256, layer, pooling, backend, quantization])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+SOURCES = "sources"
+SHORTCUT = "shortcut.json"
+TOKENIZER = "tokenizer"
+
+
+def source_key(source_folder: Path, settings: list[Any]) -> str:
+    """The shortcut's name for a model folder and the settings that make its encoder (layer, pooling, prompt,
+    max length, backend, quantisation): a SHA-256 over every file under the folder (path and bytes) and them."""
+    folder = Path(source_folder)
+    digest = hashlib.sha256(json.dumps([FORMAT_VERSION, settings]).encode())
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not any(
+            part.startswith(".") for part in p.relative_to(folder).parts)):
+        digest.update(f"{path.relative_to(folder).as_posix()}:{file_sha256(path)}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def read_shortcut(root: Path, key: str) -> tuple[dict[str, Any], Path] | None:
+    """``(shortcut, tokenizer folder)`` when the shortcut ``key`` exists and its tokenizer files are intact."""
+    folder = Path(root) / SOURCES / key
+    try:
+        shortcut = read_json_object(folder / SHORTCUT, "shortcut", missing="", required=("entry", "spec", "tokenizer"))
+    except RxError:
+        return None
+    tokenizer = folder / TOKENIZER
+    if not tokenizer.is_dir() or file_hashes(tokenizer) != shortcut["tokenizer"]:
+        return None
+    return shortcut, tokenizer
+
+
+def write_shortcut(root: Path, key: str, entry: str, spec: dict[str, Any],
+                   save_tokenizer: Callable[[Path], Any]) -> None:
+    """Write (or replace) the shortcut ``key`` to ``entry``: the torch spec and the tokenizer ``save_tokenizer``
+    saves into the folder it is given."""
+    with atomic_directory(Path(root) / SOURCES / key, overwrite=True) as tmp:
+        save_tokenizer(tmp / TOKENIZER)
+        atomic_write_json(tmp / SHORTCUT, {"format_version": FORMAT_VERSION, "entry": entry, "spec": spec,
+                                           "tokenizer": file_hashes(tmp / TOKENIZER), "created": now_iso()})
 
 
 def file_hashes(folder: Path) -> dict[str, str]:

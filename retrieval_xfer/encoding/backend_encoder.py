@@ -1,9 +1,10 @@
 """``--backend onnx|openvino`` (``--quantize none|int8``): the ``Encoder`` interface over an exported model.
 
-``load_backend_encoder`` loads the torch encoder once (truncated to the layer, as ``--backend torch`` runs it) to
-learn its spec and weights hash, finds or builds the exported model in the cache (``backend_cache``), and returns
-a ``BackendEncoder``: it tokenises as sentence-transformers does (prompt prepended, longest first, truncation at
-the spec's ``max_length``) and runs ONNX Runtime or OpenVINO on CPU. The torch model is dropped once exported.
+``load_backend_encoder`` finds the exported model in the cache (``backend_cache``) through the shortcut of the
+model folder and settings, without loading torch; failing that, it loads the torch encoder once (truncated to the
+layer, as ``--backend torch`` runs it) to learn its spec and weights hash, finds or builds the exported model,
+and writes the shortcut. It returns a ``BackendEncoder``: it tokenises as sentence-transformers does (prompt
+prepended, longest first, truncation at the spec's ``max_length``) and runs ONNX Runtime or OpenVINO on CPU.
 """
 
 from __future__ import annotations
@@ -19,15 +20,19 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from retrieval_xfer.atomic import atomic_directory, atomic_write_json
-from retrieval_xfer.encoding.backend_cache import MANIFEST, cache_root, entry_key, manifest_for, read_entry
+from retrieval_xfer.encoding.backend_cache import (MANIFEST, cache_root, entry_key, manifest_for, read_entry,
+                                                   read_shortcut, source_key, write_shortcut)
 from retrieval_xfer.encoding.backend_export import (ONNX_FILE, OPENVINO_FILE, convert_openvino, export_onnx,
                                                     pooled_graph, quantize_int8, require_extra)
-from retrieval_xfer.encoding.calibration import read_calibration_file, sample_corpus
+from retrieval_xfer.encoding.calibration import Calibration, read_calibration_file, sample_corpus
 from retrieval_xfer.encoding.loader import load_encoder
+from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
 
 Echo = Callable[[str], None]
+Found = tuple[Path, dict[str, Any], EncoderSpec, Any]  # entry folder, its manifest, the torch spec, the tokenizer
+COMPILED = "openvino-compiled"
 
 
 def _quiet(_: str) -> None:
@@ -64,8 +69,9 @@ class BackendEncoder:
         return vectors
 
 
-def _runner(backend: str, path: Path, int8: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """A function running the model file at ``path`` on CPU with ``backend``."""
+def _runner(backend: str, path: Path, int8: bool, root: Path) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A function running the model file at ``path`` on CPU with ``backend`` (OpenVINO keeps its compiled
+    blobs under ``root/openvino-compiled``, so a second run skips compilation)."""
     if backend == "onnx":
         import onnxruntime as ort
 
@@ -73,7 +79,7 @@ def _runner(backend: str, path: Path, int8: bool) -> Callable[[np.ndarray, np.nd
         return lambda ids, mask: session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
     import openvino as ov
 
-    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "CACHE_DIR": str(root / COMPILED)}
     if not int8:
         config["INFERENCE_PRECISION_HINT"] = "f32"  # no silent bf16 on CPUs with AMX: float32 means float32
     compiled = ov.Core().compile_model(str(path), "CPU", config)
@@ -122,12 +128,48 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
         raise RxError(f"--quantize {quantize!r}: choose none or int8")
     require_extra(backend, quantize)
     calibration = read_calibration_file(Path(calibration_file)) if calibration_file else None
+    root = cache_root(cache)
+    echo(f"{backend} cache: {root}")
+    shortcut = source_key(resolve_model(model).folder,
+                          [layer, pool_skip_special, prompt, max_length, backend, quantize])
+    found = _from_shortcut(root, shortcut, calibration)
+    if found is None:
+        found = _export(model, layer, backend, quantize, calibration, corpus, root, pool_skip_special, prompt,
+                        max_length, echo)
+        write_shortcut(root, shortcut, found[0].name, found[2].to_dict(), found[3].save_pretrained)
+    folder, manifest, spec, tokenizer = found
+    path = folder / (OPENVINO_FILE if backend == "openvino" else ONNX_FILE)
+    full = EncoderSpec(**{**spec.to_dict(), "backend": backend, "quantization": quantize,
+                          "runtime_sha256": manifest["runtime_sha256"], "calibration": manifest.get("calibration", "")})
+    echo(f"{backend} {'int8' if quantize == 'int8' else 'float32'} model: {folder}")
+    return BackendEncoder(_runner(backend, path, quantize == "int8", root), tokenizer, full, batch_size=batch_size,
+                          show_progress=show_progress)
+
+
+def _from_shortcut(root: Path, key: str, calibration: Calibration | None) -> Found | None:
+    """The cached model a shortcut points to, without loading torch; None when it cannot be trusted (missing or
+    damaged shortcut or entry, or an int8 model calibrated on another file than the one given)."""
+    found = read_shortcut(root, key)
+    if found is None:
+        return None
+    shortcut, tokenizer_folder = found
+    folder = root / shortcut["entry"]
+    manifest, _ = read_entry(folder)
+    if manifest is None or (calibration is not None and manifest.get("calibration_sha256") != calibration.sha256):
+        return None
+    from transformers import AutoTokenizer
+
+    return folder, manifest, EncoderSpec(**shortcut["spec"]), AutoTokenizer.from_pretrained(str(tokenizer_folder))
+
+
+def _export(model: str, layer: int | None, backend: str, quantize: str, calibration: Calibration | None,
+            corpus: Sequence[str] | None, root: Path, pool_skip_special: bool, prompt: str, max_length: int | None,
+            echo: Echo) -> Found:
+    """Load the torch encoder, then find its exported model in the cache or build it there."""
     torch_encoder = load_encoder(model, layer, pool_skip_special=pool_skip_special, prompt=prompt,
                                  max_length=max_length, device="cpu", precision="float32", show_progress=False)
     spec, tokenizer = torch_encoder.spec, torch_encoder.model.tokenizer
     graph = pooled_graph(torch_encoder.model, spec.pooling, spec.layer)
-    root = cache_root(cache)
-    echo(f"{backend} cache: {root}")
 
     def build_onnx(tmp: Path) -> dict[str, Any]:
         echo(f"exporting {spec.model} (layers 1..{spec.layer}) to ONNX...")
@@ -150,7 +192,8 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
     else:
         def stale(found: dict[str, Any]) -> str:
             if calibration is not None and found.get("calibration_sha256") != calibration.sha256:
-                return f"cached int8 model was calibrated on {found.get('calibration')}; recalibrating on {calibration_file}"
+                return (f"cached int8 model was calibrated on {found.get('calibration')}; recalibrating on "
+                        f"{calibration.origin}")
             return ""
 
         def build_int8(tmp: Path) -> dict[str, Any]:
@@ -170,9 +213,4 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
         folder, manifest = _entry(root, spec, backend, "int8", build_int8, echo, stale)
     graph = torch_encoder = None  # free the torch model: the exported one runs from here
     gc.collect()
-    path = folder / (OPENVINO_FILE if backend == "openvino" else ONNX_FILE)
-    full = EncoderSpec(**{**spec.to_dict(), "backend": backend, "quantization": quantize,
-                          "runtime_sha256": manifest["runtime_sha256"], "calibration": manifest.get("calibration", "")})
-    echo(f"{backend} {'int8' if quantize == 'int8' else 'float32'} model: {folder}")
-    return BackendEncoder(_runner(backend, path, quantize == "int8"), tokenizer, full, batch_size=batch_size,
-                          show_progress=show_progress)
+    return folder, manifest, spec, tokenizer
