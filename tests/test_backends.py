@@ -67,6 +67,33 @@ def test_int8_is_close_to_float32_and_records_its_calibration(tiny_model, cache,
         check_compatible(spec, other, "index")
 
 
+def test_int8_keeps_the_feed_forward_output_projections_in_float(tiny_model, tmp_path):
+    """The onnx int8 graph: exactly one weight MatMul per layer keeps a float weight and float activations, and its
+    weight is shaped as that layer's FFN output projection (intermediate × hidden, from the model's config); every
+    other weight MatMul reads dequantised int8 activations and weights."""
+    import onnx
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(tiny_model)
+    options = EncoderOptions(model=str(tiny_model), layer=2, quiet=True, backend="onnx", quantize="int8",
+                             backend_cache=str(tmp_path))
+    options.load(corpus=SENTENCES)
+    entry = next(p for p in tmp_path.iterdir() if (p / "manifest.json").is_file()
+                 and json.loads((p / "manifest.json").read_text())["quantization"] == "int8")
+    graph = onnx.load(str(entry / "model.onnx")).graph
+    producer = {out: node.op_type for node in graph.node for out in node.output}
+    weights = {t.name: list(t.dims) for t in graph.initializer}
+    matmuls = [n for n in graph.node if n.op_type == "MatMul"]
+    float_weight = [n for n in matmuls if n.input[1] in weights]
+    assert len(float_weight) == 2  # layers 1..2
+    assert all(weights[n.input[1]] == [config.intermediate_size, config.hidden_size] for n in float_weight)
+    assert all(producer.get(n.input[0]) != "DequantizeLinear" for n in float_weight)
+    quantised = [n for n in matmuls if producer.get(n.input[0]) == producer.get(n.input[1]) == "DequantizeLinear"]
+    assert len(quantised) >= 2 * 5  # q, k, v, attention output, FFN input projection of each layer
+    manifest = json.loads((entry / "manifest.json").read_text())
+    assert sorted(manifest["float_matmuls"]) == sorted(n.name for n in float_weight)
+
+
 def test_int8_calibrates_on_a_sample_of_the_corpus_or_says_what_is_missing(tiny_model, tmp_path, monkeypatch):
     import shutil
 

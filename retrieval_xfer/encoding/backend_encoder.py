@@ -22,8 +22,9 @@ from tqdm.auto import tqdm
 from retrieval_xfer.atomic import atomic_directory, atomic_write_json
 from retrieval_xfer.encoding.backend_cache import (MANIFEST, cache_root, entry_key, manifest_for, read_entry,
                                                    read_shortcut, source_key, write_shortcut)
-from retrieval_xfer.encoding.backend_export import (ONNX_FILE, OPENVINO_FILE, convert_openvino, export_onnx,
-                                                    pooled_graph, quantize_int8, require_extra)
+from retrieval_xfer.encoding.backend_export import (INT8_RECIPE, ONNX_FILE, OPENVINO_FILE, convert_openvino,
+                                                    export_onnx, ffn_output_matmuls, pooled_graph, quantize_int8,
+                                                    require_extra)
 from retrieval_xfer.encoding.calibration import Calibration, read_calibration_file, sample_corpus
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.encoding.source import resolve_model
@@ -91,7 +92,8 @@ def _entry(root: Path, spec: EncoderSpec, backend: str, quantization: str, build
     """The cache entry of ``spec``'s encoder run by ``backend`` at ``quantization``: reused when sound (and not
     ``stale``, which returns why it is), else built by ``build(tmp_folder)`` (returning extra manifest fields)
     into a temporary folder and renamed."""
-    folder = root / entry_key(spec.weights_sha256, spec.layer, spec.pooling, backend, quantization)
+    recipe = f"{quantization} {INT8_RECIPE}" if quantization == "int8" else quantization
+    folder = root / entry_key(spec.weights_sha256, spec.layer, spec.pooling, backend, recipe)
     manifest, why = read_entry(folder)
     if manifest is not None and stale is not None:
         why = stale(manifest)
@@ -204,11 +206,14 @@ def _export(model: str, layer: int | None, backend: str, quantize: str, calibrat
                                   "(sentences like those you encode)")
                 sample = sample_corpus(corpus)
             echo(f"calibrating static int8 ({backend}) on {sample.describe()}...")
+            source = onnx_file()
+            keep_float = ffn_output_matmuls(source, getattr(graph.model.config, "intermediate_size", None))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                quantize_int8(backend, onnx_file(), tmp, tokenizer, sample, spec.prompt, spec.max_length)
+                quantize_int8(backend, source, tmp, tokenizer, sample, spec.prompt, spec.max_length, keep_float)
             return {"calibration": sample.describe(), "calibration_sha256": sample.sha256,
-                    "calibration_size": len(sample.sentences)}
+                    "calibration_size": len(sample.sentences), "int8_recipe": INT8_RECIPE,
+                    "float_matmuls": keep_float}
 
         folder, manifest = _entry(root, spec, backend, "int8", build_int8, echo, stale)
     graph = torch_encoder = None  # free the torch model: the exported one runs from here
