@@ -159,9 +159,11 @@ def _from_shortcut(root: Path, key: str, calibration: Calibration | None) -> Fou
     manifest, _ = read_entry(folder)
     if manifest is None or (calibration is not None and manifest.get("calibration_sha256") != calibration.sha256):
         return None
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-    return folder, manifest, EncoderSpec(**shortcut["spec"]), AutoTokenizer.from_pretrained(str(tokenizer_folder))
+    # The generic fast class runs the same tokenizer.json and builds in about half the time of XLM-R's own class.
+    tokenizer_class = PreTrainedTokenizerFast if (tokenizer_folder / "tokenizer.json").is_file() else AutoTokenizer
+    return folder, manifest, EncoderSpec(**shortcut["spec"]), tokenizer_class.from_pretrained(str(tokenizer_folder))
 
 
 def _export(model: str, layer: int | None, backend: str, quantize: str, calibration: Calibration | None,
