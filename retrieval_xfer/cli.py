@@ -277,7 +277,8 @@ def _train_files(values: tuple[str, ...]) -> dict[str, str]:
               show_default=True, help="Mixed precision (weights and optimizer stay float32): bfloat16 is the fast "
                                       "choice on a recent GPU; float16 needs a GPU.")
 @click.option("--dataloader-workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Processes that tokenise batches while the model trains (2-4 keep a GPU busy; 0 on a CPU).")
+              help="Processes that tokenise the next batches while the model trains (for a GPU; 0 tokenises in the "
+                   "training process, best on a CPU).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> None:
     """Train an encoder on English intermediate task(s) or a target task; writes a run folder that every rx
