@@ -19,13 +19,13 @@ def read_json_object(path: Path, what: str, *, missing: str, error: type[RxError
                      required: Iterable[str] = ()) -> dict[str, Any]:
     """The JSON object in ``path``.
 
-    Raises ``error(missing)`` when the file does not exist, and ``error("<path>: corrupt <what> (<reason>)")`` when
+    Raises ``error(missing)`` when the file does not exist (also when a folder on its path is a file), and ``error("<path>: corrupt <what> (<reason>)")`` when
     it cannot be read, is not JSON, is not a JSON object, or lacks one of the ``required`` keys.
     """
     path = Path(path)
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no such file, or a "folder" on its path is a file
         raise error(missing) from None
     except (OSError, UnicodeDecodeError) as err:
         raise error(f"{path}: corrupt {what} (unreadable: {type(err).__name__})") from None

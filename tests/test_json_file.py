@@ -12,6 +12,7 @@ def test_sound_object_and_each_failure(tmp_path):
     assert read_json_object(good, "thing", missing="gone", required=("a", "b")) == {"a": 1, "b": [2]}
     cases = {
         "absent.json": (None, "gone"),
+        "good.json/under-a-file.json": (None, "gone"),
         "truncated.json": (b'{"a": ', "truncated.json: corrupt thing (Expecting value at line 1)"),
         "latin1.json": ('{"a": "caf\u00e9"}'.encode("latin-1"), "latin1.json: corrupt thing (unreadable: UnicodeDecodeError)"),
         "list.json": (b"[1, 2]", "list.json: corrupt thing (expected a JSON object, found list)"),
