@@ -19,8 +19,9 @@ def read_json_object(path: Path, what: str, *, missing: str, error: type[RxError
                      required: Iterable[str] = ()) -> dict[str, Any]:
     """The JSON object in ``path``.
 
-    Raises ``error(missing)`` when the file does not exist (also when a folder on its path is a file), and ``error("<path>: corrupt <what> (<reason>)")`` when
-    it cannot be read, is not JSON, is not a JSON object, or lacks one of the ``required`` keys.
+    Raises ``error(missing)`` when the file does not exist (also when a folder on its path is a file), and
+    ``error("<path>: corrupt <what> (<reason>)")`` when it cannot be read, is not JSON, is not a JSON object, or
+    lacks one of the ``required`` keys.
     """
     path = Path(path)
     try:

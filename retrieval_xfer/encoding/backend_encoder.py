@@ -136,16 +136,25 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
                           [layer, pool_skip_special, prompt, max_length, backend, quantize])
     found = _from_shortcut(root, shortcut, calibration)
     if found is None:
-        found = _export(model, layer, backend, quantize, calibration, corpus, root, pool_skip_special, prompt,
-                        max_length, echo)
-        write_shortcut(root, shortcut, found[0].name, found[2].to_dict(), found[3].save_pretrained)
-    folder, manifest, spec, tokenizer = found
+        folder, manifest, spec, tokenizer = _export(model, layer, backend, quantize, calibration, corpus, root,
+                                                    pool_skip_special, prompt, max_length, echo)
+        write_shortcut(root, shortcut, folder.name, spec.to_dict(), tokenizer.save_pretrained)
+    else:
+        folder, manifest, spec, tokenizer = found
     path = folder / (OPENVINO_FILE if backend == "openvino" else ONNX_FILE)
     full = EncoderSpec(**{**spec.to_dict(), "backend": backend, "quantization": quantize,
                           "runtime_sha256": manifest["runtime_sha256"], "calibration": manifest.get("calibration", "")})
     echo(f"{backend} {'int8' if quantize == 'int8' else 'float32'} model: {folder}")
     return BackendEncoder(_runner(backend, path, quantize == "int8", root), tokenizer, full, batch_size=batch_size,
                           show_progress=show_progress)
+
+
+def _calibrated_elsewhere(manifest: dict[str, Any], calibration: Calibration | None) -> str:
+    """Why a cached int8 model must be recalibrated (it was calibrated on another set than the given file), or
+    "" when it may be reused."""
+    if calibration is None or manifest.get("calibration_sha256") == calibration.sha256:
+        return ""
+    return f"cached int8 model was calibrated on {manifest.get('calibration')}; recalibrating on {calibration.origin}"
 
 
 def _from_shortcut(root: Path, key: str, calibration: Calibration | None) -> Found | None:
@@ -157,7 +166,7 @@ def _from_shortcut(root: Path, key: str, calibration: Calibration | None) -> Fou
     shortcut, tokenizer_folder = found
     folder = root / shortcut["entry"]
     manifest, _ = read_entry(folder)
-    if manifest is None or (calibration is not None and manifest.get("calibration_sha256") != calibration.sha256):
+    if manifest is None or _calibrated_elsewhere(manifest, calibration):
         return None
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
@@ -195,10 +204,7 @@ def _export(model: str, layer: int | None, backend: str, quantize: str, calibrat
         folder, manifest = _entry(root, spec, "openvino", "none", build_openvino, echo)
     else:
         def stale(found: dict[str, Any]) -> str:
-            if calibration is not None and found.get("calibration_sha256") != calibration.sha256:
-                return (f"cached int8 model was calibrated on {found.get('calibration')}; recalibrating on "
-                        f"{calibration.origin}")
-            return ""
+            return _calibrated_elsewhere(found, calibration)
 
         def build_int8(tmp: Path) -> dict[str, Any]:
             sample = calibration
