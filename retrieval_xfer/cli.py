@@ -283,12 +283,15 @@ def _train_files(values: tuple[str, ...]) -> dict[str, str]:
 def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> None:
     """Train an encoder on English intermediate task(s) or a target task; writes a run folder that every rx
     command accepts as MODEL (a sentence-transformers model + heads/ + run.json)."""
+    from retrieval_xfer.training.distributed import is_main_process
     from retrieval_xfer.training.runner import TrainConfig
     from retrieval_xfer.workflows.train import train_phase
 
     config = TrainConfig(tasks=[t.strip() for t in tasks.split(",") if t.strip()],
                          train_files=_train_files(train_files), **kwargs)
     run = train_phase(config).run
+    if run["distributed"]["world_size"] > 1 and not is_main_process():
+        return  # one summary line per run, from the main process
     click.echo(f"trained {', '.join(run['tasks'])} for {run['steps']} steps in {run['train_seconds']:.0f}s "
                f"(mean loss {run['train_loss']:.4f}) -> {config.out}")
 

@@ -6,9 +6,13 @@ trains with sentence-transformers' trainer (one task per batch, a chosen sampler
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import logging
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ from retrieval_xfer.data.text_files import read_corpus
 from retrieval_xfer.encoding.loader import mean_pooling_pipeline
 from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.json_file import read_json_object
 from retrieval_xfer.modeling.collator import MultiTaskCollator
 from retrieval_xfer.modeling.features import build_rows, label_list
 from retrieval_xfer.modeling.heads import HEADS, TaskHead, read_head_config
@@ -38,7 +43,22 @@ from retrieval_xfer.modeling.run_folder import (
     write_run,
 )
 from retrieval_xfer.provenance import git_commit, now_iso
-from retrieval_xfer.training.callbacks import EvaluationLog, SaveHeadsCallback, TaskLossLog
+from retrieval_xfer.training.callbacks import (
+    CHECKPOINT_STATE,
+    CheckpointState,
+    EvaluationLog,
+    SaveHeadsCallback,
+    TaskLossLog,
+    keep_steps_up_to,
+)
+from retrieval_xfer.training.distributed import (
+    HeadGradientSync,
+    RankSlice,
+    barrier,
+    is_main_process,
+    rank,
+    world_size,
+)
 from retrieval_xfer.training.samplers import SAMPLERS, batch_sampler
 from retrieval_xfer.version import __version__
 
@@ -84,10 +104,45 @@ class TrainConfig:
 
 
 class _Trainer(SentenceTransformerTrainer):
-    """The sentence-transformers trainer without its model-card step (it fails on non-text columns)."""
+    """The sentence-transformers trainer without its model-card step (it fails on non-text columns), counting the
+    examples of each task, and, with several ranks, giving every rank the same task per step (see
+    ``training.distributed``)."""
+
+    def __init__(self, *args: Any, state: CheckpointState, **kwargs: Any) -> None:
+        self.rx_state = state
+        super().__init__(*args, **kwargs)
 
     def add_model_card_callback(self, default_args_dict: dict[str, Any]) -> None:
         return None
+
+    def get_batch_sampler(self, dataset, batch_size: int, *args: Any, **kwargs: Any):
+        """Each task's sampler draws global batches (``batch_size`` per rank x ranks)."""
+        return super().get_batch_sampler(dataset, batch_size * world_size(), *args, **kwargs)
+
+    def get_multi_dataset_batch_sampler(self, *args: Any, **kwargs: Any):
+        sampler = super().get_multi_dataset_batch_sampler(*args, **kwargs)
+        return RankSlice(sampler, rank(), world_size()) if world_size() > 1 else sampler
+
+    def get_train_dataloader(self):
+        if world_size() == 1:
+            return super().get_train_dataloader()
+        from accelerate.data_loader import prepare_data_loader
+
+        # RankSlice already gives this rank its part: accelerate only moves batches to the device, never re-shards
+        loader = self._build_dataloader(self.train_dataset, self.args.train_batch_size, dataset_kind="train")
+        self._train_dataloader = prepare_data_loader(loader, self.accelerator.device, num_processes=1, process_index=0,
+                                                     put_on_device=True, even_batches=False)
+        return self._train_dataloader
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if model.training and inputs.get("dataset_name"):
+            self.rx_state.count(inputs["dataset_name"], _batch_examples(inputs))
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+
+def _batch_examples(inputs: dict[str, Any]) -> int:
+    """Examples in a collated batch: the rows of its label tensor (one row per example in every format)."""
+    return int(inputs["label"].shape[0])
 
 
 def trainable_tasks() -> list[str]:
@@ -203,6 +258,8 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
         read_run(config.init)
     if config.eval_every and evaluator is None:
         raise RxError("--eval-every needs an evaluator (rx train builds one from --eval-data, a Tatoeba folder)")
+    settings = resume_settings(config)
+    resumed = _checkpoint_state(checkpoint, settings) if checkpoint is not None else {}
     data = load_task_data(config)
     torch.manual_seed(config.seed)
     model = build_encoder(config)
@@ -211,15 +268,59 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
         for name, head in heads.items():
             head.load_weights(checkpoint / HEADS_DIR / name)
     datasets, formats, sizes = _datasets(config, model, data, heads)
+    if world_size() > min(sizes.values()):
+        smallest = min(sizes, key=sizes.get)
+        raise RxError(f"{world_size()} processes but task {smallest} has only {sizes[smallest]} training example(s): "
+                      f"use at most {sizes[smallest]} processes (--nproc_per_node)")
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, evaluator,
-                            list(callbacks))
+        return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, resumed, settings,
+                            evaluator, list(callbacks))
     except BaseException:
-        if created and latest_checkpoint(out) is None:  # nothing resumable: leave no half-written folder
+        if created and is_main_process() and latest_checkpoint(out) is None:  # nothing resumable: leave no half-written folder
             shutil.rmtree(out, ignore_errors=True)
         raise
+
+
+# Settings that change nothing a run computes: they may differ on resume.
+_FREE_ON_RESUME = ("out", "quiet", "resume", "report_to", "dataloader_workers", "logging_steps", "save_steps")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resume_settings(config: TrainConfig) -> dict[str, Any]:
+    """What a checkpoint must have been made with to be resumed under ``config``: every setting that changes the
+    computation, and the SHA-256 of each local training file (a file edited in place is a changed setting)."""
+    settings = {k: v for k, v in asdict(config).items() if k not in _FREE_ON_RESUME}
+    settings = json.loads(json.dumps(settings, default=str))
+    files = {**config.train_files, **({MLM_TASK: config.mlm_file} if config.mlm_file else {})}
+    settings["file_sha256"] = {task: _file_sha256(Path(f)) for task, f in sorted(files.items()) if Path(f).is_file()}
+    return settings
+
+
+def _checkpoint_state(checkpoint: Path, settings: dict[str, Any]) -> dict[str, Any]:
+    """The rx state saved with ``checkpoint``; RxError naming the first setting that differs from ``settings``,
+    or a number of processes other than the checkpoint's."""
+    state = read_json_object(checkpoint / CHECKPOINT_STATE, "checkpoint state",
+                             missing=f"{checkpoint}: no {CHECKPOINT_STATE} (a checkpoint of an older rx): "
+                                     "start the run again in a new --out")
+    saved = state.get("settings", {})
+    for key in sorted(set(saved) | set(settings)):
+        if saved.get(key) != settings.get(key):
+            what = "training file" if key == "file_sha256" else f"--{key.replace('_', '-')}"
+            raise RxError(f"{checkpoint}: made with another {what} ({saved.get(key)!r}, now {settings.get(key)!r}); "
+                          "resume with the same settings, or start a new --out")
+    if state.get("world_size", 1) != world_size():
+        raise RxError(f"{checkpoint}: made with {state.get('world_size', 1)} process(es), now {world_size()}: resume "
+                      f"with the same number (the data order and optimizer state are per rank)")
+    return state
 
 
 PRECISIONS = ("float32", "bfloat16", "float16")
@@ -237,43 +338,84 @@ def mixed_precision(precision: str) -> dict[str, bool]:
 
 def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTransformer, heads: dict[str, TaskHead],
                  datasets: DatasetDict, formats: dict, sizes: dict[str, int], checkpoint: Path | None,
-                 evaluator: SentenceEvaluator | None, extra_callbacks: list[TrainerCallback]) -> TrainResult:
-    loss_log = TaskLossLog(heads, out / LOSS_LOG)
-    eval_log = EvaluationLog(out / EVAL_LOG)
-    callbacks = [SaveHeadsCallback(heads), loss_log, eval_log, *extra_callbacks]
+                 resumed: dict[str, Any], settings: dict[str, Any], evaluator: SentenceEvaluator | None,
+                 extra_callbacks: list[TrainerCallback]) -> TrainResult:
+    if checkpoint is not None and is_main_process():  # steps logged after the checkpoint are trained again
+        step = int(checkpoint.name.split("-")[1])
+        keep_steps_up_to(out / LOSS_LOG, step)
+        keep_steps_up_to(out / EVAL_LOG, step)
+    loss_log = TaskLossLog(heads, out / LOSS_LOG, resumed.get("losses"))
+    eval_log = EvaluationLog(out / EVAL_LOG, resumed.get("evaluations"))
+    state = CheckpointState(settings, loss_log, eval_log, resumed.get("examples_seen"))
+    callbacks = [state, SaveHeadsCallback(heads), loss_log, eval_log, HeadGradientSync(heads), *extra_callbacks]
     evaluate = bool(config.eval_every and evaluator is not None)
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(out / CHECKPOINTS_DIR), per_device_train_batch_size=config.batch_size,
-        gradient_accumulation_steps=config.grad_accum, learning_rate=config.lr, num_train_epochs=config.epochs,
-        max_steps=config.max_steps, warmup_steps=config.warmup, seed=config.seed, data_seed=config.seed,
-        logging_steps=config.logging_steps, save_strategy="steps", save_steps=config.save_steps,
-        report_to=config.report_to, use_cpu=not torch.cuda.is_available(),
-        dataloader_num_workers=config.dataloader_workers,
-        disable_tqdm=config.quiet, multi_dataset_batch_sampler=batch_sampler(config.sampling, config.temperature),
-        eval_strategy="steps" if evaluate else "no", eval_steps=config.eval_every if evaluate else None,
-        **mixed_precision(config.precision),
-    )
+    with _quiet_logger("sentence_transformers.base.training_args"):  # its drop_last advice is undone below
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(out / CHECKPOINTS_DIR), per_device_train_batch_size=config.batch_size,
+            gradient_accumulation_steps=config.grad_accum, learning_rate=config.lr, num_train_epochs=config.epochs,
+            max_steps=config.max_steps, warmup_steps=config.warmup, seed=config.seed, data_seed=config.seed,
+            logging_steps=config.logging_steps, save_strategy="steps", save_steps=config.save_steps,
+            report_to=config.report_to, use_cpu=not torch.cuda.is_available(),
+            dataloader_num_workers=config.dataloader_workers,
+            disable_tqdm=config.quiet or not is_main_process(),
+            multi_dataset_batch_sampler=batch_sampler(config.sampling, config.temperature),
+            eval_strategy="steps" if evaluate else "no", eval_steps=config.eval_every if evaluate else None,
+            **mixed_precision(config.precision),
+        )
+    args.dataloader_drop_last = False  # RankSlice gives every rank a part of every batch: no rank waits, none is dropped
     trainer = _Trainer(model=model, args=args, train_dataset=datasets, loss=heads,
                        data_collator=MultiTaskCollator(model[0].tokenizer, formats),
-                       evaluator=evaluator if evaluate else None, callbacks=callbacks)
+                       evaluator=MainProcessEvaluator(evaluator) if evaluate else None, callbacks=callbacks,
+                       state=state)
     tic = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    model.save(str(out))
-    for name, head in heads.items():
-        head.save(out / HEADS_DIR / name)
+    examples_seen = state.examples_seen()
     run = {
         "rx_version": __version__, "git_commit": git_commit(), "created_at": now_iso(),
         "base_model": config.base or read_run(config.init)["base_model"], "init": str(config.init or ""),
         "tasks": {name: {"format": card["format"], "head": card["head"], "examples": len(d.examples),
                          "rows": sizes[name], "source": d.source, "skipped": dict(d.skipped),
-                         "labels": heads[name].config.get("labels")}
+                         "labels": heads[name].config.get("labels"), "examples_seen": examples_seen.get(name, 0)}
                   for name, (card, d) in data.items()},
         "sampler": {"name": config.sampling, "temperature": config.temperature if config.sampling == "temperature" else None},
         "hyperparameters": {k: v for k, v in asdict(config).items() if k not in ("tasks", "out", "quiet", "resume")},
+        "distributed": {"world_size": world_size(), "batch_size_per_device": config.batch_size,
+                        "global_batch": config.batch_size * world_size() * config.grad_accum},
         "seed": config.seed, "steps": trainer.state.global_step, "train_loss": result.training_loss,
         "losses": loss_log.history, "evaluations": eval_log.history,
         "train_seconds": time.perf_counter() - tic,
     }
-    write_run(out, run)
-    shutil.rmtree(out / CHECKPOINTS_DIR, ignore_errors=True)
+    if is_main_process():
+        model.save(str(out))
+        for name, head in heads.items():
+            head.save(out / HEADS_DIR / name)
+        write_run(out, run)
+        shutil.rmtree(out / CHECKPOINTS_DIR, ignore_errors=True)
+    barrier()  # no rank returns before the run folder is complete
     return TrainResult(run, model, heads)
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+class MainProcessEvaluator(SentenceEvaluator):
+    """Runs ``evaluator`` on the main process only (the other ranks return no metrics and go on to the next
+    step, where they wait for it), as sentence-transformers recommends for data-parallel training."""
+
+    def __init__(self, evaluator: SentenceEvaluator) -> None:
+        super().__init__()
+        self.evaluator = evaluator
+        self.primary_metric = getattr(evaluator, "primary_metric", None)
+        self.greater_is_better = getattr(evaluator, "greater_is_better", True)
+
+    def __call__(self, model: SentenceTransformer, output_path: str | None = None, epoch: float = -1,
+                 steps: int = -1) -> dict[str, float]:
+        return self.evaluator(model, output_path, epoch, steps) if is_main_process() else {}
