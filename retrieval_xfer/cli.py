@@ -522,9 +522,14 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
 
 @main.command()
 @click.argument("experiment_file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="List the steps and which are done; run nothing.")
+@click.option("--dry-run", is_flag=True, help="List the steps, which are done, and what each training step will "
+                                              "train on (examples x epochs); run nothing.")
 @click.option("--quiet", is_flag=True, help="No progress bars (step lines are still printed).")
-def experiment(experiment_file: Path, dry_run: bool, quiet: bool) -> None:
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              help="Run the steps as Ray tasks, each as soon as the steps it needs are done, with the file's "
+                   "'resources' per step kind: on a cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on "
+                   "a local Ray. runs_dir must be storage every node sees. Needs the ray extra.")
+def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: str | None) -> None:
     """Run a grid (base models x intermediate task sets x target tasks) from a YAML file: training phases,
     zero-shot and retrieval evaluations, then the report. Steps whose output exists are skipped, so running
     it again after a crash picks up where it stopped. See experiments/xstilts-small.yaml."""
@@ -534,6 +539,20 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool) -> None:
     spec = load_spec(experiment_file)
     click.echo(f"experiment {spec.name}: runs -> {spec.runs_dir}, results -> {spec.results_dir}, "
                f"report -> {spec.report_dir}")
+    if ray_address and not dry_run:
+        from retrieval_xfer.experiment.ray_executor import run_experiment_on_ray
+
+        grid = run_experiment_on_ray(spec, None if ray_address == "local" else ray_address, quiet=True,
+                                     echo=click.echo)
+        counts = {s: sum(1 for _, status in grid.statuses if status == s) for s in ("ran", "done", "failed", "blocked")}
+        click.echo(f"{counts['ran']} step(s) run, {counts['done']} already done, {counts['failed']} failed, "
+                   f"{counts['blocked']} not run (a step they need failed)")
+        for step, error, log in grid.failures:
+            click.echo(f"FAILED {step.label}: {error} (log: {log})")
+        if grid.failures:
+            raise SystemExit(1)
+        click.echo(f"report in {spec.report_dir}/report.md")
+        return
     statuses = run_experiment(spec, dry_run=dry_run, quiet=quiet, echo=click.echo)
     counts = {s: sum(1 for _, status in statuses if status == s) for s in ("ran", "done", "to run")}
     click.echo(f"{counts['ran']} step(s) run, {counts['done']} already done"

@@ -18,6 +18,7 @@ CORE = {"errors", "specs", "vectors", "memory", "ray_cluster", "provenance", "at
 # The table in README.md ("Architecture"): which package may import which (the core modules always).
 ALLOWED: dict[str, set[str]] = {
     "cli": {"*"},
+    "__main__": {"cli"},
     "experiment": {"workflows", "training", "evaluation", "modeling", "encoding", "mining", "indexing", "data"},
     "workflows": {"training", "evaluation", "modeling", "encoding", "mining", "indexing", "export", "data"},
     "training": {"modeling", "encoding", "data"},

@@ -1,4 +1,5 @@
-"""An experiment as an ordered list of steps, each naming the output whose existence means "done".
+"""An experiment as a dependency graph of steps, listed in an order that runs them one after another; each step
+names the output whose existence means "done" and the outputs of the steps it needs (``needs``).
 
 For each base model and intermediate set: the intermediate phase (skipped for an empty set, whose model is the
 base model itself), the retrieval evaluations of that model, then for each target task its target phase
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ class Step:
     kind: str
     label: str
     output: Path
+    needs: list[Path] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     task: str = ""
     base: str | None = None
@@ -41,6 +44,12 @@ class Step:
         what = {"kind": self.kind, "tasks": self.tasks, "task": self.task, "base": self.base,
                 "init": str(self.init or ""), "model": self.model, "settings": self.settings}
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    @property
+    def slug(self) -> str:
+        """A file name for this step's log: its label in plain characters and a short hash of its output."""
+        plain = re.sub(r"[^A-Za-z0-9._+-]+", "_", self.label).strip("_")[:80]
+        return f"{plain}-{hashlib.sha256(str(self.output).encode()).hexdigest()[:8]}"
 
     def done(self) -> bool:
         """Whether the output is complete (a report is always redrawn)."""
@@ -69,18 +78,20 @@ def plan_steps(spec: ExperimentSpec) -> list[Step]:
                 encoder = str(intermediate_run)
             else:
                 encoder = model
+            trained = [intermediate_run] if tasks else []
             for task in spec.retrieval:
-                steps.append(Step("eval", f"{base}/{set_name}: {task}", results / f"{task}.json", task=task,
-                                  model=encoder, settings=spec.evaluation.get(task, {})))
+                steps.append(Step("eval", f"{base}/{set_name}: {task}", results / f"{task}.json", needs=trained,
+                                  task=task, model=encoder, settings=spec.evaluation.get(task, {})))
             for task in spec.targets:
                 english = spec.target_task(task)
                 target_run = spec.runs_dir / base / f"{set_name}+{english}"  # shared by xquad and mlqa
                 if all(step.output != target_run for step in steps):
-                    steps.append(Step("train", f"{base}/{set_name}: target {english}", target_run, tasks=[english],
-                                      base=None if tasks else model, init=intermediate_run if tasks else None,
-                                      settings=spec.train_settings([english])))
-                steps.append(Step("eval", f"{base}/{set_name}: {task}", results / f"{task}.json", task=task,
-                                  model=str(target_run), settings=spec.evaluation.get(task, {})))
+                    steps.append(Step("train", f"{base}/{set_name}: target {english}", target_run, needs=trained,
+                                      tasks=[english], base=None if tasks else model,
+                                      init=intermediate_run if tasks else None, settings=spec.train_settings([english])))
+                steps.append(Step("eval", f"{base}/{set_name}: {task}", results / f"{task}.json", needs=[target_run],
+                                  task=task, model=str(target_run), settings=spec.evaluation.get(task, {})))
     baseline = run_name(next(iter(spec.base_models)), spec.baseline) if spec.baseline else None
-    steps.append(Step("report", "report", spec.report_dir, model=baseline or ""))
+    steps.append(Step("report", "report", spec.report_dir, needs=[s.output for s in steps if s.kind == "eval"],
+                      model=baseline or ""))
     return steps

@@ -1,5 +1,7 @@
-"""Run an experiment's steps in order, skipping those whose output exists, so a re-run after a crash picks up
-where it stopped (an interrupted training phase continues from its last checkpoint)."""
+"""Run one step of an experiment (``run_step``), and the whole experiment in order in this process
+(``run_experiment``), skipping steps whose output exists, so a re-run after a crash picks up where it stopped (an
+interrupted training phase continues from its last checkpoint). ``experiment.ray_executor`` runs the same steps
+as Ray tasks."""
 
 from __future__ import annotations
 
@@ -23,18 +25,34 @@ from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.spec import ENCODER_KEYS, MINING_KEYS, ExperimentSpec
 from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES, IndexParams
 from retrieval_xfer.mining.options import MiningOptions
-from retrieval_xfer.modeling.run_folder import latest_checkpoint
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.experiment.sizing import training_size
+from retrieval_xfer.modeling.run_folder import CHECKPOINTS_DIR, EVAL_LOG, LOSS_LOG, latest_checkpoint
 from retrieval_xfer.training.runner import TrainConfig
 from retrieval_xfer.workflows.train import train_phase
 
 
-def _train(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
+# What an interrupted `rx train` leaves before its first checkpoint: the only files rx removes from a step folder.
+_RESTARTABLE = {LOSS_LOG, EVAL_LOG, CHECKPOINTS_DIR}
+
+
+def train_config(spec: ExperimentSpec, step: Step, quiet: bool) -> TrainConfig:
+    """The ``rx train`` settings of a training step; ``resume`` when it has a checkpoint. A folder left by an
+    attempt that stopped before its first checkpoint is cleared; any other existing folder is an error."""
     resume = latest_checkpoint(step.output) is not None
     if step.output.exists() and not resume:
+        strangers = sorted(p.name for p in step.output.iterdir() if p.name not in _RESTARTABLE)
+        if strangers:
+            raise RxError(f"{step.output}: exists and is not an unfinished rx training run (it holds "
+                          f"{', '.join(strangers[:3])}); move it away or point runs_dir elsewhere")
         shutil.rmtree(step.output)  # an earlier attempt that stopped before its first checkpoint
     files = {t: spec.train_files[t] for t in step.tasks if t in spec.train_files}
-    train_phase(TrainConfig(tasks=step.tasks, out=step.output, base=step.base, init=step.init, train_files=files,
-                            resume=resume, quiet=quiet, **step.settings))
+    return TrainConfig(tasks=step.tasks, out=step.output, base=step.base, init=step.init, train_files=files,
+                       resume=resume, quiet=quiet, **step.settings)
+
+
+def _train(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
+    train_phase(train_config(spec, step, quiet))
 
 
 def _encoder_options(step: Step, quiet: bool) -> EncoderOptions:
@@ -83,6 +101,31 @@ RUNNERS: dict[str, Callable[[ExperimentSpec, Step, bool], None]] = {"train": _tr
                                                                      "report": _report}
 
 
+def run_step(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
+    """Run one step (whatever calls it: this process's loop or a Ray task)."""
+    RUNNERS[step.kind](spec, step, quiet)
+
+
+def read_record(spec: ExperimentSpec) -> dict[str, str]:
+    """``runs_dir/experiment-steps.json``: the fingerprint of each finished step, by output."""
+    path = spec.runs_dir / STEPS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def record_done(spec: ExperimentSpec, record: dict[str, str], step: Step) -> None:
+    """Add ``step`` to the record of finished steps (written atomically)."""
+    record[str(step.output)] = step.fingerprint()
+    atomic_write_json(spec.runs_dir / STEPS_FILE, record)
+
+
+def done_line(step: Step, record: dict[str, str]) -> str:
+    """What the console says of a step that is done already."""
+    changed = record.get(str(step.output), step.fingerprint()) != step.fingerprint()
+    return f"done already ({step.output})" + (
+        "; WARNING: made with other settings than the experiment file now gives: delete it to redo it"
+        if changed else "")
+
+
 STEPS_FILE = "experiment-steps.json"
 
 
@@ -93,28 +136,23 @@ def run_experiment(spec: ExperimentSpec, dry_run: bool = False, quiet: bool = Fa
     ``runs_dir/experiment-steps.json`` records the fingerprint of each finished step: a step done with other
     settings than the file now gives is reported (its output is kept; delete it to redo the step)."""
     steps = plan_steps(spec)
-    record_path = spec.runs_dir / STEPS_FILE
-    record = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
+    record = read_record(spec)
     statuses = []
     started = time.perf_counter()
     for number, step in enumerate(steps, 1):
         prefix = f"[{number}/{len(steps)}] {step.label}"
         if step.done():
-            changed = record.get(str(step.output), step.fingerprint()) != step.fingerprint()
-            echo(f"{prefix}: done already ({step.output})" + (
-                "; WARNING: made with other settings than the experiment file now gives: delete it to redo it"
-                if changed else ""))
+            echo(f"{prefix}: {done_line(step, record)}")
             statuses.append((step, "done"))
             continue
         if dry_run:
-            echo(f"{prefix}: to run -> {step.output}")
+            echo(f"{prefix}: to run -> {step.output}{training_size(spec, step)}")
             statuses.append((step, "to run"))
             continue
         echo(f"{prefix}: running -> {step.output}")
         tic = time.perf_counter()
-        RUNNERS[step.kind](spec, step, quiet)
-        record[str(step.output)] = step.fingerprint()
-        atomic_write_json(record_path, record)
+        run_step(spec, step, quiet)
+        record_done(spec, record, step)
         echo(f"{prefix}: finished in {time.perf_counter() - tic:.0f}s (experiment so far {time.perf_counter() - started:.0f}s)")
         statuses.append((step, "ran"))
     return statuses

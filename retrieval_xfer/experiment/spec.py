@@ -12,7 +12,12 @@ Keys (see ``experiments/xstilts.yaml`` for a full example):
 - ``task_settings``: ``{task: {option: value}}`` per-task overrides of ``train`` (e.g. epochs, max_length)
 - ``train_files``: ``{task: local file}`` (otherwise the hub)
 - ``evaluation``: ``{task: {option: value}}`` options of ``rx eval <task>`` (data_dir, langs, limit, layers, ...)
-- ``runs_dir``, ``results_dir``, ``report_dir``: override the default folders
+- ``resources``: ``{step kind: {num_cpus: N, num_gpus: N}}`` for ``rx experiment --ray`` (kinds: train, eval,
+  report; default one CPU each); a training step with ``num_gpus`` > 1 trains data-parallel on that many GPUs
+- ``runs_dir``, ``results_dir``, ``report_dir``: override the default folders (with ``--ray``, ``runs_dir``
+  must be on storage every node sees)
+
+Base-model and intermediate-set names become folder names: each must be one plain path component.
 
 Paths: the inputs (local ``base_models``, ``train_files``, ``data_dir``/``data_files`` of an evaluation,
 ``eval_data`` and ``mlm_file`` of training) are relative to the experiment file's own folder and must exist (a
@@ -37,6 +42,8 @@ from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.training.runner import TrainConfig, trainable_tasks
 
 RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
+STEP_KINDS = ("train", "eval", "report")
+RESOURCE_KEYS = ("num_cpus", "num_gpus")
 TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {"tasks", "out", "base", "init", "train_files",
                                                                       "resume", "quiet"}
 # The options of `rx eval <task>`, from the same dataclasses the CLI options are made of (the model is the step's;
@@ -66,9 +73,14 @@ class ExperimentSpec:
     task_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     train_files: dict[str, str] = field(default_factory=dict)
     evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: dict[str, dict[str, float]] = field(default_factory=dict)
     runs_dir: Path = Path("runs")
     results_dir: Path = Path("results")
     report_dir: Path = Path("report")
+
+    def step_resources(self, kind: str) -> dict[str, float]:
+        """The Ray resources of a step of ``kind``: the file's ``resources`` entry over one CPU."""
+        return {"num_cpus": 1.0, "num_gpus": 0.0, **self.resources.get(kind, {})}
 
     def train_settings(self, task_names: list[str]) -> dict[str, Any]:
         """``train`` defaults overlaid with each task's ``task_settings`` (later tasks win on a conflict)."""
@@ -91,6 +103,27 @@ def _mapping(raw: dict, key: str, path: Path) -> dict:
     value = raw.get(key) or {}
     _expect(isinstance(value, dict), path, f"'{key}' must be a mapping")
     return value
+
+
+def _plain_name(name: str, key: str, path: Path) -> None:
+    """A name rx uses as a folder name: one path component, no separators, not ``.`` or ``..``."""
+    _expect(bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name,
+            path, f"{key} {name!r}: must be a plain name (it becomes a folder name under the runs and results folders)")
+
+
+def _resources(raw: dict, path: Path) -> dict[str, dict[str, float]]:
+    resources = _mapping(raw, "resources", path)
+    for kind, request in resources.items():
+        _expect(kind in STEP_KINDS, path, f"resources: no step kind {kind!r} (kinds: {', '.join(STEP_KINDS)})")
+        _expect(isinstance(request, dict), path, f"resources.{kind} must be a mapping")
+        for key, value in request.items():
+            _expect(key in RESOURCE_KEYS, path, f"resources.{kind}: unknown key {key!r} ({', '.join(RESOURCE_KEYS)})")
+            _expect(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0, path,
+                    f"resources.{kind}.{key}: expected a number >= 0, got {value!r}")
+        gpus = request.get("num_gpus", 0)
+        _expect(gpus <= 1 or float(gpus).is_integer(), path,
+                f"resources.{kind}.num_gpus: more than one GPU must be a whole number, got {gpus}")
+    return {kind: {k: float(v) for k, v in request.items()} for kind, request in resources.items()}
 
 
 def _looks_like_path(value: str) -> bool:
@@ -148,7 +181,11 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
     _resolve_inputs(raw, path, check_inputs)
     bases = {str(k): str(v) for k, v in _mapping(raw, "base_models", path).items()}
     _expect(bool(bases), path, "'base_models' must name at least one model")
+    for base in bases:
+        _plain_name(base, "base model", path)
     intermediate = _mapping(raw, "intermediate", path) or {"none": []}
+    for set_name in intermediate:
+        _plain_name(str(set_name), "intermediate set", path)
     valid_train = set(trainable_tasks())
     for set_name, tasks in intermediate.items():
         _expect(isinstance(tasks, list), path, f"intermediate set {set_name!r} must be a list of tasks")
@@ -188,7 +225,7 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         path=path, name=str(name), base_models=bases, intermediate={k: list(v) for k, v in intermediate.items()},
         targets=targets, retrieval=retrieval, baseline=baseline, train=train, task_settings=task_settings,
         train_files={str(k): str(v) for k, v in _mapping(raw, "train_files", path).items()},
-        evaluation={k: dict(v or {}) for k, v in evaluation.items()},
+        evaluation={k: dict(v or {}) for k, v in evaluation.items()}, resources=_resources(raw, path),
         runs_dir=folder("runs_dir", "runs"), results_dir=folder("results_dir", "results"),
         report_dir=folder("report_dir", "report"),
     )

@@ -1,0 +1,146 @@
+"""rx experiment --ray on a local Ray (2 CPUs), for real: the grid gives the sequential run's results, independent
+steps run at the same time, a failing step stops only the steps that need it, a re-run finishes what is left, and
+bad settings fail in one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+
+from retrieval_xfer.cli import main
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.experiment.plan import plan_steps
+from retrieval_xfer.experiment.ray_executor import run_experiment_on_ray, step_log
+from retrieval_xfer.experiment.runner import run_experiment
+from retrieval_xfer.experiment.spec import load_spec
+from test_experiment import data, write_spec  # noqa: F401  (the fixture and the file writer are shared)
+
+ray = pytest.importorskip("ray")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    # two "GPUs" declared so a step asking for them is scheduled; with no CUDA they train as 2 gloo processes
+    ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def scores(results_dir):
+    """Every number of every result file, by run and task (timings and provenance left out)."""
+    out = {}
+    for path in sorted(results_dir.glob("*/*.json")):
+        result = json.loads(path.read_text())
+        out[f"{path.parent.name}/{path.stem}"] = {k: result[k] for k in ("scores", "averages", "layer_sweep")
+                                                   if k in result}
+    return out
+
+
+def test_ray_grid_equals_sequential_and_overlaps(tiny_model, data, tmp_path):  # noqa: F811
+    (tmp_path / "seq").mkdir()
+    sequential = load_spec(write_spec(tmp_path / "seq", tiny_model, data))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # each Ray task trains on one thread: the same arithmetic, so the same numbers
+    try:
+        run_experiment(sequential, quiet=True, echo=lambda line: None)
+    finally:
+        torch.set_num_threads(threads)
+    (tmp_path / "ray").mkdir()
+    grid_spec = load_spec(write_spec(tmp_path / "ray", tiny_model, data))
+    lines = []
+    grid = run_experiment_on_ray(grid_spec, echo=lines.append)
+    assert not grid.failures
+    assert {status for _, status in grid.statuses} == {"ran"}
+    assert len(scores(tmp_path / "seq" / "results")) == 6  # 2 sets x (xnli, panx, tatoeba)
+    assert scores(tmp_path / "ray" / "results") == scores(tmp_path / "seq" / "results")
+    assert (tmp_path / "ray" / "report" / "xtreme.csv").read_text() == \
+        (tmp_path / "seq" / "report" / "xtreme.csv").read_text()
+    # independent steps ran at the same time: some two steps' intervals overlap
+    spans = sorted((o.started, o.ended) for o in grid.outcomes.values())
+    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+    assert sum(line.split()[1] == "start" for line in lines) == len(plan_steps(grid_spec))
+    assert f"done {len(plan_steps(grid_spec))} / running 0 / waiting 0 / failed 0" in lines[-1]
+    for step in plan_steps(grid_spec):
+        assert step_log(grid_spec, step).read_text().startswith(f"== {step.label} on ")
+    again = []
+    run_experiment_on_ray(grid_spec, echo=again.append)  # all done: only the report is redrawn
+    assert sum("start" in line.split()[1:2] for line in again) == 1
+
+
+def test_a_failing_step_stops_only_what_needs_it_and_a_rerun_finishes(tiny_model, data, tmp_path):  # noqa: F811
+    broken = tmp_path / "empty-panx"
+    broken.mkdir()
+    path = write_spec(tmp_path, tiny_model, data, evaluation={
+        "xnli": {"data_dir": str(data / "xnli")}, "panx": {"data_dir": str(broken)},
+        "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}})
+    spec = load_spec(path)
+    grid = run_experiment_on_ray(spec, echo=lambda line: None)
+    status = {step.label: s for step, s in grid.statuses}
+    assert status["tiny/baseline: panx"] == status["tiny/mnli: panx"] == "failed"
+    assert status["report"] == "blocked"
+    assert all(s == "ran" for label, s in status.items() if "panx" not in label and label != "report")
+    assert (tmp_path / "results" / "tiny-mnli" / "xnli.json").is_file()  # the siblings finished
+    failed_logs = [log for _, _, log in grid.failures]
+    assert all("Traceback" in log.read_text() for log in failed_logs)
+
+    result = CliRunner().invoke(main, ["experiment", str(path), "--ray"])  # the same failure through the CLI
+    assert result.exit_code == 1
+    assert result.output.count("FAILED") >= 2 and "log:" in result.output
+
+    spec.evaluation["panx"]["data_dir"] = str(data / "panx")  # fix the input: only the failed steps and the report run
+    rerun = run_experiment_on_ray(spec, echo=lambda line: None)
+    assert sorted(step.label for step, s in rerun.statuses if s == "ran") == \
+        ["report", "tiny/baseline: panx", "tiny/mnli: panx"]
+
+
+@pytest.mark.parametrize("resources,message", [
+    ({"training": {"num_gpus": 1}}, "no step kind 'training'"),
+    ({"train": {"gpus": 1}}, "unknown key 'gpus'"),
+    ({"eval": {"num_cpus": -1}}, "expected a number >= 0"),
+    ({"train": {"num_gpus": 2.5}}, "whole number"),
+])
+def test_bad_resources_fail_in_one_line(tiny_model, data, tmp_path, resources, message):  # noqa: F811
+    with pytest.raises(RxError, match=message):
+        load_spec(write_spec(tmp_path, tiny_model, data, resources=resources))
+
+
+@pytest.mark.parametrize("field,name", [("base_models", "/tmp/elsewhere"), ("intermediate", "..")])
+def test_names_must_be_plain_folder_names(tiny_model, data, tmp_path, field, name):  # noqa: F811
+    value = {name: str(tiny_model)} if field == "base_models" else {"baseline": [], name: ["mnli"]}
+    with pytest.raises(RxError, match="must be a plain name"):
+        load_spec(write_spec(tmp_path, tiny_model, data, **{field: value}))
+
+
+def test_unreachable_address_is_one_line(tiny_model, data, tmp_path):  # noqa: F811
+    ray.shutdown()
+    try:
+        result = CliRunner().invoke(main, ["experiment", str(write_spec(tmp_path, tiny_model, data)),
+                                           "--ray", "127.0.0.1:9"])
+        assert result.exit_code == 1
+        assert "no Ray cluster answers at 127.0.0.1:9" in result.output
+    finally:
+        ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+
+
+def test_dry_run_sizes_each_training_step(tiny_model, data, tmp_path):  # noqa: F811
+    path = write_spec(tmp_path, tiny_model, data, train={"epochs": 2, "batch_size": 4},
+                      resources={"train": {"num_gpus": 2}})
+    result = CliRunner().invoke(main, ["experiment", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "intermediate mnli" in line]
+    assert "mnli 24 examples x 2 epoch(s) = 48 examples; global batch 8" in lines[0]
+    yaml.safe_load(path.read_text())  # the file itself is untouched
+
+
+def test_a_step_with_several_gpus_trains_data_parallel_in_its_task(tiny_model, data, tmp_path):  # noqa: F811
+    path = write_spec(tmp_path, tiny_model, data, intermediate={"mnli": ["mnli"]}, targets=[],
+                      evaluation={"tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}},
+                      resources={"train": {"num_gpus": 2}})
+    grid = run_experiment_on_ray(load_spec(path), echo=lambda line: None)
+    assert not grid.failures, [log.read_text()[-2000:] for _, _, log in grid.failures]
+    run = json.loads((tmp_path / "runs" / "tiny" / "mnli" / "run.json").read_text())
+    assert run["distributed"]["world_size"] == 2 and run["distributed"]["global_batch"] == 8
