@@ -602,8 +602,9 @@ def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, sha
                    "an address, on a local Ray. Needs the ray extra.")
 @click.option("--center", type=click.Choice(["none", "language"]), default="none", show_default=True,
               help="language: remove each side's mean vector (estimated from that side) before mining.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out (never an input).")
 def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, threshold: float | None,
-         max_memory: str, ray_address: str | None, center: str, **kwargs: Any) -> None:
+         max_memory: str, ray_address: str | None, center: str, overwrite: bool, **kwargs: Any) -> None:
     """Margin-based bitext mining between two sides (the BUCC machinery), best pairs first. Mining options not
     given take BUCC's (k=4, ratio margin, max retrieval). Exports are mined without re-encoding; the exact k-NN
     runs out of core under --max-memory and resumes after a kill (run the same command again)."""
@@ -614,7 +615,7 @@ def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, t
     options = _take(EncoderOptions, kwargs)
     summary = mine_sides(src, trg, out, options if options.model else None, mining, threshold, index, max_memory,
                          input_format, "skip" if skip_blank else "error", device=options.device, ray=ray_address,
-                         center=center, echo=_echo_err, quiet=options.quiet)
+                         center=center, echo=_echo_err, quiet=options.quiet, overwrite=overwrite)
     click.echo(format_summary(summary, out))
 
 

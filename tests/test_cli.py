@@ -76,6 +76,18 @@ def test_existing_index_needs_overwrite(index, tiny_model, corpus):
                           "already exists")
 
 
+@pytest.mark.parametrize("make", [lambda p: (p.mkdir(), (p / "thesis.tex").write_text("years of work")),
+                                  lambda p: p.write_text("a file"),
+                                  lambda p: (p.mkdir(), (p / "meta.json").write_text("{}"))])
+def test_overwrite_never_replaces_what_rx_did_not_build(tmp_path, tiny_model, corpus, make):
+    out = tmp_path / "precious"
+    make(out)
+    before = sorted((p.name, p.read_bytes()) for p in ([out] if out.is_file() else out.iterdir()))
+    assert_one_line_error(rx("build-index", "--model", tiny_model, "--input", corpus, "--out", out, "--quiet",
+                             "--overwrite"), "not an rx index folder")
+    assert sorted((p.name, p.read_bytes()) for p in ([out] if out.is_file() else out.iterdir())) == before
+
+
 @pytest.mark.parametrize("content,fragments", [
     (b"one\n\nthree\n", ["corpus.txt:2: blank line", "--skip-blank"]),
     ("one\nna\xefve\n".encode("latin-1"), ["corpus.txt:2: not valid UTF-8"]),
@@ -163,9 +175,22 @@ def test_mine_writes_scored_pairs_best_first(tmp_path, tiny_model):
     sidecar = json.loads((tmp_path / "pairs.tsv.json").read_text())
     assert sidecar["pairs_written"] == len(rows) and sidecar["knn"]["kind"] == "exact"
     assert sidecar["compatibility"].startswith("checked") and not (tmp_path / "pairs.tsv.rx-mine").exists()
+    assert_one_line_error(rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out,
+                             "--quiet"), "already exists (pass --overwrite")
     assert rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out, "--quiet",
-              "--threshold", (scores[2] + scores[3]) / 2).exit_code == 0
+              "--threshold", (scores[2] + scores[3]) / 2, "--overwrite").exit_code == 0
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_mine_never_writes_over_its_input(tmp_path):
+    vectors = np.eye(4, dtype=np.float32)
+    np.save(tmp_path / "s.npy", vectors)
+    np.save(tmp_path / "t.npy", vectors)
+    before = (tmp_path / "s.npy").read_bytes()
+    for out in (tmp_path / "s.npy", tmp_path / "t.npy"):
+        assert_one_line_error(rx("mine", "--src", tmp_path / "s.npy", "--trg", tmp_path / "t.npy", "--out", out,
+                                 "--quiet", "--overwrite"), "is the input")
+    assert (tmp_path / "s.npy").read_bytes() == before
 
 
 def test_export_then_info(tmp_path, tiny_model, corpus):

@@ -37,11 +37,27 @@ def _write_lines(path: Path, lines: list[str]) -> None:
             f.write(line.replace("\n", " ") + "\n")
 
 
+def check_replaceable(folder: Path, overwrite: bool) -> None:
+    """RxError unless ``folder`` may be written: it does not exist, or ``overwrite`` is given and it is an rx index
+    folder (``meta.json`` and ``index.faiss``); rx never replaces a folder it did not make."""
+    folder = Path(folder)
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if not overwrite:
+        raise RxError(f"{folder}: already exists (pass --overwrite to replace it)")
+    if folder.is_symlink() or not folder.is_dir() or not (folder / META_FILE).is_file() \
+            or not (folder / INDEX_FILE).is_file():
+        raise RxError(f"{folder}: not an rx index folder (no {META_FILE} and {INDEX_FILE}); --overwrite replaces only "
+                      "an index rx built: choose another --out")
+
+
 def save_index(folder: Path, index: faiss.Index, ids: list[str], sentences: list[str] | None, meta: IndexMeta,
                overwrite: bool = False) -> None:
-    """Write an index folder atomically (temp folder, then rename). Raises RxError if it exists and not overwrite."""
+    """Write an index folder atomically (temp folder, then rename). RxError if it exists and ``overwrite`` is not
+    given, or if what exists is not an rx index folder (``check_replaceable``)."""
     if index.ntotal != len(ids) or (sentences is not None and len(sentences) != len(ids)):
         raise ValueError("index, ids and sentences must have the same length")
+    check_replaceable(folder, overwrite)
     try:
         with atomic_directory(Path(folder), overwrite=overwrite) as tmp:
             faiss.write_index(index, str(tmp / INDEX_FILE))

@@ -16,7 +16,7 @@ from retrieval_xfer.indexing.factory import (
     IndexParams, build_faiss_index_from_blocks, check_trainable, train_sample_rows,
 )
 from retrieval_xfer.indexing.meta import IndexMeta
-from retrieval_xfer.indexing.store import save_index
+from retrieval_xfer.indexing.store import check_replaceable, save_index
 from retrieval_xfer.provenance import now_iso
 from retrieval_xfer.specs import UNKNOWN_WEIGHTS, EncoderSpec
 from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet, sample_rows
@@ -43,8 +43,7 @@ def build_index_folder(options: EncoderOptions | None, input_path: Path, out: Pa
     write it atomically. Everything that can be checked without the model (the output folder, the corpus, whether
     the index type can be trained on that many sentences) is checked before the model loads."""
     out, input_path = Path(out), Path(input_path)
-    if out.exists() and not overwrite:
-        raise RxError(f"{out}: already exists (pass --overwrite to replace it)")
+    check_replaceable(out, overwrite)  # before any encoding
     tic = time.perf_counter()
     sentences: list[str] | None
     if is_export(input_path):

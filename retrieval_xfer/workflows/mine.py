@@ -160,11 +160,24 @@ def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candid
     return len(lines)
 
 
+def check_output(out: Path, inputs: list[Path], overwrite: bool) -> None:
+    """RxError when ``out`` (or its ``.json`` sidecar) is an input or lies inside an input folder, or when it
+    exists and ``overwrite`` is not given."""
+    written = [out, out.with_name(out.name + ".json")]
+    for path in inputs:
+        source = path.resolve()
+        for target in written:
+            if target.resolve() == source or source in target.resolve().parents:
+                raise RxError(f"{out}: is the input {path} (or inside it); write the pairs elsewhere")
+    if out.exists() and not overwrite:
+        raise RxError(f"{out}: already exists (pass --overwrite to replace it)")
+
+
 def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None, mining: MiningOptions | None = None,
          threshold: float | None = None, index: IndexParams | None = None, max_memory: str = DEFAULT_MAX_MEMORY,
          fmt: CorpusFormat = "lines", blank: BlankPolicy = "error", device: str | None = None,
          ray: str | None = None, center: str = "none", echo: Callable[[str], None] | None = None,
-         quiet: bool = False) -> MiningSummary:
+         quiet: bool = False, overwrite: bool = False) -> MiningSummary:
     """Mine ``src`` against ``trg`` and write ``out`` (``score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg]``, best
     first) and ``out.json`` (inputs, what ran, times and peak memory per phase).
 
@@ -172,7 +185,9 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
     ``ivfpq``, ``hnsw``, ``auto``, ``factory``) for FAISS. Unset ``mining`` options take BUCC's protocol.
     ``ray``: run the exact k-NN's blocks as Ray tasks (``"local"`` starts Ray here; else a cluster address).
     ``center``: ``language`` removes each side's mean vector (estimated from the side itself) before the k-NN.
+    RxError, before any work, when ``out`` is one of the inputs (or inside one), or exists without ``overwrite``.
     """
+    check_output(Path(out), [Path(src), Path(trg)], overwrite)
     started = time.perf_counter()
     echo = echo or (lambda line: None)
     settings = (mining or MiningOptions()).resolved(load_card("bucc2018")["mining"])
