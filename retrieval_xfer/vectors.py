@@ -1,4 +1,5 @@
-"""Sets of unit vectors that mining reads block by block: in memory, one ``.npy`` file, or many shards.
+"""Sets of unit vectors that mining reads block by block: in memory, one ``.npy`` file, or many shards. Every
+block is checked to be finite on read (a NaN row is an error naming the file and the row, never a silent NaN).
 
 A ``VectorSet`` has ``len()``, ``dimension`` and ``rows(start, stop)``, which returns float32 unit rows. Files are
 memory-mapped, so a block is read when it is asked for and a corpus never has to fit in RAM. float16 files are
@@ -29,6 +30,15 @@ class VectorSet(Protocol):
     def rows(self, start: int, stop: int) -> np.ndarray: ...
 
 
+def check_finite(block: np.ndarray, where: str, first_row: int = 0) -> None:
+    """RxError naming ``where`` and the first row (counted from 0) holding a NaN or an infinity: one such row makes
+    every margin NaN, and a NaN compares false with any threshold."""
+    finite = np.isfinite(block).all(axis=1)
+    if not finite.all():
+        row = first_row + int(np.argmin(finite))
+        raise RxError(f"{where}: row {row} holds NaN or infinite values; vectors must be finite")
+
+
 def _unit_float32(block: np.ndarray) -> np.ndarray:
     block = np.asarray(block, dtype=np.float32)
     norms = np.linalg.norm(block, axis=1, keepdims=True)
@@ -38,9 +48,10 @@ def _unit_float32(block: np.ndarray) -> np.ndarray:
 class ArrayVectors:
     """An in-memory (n, d) array; rows are normalised once, here."""
 
-    def __init__(self, vectors: np.ndarray) -> None:
+    def __init__(self, vectors: np.ndarray, where: str = "vectors") -> None:
         if vectors.ndim != 2:
             raise ValueError("expected an (n, d) array")
+        check_finite(vectors, where)
         self.vectors = _unit_float32(vectors)
         self.dimension = int(vectors.shape[1])
 
@@ -72,7 +83,9 @@ class NpyVectors:
         return int(self.matrix.shape[0])
 
     def rows(self, start: int, stop: int) -> np.ndarray:
-        return _unit_float32(self.matrix[start:stop])
+        block = self.matrix[start:stop]
+        check_finite(block, str(self.path), start)
+        return _unit_float32(block)
 
     def __getstate__(self) -> dict:
         return {"path": self.path}  # a copy sent to another process reopens the file instead of carrying it

@@ -303,3 +303,50 @@ def test_approximate_index_across_two_offset_languages():
     assert info["x_to_y"]["missing_neighbours"] == 0 and info["y_to_x"]["missing_neighbours"] == 0
     assert np.mean(approx.x_ids[:, 0] == exact.x_ids[:, 0]) > 0.9
     assert np.mean(approx.y_ids[:, 0] == exact.y_ids[:, 0]) > 0.9
+
+
+def test_an_input_rewritten_in_place_shows_no_sentences(tiny_model, tmp_path):
+    """Same lines in another order, same byte count: the export's vectors no longer line up with the file's lines,
+    so mine and build-index show no sentences (with a warning) instead of wrong ones."""
+    lines = [f"{WORDS[i]} {WORDS[i + 1]}" for i in range(12)]
+    source = write_lines(tmp_path / "c.txt", lines)
+    runner = CliRunner()
+    for name in ("a", "b"):
+        assert runner.invoke(main, ["export", "--model", str(tiny_model), "--layer", "2", "--input", str(source),
+                                    "--out", str(tmp_path / name), "--quiet"]).exit_code == 0
+    write_lines(source, lines[::-1])
+    assert source.stat().st_size == len("\n".join(lines)) + 1
+    with pytest.warns(UserWarning, match="changed since .* SHA-256 differs"):
+        mined = runner.invoke(main, ["mine", "--src", str(tmp_path / "a"), "--trg", str(tmp_path / "b"), "--out",
+                                     str(tmp_path / "pairs.tsv"), "--quiet"])
+    assert mined.exit_code == 0, mined.output
+    assert all(len(row.split("\t")) == 3 for row in (tmp_path / "pairs.tsv").read_text().splitlines())
+    with pytest.warns(UserWarning, match="changed since"):
+        built = runner.invoke(main, ["build-index", "--input", str(tmp_path / "a"), "--out", str(tmp_path / "i")])
+    assert built.exit_code == 0, built.output
+    assert not (tmp_path / "i" / "sentences.txt").exists()
+
+
+def test_non_finite_vectors_are_refused_on_every_path(tmp_path):
+    rng = np.random.default_rng(0)
+    good = rng.standard_normal((50, 8)).astype(np.float32)
+    bad = good.copy()
+    bad[37, 2] = np.nan
+    np.save(tmp_path / "good.npy", good)
+    np.save(tmp_path / "bad.npy", bad)
+    inf = good.astype(np.float16)
+    inf[4, 0] = np.inf
+    np.save(tmp_path / "inf.npy", inf)
+    runner = CliRunner()
+    for name, row in (("bad.npy", 37), ("inf.npy", 4)):
+        mined = runner.invoke(main, ["mine", "--src", str(tmp_path / name), "--trg", str(tmp_path / "good.npy"),
+                                     "--out", str(tmp_path / f"{name}.tsv"), "--quiet", "--threshold", "1.0"])
+        assert mined.exit_code == 1 and f"{name}: row {row} holds NaN or infinite values" in mined.output
+        assert not (tmp_path / f"{name}.tsv").exists()
+        built = runner.invoke(main, ["build-index", "--input", str(tmp_path / name), "--out", str(tmp_path / "i")])
+        assert built.exit_code == 1 and f"row {row} holds NaN" in built.output and not (tmp_path / "i").exists()
+    write_lines(tmp_path / "p.tsv", ["nan\t1\t1", "0.5\t2\t2"])
+    write_lines(tmp_path / "gold.tsv", ["1\t1"])
+    tuned = runner.invoke(main, ["tune-threshold", str(tmp_path / "p.tsv"), "--gold",
+                                 str(tmp_path / "gold.tsv")])
+    assert tuned.exit_code == 1 and "p.tsv:1: score nan is not a finite number" in tuned.output

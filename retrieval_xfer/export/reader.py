@@ -4,12 +4,14 @@ sentences when the exported file is still at hand. Every defect is one line nami
 from __future__ import annotations
 
 import shlex
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.json_file import read_json_object
+from retrieval_xfer.provenance import file_sha256
 from retrieval_xfer.specs import EncoderSpec
 from retrieval_xfer.vectors import NpyVectors, ShardedVectors
 
@@ -58,11 +60,17 @@ class ExportCorpus:
     manifest: dict[str, Any]
 
     def input_file(self) -> Path | None:
-        """The exported text file, if it still exists with the size it had (its sentences can be shown)."""
+        """The exported text file, if it still exists with the bytes it had (same size and SHA-256), so its
+        sentences line up with the vectors; otherwise ``None``, with a warning when it exists but changed."""
         source = Path(self.manifest["input"]["path"])
-        if source.is_file() and source.stat().st_size == self.manifest["input"]["bytes"]:
-            return source
-        return None
+        if not source.is_file():
+            return None
+        if source.stat().st_size != self.manifest["input"]["bytes"] \
+                or file_sha256(source) != self.manifest["input"].get("sha256"):
+            warnings.warn(f"{source}: changed since {self.folder} was exported from it (its SHA-256 differs); "
+                          "its sentences are not shown", stacklevel=2)
+            return None
+        return source
 
 
 def open_export(folder: Path) -> ExportCorpus:

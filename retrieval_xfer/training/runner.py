@@ -7,7 +7,6 @@ trains with sentence-transformers' trainer (one task per batch, a chosen sampler
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import shutil
@@ -42,7 +41,7 @@ from retrieval_xfer.modeling.run_folder import (
     read_run,
     write_run,
 )
-from retrieval_xfer.provenance import git_commit, now_iso
+from retrieval_xfer.provenance import file_sha256, git_commit, now_iso
 from retrieval_xfer.training.callbacks import (
     CHECKPOINT_STATE,
     CheckpointState,
@@ -287,21 +286,13 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
 _FREE_ON_RESUME = ("out", "quiet", "resume", "report_to", "dataloader_workers", "logging_steps", "save_steps")
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def resume_settings(config: TrainConfig) -> dict[str, Any]:
     """What a checkpoint must have been made with to be resumed under ``config``: every setting that changes the
     computation, and the SHA-256 of each local training file (a file edited in place is a changed setting)."""
     settings = {k: v for k, v in asdict(config).items() if k not in _FREE_ON_RESUME}
     settings = json.loads(json.dumps(settings, default=str))
     files = {**config.train_files, **({MLM_TASK: config.mlm_file} if config.mlm_file else {})}
-    settings["file_sha256"] = {task: _file_sha256(Path(f)) for task, f in sorted(files.items()) if Path(f).is_file()}
+    settings["file_sha256"] = {task: file_sha256(Path(f)) for task, f in sorted(files.items()) if Path(f).is_file()}
     return settings
 
 

@@ -61,7 +61,8 @@ def build_index_folder(options: EncoderOptions | None, input_path: Path, out: Pa
         ids, sentences = read_corpus(input_path, fmt, blank)
         check_trainable(params.resolved(len(ids), None), len(ids), None)
         encoder = options.load(echo, corpus=sentences)
-        vectors, spec = ArrayVectors(encoder.encode(sentences, desc="encoding corpus")), encoder.spec
+        vectors = ArrayVectors(encoder.encode(sentences, desc="encoding corpus"), f"{input_path} (encoder output)")
+        spec = encoder.spec
     resolved = params.resolved(len(vectors), vectors.dimension)
     check_trainable(resolved, len(vectors), vectors.dimension)
     sample = sample_rows(vectors, train_sample_rows(len(vectors), resolved))

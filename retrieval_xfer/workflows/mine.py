@@ -217,8 +217,8 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
             vectors = encoder.encode(side.texts, desc=f"encoding {name} ({len(side.texts)} unique)")
             identity = {"kind": "text", **_file_identity(side.path), "format": fmt, "blank": blank,
                         "encoder": encoder.spec.to_dict()}
-            sides[name] = MiningSide("text", side.path, ArrayVectors(vectors), side.ids, side.texts, encoder.spec,
-                                     identity)
+            sides[name] = MiningSide("text", side.path, ArrayVectors(vectors, f"{side.path} (encoder output)"),
+                                     side.ids, side.texts, encoder.spec, identity)
     phase("read and encode", tic)
     src_side, trg_side = sides["src"], sides["trg"]
     if src_side.vectors.dimension != trg_side.vectors.dimension:

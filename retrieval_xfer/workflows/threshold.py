@@ -3,6 +3,7 @@ gold ``src_id<TAB>trg_id`` pairs in, the F1-vs-threshold curve and the best thre
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def _read_pairs(path: Path) -> dict[Pair, float]:
             raise RxError(f"{path}:{number}: expected score<TAB>src_id<TAB>trg_id (a file written by rx mine)") from None
         if len(fields) < 3:
             raise RxError(f"{path}:{number}: expected score<TAB>src_id<TAB>trg_id (a file written by rx mine)")
+        if not math.isfinite(score):
+            raise RxError(f"{path}:{number}: score {fields[0]} is not a finite number")
         for src in fields[1].split(","):  # a duplicated sentence lists all its ids
             for trg in fields[2].split(","):
                 scored[(src, trg)] = max(score, scored.get((src, trg), score))
