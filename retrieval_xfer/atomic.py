@@ -7,9 +7,9 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 
 @contextlib.contextmanager
@@ -44,20 +44,28 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+def atomic_write_file(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write`` on a new temporary file in ``path``'s folder, then rename it to ``path`` atomically.
+
+    The temporary file is made by ``mkstemp`` (a fresh, unpredictable name opened with ``O_EXCL``, never through
+    a symlink another user placed), and removed if anything fails (a full disk included)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a result file gets the usual permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically (``atomic_write_file``)."""
+    atomic_write_file(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:

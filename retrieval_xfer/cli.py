@@ -87,6 +87,10 @@ def dataclass_options(cls: type, exclude: tuple[str, ...] = (),
 
 
 encoder_options = dataclass_options(EncoderOptions)
+no_verify_option = click.option(
+    "--no-verify", "no_verify", is_flag=True,
+    help="Skip the SHA-256 check of export shards and index files (for very large data you trust; by default a "
+         "damaged file is an error, never a wrong result).")
 
 
 def _take(cls: type, kwargs: dict[str, Any], **fixed: Any) -> Any:
@@ -168,9 +172,10 @@ def _index_params(kwargs: dict[str, Any]):
               help="Index folder to create. Default: indices/<input file name>.")
 @with_index_options
 @click.option("--no-sentences", is_flag=True, help="Do not store the sentences (search then shows ids only).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing index folder.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing index folder (only one rx built).")
+@no_verify_option
 def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path | None, no_sentences: bool,
-                overwrite: bool, **kwargs: Any) -> None:
+                overwrite: bool, no_verify: bool, **kwargs: Any) -> None:
     """Encode a corpus and save a FAISS index folder (index.faiss, ids.txt, sentences.txt, meta.json)."""
     from retrieval_xfer.workflows.index import build_index_folder
 
@@ -179,7 +184,7 @@ def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path
     options = _take(EncoderOptions, kwargs)
     meta = build_index_folder(options if options.model else None, input_path, out, params, input_format,
                               "skip" if skip_blank else "error", store_sentences=not no_sentences,
-                              overwrite=overwrite, echo=_echo_err)
+                              overwrite=overwrite, echo=_echo_err, verify=not no_verify)
     click.echo(f"indexed {meta.count} sentences ({meta.index['kind']}, dim {meta.spec.dimension}) "
                f"in {meta.build_seconds:.1f}s -> {out}")
 
@@ -196,8 +201,9 @@ def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path
 @click.option("--nprobe", type=click.IntRange(min=1), default=None, help="Override the index's nprobe (ivf types).")
 @click.option("--ef-search", type=click.IntRange(min=1), default=None, help="Override the index's efSearch (hnsw).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
+@no_verify_option
 def search(index_dir: Path, queries: tuple[str, ...], queries_file: Any, k: int, nprobe: int | None,
-           ef_search: int | None, as_json: bool, prompt: str | None, **kwargs: Any) -> None:
+           ef_search: int | None, as_json: bool, prompt: str | None, no_verify: bool, **kwargs: Any) -> None:
     """Find the sentences of INDEX_DIR nearest to each QUERY (arguments and/or --queries-file). The encoder must
     match the one that built the index.
 
@@ -210,7 +216,7 @@ def search(index_dir: Path, queries: tuple[str, ...], queries_file: Any, k: int,
         raise click.UsageError("give QUERIES as arguments or --queries-file FILE (- for standard input)")
     options = _take(EncoderOptions, kwargs, prompt="")
     results = search_index(index_dir, queries, options, k=k, prompt=prompt, nprobe=nprobe, ef_search=ef_search,
-                           echo=_echo_err)
+                           echo=_echo_err, verify=not no_verify)
     for query, hits in zip(queries, results):
         if as_json:
             click.echo(json.dumps(hits_record(query, hits), ensure_ascii=False))
@@ -603,8 +609,10 @@ def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, sha
 @click.option("--center", type=click.Choice(["none", "language"]), default="none", show_default=True,
               help="language: remove each side's mean vector (estimated from that side) before mining.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out (never an input).")
+@no_verify_option
 def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, threshold: float | None,
-         max_memory: str, ray_address: str | None, center: str, overwrite: bool, **kwargs: Any) -> None:
+         max_memory: str, ray_address: str | None, center: str, overwrite: bool, no_verify: bool,
+         **kwargs: Any) -> None:
     """Margin-based bitext mining between two sides (the BUCC machinery), best pairs first. Mining options not
     given take BUCC's (k=4, ratio margin, max retrieval). Exports are mined without re-encoding; the exact k-NN
     runs out of core under --max-memory and resumes after a kill (run the same command again)."""
@@ -615,7 +623,8 @@ def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, t
     options = _take(EncoderOptions, kwargs)
     summary = mine_sides(src, trg, out, options if options.model else None, mining, threshold, index, max_memory,
                          input_format, "skip" if skip_blank else "error", device=options.device, ray=ray_address,
-                         center=center, echo=_echo_err, quiet=options.quiet, overwrite=overwrite)
+                         center=center, echo=_echo_err, quiet=options.quiet, overwrite=overwrite,
+                         verify=not no_verify)
     click.echo(format_summary(summary, out))
 
 

@@ -66,9 +66,35 @@ def test_search_with_another_layer_or_model_is_refused(index, tiny_model, other_
 
 def test_corrupt_index_is_one_line(index, tiny_model):
     (index / "index.faiss").write_bytes(b"\x00" * 10)
-    assert_one_line_error(rx("info", index), "corrupt FAISS file")
-    assert_one_line_error(rx("search", index, "--model", tiny_model, "x"), "corrupt FAISS file")
+    assert_one_line_error(rx("info", index), f"corrupt: checksum mismatch in {index / 'index.faiss'}")
+    assert_one_line_error(rx("search", index, "--model", tiny_model, "x"), "corrupt: checksum mismatch")
+    assert_one_line_error(rx("search", index, "--model", tiny_model, "x", "--no-verify"), "corrupt FAISS file")
     assert_one_line_error(rx("info", index.parent / "nothing"), "no such folder")
+
+
+def test_one_flipped_bit_in_an_index_is_caught(tmp_path, tiny_model, corpus):
+    out = tmp_path / "idx"
+    assert rx("build-index", "--model", tiny_model, "--input", corpus, "--out", out, "--quiet").exit_code == 0
+    data = bytearray((out / "index.faiss").read_bytes())
+    data[-5] ^= 0x40  # inside the last vector: FAISS still reads the file, and would return a wrong score
+    (out / "index.faiss").write_bytes(bytes(data))
+    assert_one_line_error(rx("info", out), "corrupt: checksum mismatch in")
+    assert_one_line_error(rx("search", out, "--model", tiny_model, "--quiet", "x"), "corrupt: checksum mismatch")
+
+
+@pytest.mark.parametrize("text", ["carriage\rreturn inside", "tab\tinside", "nul\x00inside", "\ufeffbom first",
+                                  "long " * 200_000])
+def test_index_keeps_every_sentence_byte_exact(tmp_path, tiny_model, text):
+    from retrieval_xfer.indexing.store import load_index
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes(f"plain one\n{text}\nplain three\n".encode())
+    out = tmp_path / "idx"
+    assert rx("build-index", "--model", tiny_model, "--input", corpus, "--out", out, "--quiet", "--layer",
+              2).exit_code == 0
+    saved = load_index(out)
+    assert saved.sentences == ["plain one", text, "plain three"] and saved.ids == ["1", "2", "3"]
+    assert rx("info", out).exit_code == 0
 
 
 def test_existing_index_needs_overwrite(index, tiny_model, corpus):

@@ -233,7 +233,8 @@ def test_bad_mining_inputs_are_one_line(tiny_model, exports, tmp_path):
         (["--src", str(exports / "ex-de"), "--trg", str(tmp_path / "l3")], "layer differs: export"),
         (["--src", str(exports / "ex-de"), "--trg", str(half)], "export is incomplete (28 of 30 sentences); finish it "
                                                                  "with: rx export --model"),
-        (["--src", str(exports / "ex-de"), "--trg", str(truncated)], "shard-00001.npy: corrupt or truncated .npy"),
+        (["--src", str(exports / "ex-de"), "--trg", str(truncated)], "checksum mismatch in"),
+        (["--src", str(exports / "ex-de"), "--trg", str(truncated), "--no-verify"], "shard-00001.npy: corrupt or truncated .npy"),
         (["--src", str(exports / "ex-de"), "--trg", str(tmp_path / "d16.npy")], "dimension 16 differs"),
         (["--src", str(exports / "de.txt"), "--trg", str(exports / "ex-en")], "needs --model"),
         (["--src", str(exports / "ex-de"), "--trg", str(exports / "ex-en"), "--max-memory", "2KB"], "is too small"),
@@ -350,3 +351,27 @@ def test_non_finite_vectors_are_refused_on_every_path(tmp_path):
     tuned = runner.invoke(main, ["tune-threshold", str(tmp_path / "p.tsv"), "--gold",
                                  str(tmp_path / "gold.tsv")])
     assert tuned.exit_code == 1 and "p.tsv:1: score nan is not a finite number" in tuned.output
+
+
+def test_a_flipped_bit_in_a_shard_is_caught(tiny_model, tmp_path):
+    lines = [f"{WORDS[i]} {WORDS[(i * 3) % len(WORDS)]}" for i in range(20)]
+    source = write_lines(tmp_path / "c.txt", lines)
+    runner = CliRunner()
+    for name in ("a", "b"):
+        assert runner.invoke(main, ["export", "--model", str(tiny_model), "--layer", "2", "--input", str(source),
+                                    "--out", str(tmp_path / name), "--shard-size", "8", "--quiet"]).exit_code == 0
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert all(len(shard["sha256"]) == 64 for shard in manifest["shards"])
+    shard = tmp_path / "a" / manifest["shards"][1]["file"]
+    data = bytearray(shard.read_bytes())
+    data[-3] ^= 0x01  # one bit of the last vector: a valid .npy with a slightly different number
+    shard.write_bytes(bytes(data))
+    args = ["mine", "--src", str(tmp_path / "a"), "--trg", str(tmp_path / "b"), "--quiet"]
+    refused = runner.invoke(main, [*args, "--out", str(tmp_path / "p1.tsv")])
+    assert refused.exit_code == 1 and f"corrupt: checksum mismatch in {shard}" in refused.output
+    assert not (tmp_path / "p1.tsv").exists()
+    assert runner.invoke(main, [*args, "--out", str(tmp_path / "p2.tsv"), "--no-verify"]).exit_code == 0
+    manifest["shards"][0]["file"] = "../c.txt"
+    (tmp_path / "a" / "manifest.json").write_text(json.dumps(manifest))
+    outside = runner.invoke(main, [*args, "--out", str(tmp_path / "p3.tsv")])
+    assert outside.exit_code == 1 and "is not a plain file name" in outside.output

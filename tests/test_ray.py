@@ -30,7 +30,8 @@ def test_export_on_ray_equals_the_single_process_export(tiny_model, tmp_path):
     on_ray = runner.invoke(main, ["export", *common, "--out", str(tmp_path / "ray"), "--ray"])
     assert single.exit_code == 0 and on_ray.exit_code == 0, on_ray.output
     a, b = (json.loads((tmp_path / name / "manifest.json").read_text()) for name in ("one", "ray"))
-    assert a["shards"] == b["shards"] and a["encoder"] == b["encoder"] and b["complete"]
+    layout = lambda manifest: [{k: v for k, v in s.items() if k != "sha256"} for s in manifest["shards"]]
+    assert layout(a) == layout(b) and a["encoder"] == b["encoder"] and b["complete"]  # vectors: equal to 1e-6
     for shard in a["shards"]:
         assert (tmp_path / "one" / shard["ids"]).read_text() == (tmp_path / "ray" / shard["ids"]).read_text()
         np.testing.assert_allclose(np.load(tmp_path / "one" / shard["file"]), np.load(tmp_path / "ray" / shard["file"]),

@@ -73,9 +73,22 @@ class ExportCorpus:
         return source
 
 
-def open_export(folder: Path) -> ExportCorpus:
+def _plain(folder: Path, name: str) -> Path:
+    """``folder / name`` for a file name read from the manifest; RxError for an absolute path or ``..``."""
+    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        raise RxError(f"{folder / MANIFEST_FILE}: corrupt manifest (shard file {name!r} is not a plain file name)")
+    return folder / name
+
+
+def _verify(path: Path, expected: str | None) -> None:
+    if expected is not None and file_sha256(path) != expected:
+        raise RxError(f"corrupt: checksum mismatch in {path}")
+
+
+def open_export(folder: Path, verify: bool = True) -> ExportCorpus:
     """Open a complete export for reading. RxError for a folder that is not an export, an incomplete export
-    (naming the command that finishes it), a missing or truncated shard, or ids that disagree with the vectors."""
+    (naming the command that finishes it), a missing or truncated shard, ids that disagree with the vectors, or,
+    with ``verify``, a shard or ids file whose SHA-256 is not the one the manifest recorded."""
     folder = Path(folder)
     manifest = read_manifest(folder)
     if not manifest["complete"]:
@@ -87,9 +100,13 @@ def open_export(folder: Path) -> ExportCorpus:
         raise RxError(f"{folder / MANIFEST_FILE}: corrupt encoder block ({err})") from None
     parts, ids = [], []
     for shard in manifest["shards"]:
-        vectors = NpyVectors(folder / shard["file"])
+        vector_file, ids_file = _plain(folder, shard["file"]), _plain(folder, shard["ids"])
+        if verify:
+            _verify(vector_file, shard.get("sha256"))
+            _verify(ids_file, shard.get("ids_sha256"))
+        vectors = NpyVectors(vector_file)
         try:
-            shard_ids = (folder / shard["ids"]).read_text(encoding="utf-8").split("\n")[:-1]
+            shard_ids = ids_file.read_text(encoding="utf-8").split("\n")[:-1]
         except (OSError, UnicodeDecodeError) as err:
             raise RxError(f"{folder / shard['ids']}: unreadable ids ({type(err).__name__})") from None
         if not len(vectors) == len(shard_ids) == shard["count"]:

@@ -17,14 +17,13 @@ from __future__ import annotations
 import collections
 import itertools
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.atomic import atomic_write_file, atomic_write_json
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
@@ -43,13 +42,6 @@ DTYPES = {"float32": np.float32, "float16": np.float16}
 def _validate(path: Path, fmt: CorpusFormat, blank: BlankPolicy) -> int:
     """Stream through the corpus once, raising RxError on the first bad line; return the sentence count."""
     return sum(1 for _ in iter_corpus(path, fmt, blank))
-
-
-def _save_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as f:
-        write(f)
-    os.replace(tmp, path)
 
 
 def _check_resumable(manifest: dict[str, Any], spec: EncoderSpec, settings: dict[str, Any], out: Path) -> None:
@@ -135,6 +127,7 @@ def export_embeddings(encoder: Encoder | RayShardEncoder, input_path: Path, out:
         out.mkdir(parents=True, exist_ok=True)
         manifest = {**settings, "encoder": encoder.spec.to_dict(), "count": 0, "total": total, "shards": [],
                     "complete": False, "rx_version": __version__, "created_at": now_iso()}
+        atomic_write_json(manifest_path, manifest)  # before the first shard: the folder says what it holds
     stream = iter_corpus(input_path, fmt, blank)
     done = manifest["count"]
     skipped = list(itertools.islice(stream, done))
@@ -154,10 +147,11 @@ def export_embeddings(encoder: Encoder | RayShardEncoder, input_path: Path, out:
     for number, vectors in enumerate(_encode_shards(encoder, shards()), start=len(manifest["shards"])):
         ids = pending_ids.popleft()
         name = f"shard-{number:05d}"
-        _save_atomic(out / f"{name}.npy", lambda f: np.save(f, vectors.astype(DTYPES[dtype])))
-        _save_atomic(out / f"{name}.ids.txt", lambda f: f.write("".join(f"{i}\n" for i in ids).encode("utf-8")))
+        atomic_write_file(out / f"{name}.npy", lambda f: np.save(f, vectors.astype(DTYPES[dtype])))
+        atomic_write_file(out / f"{name}.ids.txt", lambda f: f.write("".join(f"{i}\n" for i in ids).encode("utf-8")))
         manifest["shards"].append({"file": f"{name}.npy", "ids": f"{name}.ids.txt", "count": len(ids),
-                                   "last_id": ids[-1]})
+                                   "last_id": ids[-1], "sha256": file_sha256(out / f"{name}.npy"),
+                                   "ids_sha256": file_sha256(out / f"{name}.ids.txt")})
         manifest["count"] += len(ids)
         atomic_write_json(manifest_path, manifest)
     manifest["complete"] = True

@@ -21,6 +21,7 @@ class IndexMeta:
     has_sentences: bool = True
     format_version: int = 1
     extra: dict = field(default_factory=dict)
+    checksums: dict = field(default_factory=dict)  # file name -> SHA-256 of index.faiss, ids.txt, sentences.txt
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""

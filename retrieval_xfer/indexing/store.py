@@ -11,6 +11,7 @@ import numpy as np
 
 from retrieval_xfer.atomic import atomic_directory
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.provenance import file_sha256
 from retrieval_xfer.indexing.factory import IndexParams, apply_search_params
 from retrieval_xfer.indexing.meta import IndexMeta
 
@@ -32,7 +33,7 @@ class SavedIndex:
 
 
 def _write_lines(path: Path, lines: list[str]) -> None:
-    with path.open("w", encoding="utf-8") as f:
+    with path.open("w", encoding="utf-8", newline="") as f:  # byte-exact: a \r inside a sentence stays in it
         for line in lines:
             f.write(line.replace("\n", " ") + "\n")
 
@@ -64,17 +65,31 @@ def save_index(folder: Path, index: faiss.Index, ids: list[str], sentences: list
             _write_lines(tmp / IDS_FILE, ids)
             if sentences is not None:
                 _write_lines(tmp / SENTENCES_FILE, sentences)
+            meta.checksums = {name: file_sha256(tmp / name) for name in (INDEX_FILE, IDS_FILE, SENTENCES_FILE)
+                              if (tmp / name).is_file()}
             (tmp / META_FILE).write_text(json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     except FileExistsError:
         raise RxError(f"{folder}: already exists (pass --overwrite to replace it)") from None
 
 
 def _read_lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").split("\n")[:-1]
+    with path.open(encoding="utf-8", newline="") as f:  # only \n ends a line, as _write_lines wrote them
+        return f.read().split("\n")[:-1]
 
 
-def load_index(folder: Path) -> SavedIndex:
-    """Load an index folder; raises RxError naming the folder when it is missing, incomplete or inconsistent."""
+def verify_checksums(folder: Path, checksums: dict[str, str]) -> None:
+    """RxError ``corrupt: checksum mismatch in FILE`` for the first file of ``folder`` whose SHA-256 is not the
+    recorded one (an index written before checksums were recorded has none to compare)."""
+    for name, expected in checksums.items():
+        if Path(name).name != name or name in (".", ".."):
+            raise RxError(f"{folder / META_FILE}: corrupt metadata (file name {name!r} is not a plain name)")
+        if file_sha256(Path(folder) / name) != expected:
+            raise RxError(f"corrupt: checksum mismatch in {Path(folder) / name}")
+
+
+def load_index(folder: Path, verify: bool = True) -> SavedIndex:
+    """Load an index folder; raises RxError naming the folder when it is missing, incomplete or inconsistent, and,
+    with ``verify``, when a file's SHA-256 differs from the one ``meta.json`` recorded."""
     folder = Path(folder)
     if not folder.is_dir():
         raise RxError(f"{folder}: no such index folder")
@@ -86,6 +101,8 @@ def load_index(folder: Path) -> SavedIndex:
         meta.spec  # noqa: B018 - validates the encoder block
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as err:
         raise RxError(f"{folder / META_FILE}: corrupt metadata ({type(err).__name__}: {err})") from None
+    if verify:
+        verify_checksums(folder, meta.checksums)
     try:
         index = faiss.read_index(str(folder / INDEX_FILE))
     except RuntimeError:

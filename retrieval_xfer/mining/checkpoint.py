@@ -14,23 +14,19 @@ at any moment leaves either the old state (the new block is redone) or the new o
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.atomic import atomic_write_file, atomic_write_json
 from retrieval_xfer.errors import RxError
 
 STATE_FILE, Y_STATE_FILE = "state.json", "y-state.npz"
 
 
 def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, path)
+    atomic_write_file(path, lambda f: np.savez(f, **arrays))
 
 
 class KnnCheckpoint:

@@ -38,16 +38,17 @@ def _unknown_spec(path: Path, dimension: int) -> EncoderSpec:
 
 def build_index_folder(options: EncoderOptions | None, input_path: Path, out: Path, params: IndexParams,
                        fmt: CorpusFormat = "lines", blank: BlankPolicy = "error", store_sentences: bool = True,
-                       overwrite: bool = False, echo: Callable[[str], None] | None = None) -> IndexMeta:
+                       overwrite: bool = False, echo: Callable[[str], None] | None = None,
+                       verify: bool = True) -> IndexMeta:
     """Build ``out`` from ``input_path`` (text, export folder or ``.npy``) with the index ``params`` describes and
-    write it atomically. Everything that can be checked without the model (the output folder, the corpus, whether
+    write it atomically (``verify``: an export's shards are checked against their recorded SHA-256). Everything that can be checked without the model (the output folder, the corpus, whether
     the index type can be trained on that many sentences) is checked before the model loads."""
     out, input_path = Path(out), Path(input_path)
     check_replaceable(out, overwrite)  # before any encoding
     tic = time.perf_counter()
     sentences: list[str] | None
     if is_export(input_path):
-        corpus = open_export(input_path)
+        corpus = open_export(input_path, verify)
         vectors, ids, spec = corpus.vectors, corpus.ids, corpus.spec
         source = corpus.input_file()
         sentences = read_corpus(source, corpus.manifest.get("format", "lines"), corpus.manifest.get("blank", "error"))[1] \

@@ -92,8 +92,8 @@ def _read_text_side(path: Path, fmt: CorpusFormat, blank: BlankPolicy) -> _TextS
     return _TextSide(Path(path), texts, [",".join(by_text[t]) for t in texts])
 
 
-def _export_side(path: Path) -> MiningSide:
-    corpus = open_export(path)
+def _export_side(path: Path, verify: bool) -> MiningSide:
+    corpus = open_export(path, verify)
     source = corpus.input_file()
     texts = None
     if source is not None:
@@ -177,7 +177,7 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
          threshold: float | None = None, index: IndexParams | None = None, max_memory: str = DEFAULT_MAX_MEMORY,
          fmt: CorpusFormat = "lines", blank: BlankPolicy = "error", device: str | None = None,
          ray: str | None = None, center: str = "none", echo: Callable[[str], None] | None = None,
-         quiet: bool = False, overwrite: bool = False) -> MiningSummary:
+         quiet: bool = False, overwrite: bool = False, verify: bool = True) -> MiningSummary:
     """Mine ``src`` against ``trg`` and write ``out`` (``score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg]``, best
     first) and ``out.json`` (inputs, what ran, times and peak memory per phase).
 
@@ -186,6 +186,8 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
     ``ray``: run the exact k-NN's blocks as Ray tasks (``"local"`` starts Ray here; else a cluster address).
     ``center``: ``language`` removes each side's mean vector (estimated from the side itself) before the k-NN.
     RxError, before any work, when ``out`` is one of the inputs (or inside one), or exists without ``overwrite``.
+    ``verify``: an export's shards are checked against their recorded SHA-256 (``False`` for very large trusted
+    exports).
     """
     check_output(Path(out), [Path(src), Path(trg)], overwrite)
     started = time.perf_counter()
@@ -207,7 +209,7 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
     sides: dict[str, MiningSide] = {}
     for name, path in (("src", src), ("trg", trg)):
         if kinds[name] == "export":
-            sides[name] = _export_side(path)
+            sides[name] = _export_side(path, verify)
         elif kinds[name] == "npy":
             sides[name] = _npy_side(path)
     if texts:

@@ -38,10 +38,11 @@ def query_options(options: EncoderOptions, built: EncoderSpec, prompt: str | Non
 
 def search_index(index_dir: Path, queries: Sequence[str], options: EncoderOptions, k: int = 5,
                  prompt: str | None = None, nprobe: int | None = None, ef_search: int | None = None,
-                 echo: Callable[[str], None] | None = None) -> list[list[Hit]]:
-    """The ``k`` nearest sentences of ``index_dir`` for each query, best first. The index is loaded (and checked)
-    before the model; RxError when the query encoder does not match the one that built the index."""
-    saved = load_index(index_dir)
+                 echo: Callable[[str], None] | None = None, verify: bool = True) -> list[list[Hit]]:
+    """The ``k`` nearest sentences of ``index_dir`` for each query, best first. The index is loaded (and checked,
+    its files against their SHA-256 with ``verify``) before the model; RxError when the query encoder does not
+    match the one that built the index."""
+    saved = load_index(index_dir, verify)
     built = saved.meta.spec
     require_known(built, str(index_dir))
     encoder = query_options(options, built, prompt).load(echo)

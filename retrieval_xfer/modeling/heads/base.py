@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from sentence_transformers import SentenceTransformer
 from torch import nn
 
-from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.atomic import atomic_write_file, atomic_write_json
 from retrieval_xfer.errors import RunFolderError
 
 HEAD_CONFIG, HEAD_WEIGHTS = "head.json", "head.safetensors"
@@ -44,9 +43,7 @@ class TaskHead(nn.Module):
         """Write ``head.safetensors`` then ``head.json`` (type and config) into ``folder``, each atomically."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{HEAD_WEIGHTS}.tmp-{os.getpid()}"
-        save_file(self.head_state_dict(), str(tmp))
-        os.replace(tmp, folder / HEAD_WEIGHTS)
+        atomic_write_file(folder / HEAD_WEIGHTS, lambda f: f.write(save(self.head_state_dict())))
         atomic_write_json(folder / HEAD_CONFIG, {"head_type": self.head_type, "config": self.config})
 
     def load_weights(self, folder: Path) -> None:
