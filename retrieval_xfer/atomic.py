@@ -27,8 +27,8 @@ def atomic_directory(final: Path, overwrite: bool = False) -> Iterator[Path]:
     try:
         yield tmp
         if final.exists():
-            trash = final.with_name(f".{final.name}.old-{os.getpid()}")
-            final.rename(trash)
+            trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))  # a fresh, empty name
+            final.rename(trash)  # replaces the empty folder mkdtemp made
             tmp.rename(final)
             shutil.rmtree(trash, ignore_errors=True)
         else:

@@ -29,21 +29,51 @@ RESUME_HINTS = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what a cluster scheduler sends before it kills a job), raised where the program is, so every
+    clean-up that Ctrl-C runs (temporary files removed, the last good state kept) runs for it too."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 class RxGroup(click.Group):
-    """A click group that turns library errors into one-line messages and exit code 1 (never a traceback), and
-    Ctrl-C into exit code 130 with how to resume."""
+    """A click group that turns library errors and OS errors (a full disk, a permission) into one-line messages and
+    exit code 1 (never a traceback), and Ctrl-C or SIGTERM into exit code 130 or 143 with how to resume."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        top = ctx.parent is None
+        previous = _on_sigterm(_raise_terminated) if top else None
         try:
             return super().invoke(ctx)
         except RxError as err:
             raise click.ClickException(str(err)) from None
-        except KeyboardInterrupt:
-            if ctx.parent is not None:
+        except OSError as err:
+            if not top:
+                raise
+            where = f"{err.filename}: " if err.filename else ""
+            raise click.ClickException(f"{where}{err.strerror or err}") from None
+        except KeyboardInterrupt as stop:
+            if not top:
                 raise
             hint = RESUME_HINTS.get(ctx.invoked_subcommand or "")
-            click.echo(f"interrupted{'; ' + hint if hint else ''}", err=True)
-            raise click.exceptions.Exit(130) from None
+            terminated = isinstance(stop, Terminated)
+            click.echo(f"{'terminated' if terminated else 'interrupted'}{'; ' + hint if hint else ''}", err=True)
+            raise click.exceptions.Exit(143 if terminated else 130) from None
+        finally:
+            if top:
+                _on_sigterm(previous)
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install ``handler`` for SIGTERM (main thread only; elsewhere nothing changes); returns the previous one."""
+    import signal
+    import threading
+
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def dataclass_options(cls: type, exclude: tuple[str, ...] = (),
@@ -189,10 +219,25 @@ def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path
                f"in {meta.build_seconds:.1f}s -> {out}")
 
 
+def _query_lines(stream: Any) -> list[str]:
+    """The non-blank lines of ``--queries-file``; RxError naming the file and line of the first bad UTF-8."""
+    if stream is None:
+        return []
+    lines = []
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as err:
+            raise RxError(f"{stream.name}:{number}: not valid UTF-8 (byte {err.start})") from None
+        if text:
+            lines.append(text.removeprefix("\ufeff") if number == 1 else text)
+    return lines
+
+
 @main.command()
 @click.argument("index_dir", type=click.Path(path_type=Path))
 @click.argument("queries", nargs=-1)
-@click.option("--queries-file", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE|-",
+@click.option("--queries-file", type=click.File("rb"), default=None, metavar="FILE|-",
               help="More queries, one per line (blank lines skipped); - reads standard input. One model load for all.")
 @dataclass_options(EncoderOptions, replace={"prompt": click.option(
     "--prompt", default=None, help='Text prepended to every query. Default: the prompt the index was built with; '
@@ -211,7 +256,7 @@ def search(index_dir: Path, queries: tuple[str, ...], queries_file: Any, k: int,
     """
     from retrieval_xfer.workflows.search import hits_record, search_index
 
-    queries = (*queries, *(line.strip() for line in (queries_file or []) if line.strip()))
+    queries = (*queries, *_query_lines(queries_file))
     if not queries:
         raise click.UsageError("give QUERIES as arguments or --queries-file FILE (- for standard input)")
     options = _take(EncoderOptions, kwargs, prompt="")

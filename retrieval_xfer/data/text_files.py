@@ -54,7 +54,8 @@ def iter_corpus(
 
     ``fmt="lines"``: one sentence per line, the id is the 1-based line number.
     ``fmt="tsv"``: ``id<TAB>sentence`` per line (BUCC's ``.en``/``.zh`` files); ids must be unique.
-    Raises RxError on blank lines (unless ``blank="skip"``), a missing tab, a duplicate id, or an empty corpus.
+    Raises RxError on blank lines (unless ``blank="skip"``), a missing tab, a duplicate id, an id with a comma, or
+    an empty corpus.
     """
     seen_ids: set[str] = set()
     count = 0
@@ -67,6 +68,9 @@ def iter_corpus(
                 raise RxError(f"{path}:{number}: empty id before the tab")
             if sid in seen_ids:
                 raise RxError(f"{path}:{number}: duplicate id {sid!r}")
+            if "," in sid:
+                raise RxError(f"{path}:{number}: id {sid!r} contains a comma (rx mine joins the ids of a repeated "
+                              "sentence with commas, so ids may not hold one)")
             seen_ids.add(sid)
         else:
             sid, text = str(number), line

@@ -6,7 +6,6 @@ as Ray tasks."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,25 +26,18 @@ from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES, IndexParams
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.experiment.sizing import training_size
-from retrieval_xfer.modeling.run_folder import CHECKPOINTS_DIR, EVAL_LOG, LOSS_LOG, latest_checkpoint
+from retrieval_xfer.modeling.run_folder import latest_checkpoint, unstarted_run
 from retrieval_xfer.training.runner import TrainConfig
 from retrieval_xfer.workflows.train import train_phase
-
-
-# What an interrupted `rx train` leaves before its first checkpoint: the only files rx removes from a step folder.
-_RESTARTABLE = {LOSS_LOG, EVAL_LOG, CHECKPOINTS_DIR}
 
 
 def train_config(spec: ExperimentSpec, step: Step, quiet: bool) -> TrainConfig:
     """The ``rx train`` settings of a training step; ``resume`` when it has a checkpoint. A folder left by an
     attempt that stopped before its first checkpoint is cleared; any other existing folder is an error."""
     resume = latest_checkpoint(step.output) is not None
-    if step.output.exists() and not resume:
-        strangers = sorted(p.name for p in step.output.iterdir() if p.name not in _RESTARTABLE)
-        if strangers:
-            raise RxError(f"{step.output}: exists and is not an unfinished rx training run (it holds "
-                          f"{', '.join(strangers[:3])}); move it away or point runs_dir elsewhere")
-        shutil.rmtree(step.output)  # an earlier attempt that stopped before its first checkpoint
+    if step.output.exists() and not resume and not unstarted_run(step.output):
+        raise RxError(f"{step.output}: exists and is not an unfinished rx training run; move it away or point "
+                      "runs_dir elsewhere")  # rx train clears an attempt that stopped before its first checkpoint
     files = {t: spec.train_files[t] for t in step.tasks if t in spec.train_files}
     return TrainConfig(tasks=step.tasks, out=step.output, base=step.base, init=step.init, train_files=files,
                        resume=resume, quiet=quiet, **step.settings)

@@ -27,6 +27,7 @@ from retrieval_xfer.atomic import atomic_write_file, atomic_write_json
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.output_lock import check_free, hold_output_lock
 from retrieval_xfer.export.ray_encode import RayShardEncoder
 from retrieval_xfer.export.reader import MANIFEST_FILE, open_export
 from retrieval_xfer.provenance import file_sha256, now_iso
@@ -69,6 +70,7 @@ def export_corpus(options: EncoderOptions, input_path: Path, out: Path, shard_si
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     total = _validate(Path(input_path), fmt, blank)
+    check_free(Path(out))  # before the model loads
     corpus = _calibration_corpus(Path(input_path), fmt, blank) if options.needs_corpus() else None
     encoder = RayShardEncoder(options, ray) if ray is not None else options.load(echo, corpus=corpus)
     if ray is not None and echo is not None:
@@ -99,6 +101,13 @@ def export_embeddings(encoder: Encoder | RayShardEncoder, input_path: Path, out:
     Raises RxError on bad input (before writing), or when ``out`` holds an export made with another encoder,
     prompt, dtype, shard size, or input file.
     """
+    with hold_output_lock(Path(out)):  # a second export into the same folder stops at once
+        return _export_locked(encoder, input_path, out, shard_size, dtype, fmt, blank, total, echo)
+
+
+def _export_locked(encoder: Encoder | RayShardEncoder, input_path: Path, out: Path, shard_size: int, dtype: str,
+                   fmt: CorpusFormat, blank: BlankPolicy, total: int | None,
+                   echo: Callable[[str], None] | None) -> dict:
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     input_path, out = Path(input_path), Path(out)

@@ -14,6 +14,7 @@ at any moment leaves either the old state (the new block is redone) or the new o
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,9 @@ class KnnCheckpoint:
             try:
                 with np.load(self.folder / Y_STATE_FILE) as saved:
                     self.blocks_done = int(saved["blocks_done"])
-            except (OSError, KeyError, ValueError):
-                raise RxError(f"{self.folder}: corrupt checkpoint; delete it to start again") from None
+            except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+                raise RxError(f"{self.folder / Y_STATE_FILE}: corrupt checkpoint (truncated or damaged); delete "
+                              f"{self.folder} to start again") from None
         self.found_blocks = self.blocks_done
 
     @property
@@ -77,7 +79,7 @@ class KnnCheckpoint:
                     parts.append((saved["sims"], saved["ids"]))
             with np.load(self.folder / Y_STATE_FILE) as saved:
                 y_state = (saved["sims"], saved["ids"])
-        except (OSError, KeyError, ValueError) as err:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
             raise RxError(f"{self.folder}: corrupt checkpoint ({type(err).__name__}); delete it to start again") from None
         if y_state[0].shape != (n_y, k_y):
             raise RxError(f"{self.folder}: corrupt checkpoint (state of shape {y_state[0].shape}, expected {(n_y, k_y)})")

@@ -37,3 +37,12 @@ def latest_checkpoint(out: Path) -> Path | None:
     found = [(int(m.group(1)), p) for p in (Path(out) / CHECKPOINTS_DIR).glob("checkpoint-*")
              if (m := re.fullmatch(r"checkpoint-(\d+)", p.name))]
     return max(found)[1] if found else None
+
+
+def unstarted_run(folder: Path) -> bool:
+    """Whether ``folder`` is what a training run leaves when it stops before its first checkpoint: only its logs
+    and an empty checkpoints folder (so it can be cleared and started again; anything else is kept)."""
+    folder = Path(folder)
+    if not folder.is_dir() or latest_checkpoint(folder) is not None:
+        return False
+    return all(p.name in (LOSS_LOG, EVAL_LOG, CHECKPOINTS_DIR) for p in folder.iterdir())

@@ -29,6 +29,7 @@ from retrieval_xfer.encoding.loader import mean_pooling_pipeline
 from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.json_file import read_json_object
+from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.modeling.collator import MultiTaskCollator
 from retrieval_xfer.modeling.features import build_rows, label_list
 from retrieval_xfer.modeling.heads import HEADS, TaskHead, read_head_config
@@ -39,6 +40,7 @@ from retrieval_xfer.modeling.run_folder import (
     LOSS_LOG,
     latest_checkpoint,
     read_run,
+    unstarted_run,
     write_run,
 )
 from retrieval_xfer.provenance import file_sha256, git_commit, now_iso
@@ -247,9 +249,9 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
     mixed_precision(config.precision)  # a bad choice fails before any data is read
     out = Path(config.out)
     checkpoint = latest_checkpoint(out) if config.resume else None
-    if config.resume and checkpoint is None:
+    if config.resume and checkpoint is None and not unstarted_run(out):
         raise RxError(f"{out}: nothing to resume (no checkpoint under {out / CHECKPOINTS_DIR})")
-    if not config.resume and out.exists() and any(out.iterdir()):
+    if not config.resume and out.exists() and any(out.iterdir()) and not unstarted_run(out):
         raise RxError(f"{out}: already exists; choose another --out, or pass --resume to continue an interrupted run")
     for name in config.tasks:
         _card(name)  # unknown names fail before any data is read
@@ -271,11 +273,14 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
         smallest = min(sizes, key=sizes.get)
         raise RxError(f"{world_size()} processes but task {smallest} has only {sizes[smallest]} training example(s): "
                       f"use at most {sizes[smallest]} processes (--nproc_per_node)")
+    if checkpoint is None and unstarted_run(out):  # a run stopped before its first checkpoint: start it again
+        shutil.rmtree(out)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, resumed, settings,
-                            evaluator, list(callbacks))
+        with hold_output_lock(out) if is_main_process() else contextlib.nullcontext():  # one run per folder
+            return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, resumed,
+                                settings, evaluator, list(callbacks))
     except BaseException:
         if created and is_main_process() and latest_checkpoint(out) is None:  # nothing resumable: leave no half-written folder
             shutil.rmtree(out, ignore_errors=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.export.reader import is_export, open_export
 from retrieval_xfer.indexing.factory import (
     IndexParams, build_faiss_index_from_blocks, check_trainable, train_sample_rows,
@@ -41,10 +42,18 @@ def build_index_folder(options: EncoderOptions | None, input_path: Path, out: Pa
                        overwrite: bool = False, echo: Callable[[str], None] | None = None,
                        verify: bool = True) -> IndexMeta:
     """Build ``out`` from ``input_path`` (text, export folder or ``.npy``) with the index ``params`` describes and
-    write it atomically (``verify``: an export's shards are checked against their recorded SHA-256). Everything that can be checked without the model (the output folder, the corpus, whether
-    the index type can be trained on that many sentences) is checked before the model loads."""
+    write it atomically, holding ``out``'s lock (``verify``: an export's shards are checked against their recorded
+    SHA-256). Everything that can be checked without the model (the output folder, the corpus, whether the index
+    type can be trained on that many sentences) is checked before the model loads."""
     out, input_path = Path(out), Path(input_path)
     check_replaceable(out, overwrite)  # before any encoding
+    with hold_output_lock(out):
+        return _build_locked(options, input_path, out, params, fmt, blank, store_sentences, overwrite, echo, verify)
+
+
+def _build_locked(options: EncoderOptions | None, input_path: Path, out: Path, params: IndexParams,
+                  fmt: CorpusFormat, blank: BlankPolicy, store_sentences: bool, overwrite: bool,
+                  echo: Callable[[str], None] | None, verify: bool) -> IndexMeta:
     tic = time.perf_counter()
     sentences: list[str] | None
     if is_export(input_path):

@@ -25,6 +25,7 @@ from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.export.reader import is_export, open_export
 from retrieval_xfer.indexing.factory import IndexParams, check_trainable
 from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
@@ -146,6 +147,15 @@ def _neighbours_fingerprint(src: MiningSide, trg: MiningSide, settings: dict[str
     return {"src": src.identity, "trg": trg.identity, **settings}
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def escape_field(text: str) -> str:
+    """A text column of the pairs file: backslash, tab, newline and carriage return written as ``\\``, ``\t``,
+    ``\n``, ``\r`` (PostgreSQL's text format), so a row always has its five columns."""
+    return text.translate(_ESCAPES)
+
+
 def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candidates, threshold: float | None) -> int:
     lines = []
     with_text = src.texts is not None and trg.texts is not None
@@ -154,7 +164,7 @@ def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candid
             continue
         row = [f"{score:.6f}", src.ids[s], trg.ids[t]]
         if with_text:
-            row += [src.texts[s], trg.texts[t]]
+            row += [escape_field(src.texts[s]), escape_field(trg.texts[t])]
         lines.append("\t".join(row) + "\n")
     atomic_write_text(out, "".join(lines))
     return len(lines)
@@ -190,6 +200,15 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
     exports).
     """
     check_output(Path(out), [Path(src), Path(trg)], overwrite)
+    with hold_output_lock(Path(out)):  # the pairs file and its checkpoint folder belong to this run
+        return _mine_locked(src, trg, Path(out), options, mining, threshold, index, max_memory, fmt, blank, device,
+                            ray, center, echo, quiet, verify)
+
+
+def _mine_locked(src: Path, trg: Path, out: Path, options: EncoderOptions | None, mining: MiningOptions | None,
+                 threshold: float | None, index: IndexParams | None, max_memory: str, fmt: CorpusFormat,
+                 blank: BlankPolicy, device: str | None, ray: str | None, center: str,
+                 echo: Callable[[str], None] | None, quiet: bool, verify: bool) -> MiningSummary:
     started = time.perf_counter()
     echo = echo or (lambda line: None)
     settings = (mining or MiningOptions()).resolved(load_card("bucc2018")["mining"])
