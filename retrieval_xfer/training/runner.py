@@ -273,8 +273,8 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
         smallest = min(sizes, key=sizes.get)
         raise RxError(f"{world_size()} processes but task {smallest} has only {sizes[smallest]} training example(s): "
                       f"use at most {sizes[smallest]} processes (--nproc_per_node)")
-    if checkpoint is None and unstarted_run(out):  # a run stopped before its first checkpoint: start it again
-        shutil.rmtree(out)
+    if checkpoint is None and is_main_process() and unstarted_run(out):  # stopped before its first checkpoint
+        shutil.rmtree(out)  # so it starts again
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -282,8 +282,8 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
             return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, resumed,
                                 settings, evaluator, list(callbacks))
     except BaseException:
-        if created and is_main_process() and latest_checkpoint(out) is None:  # nothing resumable: leave no half-written folder
-            shutil.rmtree(out, ignore_errors=True)
+        if created and is_main_process() and latest_checkpoint(out) is None:  # nothing resumable:
+            shutil.rmtree(out, ignore_errors=True)  # leave no half-written folder
         raise
 
 

@@ -147,6 +147,7 @@ def _neighbours_fingerprint(src: MiningSide, trg: MiningSide, settings: dict[str
     return {"src": src.identity, "trg": trg.identity, **settings}
 
 
+CHECKPOINT_SUFFIX = ".rx-mine"  # OUT.rx-mine/: the k-NN checkpoint of a run that has not finished
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -172,14 +173,15 @@ def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candid
 
 def check_output(out: Path, inputs: list[Path], overwrite: bool) -> None:
     """RxError when ``out`` (or its ``.json`` sidecar) is an input or lies inside an input folder, or when it
-    exists and ``overwrite`` is not given."""
+    exists and ``overwrite`` is not given (unless its run did not finish: its checkpoint folder is still there)."""
     written = [out, out.with_name(out.name + ".json")]
     for path in inputs:
         source = path.resolve()
         for target in written:
             if target.resolve() == source or source in target.resolve().parents:
                 raise RxError(f"{out}: is the input {path} (or inside it); write the pairs elsewhere")
-    if out.exists() and not overwrite:
+    unfinished = out.with_name(out.name + CHECKPOINT_SUFFIX).is_dir()  # killed after writing it: resumes
+    if out.exists() and not overwrite and not unfinished:
         raise RxError(f"{out}: already exists (pass --overwrite to replace it)")
 
 
@@ -264,7 +266,7 @@ def _mine_locked(src: Path, trg: Path, out: Path, options: EncoderOptions | None
     device = device or default_device()
     knn_settings = {"k": settings.k, "block_rows": block_rows, "device": device, "center": center,
                     "index": "exact" if exact else dataclasses.asdict(index)}
-    checkpoint = KnnCheckpoint(out.with_name(out.name + ".rx-mine"), _neighbours_fingerprint(src_side, trg_side,
+    checkpoint = KnnCheckpoint(out.with_name(out.name + CHECKPOINT_SUFFIX), _neighbours_fingerprint(src_side, trg_side,
                                                                                              knn_settings))
     if checkpoint.resumed:
         echo(f"resuming the k-NN from {checkpoint.folder} ({checkpoint.blocks_done} block(s) of "
