@@ -22,7 +22,8 @@ from safetensors.torch import load_file
 from sentence_transformers.base.sampler import ProportionalBatchSampler
 from torch.utils.data import BatchSampler, ConcatDataset, SequentialSampler
 
-from conftest import _build_tiny_model
+from conftest import WORDS, _build_tiny_model
+from helpers import write_tatoeba
 from retrieval_xfer.training.distributed import RankSlice, rank_part
 from retrieval_xfer.training.runner import TrainConfig, train
 from toy_data import write_multiple_choice, write_qa
@@ -139,7 +140,10 @@ def test_two_ranks_equal_one_process_with_twice_the_batch(setup, tmp_path):
 
 def test_multi_task_epoch_sees_every_example_once_and_logs_once(setup, tmp_path):
     out = tmp_path / "run"
-    result = torchrun(train_args(setup, out, ["squad_v1", "cosmosqa"], 4, epochs=2))
+    lines = [" ".join(WORDS[(i * 7 + j) % len(WORDS)] for j in range(4)) for i in range(12)]
+    tatoeba = write_tatoeba(tmp_path / "tatoeba", lines, [f"{line} sky" for line in lines])
+    result = torchrun(train_args(setup, out, ["squad_v1", "cosmosqa"], 4, epochs=2, eval_every=4,
+                                 eval_data=tatoeba, eval_langs="de"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("trained squad_v1, cosmosqa") == 1  # the summary line comes from rank 0 only
     run = json.loads((out / "run.json").read_text())
@@ -150,6 +154,11 @@ def test_multi_task_epoch_sees_every_example_once_and_logs_once(setup, tmp_path)
     assert [e["step"] for e in log if "loss" in e] == list(range(1, run["steps"] + 1))  # one writer, no repeats
     assert {k for e in log for k in e if k.startswith("loss/")} == {"loss/squad_v1", "loss/cosmosqa"}
     assert not (out / "checkpoints").exists()
+    # Tatoeba during training ran on rank 0 only, every 4 steps and at the end, and reached run.json and
+    # eval_log.jsonl once each
+    assert [e["step"] for e in run["evaluations"]] == sorted({*range(4, run["steps"] + 1, 4), run["steps"]})
+    assert all(0 <= e["tatoeba/de"] <= 100 for e in run["evaluations"])
+    assert [json.loads(line) for line in (out / "eval_log.jsonl").read_text().splitlines()] == run["evaluations"]
 
 
 def test_killed_run_resumes_with_same_ranks_and_refuses_another_number(setup, tmp_path):

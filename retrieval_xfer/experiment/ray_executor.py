@@ -14,6 +14,7 @@ needs are done, with the resources the experiment file gives its kind.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import socket
@@ -156,6 +157,9 @@ def run_experiment_on_ray(spec: ExperimentSpec, address: str | None = None, quie
                           echo: Callable[[str], None] = print, num_cpus: int | None = None) -> GridStatus:
     """Run the steps of ``spec`` that are not done as Ray tasks on the cluster at ``address`` (``None``: a local
     Ray on this machine's cores, or ``num_cpus``). Returns every step's status; failures do not raise."""
+    # absolute output folders: a Ray worker's working directory is not the driver's
+    spec = dataclasses.replace(spec, runs_dir=spec.runs_dir.resolve(), results_dir=spec.results_dir.resolve(),
+                               report_dir=spec.report_dir.resolve())
     steps = plan_steps(spec)
     record = read_record(spec)
     ray = connect(address, num_cpus=num_cpus)
