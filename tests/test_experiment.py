@@ -90,25 +90,25 @@ def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
 
 def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tmp_path, monkeypatch):
     from retrieval_xfer.experiment import runner
-    from retrieval_xfer.training.callbacks import SaveHeadsCallback
+    from retrieval_xfer.training.callbacks import CheckpointState
     from retrieval_xfer.workflows import train as train_workflow
 
     evaluation = {"xnli": {"data_dir": str(data / "xnli")},
                   "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}}
     spec = load_spec(write_spec(tmp_path, tiny_model, data, intermediate={"mnli": ["mnli"]}, targets=["xnli"],
                                 evaluation=evaluation))
-    original_save = SaveHeadsCallback.on_save
+    original_save = CheckpointState.on_save
 
     def crash_after_first_checkpoint(self, args, state, control, **kwargs):
         original_save(self, args, state, control, **kwargs)
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(SaveHeadsCallback, "on_save", crash_after_first_checkpoint)
+    monkeypatch.setattr(CheckpointState, "on_save", crash_after_first_checkpoint)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_experiment(spec, quiet=True, echo=lambda line: None)
     intermediate = tmp_path / "runs" / "tiny" / "mnli"
     assert (intermediate / "checkpoints" / "checkpoint-2").is_dir() and not (intermediate / "run.json").exists()
-    monkeypatch.setattr(SaveHeadsCallback, "on_save", original_save)
+    monkeypatch.setattr(CheckpointState, "on_save", original_save)
 
     configs = []
     real_train = train_workflow.train

@@ -16,6 +16,7 @@ from retrieval_xfer.errors import RunFolderError
 from retrieval_xfer.json_file import read_json_object
 
 RUN_FILE, HEADS_DIR, CHECKPOINTS_DIR = "run.json", "heads", "checkpoints"
+CHECKPOINT_STATE = "rx_state.json"  # written last into a checkpoint: a checkpoint without it is incomplete
 LOSS_LOG, EVAL_LOG = "train_log.jsonl", "eval_log.jsonl"
 
 
@@ -32,11 +33,19 @@ def write_run(folder: Path, run: dict[str, Any]) -> None:
     atomic_write_text(Path(folder) / RUN_FILE, json.dumps(run, indent=2, default=str) + "\n")
 
 
-def latest_checkpoint(out: Path) -> Path | None:
-    """The checkpoint with the highest step under ``out/checkpoints``, if any."""
-    found = [(int(m.group(1)), p) for p in (Path(out) / CHECKPOINTS_DIR).glob("checkpoint-*")
+def checkpoints(out: Path) -> list[tuple[int, Path, bool]]:
+    """Every ``checkpoint-N`` folder under ``out/checkpoints``: ``(N, folder, complete)``, by step."""
+    found = [(int(m.group(1)), p, (p / CHECKPOINT_STATE).is_file())
+             for p in (Path(out) / CHECKPOINTS_DIR).glob("checkpoint-*")
              if (m := re.fullmatch(r"checkpoint-(\d+)", p.name))]
-    return max(found)[1] if found else None
+    return sorted(found)
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    """The complete checkpoint with the highest step under ``out/checkpoints``, if any (one a kill interrupted
+    while it was written is passed over)."""
+    complete = [p for _, p, done in checkpoints(out) if done]
+    return complete[-1] if complete else None
 
 
 def unstarted_run(folder: Path) -> bool:

@@ -11,10 +11,8 @@ import torch
 from transformers import TrainerCallback
 
 from retrieval_xfer.atomic import atomic_write_json
-from retrieval_xfer.modeling.run_folder import HEADS_DIR
+from retrieval_xfer.modeling.run_folder import CHECKPOINT_STATE, HEADS_DIR
 from retrieval_xfer.training.distributed import is_main_process, sum_across_ranks, world_size
-
-CHECKPOINT_STATE = "rx_state.json"
 
 
 def _append_line(path: Path, entry: dict[str, Any]) -> None:
@@ -100,7 +98,8 @@ class EvaluationLog(TrainerCallback):
 class CheckpointState(TrainerCallback):
     """Counts the examples each task trained on (over all ranks) and writes, into every checkpoint, what a resume
     needs beyond the trainer's own state: the settings it was made with, the number of ranks, the examples seen
-    and the loss and evaluation histories (``CHECKPOINT_STATE``)."""
+    and the loss and evaluation histories (``CHECKPOINT_STATE``). It runs after every other saving callback: the
+    file marks the checkpoint complete."""
 
     def __init__(self, settings: dict[str, Any], loss_log: TaskLossLog, eval_log: EvaluationLog,
                  examples_seen: dict[str, int] | None = None) -> None:

@@ -34,10 +34,12 @@ from retrieval_xfer.modeling.collator import MultiTaskCollator
 from retrieval_xfer.modeling.features import build_rows, label_list
 from retrieval_xfer.modeling.heads import HEADS, TaskHead, read_head_config
 from retrieval_xfer.modeling.run_folder import (
+    CHECKPOINT_STATE,
     CHECKPOINTS_DIR,
     EVAL_LOG,
     HEADS_DIR,
     LOSS_LOG,
+    checkpoints,
     latest_checkpoint,
     read_run,
     unstarted_run,
@@ -45,7 +47,6 @@ from retrieval_xfer.modeling.run_folder import (
 )
 from retrieval_xfer.provenance import file_sha256, git_commit, now_iso
 from retrieval_xfer.training.callbacks import (
-    CHECKPOINT_STATE,
     CheckpointState,
     EvaluationLog,
     SaveHeadsCallback,
@@ -338,12 +339,15 @@ def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTran
                  extra_callbacks: list[TrainerCallback]) -> TrainResult:
     if checkpoint is not None and is_main_process():  # steps logged after the checkpoint are trained again
         step = int(checkpoint.name.split("-")[1])
+        for later_step, folder, _ in checkpoints(out):
+            if later_step > step:  # incomplete (a kill while it was written): its step is trained again
+                shutil.rmtree(folder)
         keep_steps_up_to(out / LOSS_LOG, step)
         keep_steps_up_to(out / EVAL_LOG, step)
     loss_log = TaskLossLog(heads, out / LOSS_LOG, resumed.get("losses"))
     eval_log = EvaluationLog(out / EVAL_LOG, resumed.get("evaluations"))
     state = CheckpointState(settings, loss_log, eval_log, resumed.get("examples_seen"))
-    callbacks = [state, SaveHeadsCallback(heads), loss_log, eval_log, HeadGradientSync(heads), *extra_callbacks]
+    callbacks = [SaveHeadsCallback(heads), loss_log, eval_log, HeadGradientSync(heads), *extra_callbacks, state]
     evaluate = bool(config.eval_every and evaluator is not None)
     with _quiet_logger("sentence_transformers.base.training_args"):  # its drop_last advice is undone below
         args = SentenceTransformerTrainingArguments(
