@@ -2,8 +2,8 @@
 
 Both run as their own process on the offline multilingual-e5-small with every layer (--layers all), prompt
 "query: ". Prints their wall times and the ratio (the goal: diagnose costs at most 1.2x the sweep it builds on),
-then, from the diagnostics: the most aligned layer, the centring gain at layer 8 and at the last layer, and the
-centring gain by resource group at layer 8.
+then, from the diagnostics: the most aligned layer, the centering gain at layer 8 and at the last layer, and the
+centering gain by resource group at layer 8.
 
 usage: python bench/diagnose_cost.py [--langs xtreme] [--limit 300]
 """
@@ -46,10 +46,10 @@ def main() -> None:
     last = str(max(int(layer) for layer in layers))
     for layer in sorted(layers, key=int):
         a = layers[layer]["averages"]
-        print(f"layer {int(layer):2d}: en->xx {a['en2xx']:6.2f} centred {a['en2xx_centered']:6.2f} gain "
+        print(f"layer {int(layer):2d}: en->xx {a['en2xx']:6.2f} centered {a['en2xx_centered']:6.2f} gain "
               f"{a['centering_gain']:+6.2f}  LID {a['lid_accuracy']:6.2f} (chance {a['lid_chance']:.1f})  "
               f"alignment {a['alignment']:.3f}  uniformity {a['uniformity']:.3f}  hubness {a['hubness']:.2f}")
-    print(f"most aligned layer (mean translation cosine): {best}; centring gain at layer 8 "
+    print(f"most aligned layer (mean translation cosine): {best}; centering gain at layer 8 "
           f"{layers['8']['averages']['centering_gain']:+.2f}, at layer {last} "
           f"{layers[last]['averages']['centering_gain']:+.2f}")
     from retrieval_xfer.data.cards import load_card
@@ -59,7 +59,7 @@ def main() -> None:
     groups: dict[str, list[float]] = {g: [] for g in group_names()}
     for lang, entry in layers["8"]["languages"].items():
         groups[resource_group(card["languages"].get(lang) or lang)].append(entry["centering_gain"])
-    print("centring gain at layer 8 by resource group: " + ", ".join(
+    print("centering gain at layer 8 by resource group: " + ", ".join(
         f"{g} {sum(v) / len(v):+.2f} (n={len(v)})" for g, v in groups.items() if v))
 
 

@@ -1,7 +1,8 @@
 """retrieval_xfer: English intermediate-task training and zero-shot cross-lingual retrieval evaluation.
 
-The public entry points are re-exported here; the ``rx`` command line (``retrieval_xfer.cli``) is a thin
-layer over them.
+Only ``RxError`` and ``__version__`` live here (importing the package loads no model stack). The entry points are
+one function per job in their packages (README, "Python API"); the ``rx`` command line (``retrieval_xfer.cli``)
+is a thin layer over them.
 """
 
 from retrieval_xfer.errors import RxError

@@ -16,13 +16,13 @@ def meanings(n=200, d=32, seed=0):
     return np.random.default_rng(seed).standard_normal((n, d))
 
 
-def test_a_constant_offset_is_undone_by_centring_and_found_by_the_probe():
+def test_a_constant_offset_is_undone_by_centering_and_found_by_the_probe():
     base = meanings()
     rng = np.random.default_rng(7)  # each "language" is the same meanings shifted by its own constant vector
     english, other = unit(base + 4.0 * rng.standard_normal(32)), unit(base + 4.0 * rng.standard_normal(32))
     raw = tatoeba_accuracy(other, english)
-    centred = tatoeba_accuracy(center(other), center(english))
-    assert max(raw) < 20 and centred == (100.0, 100.0)  # the shift hides the pairs; removing it recovers them all
+    centered = tatoeba_accuracy(center(other), center(english))
+    assert max(raw) < 20 and centered == (100.0, 100.0)  # the shift hides the pairs; removing it recovers them all
     accuracy, per_language = language_id_accuracy({"en": english, "xx": other})
     assert accuracy == pytest.approx(100.0) and per_language == {"en": 100.0, "xx": 100.0}
 
@@ -116,7 +116,7 @@ def test_center_option_scores_its_own_columns(tiny_model, tmp_path):
                                        str(folder), "--langs", "de", "--center", "language", "--quiet", "--output",
                                        str(out)])
     assert result.exit_code == 0, result.output
-    assert "en->xx centred" in result.output
+    assert "en->xx centered" in result.output
     score = json.loads(out.read_text())["scores"]["de"]
     encoder = load_encoder(str(tiny_model), 2, show_progress=False)
     de, en = encoder.encode(sentences), encoder.encode([s.upper() + " sky" for s in sentences])
@@ -125,7 +125,7 @@ def test_center_option_scores_its_own_columns(tiny_model, tmp_path):
         tatoeba_accuracy(center(de), center(en)))
 
 
-def test_mining_with_centring_undoes_a_per_side_offset(tmp_path):
+def test_mining_with_centering_undoes_a_per_side_offset(tmp_path):
     import json
 
     from retrieval_xfer.workflows.mine import mine
@@ -140,6 +140,6 @@ def test_mining_with_centring_undoes_a_per_side_offset(tmp_path):
         return sum(r[1] == r[2] for r in rows)
 
     mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "raw.tsv", quiet=True)
-    mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "centred.tsv", quiet=True, center="language")
-    assert correct("centred.tsv") == 300 and correct("raw.tsv") < 150
-    assert json.loads((tmp_path / "centred.tsv.json").read_text())["center"] == "language"
+    mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "centered.tsv", quiet=True, center="language")
+    assert correct("centered.tsv") == 300 and correct("raw.tsv") < 150
+    assert json.loads((tmp_path / "centered.tsv.json").read_text())["center"] == "language"

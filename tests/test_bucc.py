@@ -109,7 +109,7 @@ def test_gold_ids_absent_from_the_corpora_are_an_error_or_left_out(tmp_path, car
     assert score["gold_excluded"] == {"dev": 2} and score["n_gold"] == 20 and score["f1"] == pytest.approx(100.0)
 
 
-def test_centred_bucc_scores_are_their_own_block(tmp_path, card):
+def test_centered_bucc_scores_are_their_own_block(tmp_path, card):
     write_split(tmp_path, "dev", n_gold=20, n_noise=30)
     result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, center="language")
     score = result["scores"]["zh-en"]

@@ -29,7 +29,7 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def center(vectors: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
-    """Unit rows of ``vectors`` minus ``mean`` (default: their own mean), for centred retrieval."""
+    """Unit rows of ``vectors`` minus ``mean`` (default: their own mean), for centered retrieval."""
     vectors = np.asarray(vectors, dtype=np.float32)
     return _unit(vectors - (vectors.mean(axis=0) if mean is None else mean))
 

@@ -115,7 +115,7 @@ def evaluate_pair(encoder: Encoder, pair: str, card: dict[str, Any], data_dir: P
             "tuned_on_sample": False}
 
 
-class _Centred:
+class _Centered:
     """An encoder whose vectors have their corpus's mean removed (``--center language``: transductive)."""
 
     def __init__(self, encoder: Any) -> None:
@@ -150,9 +150,9 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
                 layer_encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir if layer == main else None,
                 index, allow_missing_gold)
             if center == "language":  # its own block: each corpus's mean removed, threshold tuned again
-                centred = evaluate_pair(_Centred(layer_encoder), pair, card, data_dir, k, margin, retrieval, None, index,
+                centered = evaluate_pair(_Centered(layer_encoder), pair, card, data_dir, k, margin, retrieval, None, index,
                                         allow_missing_gold)
-                by_layer[layer][pair]["centered"] = {key: centred[key] for key in
+                by_layer[layer][pair]["centered"] = {key: centered[key] for key in
                                                      ("f1", "precision", "recall", "threshold")}
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
     return {
@@ -204,10 +204,10 @@ def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs
 def bucc_table(result: dict[str, Any]) -> str:
     """The per-pair table; a row scored on the split its threshold was tuned on says so."""
     rows = []
-    centred = any("centered" in s for s in result["scores"].values())
+    centered = any("centered" in s for s in result["scores"].values())
     for pair, s in result["scores"].items():
         split = s["evaluated_on"] + (" (tuned on it)" if s["tuned_on_sample"] else "")
         rows.append([pair, s["f1"], s["precision"], s["recall"], s["threshold"],
-                     *([s["centered"]["f1"]] if centred else []), split])
-    return format_table(["pair", "F1", "precision", "recall", "threshold", *(["F1 centred"] if centred else []),
+                     *([s["centered"]["f1"]] if centered else []), split])
+    return format_table(["pair", "F1", "precision", "recall", "threshold", *(["F1 centered"] if centered else []),
                          "scored split"], rows)

@@ -1,8 +1,8 @@
 """``rx diagnose``: how aligned the languages of an encoder are, per layer and per language, on Tatoeba.
 
 One forward pass per sentence list gives every requested layer (the layer sweep). Per layer and language:
-retrieval accuracy raw and centred (each language's own mean subtracted: transductive, as in Libovický et al.
-2020, since the means come from the sentences being retrieved), the centring gain, alignment (mean translation
+retrieval accuracy raw and centered (each language's own mean subtracted: transductive, as in Libovický et al.
+2020, since the means come from the sentences being retrieved), the centering gain, alignment (mean translation
 cosine) and hubness of en→xx retrieval; per layer over all languages: the language-ID probe's accuracy and
 per-language recall, and uniformity. See ``alignment.py`` for the measures.
 """
@@ -108,14 +108,14 @@ def run_diagnose(options: EncoderOptions, langs: str = "xtreme", data_dir: Path 
     languages = resolve_languages(langs, card)
     if len(languages) < 2:
         raise RxError("rx diagnose needs at least two languages besides English (--langs de,sw,...): the probe and "
-                      "the centring compare languages")
+                      "the centering compare languages")
     if data_dir is not None and not Path(data_dir).is_dir():
         raise RxError(f"{data_dir}: no such Tatoeba folder")
     return diagnose(options.load_for(layers, echo), languages, card, data_dir, limit)
 
 
 def diagnose_table(result: dict[str, Any]) -> str:
-    """One row per layer: retrieval raw and centred, the centring gain, LID accuracy, alignment, uniformity,
+    """One row per layer: retrieval raw and centered, the centering gain, LID accuracy, alignment, uniformity,
     hubness (averages over the languages)."""
     rows = []
     for layer, entry in result["layers"].items():
@@ -124,5 +124,5 @@ def diagnose_table(result: dict[str, Any]) -> str:
                      a["alignment"], a["uniformity"], a["hubness"],
                      "main" if int(layer) == result["main_layer"] else ""])
     chance = next(iter(result["layers"].values()))["averages"]["lid_chance"]
-    return format_table(["layer", "en->xx", "centred", "gain (mean)", f"LID (chance {chance:.1f})", "alignment",
+    return format_table(["layer", "en->xx", "centered", "gain (mean)", f"LID (chance {chance:.1f})", "alignment",
                          "uniformity", "hubness", "note"], rows)

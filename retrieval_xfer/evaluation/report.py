@@ -311,7 +311,7 @@ def resolve_baseline(paths: list[Path], baseline: str | None) -> tuple[list[Path
 
 
 def alignment_rows(report: Report) -> list[list[Any]]:
-    """Per run with ``rx diagnose`` results, at its main layer: retrieval raw and centred, the centring gain,
+    """Per run with ``rx diagnose`` results, at its main layer: retrieval raw and centered, the centering gain,
     LID accuracy, alignment, uniformity, hubness; and the layer where the languages are most aligned."""
     rows = []
     for run, payload in sorted(report.alignment.items()):
@@ -324,8 +324,8 @@ def alignment_rows(report: Report) -> list[list[Any]]:
 
 
 def alignment_section(report: Report) -> list[str]:
-    """The "how aligned is each model" section: the table, and the centring gain by resource group."""
-    headers = ["run", "layer", "en→xx", "centred", "gain", "LID", "LID chance", "alignment", "uniformity", "hubness",
+    """The "how aligned is each model" section: the table, and the centering gain by resource group."""
+    headers = ["run", "layer", "en→xx", "centered", "gain", "LID", "LID chance", "alignment", "uniformity", "hubness",
                "most aligned layer"]
     table = [[str(r[0]), str(r[1]), *[_fmt(v) for v in r[2:4]], _fmt(r[4], True), *[_fmt(v) for v in r[5:7]],
               f"{r[7]:.3f}", f"{r[8]:.3f}", f"{r[9]:.2f}", str(r[10])] for r in alignment_rows(report)]
@@ -338,9 +338,9 @@ def alignment_section(report: Report) -> list[str]:
         groups.append([run, *[f"{_fmt(sum(v) / len(v), True)} (n={len(v)})" if v else "–" for v in per_group.values()]])
     return ["\n## How aligned is each model\n",
             "From `rx diagnose` (Tatoeba), at each run's main layer: en→xx accuracy raw and with each language's "
-            "mean removed (transductive centring; the gain is the mean of both directions), the accuracy of a "
+            "mean removed (transductive centering; the gain is the mean of both directions), the accuracy of a "
             "linear language-ID probe (lower = more language-neutral), alignment (mean translation cosine), "
             "uniformity (lower = more spread) and hubness (skew of the 10-occurrence counts).\n",
             _markdown_table(headers, table),
-            "\nCentring gain by resource group (points):\n",
+            "\nCentering gain by resource group (points):\n",
             _markdown_table(["run", *group_names()], groups)]

@@ -153,9 +153,9 @@ def draw_all(report: Report, out: Path) -> list[Path]:
 
 
 def alignment_curves(report: Report, path: Path, plt) -> Path:
-    """Four panels against the layer, a line per run with ``rx diagnose`` results: the centring gain, the
+    """Four panels against the layer, a line per run with ``rx diagnose`` results: the centering gain, the
     language-ID probe's accuracy, alignment and hubness (before vs. after intermediate training side by side)."""
-    metrics = [("centering_gain", "centring gain (points)"), ("lid_accuracy", "language-ID probe accuracy"),
+    metrics = [("centering_gain", "centering gain (points)"), ("lid_accuracy", "language-ID probe accuracy"),
                ("alignment", "alignment (translation cosine)"), ("hubness", "hubness (skew of N10)")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     for ax, (key, label) in zip(axes[0], metrics):

@@ -117,12 +117,12 @@ def run_tatoeba(options: EncoderOptions, langs: str = "xtreme", data_dir: Path |
 
 def tatoeba_table(result: dict[str, Any]) -> str:
     """The per-language table with the average row; the header says which direction is XTREME's and MTEB's.
-    Centred scores (``--center language``) get their own columns."""
-    centred = "centered" in result["averages"]
-    extra = lambda s: [s["centered"]["en2xx"], s["centered"]["xx2en"]] if centred else []  # noqa: E731
+    Centered scores (``--center language``) get their own columns."""
+    centered = "centered" in result["averages"]
+    extra = lambda s: [s["centered"]["en2xx"], s["centered"]["xx2en"]] if centered else []  # noqa: E731
     rows = [[code, s["en2xx"], s["xx2en"], s["mean"], *extra(s), s["n"]] for code, s in result["scores"].items()]
     avg = result["averages"]
     rows.append(["average", avg["en2xx"], avg["xx2en"], avg["mean"], *extra(avg),
                  sum(s["n"] for s in result["scores"].values())])
     return format_table(["lang", "en->xx (XTREME)", "xx->en (MTEB)", "mean",
-                         *(["en->xx centred", "xx->en centred"] if centred else []), "n"], rows)
+                         *(["en->xx centered", "xx->en centered"] if centered else []), "n"], rows)
