@@ -182,3 +182,54 @@ def test_a_run_killed_before_its_first_checkpoint_restarts(tiny_model, tmp_path)
     with pytest.raises(RxError, match="already exists"):
         train(TrainConfig(**{**config, "out": tmp_path / "other"}))
     assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
+
+
+def test_a_symlink_planted_where_a_temporary_file_used_to_go_is_never_followed(tmp_path, tiny_model):
+    """Temporary files had predictable names (``.shard-00001.npy.tmp``): another user of a shared folder could plant
+    a symlink there and make a resumed export overwrite any file rx can write. Now their names come from mkstemp."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "c.txt").write_text("one cat\ntwo dog\n")
+    out = tmp_path / "ex"
+    args = ["export", "--model", str(tiny_model), "--input", str(tmp_path / "c.txt"), "--out", str(out), "--quiet",
+            "--shard-size", "1"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    complete = (out / "shard-00001.npy").read_bytes()
+    manifest.update(complete=False, count=1, shards=manifest["shards"][:1])  # as a kill after the first shard
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    for name in ("shard-00001.npy", "shard-00001.ids.txt"):
+        (out / name).unlink()
+        (out / f".{name}.tmp").symlink_to(victim)
+    assert CliRunner().invoke(main, args).exit_code == 0  # resumed
+    assert victim.read_text() == "precious"
+    assert (out / "shard-00001.npy").read_bytes() == complete
+
+
+def test_sigterm_during_build_index_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    src, _ = vectors(tmp_path)
+    import retrieval_xfer.indexing.store as store
+
+    def terminated_while_writing(index, path):
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here, as it would at any point of the run
+        time.sleep(5)
+
+    monkeypatch.setattr(store.faiss, "write_index", terminated_while_writing)
+    result = CliRunner().invoke(main, ["build-index", "--input", str(src), "--out", str(tmp_path / "i")])
+    assert result.exit_code == 143 and "terminated" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy", "y.npy"]  # no .i.tmp-* folder, no lock file
+
+
+@pytest.mark.parametrize("path", ["/etc", "../elsewhere"])
+def test_a_modules_json_path_may_not_leave_its_folder(tmp_path, tiny_st_model, path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_st_model, model)
+    modules = json.loads((model / "modules.json").read_text())
+    modules[0]["path"] = path
+    (model / "modules.json").write_text(json.dumps(modules))
+    (tmp_path / "c.txt").write_text("one cat\n")
+    result = CliRunner().invoke(main, ["build-index", "--model", str(model), "--input", str(tmp_path / "c.txt"),
+                                       "--out", str(tmp_path / "i")])
+    one_line_error(result, f"module path '{path}' leaves the model folder")

@@ -58,13 +58,17 @@ def source_key(source_folder: Path, settings: list[Any]) -> str:
 
 
 def read_shortcut(root: Path, key: str) -> tuple[dict[str, Any], Path] | None:
-    """``(shortcut, tokenizer folder)`` when the shortcut ``key`` exists and its tokenizer files are intact."""
+    """``(shortcut, tokenizer folder)`` when the shortcut ``key`` exists, names an entry inside the cache root (a
+    plain folder name) and its tokenizer files are intact."""
     folder = Path(root) / SOURCES / key
     try:
         shortcut = read_json_object(folder / SHORTCUT, "shortcut", missing="", required=("entry", "spec", "tokenizer"))
     except RxError:
         return None
     tokenizer = folder / TOKENIZER
+    entry = shortcut["entry"]
+    if not isinstance(entry, str) or Path(entry).name != entry or entry in ("", ".", ".."):
+        return None  # an entry outside the cache root: not ours; the model is loaded through torch instead
     if not tokenizer.is_dir() or file_hashes(tokenizer) != shortcut["tokenizer"]:
         return None
     return shortcut, tokenizer

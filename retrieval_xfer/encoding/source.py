@@ -37,7 +37,10 @@ def _transformer_subfolder(folder: Path) -> Path:
         raise RxError(f"{modules_file}: unreadable sentence-transformers modules.json ({err})") from None
     for module in modules:
         if str(module.get("type", "")).endswith("Transformer"):
-            return folder / module.get("path", "")
+            sub = str(module.get("path", ""))
+            if Path(sub).is_absolute() or ".." in Path(sub).parts:
+                raise RxError(f"{modules_file}: module path {sub!r} leaves the model folder")
+            return folder / sub
     raise RxError(f"{modules_file}: no Transformer module; rx needs a transformer encoder")
 
 
