@@ -13,7 +13,6 @@ is a task with the CPUs the file's ``resources`` give it (one by default), so on
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -59,12 +58,11 @@ def run(command: list[str], log: Path) -> float:
 
 
 def scores(results: Path) -> dict:
-    out = {}
-    for path in sorted(results.glob("*/*.json")):
-        result = json.loads(path.read_text())
-        out[f"{path.parent.name}/{path.stem}"] = {k: result[k] for k in ("scores", "averages", "layer_sweep")
-                                                   if k in result}
-    return out
+    """What the report shows of a results folder: headline, per-language and per-layer scores."""
+    from retrieval_xfer.evaluation.report import build_report, collect_results
+
+    report = build_report(collect_results([results]), None)
+    return {"scores": report.scores, "languages": report.languages, "sweeps": report.sweeps}
 
 
 def leaves(tree, prefix: str = "") -> dict[str, float]:
@@ -107,8 +105,8 @@ def main() -> None:
     same = a == b
     largest = max((abs(a[k] - b.get(k, float("nan"))) for k in a), default=0.0)
     print(f"machine: {machine()}")
-    print(f"experiment: {args.experiment.name}, scale {args.scale:g}; steps: {len(scores(work / 'ray' / 'results'))} "
-          f"result files")
+    print(f"experiment: {args.experiment.name}, scale {args.scale:g}; "
+          f"{len(list((work / 'ray' / 'results').glob('*/*.json')))} result files")
     print(f"sequential: {t_seq:.0f} s; --ray (local, 1 CPU per step): {t_ray:.0f} s; ratio ray/sequential "
           f"{t_ray / t_seq:.2f} (goal <= 1.15)")
     print(f"scores identical: {same} (largest difference {largest:.4g} over {len(a)} numbers); most steps running at once on Ray: {overlaps(work / 'ray.log')}")

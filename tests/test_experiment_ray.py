@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.report import build_report, collect_results
 from retrieval_xfer.experiment.plan import plan_steps
 from retrieval_xfer.experiment.ray_executor import run_experiment_on_ray, step_log
 from retrieval_xfer.experiment.runner import run_experiment
@@ -31,13 +32,9 @@ def local_ray():
 
 
 def scores(results_dir):
-    """Every number of every result file, by run and task (timings and provenance left out)."""
-    out = {}
-    for path in sorted(results_dir.glob("*/*.json")):
-        result = json.loads(path.read_text())
-        out[f"{path.parent.name}/{path.stem}"] = {k: result[k] for k in ("scores", "averages", "layer_sweep")
-                                                   if k in result}
-    return out
+    """Every score the report shows (headline, per language, per layer), by run and task."""
+    report = build_report(collect_results([results_dir]), None)
+    return report.scores, report.languages, report.sweeps
 
 
 def test_ray_grid_equals_sequential_and_overlaps(tiny_model, data, tmp_path):  # noqa: F811
@@ -55,7 +52,7 @@ def test_ray_grid_equals_sequential_and_overlaps(tiny_model, data, tmp_path):  #
     grid = run_experiment_on_ray(grid_spec, echo=lines.append)
     assert not grid.failures
     assert {status for _, status in grid.statuses} == {"ran"}
-    assert len(scores(tmp_path / "seq" / "results")) == 6  # 2 sets x (xnli, panx, tatoeba)
+    assert sum(len(tasks) for tasks in scores(tmp_path / "seq" / "results")[0].values()) == 6  # 2 sets x 3 tasks
     assert scores(tmp_path / "ray" / "results") == scores(tmp_path / "seq" / "results")
     assert (tmp_path / "ray" / "report" / "xtreme.csv").read_text() == \
         (tmp_path / "seq" / "report" / "xtreme.csv").read_text()
