@@ -1,5 +1,6 @@
 # make demo  - set up .venv (CPU torch first, then the package) and run the main job (a Tatoeba evaluation)
-# make test  - set up, materialise the offline encoder when possible, run every test
+# make test  - set up, materialise the offline encoder when possible, lint (ruff), run every test
+# make lint  - ruff check and ruff format --check (the settings are in ruff.toml)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ TORCH ?= torch==2.13.0
 SHARED ?= ../shared
 FETCH_ENCODER := $(SHARED)/tools/offline-encoder/fetch-multilingual-e5-small.sh
 
-.PHONY: setup demo test encoder bench clean
+.PHONY: setup demo test lint encoder bench clean
 
 setup: $(VENV)/.rx-installed
 
@@ -27,7 +28,11 @@ encoder: setup
 demo: setup
 	PY=$(PY) bash scripts/demo.sh
 
-test: setup encoder
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: setup encoder lint
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -ra -v --durations=15
 
 bench: setup encoder

@@ -18,7 +18,9 @@ setup(
     packages=find_packages(include=["retrieval_xfer", "retrieval_xfer.*"]),
     package_data={"retrieval_xfer": ["resources/*.yaml"]},  # the CC-100 size table of rx report
     # Task cards live at the top level (tasks/); a non-editable install carries them here.
-    data_files=[("share/retrieval_xfer/tasks", [str(p.relative_to(here)) for p in sorted((here / "tasks").glob("*.yaml"))])],
+    data_files=[
+        ("share/retrieval_xfer/tasks", [str(p.relative_to(here)) for p in sorted((here / "tasks").glob("*.yaml"))])
+    ],
     install_requires=[
         "torch>=2.1",
         "sentence-transformers>=6.2,<7",
@@ -34,7 +36,7 @@ setup(
         "seqeval>=1.2",  # PAN-X entity F1 (conlleval semantics)
     ],
     extras_require={
-        "dev": ["pytest>=8", "matplotlib>=3.7"],
+        "dev": ["pytest>=8", "matplotlib>=3.7", "ruff>=0.6"],
         "plot": ["matplotlib>=3.7"],  # the report's pictures
         "ray": ["ray>=2.9"],  # rx export --ray, rx mine --ray
         # --backend onnx|openvino (--quantize int8: NNCF). The export goes through torch.onnx (dynamo) and needs

@@ -12,6 +12,7 @@ import argparse
 import time
 
 from common import SHARED, machine, real_encoder
+
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.evaluation.bucc import evaluate_bucc
@@ -42,8 +43,11 @@ def main() -> None:
     args = parser.parse_args()
     model = real_encoder()
     print(f"machine: {machine()}\nmodel: {model}, layer {args.layer}, prompt 'query: ', BUCC zh-en sample split")
-    encoder = CachedEncoder(EncoderOptions(model=model, layer=args.layer, prompt="query: ", batch_size=64,
-                                           max_length=128, quiet=True).load())
+    encoder = CachedEncoder(
+        EncoderOptions(
+            model=model, layer=args.layer, prompt="query: ", batch_size=64, max_length=128, quiet=True
+        ).load()
+    )
     card = load_card("bucc2018")
     rows = []
     for kind in args.types.split(","):
@@ -53,8 +57,10 @@ def main() -> None:
         mining = time.perf_counter() - tic - (encoder.seconds - encoded_before)
         score = result["scores"]["zh-en"]
         rows.append((kind, score["f1"], score["precision"], score["recall"], mining))
-        print(f"{kind:5}  F1 {score['f1']:6.2f}  P {score['precision']:6.2f}  R {score['recall']:6.2f}  "
-              f"mining {mining:6.1f}s  ({result['mining']['knn'] if kind != 'flat' else 'exact'})")
+        print(
+            f"{kind:5}  F1 {score['f1']:6.2f}  P {score['precision']:6.2f}  R {score['recall']:6.2f}  "
+            f"mining {mining:6.1f}s  ({result['mining']['knn'] if kind != 'flat' else 'exact'})"
+        )
     flat = next((r for r in rows if r[0] == "flat"), None)
     if flat:
         for kind, f1, *_ in rows:

@@ -46,8 +46,12 @@ def timed(checkout: Path, args: list[str], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         tic = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "retrieval_xfer.cli", *args], cwd=checkout, capture_output=True,
-                       env={"PYTHONPATH": str(checkout), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            [sys.executable, "-m", "retrieval_xfer.cli", *args],
+            cwd=checkout,
+            capture_output=True,
+            env={"PYTHONPATH": str(checkout), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        )
         times.append(time.perf_counter() - tic)
     return statistics.median(times)
 
@@ -60,16 +64,26 @@ def main() -> None:
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         before = Path(tmp) / "before"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(before), args.before],
+            check=True,
+            capture_output=True,
+        )
         try:
             index = write_index(Path(tmp) / "index")
             commands = {
                 "rx --help": ["--help"],
                 "rx tasks list": ["tasks", "list"],
                 "rx info INDEX": ["info", str(index)],
-                "rx export (missing input)": ["export", "--model", "m", "--input", str(Path(tmp) / "missing.txt"),
-                                              "--out", str(Path(tmp) / "out")],
+                "rx export (missing input)": [
+                    "export",
+                    "--model",
+                    "m",
+                    "--input",
+                    str(Path(tmp) / "missing.txt"),
+                    "--out",
+                    str(Path(tmp) / "out"),
+                ],
             }
             print(f"{'command':28} {'before (s)':>10} {'after (s)':>10} {'before/after':>13}")
             for name, argv in commands.items():

@@ -25,8 +25,10 @@ from pathlib import Path
 
 from common import REPO, SHARED, machine, real_encoder
 
-MODES = {"find-unused": {"ddp_find_unused_parameters": True},
-         "static-graph": {"ddp_find_unused_parameters": False, "ddp_static_graph": True}}
+MODES = {
+    "find-unused": {"ddp_find_unused_parameters": True},
+    "static-graph": {"ddp_find_unused_parameters": False, "ddp_static_graph": True},
+}
 
 
 def worker(mode: str, model: str, out: Path, steps: int, batch_size: int) -> None:
@@ -36,8 +38,9 @@ def worker(mode: str, model: str, out: Path, steps: int, batch_size: int) -> Non
     import retrieval_xfer.training.runner as runner
     from retrieval_xfer.training.distributed import is_main_process
 
-    runner.SentenceTransformerTrainingArguments = functools.partial(runner.SentenceTransformerTrainingArguments,
-                                                                    **MODES.get(mode, {}))
+    runner.SentenceTransformerTrainingArguments = functools.partial(
+        runner.SentenceTransformerTrainingArguments, **MODES.get(mode, {})
+    )
 
     class Timer(TrainerCallback):
         def __init__(self) -> None:
@@ -53,23 +56,51 @@ def worker(mode: str, model: str, out: Path, steps: int, batch_size: int) -> Non
 
     timer = Timer()
     data = SHARED / "data" / "xtreme"
-    config = runner.TrainConfig(tasks=["panx_en", "xnli_en"], out=out, base=model, batch_size=batch_size,
-                                train_files={"panx_en": str(data / "panx" / "train-en.tsv"),
-                                             "xnli_en": str(data / "xnli" / "dev-en.tsv")},
-                                limit=2000, max_steps=steps, max_length=64, lr=2e-5, save_steps=10_000, quiet=True)
+    config = runner.TrainConfig(
+        tasks=["panx_en", "xnli_en"],
+        out=out,
+        base=model,
+        batch_size=batch_size,
+        train_files={"panx_en": str(data / "panx" / "train-en.tsv"), "xnli_en": str(data / "xnli" / "dev-en.tsv")},
+        limit=2000,
+        max_steps=steps,
+        max_length=64,
+        lr=2e-5,
+        save_steps=10_000,
+        quiet=True,
+    )
     runner.train(config, callbacks=[timer])
     if is_main_process():
         rate = timer.timed / (time.perf_counter() - timer.start)
-        print("RATE " + json.dumps({"mode": mode, "steps_per_second": rate,
-                                    "examples_per_second": rate * batch_size * (2 if mode in MODES else 1)}))
+        print(
+            "RATE "
+            + json.dumps(
+                {
+                    "mode": mode,
+                    "steps_per_second": rate,
+                    "examples_per_second": rate * batch_size * (2 if mode in MODES else 1),
+                }
+            )
+        )
 
 
 def measure(mode: str, model: str, steps: int, per_device: int, work: Path) -> dict:
     script = [str(Path(__file__).resolve()), "--worker", mode, "--model", model, "--steps", str(steps)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
     if mode in MODES:
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *script,
-                   "--batch-size", str(per_device), "--out", str(work / mode)]
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            *script,
+            "--batch-size",
+            str(per_device),
+            "--out",
+            str(work / mode),
+        ]
         env["OMP_NUM_THREADS"] = "1"
     else:
         command = [sys.executable, *script, "--batch-size", str(2 * per_device), "--out", str(work / mode)]
@@ -96,12 +127,16 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rx-ddp-"))
     print(f"machine: {machine()}")
     print(f"model: {model}; PAN-X + XNLI (English), max length 64, {args.steps} steps, timed from step 6")
-    results = [measure(mode, model, args.steps, args.batch_size, work)
-               for mode in ("find-unused", "static-graph", "one-process")]
+    results = [
+        measure(mode, model, args.steps, args.batch_size, work)
+        for mode in ("find-unused", "static-graph", "one-process")
+    ]
     base = results[-1]["examples_per_second"]
     for r in results:
-        print(f"{r['mode']:>13}: {r['steps_per_second']:.3f} steps/s, {r['examples_per_second']:.1f} examples/s "
-              f"({r['examples_per_second'] / base:.2f}x one process)")
+        print(
+            f"{r['mode']:>13}: {r['steps_per_second']:.3f} steps/s, {r['examples_per_second']:.1f} examples/s "
+            f"({r['examples_per_second'] / base:.2f}x one process)"
+        )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,23 @@ def main() -> None:
     args = parser.parse_args()
     model = real_encoder()
     OUT.mkdir(parents=True, exist_ok=True)
-    common = ["--model", model, "--data-dir", str(SHARED / "data/tatoeba/v1"), "--langs", args.langs, "--limit",
-              str(args.limit), "--layers", "all", "--prompt", "query: ", "--batch-size", "64", "--quiet"]
+    common = [
+        "--model",
+        model,
+        "--data-dir",
+        str(SHARED / "data/tatoeba/v1"),
+        "--langs",
+        args.langs,
+        "--limit",
+        str(args.limit),
+        "--layers",
+        "all",
+        "--prompt",
+        "query: ",
+        "--batch-size",
+        "64",
+        "--quiet",
+    ]
     print(f"machine: {machine()}\nlanguages: {args.langs}, first {args.limit} pairs each, every layer")
     sweep = run(["eval", "tatoeba", *common, "--output", str(OUT / "sweep.json")])
     diag = run(["diagnose", *common, "--output", str(OUT / "diagnose.json")])
@@ -46,12 +61,16 @@ def main() -> None:
     last = str(max(int(layer) for layer in layers))
     for layer in sorted(layers, key=int):
         a = layers[layer]["averages"]
-        print(f"layer {int(layer):2d}: en->xx {a['en2xx']:6.2f} centered {a['en2xx_centered']:6.2f} gain "
-              f"{a['centering_gain']:+6.2f}  LID {a['lid_accuracy']:6.2f} (chance {a['lid_chance']:.1f})  "
-              f"alignment {a['alignment']:.3f}  uniformity {a['uniformity']:.3f}  hubness {a['hubness']:.2f}")
-    print(f"most aligned layer (mean translation cosine): {best}; centering gain at layer 8 "
-          f"{layers['8']['averages']['centering_gain']:+.2f}, at layer {last} "
-          f"{layers[last]['averages']['centering_gain']:+.2f}")
+        print(
+            f"layer {int(layer):2d}: en->xx {a['en2xx']:6.2f} centered {a['en2xx_centered']:6.2f} gain "
+            f"{a['centering_gain']:+6.2f}  LID {a['lid_accuracy']:6.2f} (chance {a['lid_chance']:.1f})  "
+            f"alignment {a['alignment']:.3f}  uniformity {a['uniformity']:.3f}  hubness {a['hubness']:.2f}"
+        )
+    print(
+        f"most aligned layer (mean translation cosine): {best}; centering gain at layer 8 "
+        f"{layers['8']['averages']['centering_gain']:+.2f}, at layer {last} "
+        f"{layers[last]['averages']['centering_gain']:+.2f}"
+    )
     from retrieval_xfer.data.cards import load_card
     from retrieval_xfer.evaluation.language_resources import group_names, resource_group
 
@@ -59,8 +78,10 @@ def main() -> None:
     groups: dict[str, list[float]] = {g: [] for g in group_names()}
     for lang, entry in layers["8"]["languages"].items():
         groups[resource_group(card["languages"].get(lang) or lang)].append(entry["centering_gain"])
-    print("centering gain at layer 8 by resource group: " + ", ".join(
-        f"{g} {sum(v) / len(v):+.2f} (n={len(v)})" for g, v in groups.items() if v))
+    print(
+        "centering gain at layer 8 by resource group: "
+        + ", ".join(f"{g} {sum(v) / len(v):+.2f} (n={len(v)})" for g, v in groups.items() if v)
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import REPO, SHARED, machine, real_encoder
+
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.evaluation.bucc import evaluate_bucc
@@ -79,9 +79,18 @@ def main() -> None:
 
     encoders, rows, reference = {}, [], None
     for backend, quantize in CONFIGS:
-        options = EncoderOptions(model=model, layer=args.layer, prompt="query: ", max_length=128, batch_size=32,
-                                 quiet=True, backend=backend, quantize=quantize, backend_cache=str(out / "cache"),
-                                 calibration_file=str(calib) if quantize == "int8" else None)
+        options = EncoderOptions(
+            model=model,
+            layer=args.layer,
+            prompt="query: ",
+            max_length=128,
+            batch_size=32,
+            quiet=True,
+            backend=backend,
+            quantize=quantize,
+            backend_cache=str(out / "cache"),
+            calibration_file=str(calib) if quantize == "int8" else None,
+        )
         tic = time.perf_counter()
         encoder = options.load()
         load_seconds = time.perf_counter() - tic
@@ -90,8 +99,16 @@ def main() -> None:
         cos = (vectors * reference).sum(1)
         size = sum(p.stat().st_size for p in (out / "cache").rglob("*") if p.is_file()) if backend != "torch" else 0
         name = f"{backend} {'int8' if quantize == 'int8' else 'fp32'}"
-        rows.append({"name": name, "rate": len(sentences) / seconds, "seconds": seconds, "load": load_seconds,
-                     "cos_mean": float(cos.mean()), "cos_min": float(cos.min())})
+        rows.append(
+            {
+                "name": name,
+                "rate": len(sentences) / seconds,
+                "seconds": seconds,
+                "load": load_seconds,
+                "cos_mean": float(cos.mean()),
+                "cos_min": float(cos.min()),
+            }
+        )
         again = time.perf_counter()
         options.load()
         rows[-1]["reload"] = time.perf_counter() - again
@@ -99,10 +116,14 @@ def main() -> None:
             entry = max((out / "cache").glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
             rows[-1]["entry_mb"] = sum(p.stat().st_size for p in entry.parent.iterdir()) / 2**20
         encoders[name] = encoder
-        print(f"{name:14} {rows[-1]['rate']:7.1f} sent/s  x{rows[-1]['rate'] / rows[0]['rate']:.2f} vs torch L{args.layer}"
-              f"  x{rows[-1]['rate'] * full_seconds / len(sentences):.2f} vs full ST  cos mean {cos.mean():.5f} "
-              f"min {cos.min():.5f}  first load {load_seconds:5.1f}s  cached load {rows[-1]['reload']:4.1f}s"
-              + (f"  model {rows[-1]['entry_mb']:.0f} MiB" if backend != "torch" else "") + f" (cache {size / 2**20:.0f} MiB)")
+        print(
+            f"{name:14} {rows[-1]['rate']:7.1f} sent/s  "
+            f"x{rows[-1]['rate'] / rows[0]['rate']:.2f} vs torch L{args.layer}"
+            f"  x{rows[-1]['rate'] * full_seconds / len(sentences):.2f} vs full ST  cos mean {cos.mean():.5f} "
+            f"min {cos.min():.5f}  first load {load_seconds:5.1f}s  cached load {rows[-1]['reload']:4.1f}s"
+            + (f"  model {rows[-1]['entry_mb']:.0f} MiB" if backend != "torch" else "")
+            + f" (cache {size / 2**20:.0f} MiB)"
+        )
     if args.skip_quality:
         return
     card, bucc = load_card("tatoeba"), load_card("bucc2018")
@@ -114,9 +135,12 @@ def main() -> None:
         f1 = evaluate_bucc(encoder, ["zh-en"], bucc, SHARED / "data/bucc2018")["scores"]["zh-en"]["f1"]
         scores = (tatoeba["en2xx"], tatoeba["xx2en"], tatoeba["mean"], f1)
         base = base or scores
-        print(f"{name:14} Tatoeba-36 en→xx {scores[0]:6.2f} ({scores[0] - base[0]:+.2f})  xx→en {scores[1]:6.2f} "
-              f"({scores[1] - base[1]:+.2f})  mean {scores[2]:6.2f} ({scores[2] - base[2]:+.2f})  "
-              f"BUCC zh-en F1 {f1:6.2f} ({f1 - base[3]:+.2f})  [{time.perf_counter() - tic:.0f}s]", flush=True)
+        print(
+            f"{name:14} Tatoeba-36 en→xx {scores[0]:6.2f} ({scores[0] - base[0]:+.2f})  xx→en {scores[1]:6.2f} "
+            f"({scores[1] - base[1]:+.2f})  mean {scores[2]:6.2f} ({scores[2] - base[2]:+.2f})  "
+            f"BUCC zh-en F1 {f1:6.2f} ({f1 - base[3]:+.2f})  [{time.perf_counter() - tic:.0f}s]",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -16,11 +16,11 @@ import time
 
 import numpy as np
 import torch
+from common import SHARED, machine, real_encoder
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules import Normalize, Transformer
 from sentence_transformers.sentence_transformer.modules import Pooling
 
-from common import SHARED, machine, real_encoder
 from retrieval_xfer.data.text_files import read_corpus
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.encoding.source import resolve_model
@@ -30,8 +30,10 @@ def sentences(n: int) -> list[str]:
     """n Tatoeba sentences drawn round-robin from several languages (real lengths and scripts), each language's
     file starting over when it runs out (swh has 390 sentences)."""
     langs = ["deu", "fra", "cmn", "ara", "rus", "hin", "swh", "eng"]
-    pools = [read_corpus(SHARED / f"data/tatoeba/v1/tatoeba.{lang if lang != 'eng' else 'deu'}-eng.{lang}")[1]
-             for lang in langs]
+    pools = [
+        read_corpus(SHARED / f"data/tatoeba/v1/tatoeba.{lang if lang != 'eng' else 'deu'}-eng.{lang}")[1]
+        for lang in langs
+    ]
     return [pools[i % len(pools)][(i // len(pools)) % len(pools[i % len(pools)])] for i in range(n)]
 
 
@@ -62,16 +64,30 @@ def main() -> None:
     kwargs = dict(batch_size=args.batch_size, prompt="query: ", show_progress_bar=False, normalize_embeddings=True)
 
     full_st = SentenceTransformer(str(source.folder), device=args.device).to(dtype)
-    full_layer = SentenceTransformer(modules=[
-        Transformer(str(source.transformer_folder),
-                    modality_config={"text": {"method": "forward", "method_output_name": ["hidden_states", args.layer]}},
-                    module_output_name="token_embeddings"),
-        Pooling(full_st.get_embedding_dimension(), "mean"), Normalize()], device=args.device).to(dtype)
-    ours = load_encoder(model, args.layer, prompt="query: ", batch_size=args.batch_size, device=args.device,
-                        precision=args.precision, show_progress=False)
+    full_layer = SentenceTransformer(
+        modules=[
+            Transformer(
+                str(source.transformer_folder),
+                modality_config={"text": {"method": "forward", "method_output_name": ["hidden_states", args.layer]}},
+                module_output_name="token_embeddings",
+            ),
+            Pooling(full_st.get_embedding_dimension(), "mean"),
+            Normalize(),
+        ],
+        device=args.device,
+    ).to(dtype)
+    ours = load_encoder(
+        model,
+        args.layer,
+        prompt="query: ",
+        batch_size=args.batch_size,
+        device=args.device,
+        precision=args.precision,
+        show_progress=False,
+    )
     n_layers = ours.spec.num_layers
 
-    warm = texts[:args.batch_size]
+    warm = texts[: args.batch_size]
     full_st.encode(warm, **kwargs), full_layer.encode(warm, **kwargs), ours.encode(warm)
     t_st, _ = timed(lambda t: full_st.encode(t, **kwargs), texts, args.repeats)
     t_full, v_full = timed(lambda t: full_layer.encode(t, **kwargs), texts, args.repeats)
@@ -79,15 +95,21 @@ def main() -> None:
     cos = (np.asarray(v_full, np.float32) * v_ours).sum(axis=1)
 
     print(f"machine: {machine()}")
-    print(f"model: {model} ({n_layers} layers), layer {args.layer}, {len(texts)} Tatoeba sentences, "
-          f"batch {args.batch_size}, {args.device} {args.precision}, best of {args.repeats}")
-    for name, seconds in [("full-st (all layers, own pipeline)", t_st),
-                          (f"full-layer{args.layer} (all layers run)", t_full),
-                          (f"rx-layer{args.layer} (layers 1..{args.layer} run)", t_ours)]:
+    print(
+        f"model: {model} ({n_layers} layers), layer {args.layer}, {len(texts)} Tatoeba sentences, "
+        f"batch {args.batch_size}, {args.device} {args.precision}, best of {args.repeats}"
+    )
+    for name, seconds in [
+        ("full-st (all layers, own pipeline)", t_st),
+        (f"full-layer{args.layer} (all layers run)", t_full),
+        (f"rx-layer{args.layer} (layers 1..{args.layer} run)", t_ours),
+    ]:
         print(f"  {name:<40} {len(texts) / seconds:8.1f} sentences/s  ({seconds:.2f} s)")
     print(f"speed-up rx-layer{args.layer} vs full-st:        {t_st / t_ours:.2f}x")
-    print(f"speed-up rx-layer{args.layer} vs full-layer{args.layer}:     {t_full / t_ours:.2f}x "
-          f"(ideal {n_layers}/{args.layer} = {n_layers / args.layer:.2f}x)")
+    print(
+        f"speed-up rx-layer{args.layer} vs full-layer{args.layer}:     {t_full / t_ours:.2f}x "
+        f"(ideal {n_layers}/{args.layer} = {n_layers / args.layer:.2f}x)"
+    )
     print(f"embedding agreement rx vs full hidden_states[{args.layer}]: min cosine {cos.min():.7f}")
 
 

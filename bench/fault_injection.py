@@ -32,7 +32,6 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 def make_inputs(work: Path) -> dict[str, Path]:
     """A tiny random encoder, a corpus, two .npy sides and an NLI training file."""
     import numpy as np
-
     from conftest import WORDS, _build_tiny_model
     from toy_data import write_nli
 
@@ -42,9 +41,16 @@ def make_inputs(work: Path) -> dict[str, Path]:
     corpus.write_text("".join(" ".join(rng.choice(WORDS) for _ in range(8)) + "\n" for _ in range(3000)))
     vectors = np.random.default_rng(0).standard_normal((4000, 32)).astype(np.float32)
     np.save(work / "x.npy", vectors)
-    np.save(work / "y.npy", vectors[::-1] + 0.05 * np.random.default_rng(1).standard_normal((4000, 32)).astype(np.float32))
-    return {"model": model, "corpus": corpus, "x": work / "x.npy", "y": work / "y.npy",
-            "nli": write_nli(work / "nli.jsonl", rng, 400)}
+    np.save(
+        work / "y.npy", vectors[::-1] + 0.05 * np.random.default_rng(1).standard_normal((4000, 32)).astype(np.float32)
+    )
+    return {
+        "model": model,
+        "corpus": corpus,
+        "x": work / "x.npy",
+        "y": work / "y.npy",
+        "nli": write_nli(work / "nli.jsonl", rng, 400),
+    }
 
 
 def jobs(inputs: dict[str, Path]) -> dict[str, tuple[list[str], list[str], str]]:
@@ -52,19 +58,76 @@ def jobs(inputs: dict[str, Path]) -> dict[str, tuple[list[str], list[str], str]]
     to compare (a file or a folder)."""
     rx = [sys.executable, "-m", "retrieval_xfer"]
     return {
-        "export": ([*rx, "export", "--model", str(inputs["model"]), "--layer", "2", "--input", str(inputs["corpus"]),
-                    "--shard-size", "200", "--quiet", "--out", "OUT"], [], "folder"),
-        "mine": ([*rx, "mine", "--src", str(inputs["x"]), "--trg", str(inputs["y"]), "--max-memory", "2MB", "--quiet",
-                  "--out", "OUT"], [], "file"),
-        "train": ([*rx, "train", "--tasks", "mnli", "--base", str(inputs["model"]), "--train-file",
-                   f"mnli={inputs['nli']}", "--batch-size", "8", "--max-steps", "40", "--save-steps", "5",
-                   "--logging-steps", "5", "--lr", "1e-3", "--quiet", "--out", "OUT"], ["--resume"], "weights"),
+        "export": (
+            [
+                *rx,
+                "export",
+                "--model",
+                str(inputs["model"]),
+                "--layer",
+                "2",
+                "--input",
+                str(inputs["corpus"]),
+                "--shard-size",
+                "200",
+                "--quiet",
+                "--out",
+                "OUT",
+            ],
+            [],
+            "folder",
+        ),
+        "mine": (
+            [
+                *rx,
+                "mine",
+                "--src",
+                str(inputs["x"]),
+                "--trg",
+                str(inputs["y"]),
+                "--max-memory",
+                "2MB",
+                "--quiet",
+                "--out",
+                "OUT",
+            ],
+            [],
+            "file",
+        ),
+        "train": (
+            [
+                *rx,
+                "train",
+                "--tasks",
+                "mnli",
+                "--base",
+                str(inputs["model"]),
+                "--train-file",
+                f"mnli={inputs['nli']}",
+                "--batch-size",
+                "8",
+                "--max-steps",
+                "40",
+                "--save-steps",
+                "5",
+                "--logging-steps",
+                "5",
+                "--lr",
+                "1e-3",
+                "--quiet",
+                "--out",
+                "OUT",
+            ],
+            ["--resume"],
+            "weights",
+        ),
     }
 
 
 def run(command: list[str], out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(out) if a == "OUT" else a for a in command], env=ENV, cwd=REPO, capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [str(out) if a == "OUT" else a for a in command], env=ENV, cwd=REPO, capture_output=True, text=True
+    )
 
 
 def same(kind: str, reference: Path, candidate: Path) -> bool:
@@ -92,8 +155,13 @@ def _same_manifest(a: Path, b: Path) -> bool:
 
 def trial(command: list[str], resume: list[str], out: Path, delay: float, signum: int) -> bool:
     """Start, kill after ``delay`` seconds, then finish by running again (at most 5 times); True when it finished."""
-    process = subprocess.Popen([str(out) if a == "OUT" else a for a in command], env=ENV, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(out) if a == "OUT" else a for a in command],
+        env=ENV,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(delay)
     if process.poll() is None:
         process.send_signal(signum)
@@ -146,12 +214,15 @@ def main() -> None:
                 ok = finished and same(kind, reference, target)
                 survived += ok
                 if not ok:
-                    print(f"  {name} {signum.name} trial {number}: {'different output' if finished else 'did not finish'}"
-                          f" ({out})")
+                    print(
+                        f"  {name} {signum.name} trial {number}: {'different output' if finished else 'did not finish'}"
+                        f" ({out})"
+                    )
                 else:
                     shutil.rmtree(out, ignore_errors=True) if out.is_dir() else out.unlink(missing_ok=True)
-            print(f"{name}: {signum.name} {survived}/{args.kills} survived (reference run {duration:.1f} s)",
-                  flush=True)
+            print(
+                f"{name}: {signum.name} {survived}/{args.kills} survived (reference run {duration:.1f} s)", flush=True
+            )
 
 
 if __name__ == "__main__":

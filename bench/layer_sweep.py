@@ -15,9 +15,9 @@ import argparse
 import time
 
 import numpy as np
-
 from common import machine, real_encoder
 from encode_throughput import sentences
+
 from retrieval_xfer.encoding.loader import load_encoder, load_layer_sweep, model_num_layers
 
 

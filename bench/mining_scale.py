@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import REPO, machine
 
 OUT = REPO / "bench" / "out" / "mining_scale"
@@ -110,9 +109,14 @@ def run_method(method: str, folder: Path, max_memory: str, index_type: str) -> d
     mine(src, trg, out, max_memory=max_memory, index=index, quiet=True)
     seconds = time.perf_counter() - tic
     sidecar = json.loads(out.with_name(out.name + ".json").read_text())
-    return {"method": method, "seconds": seconds, "knn_seconds": sidecar["phases"]["k-NN"]["seconds"],
-            "peak_rss_gb": sidecar["peak_rss_bytes"] / 2**30, "knn": sidecar["knn"],
-            "f1": best_f1(out, np.load(folder / "gold.npy"))}
+    return {
+        "method": method,
+        "seconds": seconds,
+        "knn_seconds": sidecar["phases"]["k-NN"]["seconds"],
+        "peak_rss_gb": sidecar["peak_rss_bytes"] / 2**30,
+        "knn": sidecar["knn"],
+        "f1": best_f1(out, np.load(folder / "gold.npy")),
+    }
 
 
 def main() -> None:
@@ -132,9 +136,23 @@ def main() -> None:
     print(f"plain torch.matmul: {rate:.1f} GFLOP/s")
     results = []
     for method in args.methods.split(","):
-        done = subprocess.run([sys.executable, __file__, "--n", str(args.n), "--run", method, "--max-memory",
-                               args.max_memory, "--index-type", args.index_type], capture_output=True, text=True,
-                              cwd=Path(__file__).parent)
+        done = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--n",
+                str(args.n),
+                "--run",
+                method,
+                "--max-memory",
+                args.max_memory,
+                "--index-type",
+                args.index_type,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+        )
         if done.returncode:
             print(f"{method}: failed\n{done.stderr[-2000:]}")
             continue
@@ -142,10 +160,15 @@ def main() -> None:
         useful = 2 * 2 * args.n * args.n * D / result["knn_seconds"] / 1e9 if method.startswith("exact") else None
         result["knn_gflops"] = useful
         results.append(result)
-        print(f"{method:13} total {result['seconds']:8.1f}s  k-NN {result['knn_seconds']:8.1f}s  peak RSS "
-              f"{result['peak_rss_gb']:5.2f} GiB  best F1 {result['f1']:6.2f}"
-              + (f"  k-NN {useful:6.1f} GFLOP/s useful = {useful / rate:4.2f}x matmul" if useful else
-                 f"  index {result['knn'].get('x_to_y', {}).get('index')}"))
+        print(
+            f"{method:13} total {result['seconds']:8.1f}s  k-NN {result['knn_seconds']:8.1f}s  peak RSS "
+            f"{result['peak_rss_gb']:5.2f} GiB  best F1 {result['f1']:6.2f}"
+            + (
+                f"  k-NN {useful:6.1f} GFLOP/s useful = {useful / rate:4.2f}x matmul"
+                if useful
+                else f"  index {result['knn'].get('x_to_y', {}).get('index')}"
+            )
+        )
     by = {r["method"]: r for r in results}
     if "exact-memory" in by and "exact-disk" in by:
         print(f"out of core / in memory time: {by['exact-disk']['seconds'] / by['exact-memory']['seconds']:.2f}x")

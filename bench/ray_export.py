@@ -17,7 +17,6 @@ import sys
 import time
 
 import numpy as np
-
 from common import REPO, machine, real_encoder
 from encode_throughput import sentences
 
@@ -26,8 +25,23 @@ OUT = REPO / "bench" / "out" / "ray_export"
 
 def export(model: str, corpus, out, shard_size: int, ray: bool) -> float:
     shutil.rmtree(out, ignore_errors=True)
-    args = ["export", "--model", model, "--layer", "8", "--prompt", "query: ", "--input", str(corpus), "--out",
-            str(out), "--shard-size", str(shard_size), "--quiet", *(["--ray"] if ray else [])]
+    args = [
+        "export",
+        "--model",
+        model,
+        "--layer",
+        "8",
+        "--prompt",
+        "query: ",
+        "--input",
+        str(corpus),
+        "--out",
+        str(out),
+        "--shard-size",
+        str(shard_size),
+        "--quiet",
+        *(["--ray"] if ray else []),
+    ]
     tic = time.perf_counter()
     subprocess.run([sys.executable, "-m", "retrieval_xfer.cli", *args], check=True, cwd=REPO, capture_output=True)
     return time.perf_counter() - tic
@@ -47,11 +61,14 @@ def main() -> None:
     on_ray = export(model, corpus, OUT / "ray", args.shard_size, ray=True)
     a, b = (json.loads((OUT / n / "manifest.json").read_text()) for n in ("one", "ray"))
     same_ids = all((OUT / "one" / s["ids"]).read_text() == (OUT / "ray" / s["ids"]).read_text() for s in a["shards"])
-    diff = max(float(np.abs(np.load(OUT / "one" / s["file"]) - np.load(OUT / "ray" / s["file"])).max())
-               for s in a["shards"])
+    diff = max(
+        float(np.abs(np.load(OUT / "one" / s["file"]) - np.load(OUT / "ray" / s["file"])).max()) for s in a["shards"]
+    )
     print(f"single process {one:.1f}s, local Ray (2 actors) {on_ray:.1f}s, Ray / single {on_ray / one:.2f}x")
-    print(f"shards: {len(a['shards'])} vs {len(b['shards'])}, ids identical: {same_ids}, largest vector "
-          f"difference {diff:.2e}, same encoder spec: {a['encoder'] == b['encoder']}")
+    print(
+        f"shards: {len(a['shards'])} vs {len(b['shards'])}, ids identical: {same_ids}, largest vector "
+        f"difference {diff:.2e}, same encoder spec: {a['encoder'] == b['encoder']}"
+    )
 
 
 if __name__ == "__main__":

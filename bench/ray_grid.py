@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import yaml
-
 from common import REPO, machine, real_encoder
 
 
@@ -105,11 +104,18 @@ def main() -> None:
     same = a == b
     largest = max((abs(a[k] - b.get(k, float("nan"))) for k in a), default=0.0)
     print(f"machine: {machine()}")
-    print(f"experiment: {args.experiment.name}, scale {args.scale:g}; "
-          f"{len(list((work / 'ray' / 'results').glob('*/*.json')))} result files")
-    print(f"sequential: {t_seq:.0f} s; --ray (local, 1 CPU per step): {t_ray:.0f} s; ratio ray/sequential "
-          f"{t_ray / t_seq:.2f} (goal <= 1.15)")
-    print(f"scores identical: {same} (largest difference {largest:.4g} over {len(a)} numbers); most steps running at once on Ray: {overlaps(work / 'ray.log')}")
+    print(
+        f"experiment: {args.experiment.name}, scale {args.scale:g}; "
+        f"{len(list((work / 'ray' / 'results').glob('*/*.json')))} result files"
+    )
+    print(
+        f"sequential: {t_seq:.0f} s; --ray (local, 1 CPU per step): {t_ray:.0f} s; ratio ray/sequential "
+        f"{t_ray / t_seq:.2f} (goal <= 1.15)"
+    )
+    print(
+        f"scores identical: {same} (largest difference {largest:.4g} over {len(a)} numbers); "
+        f"most steps running at once on Ray: {overlaps(work / 'ray.log')}"
+    )
     print(f"logs: {work}")
     if args.work is None:
         shutil.rmtree(work / "sequential" / "runs", ignore_errors=True)

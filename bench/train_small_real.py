@@ -19,10 +19,15 @@ import sys
 from pathlib import Path
 
 from common import REPO, SHARED, machine, real_encoder
+
 from retrieval_xfer.training.runner import TrainConfig, train
 
-FILES = {"xnli_en": SHARED / "data/xtreme/xnli/dev-en.tsv", "cosmosqa": SHARED / "data/english/cosmosqa/valid.csv",
-         "panx_en": SHARED / "data/xtreme/panx/train-en.tsv", "squad_en": SHARED / "data/xquad/xquad.en.json"}
+FILES = {
+    "xnli_en": SHARED / "data/xtreme/xnli/dev-en.tsv",
+    "cosmosqa": SHARED / "data/english/cosmosqa/valid.csv",
+    "panx_en": SHARED / "data/xtreme/panx/train-en.tsv",
+    "squad_en": SHARED / "data/xquad/xquad.en.json",
+}
 
 
 def summary(path: Path) -> str:
@@ -43,14 +48,29 @@ def main() -> None:
     model = real_encoder()
     run_dir = REPO / "bench/out/run-small-real"
     if not (run_dir / "run.json").exists():
-        run = train(TrainConfig(tasks=list(FILES), out=run_dir, base=model, train_files={k: str(v) for k, v in FILES.items()},
-                                limit=args.limit, max_steps=args.steps, batch_size=args.batch_size, max_length=128,
-                                lr=2e-5, save_steps=10**9, logging_steps=25, quiet=True)).run
+        run = train(
+            TrainConfig(
+                tasks=list(FILES),
+                out=run_dir,
+                base=model,
+                train_files={k: str(v) for k, v in FILES.items()},
+                limit=args.limit,
+                max_steps=args.steps,
+                batch_size=args.batch_size,
+                max_length=128,
+                lr=2e-5,
+                save_steps=10**9,
+                logging_steps=25,
+                quiet=True,
+            )
+        ).run
     else:
         run = json.loads((run_dir / "run.json").read_text())
-    print(f"machine: {machine()}\nbase: {model}\ntrained {', '.join(run['tasks'])}: {run['steps']} steps of "
-          f"{args.batch_size}, {run['train_seconds']:.0f} s, final losses "
-          + ", ".join(f"{k[5:]} {v:.3f}" for k, v in run["losses"][-2].items() if k.startswith("loss/")))
+    print(
+        f"machine: {machine()}\nbase: {model}\ntrained {', '.join(run['tasks'])}: {run['steps']} steps of "
+        f"{args.batch_size}, {run['train_seconds']:.0f} s, final losses "
+        + ", ".join(f"{k[5:]} {v:.3f}" for k, v in run["losses"][-2].items() if k.startswith("loss/"))
+    )
     env = {**os.environ, "RX_MODEL": str(run_dir), "RX_BENCH_OUT": str(REPO / "bench/out/after")}
     subprocess.run([sys.executable, str(REPO / "bench/retrieval_end_to_end.py")], env=env, check=True)
     print("\n| task | layer | before | after |\n|---|---|---|---|")
@@ -58,8 +78,10 @@ def main() -> None:
         for layer in (8, -1):
             before = REPO / f"bench/out/{task}-L{layer}.json"
             after = REPO / f"bench/out/after/{task}-L{layer}.json"
-            print(f"| {task} | {layer if layer > 0 else 'last'} | "
-                  f"{summary(before) if before.exists() else '(run retrieval_end_to_end.py first)'} | {summary(after)} |")
+            print(
+                f"| {task} | {layer if layer > 0 else 'last'} | "
+                f"{summary(before) if before.exists() else '(run retrieval_end_to_end.py first)'} | {summary(after)} |"
+            )
 
 
 if __name__ == "__main__":

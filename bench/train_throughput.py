@@ -23,19 +23,29 @@ import time
 from pathlib import Path
 
 import torch
-from datasets import Dataset
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                          TrainerCallback, TrainingArguments)
-
 from common import SHARED, machine, real_encoder
+from datasets import Dataset
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+)
+
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.task_data import read_task_file
 from retrieval_xfer.encoding.source import resolve_model
-from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.training.runner import TrainConfig, train
 
 XNLI = SHARED / "data/xtreme/xnli/dev-en.tsv"
-MULTI = {"xnli_en": XNLI, "cosmosqa": SHARED / "data/english/cosmosqa/valid.csv",
-         "panx_en": SHARED / "data/xtreme/panx/train-en.tsv", "squad_en": SHARED / "data/xquad/xquad.en.json"}
+MULTI = {
+    "xnli_en": XNLI,
+    "cosmosqa": SHARED / "data/english/cosmosqa/valid.csv",
+    "panx_en": SHARED / "data/xtreme/panx/train-en.tsv",
+    "squad_en": SHARED / "data/xquad/xquad.en.json",
+}
 
 
 class SteadyRate(TrainerCallback):
@@ -58,33 +68,72 @@ class SteadyRate(TrainerCallback):
         self.rate = (state.global_step - self.warm) * self.batch / (self._now() - self.start)
 
 
-def hf_trainer(model_dir: Path, steps: int, batch: int, max_length: int, out: Path, precision: str,
-               warm: int) -> float:
+def hf_trainer(model_dir: Path, steps: int, batch: int, max_length: int, out: Path, precision: str, warm: int) -> float:
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     labels = ["entailment", "neutral", "contradiction"]
     records = read_task_file(load_card("xnli_en"), XNLI).examples
-    dataset = Dataset.from_list([{"a": r["text_a"], "b": r["text_b"], "label": labels.index(r["label"])}
-                                 for r in records])
-    dataset = dataset.map(lambda x: tokenizer(x["a"], x["b"], truncation=True, max_length=max_length),
-                          batched=True, remove_columns=["a", "b"])
+    dataset = Dataset.from_list(
+        [{"a": r["text_a"], "b": r["text_b"], "label": labels.index(r["label"])} for r in records]
+    )
+    dataset = dataset.map(
+        lambda x: tokenizer(x["a"], x["b"], truncation=True, max_length=max_length),
+        batched=True,
+        remove_columns=["a", "b"],
+    )
     torch.manual_seed(0)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=3)
-    args = TrainingArguments(output_dir=str(out), per_device_train_batch_size=batch, max_steps=steps,
-                             learning_rate=2e-5, report_to="none", save_strategy="no", logging_strategy="no",
-                             use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, disable_tqdm=True,
-                             bf16=precision == "bfloat16", fp16=precision == "float16")
+    args = TrainingArguments(
+        output_dir=str(out),
+        per_device_train_batch_size=batch,
+        max_steps=steps,
+        learning_rate=2e-5,
+        report_to="none",
+        save_strategy="no",
+        logging_strategy="no",
+        use_cpu=not torch.cuda.is_available(),
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        bf16=precision == "bfloat16",
+        fp16=precision == "float16",
+    )
     timer = SteadyRate(warm, batch)
-    Trainer(model=model, args=args, train_dataset=dataset, data_collator=DataCollatorWithPadding(tokenizer),
-            callbacks=[timer]).train()
+    Trainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        callbacks=[timer],
+    ).train()
     return timer.rate
 
 
-def rx_trainer(model: str, tasks: list[str], steps: int, batch: int, max_length: int, out: Path,
-               precision: str, warm: int, workers: int) -> float:
-    config = TrainConfig(tasks=tasks, out=out, base=model, train_files={t: str(MULTI[t]) for t in tasks},
-                         limit=2000, max_steps=steps, batch_size=batch, max_length=max_length, lr=2e-5,
-                         save_steps=10**9, logging_steps=10**9, quiet=True, precision=precision,
-                         dataloader_workers=workers)
+def rx_trainer(
+    model: str,
+    tasks: list[str],
+    steps: int,
+    batch: int,
+    max_length: int,
+    out: Path,
+    precision: str,
+    warm: int,
+    workers: int,
+) -> float:
+    config = TrainConfig(
+        tasks=tasks,
+        out=out,
+        base=model,
+        train_files={t: str(MULTI[t]) for t in tasks},
+        limit=2000,
+        max_steps=steps,
+        batch_size=batch,
+        max_length=max_length,
+        lr=2e-5,
+        save_steps=10**9,
+        logging_steps=10**9,
+        quiet=True,
+        precision=precision,
+        dataloader_workers=workers,
+    )
     timer = SteadyRate(warm, batch)
     train(config, callbacks=[timer])
     return timer.rate
@@ -103,15 +152,36 @@ def main() -> None:
     transformer_dir = resolve_model(model).transformer_folder
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        hf = hf_trainer(transformer_dir, args.steps, args.batch_size, args.max_length, tmp / "hf", args.precision,
-                        args.warm_steps)
-        single = rx_trainer(model, ["xnli_en"], args.steps, args.batch_size, args.max_length, tmp / "single",
-                            args.precision, args.warm_steps, args.workers)
-        multi = rx_trainer(model, list(MULTI), args.steps, args.batch_size, args.max_length, tmp / "multi",
-                           args.precision, args.warm_steps, args.workers)
+        hf = hf_trainer(
+            transformer_dir, args.steps, args.batch_size, args.max_length, tmp / "hf", args.precision, args.warm_steps
+        )
+        single = rx_trainer(
+            model,
+            ["xnli_en"],
+            args.steps,
+            args.batch_size,
+            args.max_length,
+            tmp / "single",
+            args.precision,
+            args.warm_steps,
+            args.workers,
+        )
+        multi = rx_trainer(
+            model,
+            list(MULTI),
+            args.steps,
+            args.batch_size,
+            args.max_length,
+            tmp / "multi",
+            args.precision,
+            args.warm_steps,
+            args.workers,
+        )
     print(f"machine: {machine()}")
-    print(f"model: {model}; {args.steps} steps (clock from step {args.warm_steps}), batch {args.batch_size}, "
-          f"max length {args.max_length}, {args.precision}, rx dataloader workers {args.workers}")
+    print(
+        f"model: {model}; {args.steps} steps (clock from step {args.warm_steps}), batch {args.batch_size}, "
+        f"max length {args.max_length}, {args.precision}, rx dataloader workers {args.workers}"
+    )
     print(f"  hf-trainer (XNLI-en)                    {hf:7.2f} examples/s")
     print(f"  rx-single  (XNLI-en)                    {single:7.2f} examples/s   ratio {single / hf:.2f}")
     print(f"  rx-multi   (XNLI-en, CosmosQA, PAN-X, XQuAD-en) {multi:7.2f} examples/s   ratio {multi / hf:.2f}")

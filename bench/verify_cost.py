@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import REPO, machine
 
 sys.path.insert(0, str(REPO))
@@ -30,8 +29,16 @@ class RandomEncoder:
         from retrieval_xfer.specs import EncoderSpec
 
         self.rng = np.random.default_rng(seed)
-        self.spec = EncoderSpec(model="random", weights_sha256="0" * 64, layer=1, num_layers=1, pooling="mean",
-                                prompt="", max_length=8, dimension=dimension)
+        self.spec = EncoderSpec(
+            model="random",
+            weights_sha256="0" * 64,
+            layer=1,
+            num_layers=1,
+            pooling="mean",
+            prompt="",
+            max_length=8,
+            dimension=dimension,
+        )
 
     def encode(self, texts: list[str], desc: str = "") -> np.ndarray:
         block = self.rng.standard_normal((len(texts), self.spec.dimension)).astype(np.float32)
@@ -68,16 +75,31 @@ def main() -> None:
     for shard in [*src.glob("shard-*"), *trg.glob("shard-*")]:
         file_sha256(shard)
     hashing = time.perf_counter() - tic
-    mine = [sys.executable, "-m", "retrieval_xfer", "mine", "--src", str(src), "--trg", str(trg), "--quiet",
-            "--threshold", "1.1"]
+    mine = [
+        sys.executable,
+        "-m",
+        "retrieval_xfer",
+        "mine",
+        "--src",
+        str(src),
+        "--trg",
+        str(trg),
+        "--quiet",
+        "--threshold",
+        "1.1",
+    ]
     verified = timed([*mine, "--out", str(work / "a.tsv")])
     unverified = timed([*mine, "--out", str(work / "b.tsv"), "--no-verify"])
     print(f"machine: {machine()}")
     print(f"{args.rows:,} x {args.rows:,} vectors of {args.dimension} (float32), exact k-NN")
-    print(f"rx mine: {verified:.1f} s verified, {unverified:.1f} s with --no-verify: verification costs "
-          f"{100 * (verified - unverified) / unverified:+.1f} % (goal <= 5 %)")
-    print(f"SHA-256 of every shard and ids file alone: {hashing:.2f} s ({100 * hashing / unverified:.1f} % of the "
-          f"unverified run)")
+    print(
+        f"rx mine: {verified:.1f} s verified, {unverified:.1f} s with --no-verify: verification costs "
+        f"{100 * (verified - unverified) / unverified:+.1f} % (goal <= 5 %)"
+    )
+    print(
+        f"SHA-256 of every shard and ids file alone: {hashing:.2f} s ({100 * hashing / unverified:.1f} % of the "
+        f"unverified run)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.version import __version__
 
-
 # What to do after Ctrl-C, for the commands that can pick up where they stopped.
 RESUME_HINTS = {
     "export": "run the same command again to resume after the last complete shard",
@@ -76,8 +75,9 @@ def _on_sigterm(handler: Any) -> Any:
     return signal.signal(signal.SIGTERM, handler)
 
 
-def dataclass_options(cls: type, exclude: tuple[str, ...] = (),
-                      replace: dict[str, Callable] | None = None) -> Callable[[Callable], Callable]:
+def dataclass_options(
+    cls: type, exclude: tuple[str, ...] = (), replace: dict[str, Callable] | None = None
+) -> Callable[[Callable], Callable]:
     """Click options made from a dataclass's fields (help, choices, minimum, flag from each field's metadata).
 
     ``exclude`` leaves fields out; ``replace`` gives a field another option (e.g. a different default). The same
@@ -118,9 +118,12 @@ def dataclass_options(cls: type, exclude: tuple[str, ...] = (),
 
 encoder_options = dataclass_options(EncoderOptions)
 no_verify_option = click.option(
-    "--no-verify", "no_verify", is_flag=True,
+    "--no-verify",
+    "no_verify",
+    is_flag=True,
     help="Skip the SHA-256 check of export shards and index files (for very large data you trust; by default a "
-         "damaged file is an error, never a wrong result).")
+    "damaged file is an error, never a wrong result).",
+)
 
 
 def _take(cls: type, kwargs: dict[str, Any], **fixed: Any) -> Any:
@@ -149,10 +152,18 @@ def main() -> None:
 
 
 corpus_options = [
-    click.option("--input-format", type=click.Choice(["lines", "tsv"]), default="lines", show_default=True,
-                 help="lines: one sentence per line, id = line number. tsv: id<TAB>sentence (BUCC layout)."),
-    click.option("--skip-blank", is_flag=True,
-                 help="Drop blank lines (default: a blank line is an error). Ids stay line numbers."),
+    click.option(
+        "--input-format",
+        type=click.Choice(["lines", "tsv"]),
+        default="lines",
+        show_default=True,
+        help="lines: one sentence per line, id = line number. tsv: id<TAB>sentence (BUCC layout).",
+    ),
+    click.option(
+        "--skip-blank",
+        is_flag=True,
+        help="Drop blank lines (default: a blank line is an error). Ids stay line numbers.",
+    ),
 ]
 
 
@@ -164,15 +175,28 @@ def with_corpus_options(func: Callable) -> Callable:
 
 
 index_options = [
-    click.option("--index-type", type=click.Choice(["flat", "ivf", "ivfpq", "hnsw", "auto"]), default="flat",
-                 show_default=True, help="flat = exact; ivf/ivfpq = clustered (faster, approximate); hnsw = graph; "
-                                         "auto = by corpus size (README: choosing an index)."),
-    click.option("--index-factory", default=None, metavar="STRING",
-                 help="Any faiss.index_factory string (e.g. 'OPQ64,IVF4096,PQ64'); overrides --index-type."),
+    click.option(
+        "--index-type",
+        type=click.Choice(["flat", "ivf", "ivfpq", "hnsw", "auto"]),
+        default="flat",
+        show_default=True,
+        help="flat = exact; ivf/ivfpq = clustered (faster, approximate); hnsw = graph; "
+        "auto = by corpus size (README: choosing an index).",
+    ),
+    click.option(
+        "--index-factory",
+        default=None,
+        metavar="STRING",
+        help="Any faiss.index_factory string (e.g. 'OPQ64,IVF4096,PQ64'); overrides --index-type.",
+    ),
     click.option("--nlist", type=click.IntRange(min=1), default=None, help="ivf/ivfpq cells. Default: ~4*sqrt(n)."),
-    click.option("--nprobe", type=click.IntRange(min=1), default=16, show_default=True, help="ivf/ivfpq cells searched."),
+    click.option(
+        "--nprobe", type=click.IntRange(min=1), default=16, show_default=True, help="ivf/ivfpq cells searched."
+    ),
     click.option("--hnsw-m", type=click.IntRange(min=2), default=32, show_default=True, help="hnsw links per node."),
-    click.option("--ef-search", type=click.IntRange(min=1), default=128, show_default=True, help="hnsw search breadth."),
+    click.option(
+        "--ef-search", type=click.IntRange(min=1), default=128, show_default=True, help="hnsw search breadth."
+    ),
     click.option("--pq-m", type=click.IntRange(min=1), default=None, help="ivfpq sub-vectors. Default: dimension/8."),
     click.option("--pq-bits", type=click.IntRange(min=1, max=16), default=8, show_default=True),
 ]
@@ -193,30 +217,66 @@ def _index_params(kwargs: dict[str, Any]):
 
 
 @main.command("build-index")
-@dataclass_options(EncoderOptions, replace={"model": click.option(
-    "--model", default=None, help="Hub id or local folder: encodes a text corpus (not needed for an export or .npy).")})
-@click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
-              help="A text corpus (UTF-8), an rx export folder, or a .npy matrix (added shard by shard).")
+@dataclass_options(
+    EncoderOptions,
+    replace={
+        "model": click.option(
+            "--model",
+            default=None,
+            help="Hub id or local folder: encodes a text corpus (not needed for an export or .npy).",
+        )
+    },
+)
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A text corpus (UTF-8), an rx export folder, or a .npy matrix (added shard by shard).",
+)
 @with_corpus_options
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Index folder to create. Default: indices/<input file name>.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Index folder to create. Default: indices/<input file name>.",
+)
 @with_index_options
 @click.option("--no-sentences", is_flag=True, help="Do not store the sentences (search then shows ids only).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing index folder (only one rx built).")
 @no_verify_option
-def build_index(input_path: Path, input_format: str, skip_blank: bool, out: Path | None, no_sentences: bool,
-                overwrite: bool, no_verify: bool, **kwargs: Any) -> None:
+def build_index(
+    input_path: Path,
+    input_format: str,
+    skip_blank: bool,
+    out: Path | None,
+    no_sentences: bool,
+    overwrite: bool,
+    no_verify: bool,
+    **kwargs: Any,
+) -> None:
     """Encode a corpus and save a FAISS index folder (index.faiss, ids.txt, sentences.txt, meta.json)."""
     from retrieval_xfer.workflows.index import build_index_folder
 
     out = out or Path("indices") / input_path.name
     params = _index_params(kwargs)
     options = _take(EncoderOptions, kwargs)
-    meta = build_index_folder(options if options.model else None, input_path, out, params, input_format,
-                              "skip" if skip_blank else "error", store_sentences=not no_sentences,
-                              overwrite=overwrite, echo=_echo_err, verify=not no_verify)
-    click.echo(f"indexed {meta.count} sentences ({meta.index['kind']}, dim {meta.spec.dimension}) "
-               f"in {meta.build_seconds:.1f}s -> {out}")
+    meta = build_index_folder(
+        options if options.model else None,
+        input_path,
+        out,
+        params,
+        input_format,
+        "skip" if skip_blank else "error",
+        store_sentences=not no_sentences,
+        overwrite=overwrite,
+        echo=_echo_err,
+        verify=not no_verify,
+    )
+    click.echo(
+        f"indexed {meta.count} sentences ({meta.index['kind']}, dim {meta.spec.dimension}) "
+        f"in {meta.build_seconds:.1f}s -> {out}"
+    )
 
 
 def _query_lines(stream: Any) -> list[str]:
@@ -237,18 +297,40 @@ def _query_lines(stream: Any) -> list[str]:
 @main.command()
 @click.argument("index_dir", type=click.Path(path_type=Path))
 @click.argument("queries", nargs=-1)
-@click.option("--queries-file", type=click.File("rb"), default=None, metavar="FILE|-",
-              help="More queries, one per line (blank lines skipped); - reads standard input. One model load for all.")
-@dataclass_options(EncoderOptions, replace={"prompt": click.option(
-    "--prompt", default=None, help='Text prepended to every query. Default: the prompt the index was built with; '
-                                   '--prompt "" for none.')})
+@click.option(
+    "--queries-file",
+    type=click.File("rb"),
+    default=None,
+    metavar="FILE|-",
+    help="More queries, one per line (blank lines skipped); - reads standard input. One model load for all.",
+)
+@dataclass_options(
+    EncoderOptions,
+    replace={
+        "prompt": click.option(
+            "--prompt",
+            default=None,
+            help='Text prepended to every query. Default: the prompt the index was built with; --prompt "" for none.',
+        )
+    },
+)
 @click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Results per query.")
 @click.option("--nprobe", type=click.IntRange(min=1), default=None, help="Override the index's nprobe (ivf types).")
 @click.option("--ef-search", type=click.IntRange(min=1), default=None, help="Override the index's efSearch (hnsw).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
 @no_verify_option
-def search(index_dir: Path, queries: tuple[str, ...], queries_file: Any, k: int, nprobe: int | None,
-           ef_search: int | None, as_json: bool, prompt: str | None, no_verify: bool, **kwargs: Any) -> None:
+def search(
+    index_dir: Path,
+    queries: tuple[str, ...],
+    queries_file: Any,
+    k: int,
+    nprobe: int | None,
+    ef_search: int | None,
+    as_json: bool,
+    prompt: str | None,
+    no_verify: bool,
+    **kwargs: Any,
+) -> None:
     """Find the sentences of INDEX_DIR nearest to each QUERY (arguments and/or --queries-file). The encoder must
     match the one that built the index.
 
@@ -260,8 +342,17 @@ def search(index_dir: Path, queries: tuple[str, ...], queries_file: Any, k: int,
     if not queries:
         raise click.UsageError("give QUERIES as arguments or --queries-file FILE (- for standard input)")
     options = _take(EncoderOptions, kwargs, prompt="")
-    results = search_index(index_dir, queries, options, k=k, prompt=prompt, nprobe=nprobe, ef_search=ef_search,
-                           echo=_echo_err, verify=not no_verify)
+    results = search_index(
+        index_dir,
+        queries,
+        options,
+        k=k,
+        prompt=prompt,
+        nprobe=nprobe,
+        ef_search=ef_search,
+        echo=_echo_err,
+        verify=not no_verify,
+    )
     for query, hits in zip(queries, results):
         if as_json:
             click.echo(json.dumps(hits_record(query, hits), ensure_ascii=False))
@@ -291,45 +382,89 @@ def _train_files(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @main.command("train")
-@click.option("--tasks", required=True, help="Comma list of task cards, e.g. mnli or anli_plus,mnli,qqp (rx tasks list).")
+@click.option(
+    "--tasks", required=True, help="Comma list of task cards, e.g. mnli or anli_plus,mnli,qqp (rx tasks list)."
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder to create.")
 @click.option("--base", default=None, help="Model to start from: hub id or folder (e.g. xlm-roberta-large).")
-@click.option("--init", type=click.Path(path_type=Path), default=None,
-              help="Continue from a previous run folder (its encoder, and the heads of tasks trained again).")
-@click.option("--train-file", "train_files", multiple=True, metavar="TASK=PATH",
-              help="A local file in the task's original format instead of the hub (repeatable).")
-@click.option("--mlm-file", type=click.Path(path_type=Path), default=None,
-              help="One sentence per line, any languages: adds a masked-LM task to the mixture.")
+@click.option(
+    "--init",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Continue from a previous run folder (its encoder, and the heads of tasks trained again).",
+)
+@click.option(
+    "--train-file",
+    "train_files",
+    multiple=True,
+    metavar="TASK=PATH",
+    help="A local file in the task's original format instead of the hub (repeatable).",
+)
+@click.option(
+    "--mlm-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="One sentence per line, any languages: adds a masked-LM task to the mixture.",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use the first N examples of each task.")
-@click.option("--max-examples-per-task", type=click.IntRange(min=1), default=None,
-              help="Cap on training rows per task (after QA windowing), for the sampler's sizes too.")
-@click.option("--sampling", type=click.Choice(["proportional", "round-robin", "temperature"]), default="proportional",
-              show_default=True, help="How tasks interleave; one task per batch.")
-@click.option("--temperature", type=float, default=2.0, show_default=True, help="T of p ∝ n^(1/T) for --sampling temperature.")
+@click.option(
+    "--max-examples-per-task",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cap on training rows per task (after QA windowing), for the sampler's sizes too.",
+)
+@click.option(
+    "--sampling",
+    type=click.Choice(["proportional", "round-robin", "temperature"]),
+    default="proportional",
+    show_default=True,
+    help="How tasks interleave; one task per batch.",
+)
+@click.option(
+    "--temperature", type=float, default=2.0, show_default=True, help="T of p ∝ n^(1/T) for --sampling temperature."
+)
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--max-steps", type=int, default=-1, help="Stop after this many optimizer steps (overrides --epochs).")
 @click.option("--lr", type=float, default=1e-5, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--max-length", type=click.IntRange(min=8), default=None, help="Tokens per example. Default: each card's.")
+@click.option(
+    "--max-length", type=click.IntRange(min=8), default=None, help="Tokens per example. Default: each card's."
+)
 @click.option("--warmup", type=float, default=0.1, show_default=True, help="Warm-up, as a fraction of the steps.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--save-steps", type=click.IntRange(min=1), default=500, show_default=True, help="Checkpoint interval.")
 @click.option("--logging-steps", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in --out from its last checkpoint.")
 @click.option("--report-to", default="none", show_default=True, help="Passed to transformers, e.g. tensorboard.")
-@click.option("--eval-every", type=click.IntRange(min=1), default=None,
-              help="Every N steps, Tatoeba accuracy on --eval-langs (in the trainer's logs, eval_log.jsonl and run.json).")
+@click.option(
+    "--eval-every",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Every N steps, Tatoeba accuracy on --eval-langs (in the trainer's logs, eval_log.jsonl and run.json).",
+)
 @click.option("--eval-data", type=click.Path(path_type=Path), default=None, help="Tatoeba folder for --eval-every.")
 @click.option("--eval-langs", default="de,sw,jv", show_default=True, help="Languages for --eval-every.")
-@click.option("--eval-layer", type=int, default=None, help="Layer pooled for --eval-every. Default: rx's default layer.")
+@click.option(
+    "--eval-layer", type=int, default=None, help="Layer pooled for --eval-every. Default: rx's default layer."
+)
 @click.option("--eval-prompt", default="", help='Prompt for --eval-every, e.g. "query: ".')
-@click.option("--precision", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
-              show_default=True, help="Mixed precision (weights and optimizer stay float32): bfloat16 is the fast "
-                                      "choice on a recent GPU; float16 needs a GPU.")
-@click.option("--dataloader-workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Processes that tokenise the next batches while the model trains (for a GPU; 0 tokenises in the "
-                   "training process, best on a CPU).")
+@click.option(
+    "--precision",
+    type=click.Choice(["float32", "bfloat16", "float16"]),
+    default="float32",
+    show_default=True,
+    help="Mixed precision (weights and optimizer stay float32): bfloat16 is the fast "
+    "choice on a recent GPU; float16 needs a GPU.",
+)
+@click.option(
+    "--dataloader-workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes that tokenise the next batches while the model trains (for a GPU; 0 tokenises in the "
+    "training process, best on a CPU).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> None:
     """Train an encoder on English intermediate task(s) or a target task; writes a run folder that every rx
@@ -338,13 +473,16 @@ def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> No
     from retrieval_xfer.training.runner import TrainConfig
     from retrieval_xfer.workflows.train import train_phase
 
-    config = TrainConfig(tasks=[t.strip() for t in tasks.split(",") if t.strip()],
-                         train_files=_train_files(train_files), **kwargs)
+    config = TrainConfig(
+        tasks=[t.strip() for t in tasks.split(",") if t.strip()], train_files=_train_files(train_files), **kwargs
+    )
     run = train_phase(config).run
     if run["distributed"]["world_size"] > 1 and not is_main_process():
         return  # one summary line per run, from the main process
-    click.echo(f"trained {', '.join(run['tasks'])} for {run['steps']} steps in {run['train_seconds']:.0f}s "
-               f"(mean loss {run['train_loss']:.4f}) -> {config.out}")
+    click.echo(
+        f"trained {', '.join(run['tasks'])} for {run['steps']} steps in {run['train_seconds']:.0f}s "
+        f"(mean loss {run['train_loss']:.4f}) -> {config.out}"
+    )
 
 
 @main.group("tasks", cls=RxGroup)
@@ -360,15 +498,25 @@ def tasks_list(wide: bool) -> None:
     from retrieval_xfer.evaluation.results import format_table
 
     def fit(text: str, width: int = 28) -> str:
-        return text if wide or len(text) <= width else text[:width - 1] + "…"
+        return text if wide or len(text) <= width else text[: width - 1] + "…"
 
     if wide:
-        rows = [[c["name"], c["kind"], c["format"], c["head"] or c["evaluator"] or "-", *describe_sources(c, True)]
-                for c in list_cards()]
+        rows = [
+            [c["name"], c["kind"], c["format"], c["head"] or c["evaluator"] or "-", *describe_sources(c, True)]
+            for c in list_cards()
+        ]
         click.echo(format_table(["task", "kind", "format", "head", "hub", "local format"], rows))
         return
-    rows = [[c["name"], c["kind"], c["head"] or c["evaluator"] or "-", fit(describe_sources(c)[0]),
-             fit(describe_sources(c)[1], 22)] for c in list_cards()]
+    rows = [
+        [
+            c["name"],
+            c["kind"],
+            c["head"] or c["evaluator"] or "-",
+            fit(describe_sources(c)[0]),
+            fit(describe_sources(c)[1], 22),
+        ]
+        for c in list_cards()
+    ]
     click.echo(format_table(["task", "kind", "head", "hub (--wide: all)", "local format"], rows))
 
 
@@ -400,15 +548,22 @@ def eval_group() -> None:
 
 
 center_option = click.option(
-    "--center", type=click.Choice(["none", "language"]), default="none", show_default=True,
+    "--center",
+    type=click.Choice(["none", "language"]),
+    default="none",
+    show_default=True,
     help="language: also score with each language's mean vector removed (transductive: the means come from the "
-         "sentences being retrieved), in columns of their own.")
+    "sentences being retrieved), in columns of their own.",
+)
 
 layers_option = click.option(
-    "--layers", default=None, metavar="all|K,K,...",
+    "--layers",
+    default=None,
+    metavar="all|K,K,...",
     help="Layer sweep: score every listed layer ('all' = 0..N) from one forward pass per corpus; the result "
-         "file gets a layer_sweep section (rx report plots it). The headline scores are those of --layer if "
-         "given, else of the layer the command would use without a sweep. Needs memory for one corpus x all layers.")
+    "file gets a layer_sweep section (rx report plots it). The headline scores are those of --layer if "
+    "given, else of the layer the command would use without a sweep. Needs memory for one corpus x all layers.",
+)
 
 
 def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) -> None:
@@ -423,46 +578,93 @@ def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) 
 
 @eval_group.command("tatoeba")
 @encoder_options
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Folder with the LASER files tatoeba.XXX-eng.{XXX,eng}. Default: the Hugging Face Hub.")
-@click.option("--langs", default="xtreme", show_default=True,
-              help="'xtreme' (36 languages), 'demo' (8: de fr zh ar af sw jv te), 'all' (112), or codes like "
-                   "de,fr,swh (ISO 639-1 or 639-3).")
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="First N sentence pairs per language (a quick look; not comparable with full scores).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder with the LASER files tatoeba.XXX-eng.{XXX,eng}. Default: the Hugging Face Hub.",
+)
+@click.option(
+    "--langs",
+    default="xtreme",
+    show_default=True,
+    help="'xtreme' (36 languages), 'demo' (8: de fr zh ar af sw jv te), 'all' (112), or codes like "
+    "de,fr,swh (ISO 639-1 or 639-3).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="First N sentence pairs per language (a quick look; not comparable with full scores).",
+)
 @center_option
 @layers_option
-@click.option("--output", type=click.Path(path_type=Path), default=None,
-              help="Result JSON. Default: results/tatoeba-<model>-L<layer>-<time>.json")
-def eval_tatoeba(data_dir: Path | None, langs: str, limit: int | None, center: str, layers: str | None,
-                 output: Path | None, **kwargs: Any) -> None:
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Result JSON. Default: results/tatoeba-<model>-L<layer>-<time>.json",
+)
+def eval_tatoeba(
+    data_dir: Path | None,
+    langs: str,
+    limit: int | None,
+    center: str,
+    layers: str | None,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """Tatoeba accuracy per language in both directions (en->xx is XTREME's number, xx->en MTEB's)."""
     from retrieval_xfer.evaluation.tatoeba import run_tatoeba, tatoeba_table
 
-    result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, center=center,
-                         echo=_echo_err)
+    result = run_tatoeba(
+        _take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, center=center, echo=_echo_err
+    )
     _finish(result, tatoeba_table(result), output, "tatoeba")
 
 
 @eval_group.command("bucc")
 @encoder_options
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Folder with BUCC files (PAIR.sample.*/PAIR.dev.*, PAIR.training.*/PAIR.test.*). Default: hub "
-                   "copy, which holds only the gold pairs.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder with BUCC files (PAIR.sample.*/PAIR.dev.*, PAIR.training.*/PAIR.test.*). Default: hub "
+    "copy, which holds only the gold pairs.",
+)
 @click.option("--pairs", default=None, help="Comma list, e.g. zh-en,de-en. Default: every pair found in --data-dir.")
 @dataclass_options(MiningOptions)
 @with_index_options
-@click.option("--predictions-dir", type=click.Path(path_type=Path), default=None,
-              help="Where to write predicted pairs of the scored split. Default: next to the result JSON.")
+@click.option(
+    "--predictions-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write predicted pairs of the scored split. Default: next to the result JSON.",
+)
 @center_option
-@click.option("--allow-missing-gold", is_flag=True,
-              help="Leave out (with a warning, counted in the result) gold pairs whose ids are not in the corpora; "
-                   "by default they are an error.")
+@click.option(
+    "--allow-missing-gold",
+    is_flag=True,
+    help="Leave out (with a warning, counted in the result) gold pairs whose ids are not in the corpora; "
+    "by default they are an error.",
+)
 @layers_option
-@click.option("--output", type=click.Path(path_type=Path), default=None,
-              help="Result JSON. Default: results/bucc2018-<model>-L<layer>-<time>.json")
-def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | None, center: str,
-              allow_missing_gold: bool, layers: str | None, output: Path | None, **kwargs: Any) -> None:
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Result JSON. Default: results/bucc2018-<model>-L<layer>-<time>.json",
+)
+def eval_bucc(
+    data_dir: Path | None,
+    pairs: str | None,
+    predictions_dir: Path | None,
+    center: str,
+    allow_missing_gold: bool,
+    layers: str | None,
+    output: Path | None,
+    **kwargs: Any,
+) -> None:
     """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split. Mining
     options not given take the card's (tasks/bucc2018.yaml: k=4, ratio margin, max retrieval, as XTREME)."""
     from retrieval_xfer.evaluation.bucc import bucc_table, run_bucc
@@ -470,8 +672,18 @@ def eval_bucc(data_dir: Path | None, pairs: str | None, predictions_dir: Path | 
     mining = _take(MiningOptions, kwargs)
     index = _index_params(kwargs)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
-    result = run_bucc(_take(EncoderOptions, kwargs), mining, pairs, data_dir, layers, predictions, index,
-                      allow_missing_gold, center, echo=_echo_err)
+    result = run_bucc(
+        _take(EncoderOptions, kwargs),
+        mining,
+        pairs,
+        data_dir,
+        layers,
+        predictions,
+        index,
+        allow_missing_gold,
+        center,
+        echo=_echo_err,
+    )
     _finish(result, bucc_table(result), output, "bucc2018")
 
 
@@ -479,38 +691,99 @@ def _zero_shot_command(card: dict[str, Any]) -> click.Command:
     """``rx eval <task>`` for a zero-shot card: one command per card, so a new card is a new command."""
     name = card["name"]
 
-    @click.command(name, help=f"Zero-shot {name} ({card['format']}, {card['metric']}): scores a run's "
-                              f"{card['head']} head ({' or '.join(card['trained_by'])}) on each language and "
-                              f"their average. Writes a JSON result file.")
-    @click.option("--model", required=True, type=click.Path(path_type=Path),
-                  help="A run folder written by rx train, with a head for this task.")
-    @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-                  help=f"Folder with the files ({', '.join(card['sources']['local']['files'])}). Default: the hub.")
-    @click.option("--data-file", "data_files", multiple=True, metavar="[LANG=]PATH",
-                  help="One language's file (repeatable); the language comes from the name or LANG=.")
-    @click.option("--langs", default="all", show_default=True,
-                  help="'all' (every language with data), 'xtreme' (the card's list) or codes like de,sw.")
+    @click.command(
+        name,
+        help=f"Zero-shot {name} ({card['format']}, {card['metric']}): scores a run's "
+        f"{card['head']} head ({' or '.join(card['trained_by'])}) on each language and "
+        f"their average. Writes a JSON result file.",
+    )
+    @click.option(
+        "--model",
+        required=True,
+        type=click.Path(path_type=Path),
+        help="A run folder written by rx train, with a head for this task.",
+    )
+    @click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=f"Folder with the files ({', '.join(card['sources']['local']['files'])}). Default: the hub.",
+    )
+    @click.option(
+        "--data-file",
+        "data_files",
+        multiple=True,
+        metavar="[LANG=]PATH",
+        help="One language's file (repeatable); the language comes from the name or LANG=.",
+    )
+    @click.option(
+        "--langs",
+        default="all",
+        show_default=True,
+        help="'all' (every language with data), 'xtreme' (the card's list) or codes like de,sw.",
+    )
     @click.option("--split", type=click.Choice(["dev", "test"]), default="dev", show_default=True)
-    @click.option("--head", "head_task", default=None, help="Which head of the run to use (default: the card's choice).")
+    @click.option(
+        "--head", "head_task", default=None, help="Which head of the run to use (default: the card's choice)."
+    )
     @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-    @click.option("--max-length", type=click.IntRange(min=8), default=None, help="Tokens per window. Default: the card's.")
-    @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N examples per language (a quick look).")
+    @click.option(
+        "--max-length", type=click.IntRange(min=8), default=None, help="Tokens per window. Default: the card's."
+    )
+    @click.option(
+        "--limit", type=click.IntRange(min=1), default=None, help="First N examples per language (a quick look)."
+    )
     @click.option("--device", default=None, help="cpu, cuda, ... Default: cuda if available.")
-    @click.option("--precision", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32",
-                  show_default=True, help="Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.")
-    @click.option("--output", type=click.Path(path_type=Path), default=None,
-                  help=f"Result JSON. Default: results/{name}-<run>-<time>.json")
+    @click.option(
+        "--precision",
+        type=click.Choice(["float32", "bfloat16", "float16"]),
+        default="float32",
+        show_default=True,
+        help="Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.",
+    )
+    @click.option(
+        "--output",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=f"Result JSON. Default: results/{name}-<run>-<time>.json",
+    )
     @click.option("--quiet", is_flag=True, help="No progress bars.")
-    def command(model: Path, data_dir: Path | None, data_files: tuple[str, ...], langs: str, split: str,
-                head_task: str | None, batch_size: int, max_length: int | None, limit: int | None,
-                device: str | None, precision: str, output: Path | None, quiet: bool) -> None:
+    def command(
+        model: Path,
+        data_dir: Path | None,
+        data_files: tuple[str, ...],
+        langs: str,
+        split: str,
+        head_task: str | None,
+        batch_size: int,
+        max_length: int | None,
+        limit: int | None,
+        device: str | None,
+        precision: str,
+        output: Path | None,
+        quiet: bool,
+    ) -> None:
         from retrieval_xfer.evaluation.results import output_path, write_results
         from retrieval_xfer.evaluation.zero_shot import evaluate_run, zero_shot_table
 
-        result = evaluate_run(model, name, data_dir=data_dir, data_files=data_files, langs=langs, split=split,
-                              head=head_task, batch_size=batch_size, max_length=max_length, limit=limit,
-                              device=device, precision=precision, show_progress=not quiet)
-        click.echo(f"model: {model} | head {result['head']} | {len(result['scores'])} language(s), split {split}", err=True)
+        result = evaluate_run(
+            model,
+            name,
+            data_dir=data_dir,
+            data_files=data_files,
+            langs=langs,
+            split=split,
+            head=head_task,
+            batch_size=batch_size,
+            max_length=max_length,
+            limit=limit,
+            device=device,
+            precision=precision,
+            show_progress=not quiet,
+        )
+        click.echo(
+            f"model: {model} | head {result['head']} | {len(result['scores'])} language(s), split {split}", err=True
+        )
         path = write_results(output or output_path(name, str(model)), result)
         click.echo(zero_shot_table(result))
         click.echo(f"results written to {path}")
@@ -520,16 +793,29 @@ def _zero_shot_command(card: dict[str, Any]) -> click.Command:
 
 @main.command()
 @encoder_options
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Folder with the LASER Tatoeba files. Default: the Hugging Face Hub.")
-@click.option("--langs", default="xtreme", show_default=True,
-              help="'xtreme' (36), 'demo' (8), 'all' (112) or codes (two at least; English is always there).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder with the LASER Tatoeba files. Default: the Hugging Face Hub.",
+)
+@click.option(
+    "--langs",
+    default="xtreme",
+    show_default=True,
+    help="'xtreme' (36), 'demo' (8), 'all' (112) or codes (two at least; English is always there).",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="First N sentence pairs per language.")
 @layers_option
-@click.option("--output", type=click.Path(path_type=Path), default=None,
-              help="Result JSON. Default: results/diagnose-<model>-L<layers>-<time>.json")
-def diagnose(data_dir: Path | None, langs: str, limit: int | None, layers: str | None, output: Path | None,
-             **kwargs: Any) -> None:
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Result JSON. Default: results/diagnose-<model>-L<layers>-<time>.json",
+)
+def diagnose(
+    data_dir: Path | None, langs: str, limit: int | None, layers: str | None, output: Path | None, **kwargs: Any
+) -> None:
     """How aligned the languages are, per layer and language (Tatoeba): retrieval raw and with each language's
     mean removed (the gain says how much misalignment is a constant shift), a language-ID probe, alignment,
     uniformity and hubness. rx report shows it beside the XTREME table."""
@@ -545,18 +831,30 @@ def diagnose(data_dir: Path | None, langs: str, limit: int | None, layers: str |
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--baseline", default=None,
-              help="The run to compare with: a run name or its folder (e.g. results/xlmr-base/). Adds deltas, the "
-                   "low-resource view and the gain plots.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("report"), show_default=True,
-              help="Folder for report.md, the CSV files and the PNG pictures.")
+@click.option(
+    "--baseline",
+    default=None,
+    help="The run to compare with: a run name or its folder (e.g. results/xlmr-base/). Adds deltas, the "
+    "low-resource view and the gain plots.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("report"),
+    show_default=True,
+    help="Folder for report.md, the CSV files and the PNG pictures.",
+)
 def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
     """Collect result files (PATHS: folders or files; results/<run>/*.json names the run) into the XTREME
     table, per-language tables, deltas against --baseline, gain by resource level, and layer sweeps."""
     import warnings
 
     from retrieval_xfer.evaluation.report import (
-        build_report, collect_diagnostics, collect_results, resolve_baseline, xtreme_table,
+        build_report,
+        collect_diagnostics,
+        collect_results,
+        resolve_baseline,
+        xtreme_table,
     )
     from retrieval_xfer.evaluation.report_files import write_report
 
@@ -573,13 +871,23 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
 
 @main.command()
 @click.argument("experiment_file", type=click.Path(path_type=Path))
-@click.option("--dry-run", is_flag=True, help="List the steps, which are done, and what each training step will "
-                                              "train on (examples x epochs); run nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="List the steps, which are done, and what each training step will train on (examples x epochs); run nothing.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars (step lines are still printed).")
-@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-              help="Run the steps as Ray tasks, each as soon as the steps it needs are done, with the file's "
-                   "'resources' per step kind: on a cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on "
-                   "a local Ray. runs_dir must be storage every node sees. Needs the ray extra.")
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run the steps as Ray tasks, each as soon as the steps it needs are done, with the file's "
+    "'resources' per step kind: on a cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on "
+    "a local Ray. runs_dir must be storage every node sees. Needs the ray extra.",
+)
 def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: str | None) -> None:
     """Run a grid (base models x intermediate task sets x target tasks) from a YAML file: training phases,
     zero-shot and retrieval evaluations, then the report. Steps whose output exists are skipped, so running
@@ -588,16 +896,18 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: s
     from retrieval_xfer.experiment.spec import load_spec
 
     spec = load_spec(experiment_file)
-    click.echo(f"experiment {spec.name}: runs -> {spec.runs_dir}, results -> {spec.results_dir}, "
-               f"report -> {spec.report_dir}")
+    click.echo(
+        f"experiment {spec.name}: runs -> {spec.runs_dir}, results -> {spec.results_dir}, report -> {spec.report_dir}"
+    )
     if ray_address and not dry_run:
         from retrieval_xfer.experiment.ray_executor import run_experiment_on_ray
 
-        grid = run_experiment_on_ray(spec, None if ray_address == "local" else ray_address, quiet=True,
-                                     echo=click.echo)
+        grid = run_experiment_on_ray(spec, None if ray_address == "local" else ray_address, quiet=True, echo=click.echo)
         counts = {s: sum(1 for _, status in grid.statuses if status == s) for s in ("ran", "done", "failed", "blocked")}
-        click.echo(f"{counts['ran']} step(s) run, {counts['done']} already done, {counts['failed']} failed, "
-                   f"{counts['blocked']} not run (a step they need failed)")
+        click.echo(
+            f"{counts['ran']} step(s) run, {counts['done']} already done, {counts['failed']} failed, "
+            f"{counts['blocked']} not run (a step they need failed)"
+        )
         for step, error, log in grid.failures:
             click.echo(f"FAILED {step.label}: {error} (log: {log})")
         if grid.failures:
@@ -606,8 +916,10 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: s
         return
     statuses = run_experiment(spec, dry_run=dry_run, quiet=quiet, echo=click.echo)
     counts = {s: sum(1 for _, status in statuses if status == s) for s in ("ran", "done", "to run")}
-    click.echo(f"{counts['ran']} step(s) run, {counts['done']} already done"
-               + (f", {counts['to run']} to run" if dry_run else f"; report in {spec.report_dir}/report.md"))
+    click.echo(
+        f"{counts['ran']} step(s) run, {counts['done']} already done"
+        + (f", {counts['to run']} to run" if dry_run else f"; report in {spec.report_dir}/report.md")
+    )
 
 
 @main.command()
@@ -617,66 +929,156 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: s
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Export folder (created or resumed).")
 @click.option("--shard-size", type=click.IntRange(min=1), default=100_000, show_default=True)
 @click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True)
-@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-              help="Encode shards on a pool of Ray actors (one model each, a GPU each when there are GPUs): on a "
-                   "cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on a local Ray. Needs the ray extra.")
-def export(input_path: Path, input_format: str, skip_blank: bool, out: Path, shard_size: int, dtype: str,
-           ray_address: str | None, **kwargs: Any) -> None:
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Encode shards on a pool of Ray actors (one model each, a GPU each when there are GPUs): on a "
+    "cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on a local Ray. Needs the ray extra.",
+)
+def export(
+    input_path: Path,
+    input_format: str,
+    skip_blank: bool,
+    out: Path,
+    shard_size: int,
+    dtype: str,
+    ray_address: str | None,
+    **kwargs: Any,
+) -> None:
     """Write embeddings as .npy shards + ids + manifest.json, streaming the input. Re-running after an
     interruption resumes from the last complete shard."""
     from retrieval_xfer.export.shards import export_corpus
 
-    manifest = export_corpus(_take(EncoderOptions, kwargs), input_path, out, shard_size=shard_size, dtype=dtype,
-                             fmt=input_format, blank="skip" if skip_blank else "error", echo=_echo_err,
-                             ray=ray_address)
+    manifest = export_corpus(
+        _take(EncoderOptions, kwargs),
+        input_path,
+        out,
+        shard_size=shard_size,
+        dtype=dtype,
+        fmt=input_format,
+        blank="skip" if skip_blank else "error",
+        echo=_echo_err,
+        ray=ray_address,
+    )
     click.echo(f"exported {manifest['count']} embeddings in {len(manifest['shards'])} shard(s) -> {out}")
 
 
 @main.command()
-@dataclass_options(EncoderOptions, replace={"model": click.option(
-    "--model", default=None, help="Hub id or local folder: encodes a text side (not needed for exports or .npy).")})
-@click.option("--src", required=True, type=click.Path(path_type=Path),
-              help="Source side: a text corpus, an rx export folder, or a .npy matrix (float32/float16).")
+@dataclass_options(
+    EncoderOptions,
+    replace={
+        "model": click.option(
+            "--model",
+            default=None,
+            help="Hub id or local folder: encodes a text side (not needed for exports or .npy).",
+        )
+    },
+)
+@click.option(
+    "--src",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Source side: a text corpus, an rx export folder, or a .npy matrix (float32/float16).",
+)
 @click.option("--trg", required=True, type=click.Path(path_type=Path), help="Target side: same kinds as --src.")
 @with_corpus_options
-@click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="Pairs file: score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg], best first; OUT.json says what ran.")
-@click.option("--threshold", type=float, default=None,
-              help="Keep pairs scoring at least this. It depends on the model: tune it on a small gold set "
-                   "(README: choosing a threshold). Default: keep all.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Pairs file: score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg], best first; OUT.json says what ran.",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    help="Keep pairs scoring at least this. It depends on the model: tune it on a small gold set "
+    "(README: choosing a threshold). Default: keep all.",
+)
 @dataclass_options(MiningOptions)
 @with_index_options
-@click.option("--max-memory", default="4GB", show_default=True,
-              help="Memory for the exact k-NN's blocks and results, e.g. 512MB or 16GB.")
-@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
-              help="Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, without "
-                   "an address, on a local Ray. Needs the ray extra.")
-@click.option("--center", type=click.Choice(["none", "language"]), default="none", show_default=True,
-              help="language: remove each side's mean vector (estimated from that side) before mining.")
+@click.option(
+    "--max-memory",
+    default="4GB",
+    show_default=True,
+    help="Memory for the exact k-NN's blocks and results, e.g. 512MB or 16GB.",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, without "
+    "an address, on a local Ray. Needs the ray extra.",
+)
+@click.option(
+    "--center",
+    type=click.Choice(["none", "language"]),
+    default="none",
+    show_default=True,
+    help="language: remove each side's mean vector (estimated from that side) before mining.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out (never an input).")
 @no_verify_option
-def mine(src: Path, trg: Path, input_format: str, skip_blank: bool, out: Path, threshold: float | None,
-         max_memory: str, ray_address: str | None, center: str, overwrite: bool, no_verify: bool,
-         **kwargs: Any) -> None:
+def mine(
+    src: Path,
+    trg: Path,
+    input_format: str,
+    skip_blank: bool,
+    out: Path,
+    threshold: float | None,
+    max_memory: str,
+    ray_address: str | None,
+    center: str,
+    overwrite: bool,
+    no_verify: bool,
+    **kwargs: Any,
+) -> None:
     """Margin-based bitext mining between two sides (the BUCC machinery), best pairs first. Mining options not
     given take BUCC's (k=4, ratio margin, max retrieval). Exports are mined without re-encoding; the exact k-NN
     runs out of core under --max-memory and resumes after a kill (run the same command again)."""
-    from retrieval_xfer.workflows.mine import format_summary, mine as mine_sides
+    from retrieval_xfer.workflows.mine import format_summary
+    from retrieval_xfer.workflows.mine import mine as mine_sides
 
     mining = _take(MiningOptions, kwargs)
     index = _index_params(kwargs)
     options = _take(EncoderOptions, kwargs)
-    summary = mine_sides(src, trg, out, options if options.model else None, mining, threshold, index, max_memory,
-                         input_format, "skip" if skip_blank else "error", device=options.device, ray=ray_address,
-                         center=center, echo=_echo_err, quiet=options.quiet, overwrite=overwrite,
-                         verify=not no_verify)
+    summary = mine_sides(
+        src,
+        trg,
+        out,
+        options if options.model else None,
+        mining,
+        threshold,
+        index,
+        max_memory,
+        input_format,
+        "skip" if skip_blank else "error",
+        device=options.device,
+        ray=ray_address,
+        center=center,
+        echo=_echo_err,
+        quiet=options.quiet,
+        overwrite=overwrite,
+        verify=not no_verify,
+    )
     click.echo(format_summary(summary, out))
 
 
 @main.command("tune-threshold")
 @click.argument("pairs_file", type=click.Path(path_type=Path))
-@click.option("--gold", required=True, type=click.Path(path_type=Path),
-              help="Gold pairs src_id<TAB>trg_id (a small hand-checked sample of the same corpora).")
+@click.option(
+    "--gold",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Gold pairs src_id<TAB>trg_id (a small hand-checked sample of the same corpora).",
+)
 @click.option("--points", type=click.IntRange(min=2), default=20, show_default=True, help="Rows of the curve.")
 def tune_threshold_command(pairs_file: Path, gold: Path, points: int) -> None:
     """Choose rx mine's --threshold: precision, recall and F1 against a gold sample at thresholds spread over the
@@ -688,9 +1090,11 @@ def tune_threshold_command(pairs_file: Path, gold: Path, points: int) -> None:
     rows = [[f"{t:.4f}", prf.precision, prf.recall, prf.f1, prf.n_predicted] for t, prf in report.curve]
     click.echo(format_table(["threshold", "precision", "recall", "F1", "pairs kept"], rows))
     best = report.at_best
-    click.echo(f"best threshold {report.best:.4f}: F1 {best.f1:.2f} (precision {best.precision:.2f}, recall "
-               f"{best.recall:.2f}); {report.gold_missing} of {report.gold_pairs} gold pairs are not among the "
-               f"candidates at all")
+    click.echo(
+        f"best threshold {report.best:.4f}: F1 {best.f1:.2f} (precision {best.precision:.2f}, recall "
+        f"{best.recall:.2f}); {report.gold_missing} of {report.gold_pairs} gold pairs are not among the "
+        f"candidates at all"
+    )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ from typing import Any
 from retrieval_xfer.errors import RxError
 
 
-def read_json_object(path: Path, what: str, *, missing: str, error: type[RxError] = RxError,
-                     required: Iterable[str] = ()) -> dict[str, Any]:
+def read_json_object(
+    path: Path, what: str, *, missing: str, error: type[RxError] = RxError, required: Iterable[str] = ()
+) -> dict[str, Any]:
     """The JSON object in ``path``.
 
     Raises ``error(missing)`` when the file does not exist (also when a folder on its path is a file), and

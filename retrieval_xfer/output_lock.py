@@ -3,7 +3,8 @@ would write the same output stops at once with one line naming the process that 
 
 The lock is ``flock`` on a small file beside the output (``.NAME.rx-lock``: the output itself may not exist yet,
 or be replaced by a rename), removed when the run ends; the kernel releases the lock when the holder exits,
-however it exits, so a killed run never leaves a stale lock (only its empty file, reused by the next run). ``flock`` is local to one machine unless the file system forwards it (NFSv4 does).
+however it exits, so a killed run never leaves a stale lock (only its empty file, reused by the next run).
+``flock`` is local to one machine unless the file system forwards it (NFSv4 does).
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ def hold_output_lock(output: Path) -> Iterator[None]:
         except (BlockingIOError, FileNotFoundError):
             raise RxError(f"{output}: in use by {_holder(fd)}; wait for it to finish or write elsewhere") from None
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
+        os.write(
+            fd,
+            json.dumps(
+                {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+            ).encode(),
+        )
         try:
             yield
         finally:

@@ -46,8 +46,10 @@ def require_known(spec: EncoderSpec, where: str, stored: str = "index") -> None:
     """RxError when ``spec`` is that of vectors from an unknown encoder (a bare ``.npy`` matrix): no encoder can be
     checked against it, so rx will not encode queries for it."""
     if spec.weights_sha256.startswith(UNKNOWN_WEIGHTS):
-        raise RxError(f"{where}: {stored} built from a .npy matrix of an unknown encoder; rx cannot encode queries "
-                      f"that match it (search it with vectors of your own)")
+        raise RxError(
+            f"{where}: {stored} built from a .npy matrix of an unknown encoder; rx cannot encode queries "
+            f"that match it (search it with vectors of your own)"
+        )
 
 
 # Fields compared between stored vectors and a new encoder, most telling first. The prompt may differ on
@@ -57,8 +59,9 @@ def require_known(spec: EncoderSpec, where: str, stored: str = "index") -> None:
 COMPARED_FIELDS = ("layer", "pooling", "weights_sha256", "dimension", "normalized", "quantization")
 
 
-def check_compatible(built: EncoderSpec, query: EncoderSpec, where: str, stored: str = "index",
-                     given: str = "query encoder") -> None:
+def check_compatible(
+    built: EncoderSpec, query: EncoderSpec, where: str, stored: str = "index", given: str = "query encoder"
+) -> None:
     """Raise RxError naming the first field in which ``query`` differs from the encoder that built ``where``.
 
     ``stored`` names what ``where`` is (``"index"``, ``"export"``) and ``given`` the other encoder, so the message
@@ -75,6 +78,8 @@ def check_compatible(built: EncoderSpec, query: EncoderSpec, where: str, stored:
                 )
             raise RxError(f"{where}: {name} differs: {stored} built with {a!r}, {given} has {b!r}")
     if built.quantization != "none" and built.runtime_sha256 != query.runtime_sha256:
-        raise RxError(f"{where}: {stored} built with another {built.quantization} model ({built.backend}, runtime "
-                      f"{built.runtime_sha256[:12]}…, {built.calibration}) than the {given} ({query.backend}, runtime "
-                      f"{query.runtime_sha256[:12]}…): quantised vectors only match those of the same quantised model")
+        raise RxError(
+            f"{where}: {stored} built with another {built.quantization} model ({built.backend}, runtime "
+            f"{built.runtime_sha256[:12]}…, {built.calibration}) than the {given} ({query.backend}, runtime "
+            f"{query.runtime_sha256[:12]}…): quantised vectors only match those of the same quantised model"
+        )

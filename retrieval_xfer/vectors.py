@@ -75,8 +75,10 @@ class NpyVectors:
         except (OSError, ValueError, EOFError) as err:
             raise RxError(f"{self.path}: corrupt or truncated .npy file ({err})") from None
         if self.matrix.ndim != 2 or self.matrix.dtype not in (np.float32, np.float16):
-            raise RxError(f"{self.path}: expected a 2-D float32 or float16 matrix, found {self.matrix.dtype} "
-                          f"with shape {self.matrix.shape}")
+            raise RxError(
+                f"{self.path}: expected a 2-D float32 or float16 matrix, found {self.matrix.dtype} "
+                f"with shape {self.matrix.shape}"
+            )
         self.dimension = int(self.matrix.shape[1])
 
     def __len__(self) -> int:

@@ -12,9 +12,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
-WORDS = ("the a cat dog sat on mat house tree red blue green big small runs sleeps eats fish bird sky sun moon "
-         "der die das hund katze haus baum rot blau grün groß klein läuft schläft isst fisch vogel himmel sonne "
-         "le la chat chien maison arbre rouge bleu vert grand petit court dort mange poisson oiseau ciel soleil").split()
+WORDS = (
+    "the a cat dog sat on mat house tree red blue green big small runs sleeps eats fish bird sky sun moon "
+    "der die das hund katze haus baum rot blau grün groß klein läuft schläft isst fisch vogel himmel sonne "
+    "le la chat chien maison arbre rouge bleu vert grand petit court dort mange poisson oiseau ciel soleil"
+).split()
 
 
 def _build_tiny_model(folder: Path, layers: int = 4, hidden: int = 32) -> Path:
@@ -29,15 +31,33 @@ def _build_tiny_model(folder: Path, layers: int = 4, hidden: int = 32) -> Path:
     specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
     tok.train_from_iterator([" ".join(WORDS)] * 3, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials))
     tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                   unk_token="<unk>", mask_token="<mask>", cls_token="<s>", sep_token="</s>",
-                                   model_max_length=128)
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))],
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        mask_token="<mask>",
+        cls_token="<s>",
+        sep_token="</s>",
+        model_max_length=128,
+    )
     torch.manual_seed(0)
-    config = XLMRobertaConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden, num_hidden_layers=layers,
-                              num_attention_heads=4, intermediate_size=2 * hidden, max_position_embeddings=130,
-                              pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    config = XLMRobertaConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=130,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+    )
     XLMRobertaModel(config, add_pooling_layer=False).eval().save_pretrained(folder)
     fast.save_pretrained(folder)
     return folder
@@ -97,6 +117,8 @@ def real_encoder() -> Path:
     """The real multilingual encoder, or skip with the command that materialises it."""
     folder = real_encoder_path()
     if folder is None:
-        pytest.skip("real encoder absent: run ../shared/tools/offline-encoder/fetch-multilingual-e5-small.sh "
-                    "(make test does it)")
+        pytest.skip(
+            "real encoder absent: run ../shared/tools/offline-encoder/fetch-multilingual-e5-small.sh "
+            "(make test does it)"
+        )
     return folder

@@ -20,8 +20,16 @@ class KeyedEncoder:
     def __init__(self, noise: float = 0.05, dimension: int = 256) -> None:
         self.noise = noise
         self.show_progress = False
-        self.spec = EncoderSpec(model="keyed", weights_sha256="0" * 64, layer=1, num_layers=1, pooling="mean",
-                                prompt="", max_length=16, dimension=dimension)
+        self.spec = EncoderSpec(
+            model="keyed",
+            weights_sha256="0" * 64,
+            layer=1,
+            num_layers=1,
+            pooling="mean",
+            prompt="",
+            max_length=16,
+            dimension=dimension,
+        )
 
     def _rng(self, text: str) -> np.random.Generator:
         return np.random.default_rng(int(hashlib.sha256(text.encode()).hexdigest()[:12], 16))

@@ -70,9 +70,9 @@ def test_rx_diagnose_on_a_tiny_model(tiny_model, tmp_path):
     import json
 
     from click.testing import CliRunner
-
     from conftest import WORDS
     from helpers import write_tatoeba
+
     from retrieval_xfer.cli import main
 
     sentences = [" ".join(WORDS[(i * 5 + j) % len(WORDS)] for j in range(2 + i % 5)) for i in range(40)]
@@ -80,8 +80,23 @@ def test_rx_diagnose_on_a_tiny_model(tiny_model, tmp_path):
     write_tatoeba(folder, sentences[::-1], [s.upper() for s in sentences[::-1]], code="fra")
     write_tatoeba(folder, sentences[:10], sentences[:10], code="swh")  # too few pairs for the probe: skipped
     out = tmp_path / "d.json"
-    result = CliRunner().invoke(main, ["diagnose", "--model", str(tiny_model), "--data-dir", str(folder), "--langs",
-                                       "de,fr,sw", "--layers", "1,2", "--quiet", "--output", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "diagnose",
+            "--model",
+            str(tiny_model),
+            "--data-dir",
+            str(folder),
+            "--langs",
+            "de,fr,sw",
+            "--layers",
+            "1,2",
+            "--quiet",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(out.read_text())
     assert payload["languages"] == ["de", "fr"] and "sw" in payload["skipped_languages"]
@@ -103,18 +118,35 @@ def test_center_option_scores_its_own_columns(tiny_model, tmp_path):
     import json
 
     from click.testing import CliRunner
-
     from conftest import WORDS
     from helpers import write_tatoeba
+
     from retrieval_xfer.cli import main
     from retrieval_xfer.encoding.loader import load_encoder
 
     sentences = [" ".join(WORDS[(i * 3 + j) % len(WORDS)] for j in range(2 + i % 4)) for i in range(30)]
     folder = write_tatoeba(tmp_path / "t", sentences, [s.upper() + " sky" for s in sentences])
     out = tmp_path / "c.json"
-    result = CliRunner().invoke(main, ["eval", "tatoeba", "--model", str(tiny_model), "--layer", "2", "--data-dir",
-                                       str(folder), "--langs", "de", "--center", "language", "--quiet", "--output",
-                                       str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "tatoeba",
+            "--model",
+            str(tiny_model),
+            "--layer",
+            "2",
+            "--data-dir",
+            str(folder),
+            "--langs",
+            "de",
+            "--center",
+            "language",
+            "--quiet",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "en->xx centered" in result.output
     score = json.loads(out.read_text())["scores"]["de"]
@@ -122,7 +154,8 @@ def test_center_option_scores_its_own_columns(tiny_model, tmp_path):
     de, en = encoder.encode(sentences), encoder.encode([s.upper() + " sky" for s in sentences])
     assert (score["en2xx"], score["xx2en"]) == pytest.approx(tatoeba_accuracy(de, en))  # raw stays raw
     assert (score["centered"]["en2xx"], score["centered"]["xx2en"]) == pytest.approx(
-        tatoeba_accuracy(center(de), center(en)))
+        tatoeba_accuracy(center(de), center(en))
+    )
 
 
 def test_mining_with_centering_undoes_a_per_side_offset(tmp_path):

@@ -12,8 +12,20 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "retrieval_xfer"
-CORE = {"errors", "specs", "vectors", "memory", "ray_cluster", "provenance", "atomic", "hub", "version", "json_file",
-        "output_lock", "__init__"}
+CORE = {
+    "errors",
+    "specs",
+    "vectors",
+    "memory",
+    "ray_cluster",
+    "provenance",
+    "atomic",
+    "hub",
+    "version",
+    "json_file",
+    "output_lock",
+    "__init__",
+}
 
 # The table in README.md ("Architecture"): which package may import which (the core modules always).
 ALLOWED: dict[str, set[str]] = {
@@ -73,8 +85,11 @@ def test_imports_follow_the_allowed_table():
     for module, targets in graph().items():
         source = package_of(module)
         if source in CORE:
-            bad += [f"{module} -> {t} (a core module imports only core modules)" for t in targets
-                    if package_of(t) not in CORE]
+            bad += [
+                f"{module} -> {t} (a core module imports only core modules)"
+                for t in targets
+                if package_of(t) not in CORE
+            ]
             continue
         for target in targets:
             dest = package_of(target)
@@ -93,7 +108,7 @@ def test_no_import_cycles_between_modules():
         state[node] = "open"
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == "open":
-                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+                cycles.append(" -> ".join(stack[stack.index(nxt) :] + [nxt]))
             elif nxt not in state:
                 visit(nxt, stack + [nxt])
         state[node] = "done"
@@ -123,8 +138,9 @@ print(json.dumps({"exit": result.exit_code, "output": result.output, "heavy": he
 
 
 def run_light(*args: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", LIGHT, *args], capture_output=True, text=True, timeout=120,
-                          cwd=PACKAGE.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", LIGHT, *args], capture_output=True, text=True, timeout=120, cwd=PACKAGE.parent
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -138,33 +154,51 @@ def light_index(folder: Path) -> Path:
     from retrieval_xfer.indexing.store import save_index
     from retrieval_xfer.specs import EncoderSpec
 
-    spec = EncoderSpec(model="m", weights_sha256="a" * 64, layer=2, num_layers=4, pooling="mean", prompt="",
-                       max_length=16, dimension=4)
+    spec = EncoderSpec(
+        model="m", weights_sha256="a" * 64, layer=2, num_layers=4, pooling="mean", prompt="", max_length=16, dimension=4
+    )
     index = faiss.IndexFlatIP(4)
     index.add(np.eye(4, dtype=np.float32)[:2])
-    meta = IndexMeta(encoder=spec.to_dict(), index={"kind": "flat"}, count=2, build_seconds=0.1, created_at="now",
-                     rx_version="0")
+    meta = IndexMeta(
+        encoder=spec.to_dict(), index={"kind": "flat"}, count=2, build_seconds=0.1, created_at="now", rx_version="0"
+    )
     save_index(folder, index, ["a", "b"], ["x", "y"], meta)
     return folder
 
 
-@pytest.mark.parametrize("args", [["--help"], ["tasks", "list"], ["eval", "--help"], ["info", "INDEX"],
-                                  ["report", "RESULTS", "--out", "REPORT"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["tasks", "list"], ["eval", "--help"], ["info", "INDEX"], ["report", "RESULTS", "--out", "REPORT"]],
+)
 def test_light_commands_do_not_load_the_model_stack(args, tmp_path):
     results = tmp_path / "results" / "base"
     results.mkdir(parents=True)
-    (results / "tatoeba.json").write_text(json.dumps({
-        "task": "tatoeba", "model": "m", "layer": 2, "scores": {"de": {"en2xx": 50.0, "xx2en": 40.0, "mean": 45.0}},
-        "averages": {"en2xx": 50.0, "xx2en": 40.0, "mean": 45.0}, "created_at": "2026-01-01T00:00:00+00:00"}))
-    swap = {"INDEX": str(light_index(tmp_path / "index")), "RESULTS": str(tmp_path / "results"),
-            "REPORT": str(tmp_path / "report")}
+    (results / "tatoeba.json").write_text(
+        json.dumps(
+            {
+                "task": "tatoeba",
+                "model": "m",
+                "layer": 2,
+                "scores": {"de": {"en2xx": 50.0, "xx2en": 40.0, "mean": 45.0}},
+                "averages": {"en2xx": 50.0, "xx2en": 40.0, "mean": 45.0},
+                "created_at": "2026-01-01T00:00:00+00:00",
+            }
+        )
+    )
+    swap = {
+        "INDEX": str(light_index(tmp_path / "index")),
+        "RESULTS": str(tmp_path / "results"),
+        "REPORT": str(tmp_path / "report"),
+    }
     outcome = run_light(*[swap.get(a, a) for a in args])
     assert outcome["exit"] == 0, outcome["output"]
     assert outcome["heavy"] == [], f"rx {' '.join(args)} loaded {outcome['heavy']}"
 
 
 def test_mining_threshold_imports_no_model_stack():
-    code = ("import sys, retrieval_xfer.mining.threshold, retrieval_xfer.specs, retrieval_xfer.data.cards; "
-            "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules))")
+    code = (
+        "import sys, retrieval_xfer.mining.threshold, retrieval_xfer.specs, retrieval_xfer.data.cards; "
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import WORDS
+
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import check_compatible
@@ -55,8 +55,17 @@ def test_float32_backends_give_torchs_vectors(tiny_model, cache, backend, skip_s
 def test_int8_is_close_to_float32_and_records_its_calibration(tiny_model, cache, calibration):
     base = EncoderOptions(model=str(tiny_model), layer=2, quiet=True)
     reference, torch_spec = encode(base)
-    vectors, spec = encode(EncoderOptions(model=str(tiny_model), layer=2, quiet=True, backend="openvino",
-                                          quantize="int8", calibration_file=str(calibration), backend_cache=str(cache)))
+    vectors, spec = encode(
+        EncoderOptions(
+            model=str(tiny_model),
+            layer=2,
+            quiet=True,
+            backend="openvino",
+            quantize="int8",
+            calibration_file=str(calibration),
+            backend_cache=str(cache),
+        )
+    )
     cosines = (reference * vectors).sum(1)
     assert cosines.mean() >= 0.95 and not np.allclose(reference, vectors, atol=1e-5)  # quantised, yet close
     assert spec.quantization == "int8" and "120 sentences of" in spec.calibration
@@ -75,11 +84,15 @@ def test_int8_keeps_the_feed_forward_output_projections_in_float(tiny_model, tmp
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(tiny_model)
-    options = EncoderOptions(model=str(tiny_model), layer=2, quiet=True, backend="onnx", quantize="int8",
-                             backend_cache=str(tmp_path))
+    options = EncoderOptions(
+        model=str(tiny_model), layer=2, quiet=True, backend="onnx", quantize="int8", backend_cache=str(tmp_path)
+    )
     options.load(corpus=SENTENCES)
-    entry = next(p for p in tmp_path.iterdir() if (p / "manifest.json").is_file()
-                 and json.loads((p / "manifest.json").read_text())["quantization"] == "int8")
+    entry = next(
+        p
+        for p in tmp_path.iterdir()
+        if (p / "manifest.json").is_file() and json.loads((p / "manifest.json").read_text())["quantization"] == "int8"
+    )
     graph = onnx.load(str(entry / "model.onnx")).graph
     producer = {out: node.op_type for node in graph.node for out in node.output}
     weights = {t.name: list(t.dims) for t in graph.initializer}
@@ -99,8 +112,9 @@ def test_int8_calibrates_on_a_sample_of_the_corpus_or_says_what_is_missing(tiny_
 
     from retrieval_xfer.encoding import backend_encoder
 
-    options = EncoderOptions(model=str(tiny_model), layer=1, quiet=True, backend="onnx", quantize="int8",
-                             backend_cache=str(tmp_path))
+    options = EncoderOptions(
+        model=str(tiny_model), layer=1, quiet=True, backend="onnx", quantize="int8", backend_cache=str(tmp_path)
+    )
     with pytest.raises(RxError, match="no cached int8 model for this encoder; pass --calibration-file"):
         options.load()
     with pytest.raises(RxError, match="needs at least 50 sentences and this input has 10"):
@@ -146,8 +160,16 @@ def test_a_cached_model_loads_without_torch_until_the_model_folder_changes(tiny_
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
-    options = EncoderOptions(model=str(model), layer=2, prompt="q: ", quiet=True, backend="openvino",
-                             quantize="int8", calibration_file=None, backend_cache=str(tmp_path / "cache"))
+    options = EncoderOptions(
+        model=str(model),
+        layer=2,
+        prompt="q: ",
+        quiet=True,
+        backend="openvino",
+        quantize="int8",
+        calibration_file=None,
+        backend_cache=str(tmp_path / "cache"),
+    )
     first, spec = encode(options, corpus=SENTENCES)
     real_load = backend_encoder.load_encoder
 
@@ -172,16 +194,25 @@ def test_a_cached_model_loads_without_torch_until_the_model_folder_changes(tiny_
         options.load()
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "calibration file has no sentences"),
-    (b"one\ntwo\n", "has 2 sentences; int8 calibration needs at least 50"),
-    (b"ok\n\xff\xfe bad\n", "calibration.txt:2: calibration file is not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "calibration file has no sentences"),
+        (b"one\ntwo\n", "has 2 sentences; int8 calibration needs at least 50"),
+        (b"ok\n\xff\xfe bad\n", "calibration.txt:2: calibration file is not valid UTF-8"),
+    ],
+)
 def test_bad_calibration_files(tiny_model, tmp_path, content, message):
     path = tmp_path / "calibration.txt"
     path.write_bytes(content)
-    options = EncoderOptions(model=str(tiny_model), layer=1, backend="openvino", quantize="int8",
-                             calibration_file=str(path), backend_cache=str(tmp_path / "cache"))
+    options = EncoderOptions(
+        model=str(tiny_model),
+        layer=1,
+        backend="openvino",
+        quantize="int8",
+        calibration_file=str(path),
+        backend_cache=str(tmp_path / "cache"),
+    )
     with pytest.raises(RxError, match=message):
         options.load()
 
@@ -203,8 +234,11 @@ def test_settings_that_do_not_go_together_and_a_missing_extra(tiny_model, tiny_s
         return real(name, *args)
 
     monkeypatch.setattr(importlib, "import_module", without_openvino)
-    with pytest.raises(RxError, match=r"needs the 'openvino' extra \(openvino is missing\): pip install "
-                                      r"'retrieval_xfer\[openvino\]'"):
+    with pytest.raises(
+        RxError,
+        match=r"needs the 'openvino' extra \(openvino is missing\): pip install "
+        r"'retrieval_xfer\[openvino\]'",
+    ):
         EncoderOptions(model=str(tiny_model), backend="openvino").load()
 
 
@@ -221,8 +255,8 @@ def test_a_pipeline_the_graph_cannot_reproduce_is_refused(tiny_model, tmp_path):
 
 def test_cli_index_with_an_exported_model_and_queries_across_backends(tiny_model, tmp_path):
     from click.testing import CliRunner
-
     from helpers import write_lines
+
     from retrieval_xfer.cli import main
 
     def rx(*args):
@@ -230,8 +264,22 @@ def test_cli_index_with_an_exported_model_and_queries_across_backends(tiny_model
 
     corpus = write_lines(tmp_path / "corpus.txt", SENTENCES)
     cache = tmp_path / "cache"
-    built = rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "onnx",
-               "--backend", "onnx", "--backend-cache", cache, "--quiet")
+    built = rx(
+        "build-index",
+        "--model",
+        tiny_model,
+        "--layer",
+        2,
+        "--input",
+        corpus,
+        "--out",
+        tmp_path / "onnx",
+        "--backend",
+        "onnx",
+        "--backend-cache",
+        cache,
+        "--quiet",
+    )
     assert built.exit_code == 0, built.output
     assert f"onnx cache: {cache}" in built.output
     meta = json.loads((tmp_path / "onnx" / "meta.json").read_text())
@@ -239,26 +287,64 @@ def test_cli_index_with_an_exported_model_and_queries_across_backends(tiny_model
     torch_query = rx("search", tmp_path / "onnx", "--model", tiny_model, "-k", 1, "--quiet", SENTENCES[5])
     assert torch_query.exit_code == 0, torch_query.output
     assert SENTENCES[5] in torch_query.output  # a float32 onnx index answers torch queries
-    quantized = rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "int8",
-                   "--backend", "openvino", "--quantize", "int8", "--backend-cache", cache, "--quiet")
+    quantized = rx(
+        "build-index",
+        "--model",
+        tiny_model,
+        "--layer",
+        2,
+        "--input",
+        corpus,
+        "--out",
+        tmp_path / "int8",
+        "--backend",
+        "openvino",
+        "--quantize",
+        "int8",
+        "--backend-cache",
+        cache,
+        "--quiet",
+    )
     assert quantized.exit_code == 0, quantized.output
     assert "calibrating static int8 (openvino) on 120 sentences of a corpus sample" in quantized.output
     # the query encoder follows the index's int8 model (cached, so no calibration set is needed)
-    query = rx("search", tmp_path / "int8", "--model", tiny_model, "-k", 1, "--backend-cache", cache, "--quiet",
-               SENTENCES[7])
+    query = rx(
+        "search", tmp_path / "int8", "--model", tiny_model, "-k", 1, "--backend-cache", cache, "--quiet", SENTENCES[7]
+    )
     assert query.exit_code == 0 and SENTENCES[7] in query.output, query.output
-    refused = rx("search", tmp_path / "int8", "--model", tiny_model, "--backend", "onnx", "--quantize", "int8",
-                 "--backend-cache", tmp_path / "empty", "--calibration-file", corpus, "--quiet", "x")
+    refused = rx(
+        "search",
+        tmp_path / "int8",
+        "--model",
+        tiny_model,
+        "--backend",
+        "onnx",
+        "--quantize",
+        "int8",
+        "--backend-cache",
+        tmp_path / "empty",
+        "--calibration-file",
+        corpus,
+        "--quiet",
+        "x",
+    )
     assert refused.exit_code == 1 and "another int8 model" in refused.output
 
 
 def test_an_evaluation_calibrates_on_the_sentences_it_encodes(tiny_model, tmp_path):
     from helpers import write_tatoeba
+
     from retrieval_xfer.evaluation.tatoeba import run_tatoeba
 
     folder = write_tatoeba(tmp_path / "tatoeba", SENTENCES[:60], SENTENCES[60:])
-    options = EncoderOptions(model=str(tiny_model), layer=1, quiet=True, backend="openvino", quantize="int8",
-                             backend_cache=str(tmp_path / "cache"))
+    options = EncoderOptions(
+        model=str(tiny_model),
+        layer=1,
+        quiet=True,
+        backend="openvino",
+        quantize="int8",
+        backend_cache=str(tmp_path / "cache"),
+    )
     result = run_tatoeba(options, "de", folder)
     assert "120 sentences of a corpus sample" in result["encoder"]["calibration"]
     with pytest.raises(RxError, match="needs at least 50 sentences and this input has 20"):

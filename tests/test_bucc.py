@@ -1,8 +1,8 @@
 """BUCC: both file namings, duplicate handling, threshold transfer, predictions, against designed expectations."""
 
 import pytest
-
 from helpers import KeyedEncoder, write_lines
+
 from retrieval_xfer.data.bucc import available_pairs, find_local_split
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.errors import RxError
@@ -100,8 +100,11 @@ def test_gold_ids_absent_from_the_corpora_are_an_error_or_left_out(tmp_path, car
     write_split(tmp_path, "dev", n_gold=20, n_noise=30)
     gold = tmp_path / "zh-en.dev.gold"
     gold.write_text(gold.read_text() + "zh-999999999\ten-000000001\nzh-000000002\ten-888888888\n")
-    with pytest.raises(RxError, match=r"zh-en.dev.gold: 2 gold pair\(s\) name ids absent from the corpora "
-                                      r"\(first: 'en-888888888'\)"):
+    with pytest.raises(
+        RxError,
+        match=r"zh-en.dev.gold: 2 gold pair\(s\) name ids absent from the corpora "
+        r"\(first: 'en-888888888'\)",
+    ):
         evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path)
     with pytest.warns(UserWarning, match="left out 2 gold pair"):
         result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, allow_missing_gold=True)

@@ -62,14 +62,17 @@ def test_data_from_is_resolved_once_at_load():
     assert squad_en["max_length"] == 384 and squad_en["sources"] == load_card("squad_v1")["sources"]
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: c.update(max_lenght=128), "unknown key 'max_lenght'"),
-    (lambda c: c.update(head="clasification"), "'head' is 'clasification'; allowed: classification"),
-    (lambda c: c.update(max_length="long"), "'max_length' must be a int, not str"),
-    (lambda c: c["sources"]["hub"][0].update(revison="abc"), "unknown key 'sources.hub[0].revison'"),
-    (lambda c: c["sources"]["local"].update(reader="xml"), "'sources.local.reader' is 'xml'"),
-    (lambda c: c.pop("format"), "missing key 'format'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c.update(max_lenght=128), "unknown key 'max_lenght'"),
+        (lambda c: c.update(head="clasification"), "'head' is 'clasification'; allowed: classification"),
+        (lambda c: c.update(max_length="long"), "'max_length' must be a int, not str"),
+        (lambda c: c["sources"]["hub"][0].update(revison="abc"), "unknown key 'sources.hub[0].revison'"),
+        (lambda c: c["sources"]["local"].update(reader="xml"), "'sources.local.reader' is 'xml'"),
+        (lambda c: c.pop("format"), "missing key 'format'"),
+    ],
+)
 def test_a_bad_card_is_one_line_naming_file_and_key(tasks_copy, change, message):
     path = edit(tasks_copy, "mnli", change)
     with pytest.raises(CardError) as caught:
@@ -84,8 +87,10 @@ def test_a_bad_card_never_removes_commands_silently(tasks_copy):
     for args in (["tasks", "list"], ["eval", "--help"], ["eval", "xnli", "--help"]):
         result = runner.invoke(main, args)
         assert result.exit_code == 1, (args, result.output)
-        assert result.output.strip() == f"Error: {path}: unknown key 'evaluater' (allowed here: " + \
-            ", ".join(cards.CARD_SCHEMA) + ")"
+        assert (
+            result.output.strip()
+            == f"Error: {path}: unknown key 'evaluater' (allowed here: " + ", ".join(cards.CARD_SCHEMA) + ")"
+        )
     assert runner.invoke(main, ["--help"]).exit_code == 0  # the top-level help does not read the cards
 
 

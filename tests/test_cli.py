@@ -5,12 +5,20 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from helpers import write_lines, write_tatoeba
+
 from retrieval_xfer.cli import main
 
-CORPUS = ["the cat sat on the mat", "der hund läuft", "le chat dort", "the big red house", "der blaue himmel",
-          "le petit oiseau", "the green tree", "die sonne"]
+CORPUS = [
+    "the cat sat on the mat",
+    "der hund läuft",
+    "le chat dort",
+    "the big red house",
+    "der blaue himmel",
+    "le petit oiseau",
+    "the green tree",
+    "die sonne",
+]
 
 
 def rx(*args):
@@ -34,8 +42,9 @@ def corpus(tmp_path):
 
 @pytest.fixture()
 def index(tmp_path, tiny_model, corpus):
-    result = rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "idx",
-                "--quiet")
+    result = rx(
+        "build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "idx", "--quiet"
+    )
     assert result.exit_code == 0, result.output
     return tmp_path / "idx"
 
@@ -58,10 +67,11 @@ def test_build_search_info(index, tiny_model):
 
 
 def test_search_with_another_layer_or_model_is_refused(index, tiny_model, other_tiny_model):
-    assert_one_line_error(rx("search", index, "--model", tiny_model, "--layer", 3, "--quiet", "x"),
-                          "layer differs: index built with 2, query encoder has 3")
-    assert_one_line_error(rx("search", index, "--model", other_tiny_model, "--quiet", "x"),
-                          "built with another model")
+    assert_one_line_error(
+        rx("search", index, "--model", tiny_model, "--layer", 3, "--quiet", "x"),
+        "layer differs: index built with 2, query encoder has 3",
+    )
+    assert_one_line_error(rx("search", index, "--model", other_tiny_model, "--quiet", "x"), "built with another model")
 
 
 def test_corrupt_index_is_one_line(index, tiny_model):
@@ -82,63 +92,96 @@ def test_one_flipped_bit_in_an_index_is_caught(tmp_path, tiny_model, corpus):
     assert_one_line_error(rx("search", out, "--model", tiny_model, "--quiet", "x"), "corrupt: checksum mismatch")
 
 
-@pytest.mark.parametrize("text", ["carriage\rreturn inside", "tab\tinside", "nul\x00inside", "\ufeffbom first",
-                                  "long " * 200_000])
+@pytest.mark.parametrize(
+    "text", ["carriage\rreturn inside", "tab\tinside", "nul\x00inside", "\ufeffbom first", "long " * 200_000]
+)
 def test_index_keeps_every_sentence_byte_exact(tmp_path, tiny_model, text):
     from retrieval_xfer.indexing.store import load_index
 
     corpus = tmp_path / "c.txt"
     corpus.write_bytes(f"plain one\n{text}\nplain three\n".encode())
     out = tmp_path / "idx"
-    assert rx("build-index", "--model", tiny_model, "--input", corpus, "--out", out, "--quiet", "--layer",
-              2).exit_code == 0
+    assert (
+        rx("build-index", "--model", tiny_model, "--input", corpus, "--out", out, "--quiet", "--layer", 2).exit_code
+        == 0
+    )
     saved = load_index(out)
     assert saved.sentences == ["plain one", text, "plain three"] and saved.ids == ["1", "2", "3"]
     assert rx("info", out).exit_code == 0
 
 
 def test_existing_index_needs_overwrite(index, tiny_model, corpus):
-    assert_one_line_error(rx("build-index", "--model", tiny_model, "--input", corpus, "--out", index, "--quiet"),
-                          "already exists")
+    assert_one_line_error(
+        rx("build-index", "--model", tiny_model, "--input", corpus, "--out", index, "--quiet"), "already exists"
+    )
 
 
-@pytest.mark.parametrize("make", [lambda p: (p.mkdir(), (p / "thesis.tex").write_text("years of work")),
-                                  lambda p: p.write_text("a file"),
-                                  lambda p: (p.mkdir(), (p / "meta.json").write_text("{}"))])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: (p.mkdir(), (p / "thesis.tex").write_text("years of work")),
+        lambda p: p.write_text("a file"),
+        lambda p: (p.mkdir(), (p / "meta.json").write_text("{}")),
+    ],
+)
 def test_overwrite_never_replaces_what_rx_did_not_build(tmp_path, tiny_model, corpus, make):
     out = tmp_path / "precious"
     make(out)
     before = sorted((p.name, p.read_bytes()) for p in ([out] if out.is_file() else out.iterdir()))
-    assert_one_line_error(rx("build-index", "--model", tiny_model, "--input", corpus, "--out", out, "--quiet",
-                             "--overwrite"), "not an rx index folder")
+    assert_one_line_error(
+        rx("build-index", "--model", tiny_model, "--input", corpus, "--out", out, "--quiet", "--overwrite"),
+        "not an rx index folder",
+    )
     assert sorted((p.name, p.read_bytes()) for p in ([out] if out.is_file() else out.iterdir())) == before
 
 
-@pytest.mark.parametrize("content,fragments", [
-    (b"one\n\nthree\n", ["corpus.txt:2: blank line", "--skip-blank"]),
-    ("one\nna\xefve\n".encode("latin-1"), ["corpus.txt:2: not valid UTF-8"]),
-    (b"", ["corpus.txt: empty corpus"]),
-])
+@pytest.mark.parametrize(
+    "content,fragments",
+    [
+        (b"one\n\nthree\n", ["corpus.txt:2: blank line", "--skip-blank"]),
+        ("one\nna\xefve\n".encode("latin-1"), ["corpus.txt:2: not valid UTF-8"]),
+        (b"", ["corpus.txt: empty corpus"]),
+    ],
+)
 def test_bad_corpus_never_leaves_an_index(tmp_path, tiny_model, content, fragments):
     (tmp_path / "corpus.txt").write_bytes(content)
     out = tmp_path / "idx"
-    assert_one_line_error(rx("build-index", "--model", tiny_model, "--input", tmp_path / "corpus.txt", "--out", out,
-                             "--quiet"), *fragments)
+    assert_one_line_error(
+        rx("build-index", "--model", tiny_model, "--input", tmp_path / "corpus.txt", "--out", out, "--quiet"),
+        *fragments,
+    )
     assert not out.exists()
 
 
 def test_skip_blank_keeps_line_numbers_as_ids(tmp_path, tiny_model):
     write_lines(tmp_path / "c.txt", ["alpha cat", "", "gamma dog"])
-    assert rx("build-index", "--model", tiny_model, "--input", tmp_path / "c.txt", "--out", tmp_path / "i",
-              "--skip-blank", "--quiet").exit_code == 0
+    assert (
+        rx(
+            "build-index",
+            "--model",
+            tiny_model,
+            "--input",
+            tmp_path / "c.txt",
+            "--out",
+            tmp_path / "i",
+            "--skip-blank",
+            "--quiet",
+        ).exit_code
+        == 0
+    )
     assert (tmp_path / "i" / "ids.txt").read_text().split() == ["1", "3"]
 
 
 def test_missing_input_and_layer_out_of_range(tmp_path, tiny_model, corpus):
     assert_one_line_error(rx("build-index", "--model", tiny_model, "--input", tmp_path / "nope.txt"), "no such file")
-    assert_one_line_error(rx("build-index", "--model", tiny_model, "--layer", 5, "--input", corpus, "--quiet"),
-                          "--layer 5 is out of range", "has 4 layers")
-    assert_one_line_error(rx("build-index", "--model", tmp_path / "no-model", "--input", corpus), "no such model folder")
+    assert_one_line_error(
+        rx("build-index", "--model", tiny_model, "--layer", 5, "--input", corpus, "--quiet"),
+        "--layer 5 is out of range",
+        "has 4 layers",
+    )
+    assert_one_line_error(
+        rx("build-index", "--model", tmp_path / "no-model", "--input", corpus), "no such model folder"
+    )
 
 
 def tatoeba_files(folder, n=8):
@@ -148,8 +191,21 @@ def tatoeba_files(folder, n=8):
 def test_eval_tatoeba_writes_json_and_table(tmp_path, tiny_model):
     tatoeba_files(tmp_path)
     out = tmp_path / "res.json"
-    result = rx("eval", "tatoeba", "--model", tiny_model, "--layer", 2, "--data-dir", tmp_path, "--langs", "de",
-                "--output", out, "--quiet")
+    result = rx(
+        "eval",
+        "tatoeba",
+        "--model",
+        tiny_model,
+        "--layer",
+        2,
+        "--data-dir",
+        tmp_path,
+        "--langs",
+        "de",
+        "--output",
+        out,
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     assert "en->xx (XTREME)" in result.stdout and "xx->en (MTEB)" in result.stdout
     saved = json.loads(out.read_text())
@@ -160,12 +216,29 @@ def test_eval_tatoeba_writes_json_and_table(tmp_path, tiny_model):
 
 def test_eval_tatoeba_bad_input(tmp_path, tiny_model):
     tatoeba_files(tmp_path)
-    assert_one_line_error(rx("eval", "tatoeba", "--model", tiny_model, "--data-dir", tmp_path, "--langs", "de,qq"),
-                          "unknown Tatoeba language 'qq'")
+    assert_one_line_error(
+        rx("eval", "tatoeba", "--model", tiny_model, "--data-dir", tmp_path, "--langs", "de,qq"),
+        "unknown Tatoeba language 'qq'",
+    )
     write_lines(tmp_path / "tatoeba.deu-eng.eng", CORPUS[:5])
     out = tmp_path / "res.json"
-    assert_one_line_error(rx("eval", "tatoeba", "--model", tiny_model, "--data-dir", tmp_path, "--langs", "de",
-                             "--output", out, "--quiet"), "8 lines but", "has 5")
+    assert_one_line_error(
+        rx(
+            "eval",
+            "tatoeba",
+            "--model",
+            tiny_model,
+            "--data-dir",
+            tmp_path,
+            "--langs",
+            "de",
+            "--output",
+            out,
+            "--quiet",
+        ),
+        "8 lines but",
+        "has 5",
+    )
     assert not out.exists()
 
 
@@ -176,23 +249,26 @@ def test_eval_bucc_json_fields(tmp_path, tiny_model):
     write_lines(tmp_path / "zh-en.dev.en", en)
     write_lines(tmp_path / "zh-en.dev.gold", [f"zh-{i}\ten-{len(CORPUS) - 1 - i}" for i in range(len(CORPUS))])
     out = tmp_path / "bucc.json"
-    result = rx("eval", "bucc", "--model", tiny_model, "--layer", 2, "--data-dir", tmp_path, "--output", out,
-                "--quiet")
+    result = rx("eval", "bucc", "--model", tiny_model, "--layer", 2, "--data-dir", tmp_path, "--output", out, "--quiet")
     assert result.exit_code == 0, result.output
     score = json.loads(out.read_text())["scores"]["zh-en"]
     assert {"f1", "precision", "recall", "threshold"} <= set(score) and score["tuned_on_sample"]
     assert score["f1"] == pytest.approx(100.0)  # identical sentences embed identically
     assert "tuned on it" in result.stdout
-    assert_one_line_error(rx("eval", "bucc", "--model", tiny_model, "--data-dir", tmp_path, "--pairs", "xx-en"),
-                          "unknown BUCC pair 'xx-en'")
+    assert_one_line_error(
+        rx("eval", "bucc", "--model", tiny_model, "--data-dir", tmp_path, "--pairs", "xx-en"),
+        "unknown BUCC pair 'xx-en'",
+    )
 
 
 def test_mine_writes_scored_pairs_best_first(tmp_path, tiny_model):
     src = write_lines(tmp_path / "a.txt", CORPUS)
     trg = write_lines(tmp_path / "b.txt", list(reversed(CORPUS)) + ["an extra line"])
     out = tmp_path / "pairs.tsv"
-    assert rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out,
-              "--quiet").exit_code == 0
+    assert (
+        rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out, "--quiet").exit_code
+        == 0
+    )
     rows = [line.split("\t") for line in out.read_text(encoding="utf-8").splitlines()]
     scores = [float(r[0]) for r in rows]
     assert scores == sorted(scores, reverse=True) and all(r[3] == r[4] for r in rows) and len(rows) == len(CORPUS)
@@ -201,10 +277,30 @@ def test_mine_writes_scored_pairs_best_first(tmp_path, tiny_model):
     sidecar = json.loads((tmp_path / "pairs.tsv.json").read_text())
     assert sidecar["pairs_written"] == len(rows) and sidecar["knn"]["kind"] == "exact"
     assert sidecar["compatibility"].startswith("checked") and not (tmp_path / "pairs.tsv.rx-mine").exists()
-    assert_one_line_error(rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out,
-                             "--quiet"), "already exists (pass --overwrite")
-    assert rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out, "--quiet",
-              "--threshold", (scores[2] + scores[3]) / 2, "--overwrite").exit_code == 0
+    assert_one_line_error(
+        rx("mine", "--model", tiny_model, "--layer", 2, "--src", src, "--trg", trg, "--out", out, "--quiet"),
+        "already exists (pass --overwrite",
+    )
+    assert (
+        rx(
+            "mine",
+            "--model",
+            tiny_model,
+            "--layer",
+            2,
+            "--src",
+            src,
+            "--trg",
+            trg,
+            "--out",
+            out,
+            "--quiet",
+            "--threshold",
+            (scores[2] + scores[3]) / 2,
+            "--overwrite",
+        ).exit_code
+        == 0
+    )
     assert len(out.read_text().splitlines()) == 3
 
 
@@ -214,15 +310,33 @@ def test_mine_never_writes_over_its_input(tmp_path):
     np.save(tmp_path / "t.npy", vectors)
     before = (tmp_path / "s.npy").read_bytes()
     for out in (tmp_path / "s.npy", tmp_path / "t.npy"):
-        assert_one_line_error(rx("mine", "--src", tmp_path / "s.npy", "--trg", tmp_path / "t.npy", "--out", out,
-                                 "--quiet", "--overwrite"), "is the input")
+        assert_one_line_error(
+            rx(
+                "mine", "--src", tmp_path / "s.npy", "--trg", tmp_path / "t.npy", "--out", out, "--quiet", "--overwrite"
+            ),
+            "is the input",
+        )
     assert (tmp_path / "s.npy").read_bytes() == before
 
 
 def test_export_then_info(tmp_path, tiny_model, corpus):
     out = tmp_path / "ex"
-    result = rx("export", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", out, "--shard-size", 3,
-                "--dtype", "float16", "--quiet")
+    result = rx(
+        "export",
+        "--model",
+        tiny_model,
+        "--layer",
+        2,
+        "--input",
+        corpus,
+        "--out",
+        out,
+        "--shard-size",
+        3,
+        "--dtype",
+        "float16",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     assert "(complete)" in rx("info", out).output
     assert np.load(out / "shard-00002.npy").shape == (2, 32)
@@ -250,8 +364,20 @@ def test_folders_get_the_usual_permissions(index):
 
 
 def test_an_empty_prompt_is_not_the_index_prompt(tmp_path, tiny_model, corpus):
-    built = rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", tmp_path / "p",
-               "--prompt", "passage: ", "--quiet")
+    built = rx(
+        "build-index",
+        "--model",
+        tiny_model,
+        "--layer",
+        2,
+        "--input",
+        corpus,
+        "--out",
+        tmp_path / "p",
+        "--prompt",
+        "passage: ",
+        "--quiet",
+    )
     assert built.exit_code == 0, built.output
     given_empty = rx("search", tmp_path / "p", "--model", tiny_model, "--prompt", "", "--quiet", "x")
     assert given_empty.exit_code == 0 and "prompt '' |" in given_empty.output
@@ -261,8 +387,9 @@ def test_an_empty_prompt_is_not_the_index_prompt(tmp_path, tiny_model, corpus):
 
 
 def test_export_checks_its_input_before_loading_the_model(tmp_path):
-    result = rx("export", "--model", tmp_path / "no-model", "--input", tmp_path / "missing.txt", "--out",
-                tmp_path / "ex")
+    result = rx(
+        "export", "--model", tmp_path / "no-model", "--input", tmp_path / "missing.txt", "--out", tmp_path / "ex"
+    )
     assert result.exit_code == 1 and "missing.txt: no such file" in result.output  # not "no such model folder"
 
 
@@ -277,9 +404,14 @@ def test_queries_from_a_file_or_stdin_as_json_lines(index, tiny_model, tmp_path)
     assert from_file.exit_code == 0, from_file.output
     lines = [json.loads(line) for line in from_file.stdout.splitlines() if line.startswith("{")]
     assert [(r["query"], r["hits"][0]["id"]) for r in lines] == [(CORPUS[0], "1"), (CORPUS[3], "4")]
-    from_stdin = CliRunner().invoke(main, ["search", str(index), "--model", str(tiny_model), "--queries-file", "-",
-                                           "--json", "-k", "1", "--quiet"], input=f"{CORPUS[3]}\n")
-    assert [json.loads(line)["hits"][0]["id"] for line in from_stdin.stdout.splitlines() if line.startswith("{")] == ["4"]
+    from_stdin = CliRunner().invoke(
+        main,
+        ["search", str(index), "--model", str(tiny_model), "--queries-file", "-", "--json", "-k", "1", "--quiet"],
+        input=f"{CORPUS[3]}\n",
+    )
+    assert [json.loads(line)["hits"][0]["id"] for line in from_stdin.stdout.splitlines() if line.startswith("{")] == [
+        "4"
+    ]
     assert rx("search", index, "--model", tiny_model).exit_code == 2
 
 
@@ -290,13 +422,46 @@ def test_prompt_name_takes_the_models_named_prompt(tiny_st_model, tmp_path):
     shutil.copytree(tiny_st_model, model)
     (model / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {"query": "query: "}}))
     folder = tatoeba_files(tmp_path / "data")
-    named = rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "de", "--prompt-name", "query",
-               "--limit", 5, "--quiet", "--output", tmp_path / "named.json")
-    plain = rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "de", "--prompt", "query: ",
-               "--limit", 5, "--quiet", "--output", tmp_path / "plain.json")
+    named = rx(
+        "eval",
+        "tatoeba",
+        "--model",
+        model,
+        "--data-dir",
+        folder,
+        "--langs",
+        "de",
+        "--prompt-name",
+        "query",
+        "--limit",
+        5,
+        "--quiet",
+        "--output",
+        tmp_path / "named.json",
+    )
+    plain = rx(
+        "eval",
+        "tatoeba",
+        "--model",
+        model,
+        "--data-dir",
+        folder,
+        "--langs",
+        "de",
+        "--prompt",
+        "query: ",
+        "--limit",
+        5,
+        "--quiet",
+        "--output",
+        tmp_path / "plain.json",
+    )
     assert named.exit_code == 0 and plain.exit_code == 0, named.output
     a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("named", "plain"))
     assert a["prompt"] == b["prompt"] == "query: " and a["scores"] == b["scores"] and a["scores"]["de"]["n"] == 5
-    assert_one_line_error(rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "de",
-                             "--prompt-name", "passage"), "--prompt-name 'passage'", "its prompts: query ('query: ')")
+    assert_one_line_error(
+        rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "de", "--prompt-name", "passage"),
+        "--prompt-name 'passage'",
+        "its prompts: query ('query: ')",
+    )
     assert "'demo' (8)" in rx("eval", "tatoeba", "--model", model, "--data-dir", folder, "--langs", "xx").output

@@ -18,20 +18,21 @@ import numpy as np
 import psutil
 import pytest
 import torch
+from conftest import WORDS, _build_tiny_model
+from helpers import write_tatoeba
 from safetensors.torch import load_file
 from sentence_transformers.base.sampler import ProportionalBatchSampler
 from torch.utils.data import BatchSampler, ConcatDataset, SequentialSampler
+from toy_data import write_multiple_choice, write_qa
 
-from conftest import WORDS, _build_tiny_model
-from helpers import write_tatoeba
 from retrieval_xfer.training.distributed import RankSlice, rank_part
 from retrieval_xfer.training.runner import TrainConfig, train
-from toy_data import write_multiple_choice, write_qa
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 # ---- the sampler's properties, without processes --------------------------------------------------------------
+
 
 def test_rank_part_splits_evenly_and_pads_only_tiny_batches():
     batch = list(range(10, 17))  # 7 examples over 3 ranks: 3, 2, 2
@@ -49,8 +50,9 @@ def test_rank_slices_cover_each_epoch_once_with_one_task_per_step(ranks):
     task_of = lambda index: int(np.searchsorted(offsets, index, side="right") - 1)
 
     def sampler():  # what the trainer builds: per-task samplers of global batches, the same seed on every rank
-        samplers = [BatchSampler(SequentialSampler(range(n)), batch_size=per_rank * ranks, drop_last=False)
-                    for n in sizes]
+        samplers = [
+            BatchSampler(SequentialSampler(range(n)), batch_size=per_rank * ranks, drop_last=False) for n in sizes
+        ]
         return ProportionalBatchSampler(dataset, batch_samplers=samplers, generator=torch.Generator(), seed=7)
 
     per_rank_batches = [list(RankSlice(sampler(), r, ranks)) for r in range(ranks)]
@@ -67,6 +69,7 @@ def test_rank_slices_cover_each_epoch_once_with_one_task_per_step(ranks):
 
 # ---- real processes ----------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     """A tiny model without dropout (so 2 ranks and 1 process can agree to rounding) and two toy tasks."""
@@ -75,13 +78,32 @@ def setup(tmp_path_factory):
     config = json.loads((model / "config.json").read_text())
     config.update(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
     (model / "config.json").write_text(json.dumps(config))
-    return {"model": model, "squad_v1": write_qa(folder / "qa.json", rng, 26),
-            "cosmosqa": write_multiple_choice(folder / "mc.csv", rng, 20)}
+    return {
+        "model": model,
+        "squad_v1": write_qa(folder / "qa.json", rng, 26),
+        "cosmosqa": write_multiple_choice(folder / "mc.csv", rng, 20),
+    }
 
 
 def train_args(setup, out: Path, tasks: list[str], batch_size: int, **options) -> list[str]:
-    args = ["train", "--base", str(setup["model"]), "--out", str(out), "--tasks", ",".join(tasks),
-            "--batch-size", str(batch_size), "--lr", "1e-3", "--warmup", "0", "--quiet", "--logging-steps", "1"]
+    args = [
+        "train",
+        "--base",
+        str(setup["model"]),
+        "--out",
+        str(out),
+        "--tasks",
+        ",".join(tasks),
+        "--batch-size",
+        str(batch_size),
+        "--lr",
+        "1e-3",
+        "--warmup",
+        "0",
+        "--quiet",
+        "--logging-steps",
+        "1",
+    ]
     for task in tasks:
         args += ["--train-file", f"{task}={setup[task]}"]
     for key, value in options.items():
@@ -90,8 +112,18 @@ def train_args(setup, out: Path, tasks: list[str], batch_size: int, **options) -
 
 
 def torchrun(args: list[str], processes: int = 2, **popen) -> subprocess.CompletedProcess | subprocess.Popen:
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
-               "--master_port", str(29500 + os.getpid() % 1000), "-m", "retrieval_xfer", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        str(processes),
+        "--master_port",
+        str(29500 + os.getpid() % 1000),
+        "-m",
+        "retrieval_xfer",
+        *args,
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     if popen:
         return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, **popen)
@@ -121,9 +153,20 @@ def test_two_ranks_equal_one_process_with_twice_the_batch(setup, tmp_path):
     steps = 9
     result = torchrun(train_args(setup, tmp_path / "two", ["squad_v1"], 3, max_steps=steps))
     assert result.returncode == 0, result.stderr[-3000:]
-    single = train(TrainConfig(tasks=["squad_v1"], out=tmp_path / "one", base=str(setup["model"]),
-                               train_files={"squad_v1": str(setup["squad_v1"])}, batch_size=6, lr=1e-3, warmup=0.0,
-                               max_steps=steps, logging_steps=1, quiet=True)).run
+    single = train(
+        TrainConfig(
+            tasks=["squad_v1"],
+            out=tmp_path / "one",
+            base=str(setup["model"]),
+            train_files={"squad_v1": str(setup["squad_v1"])},
+            batch_size=6,
+            lr=1e-3,
+            warmup=0.0,
+            max_steps=steps,
+            logging_steps=1,
+            quiet=True,
+        )
+    ).run
     two = json.loads((tmp_path / "two" / "run.json").read_text())
     losses = lambda run: [e["loss/squad_v1"] for e in run["losses"] if "loss/squad_v1" in e]
     assert len(losses(two)) == steps
@@ -142,8 +185,9 @@ def test_multi_task_epoch_sees_every_example_once_and_logs_once(setup, tmp_path)
     out = tmp_path / "run"
     lines = [" ".join(WORDS[(i * 7 + j) % len(WORDS)] for j in range(4)) for i in range(12)]
     tatoeba = write_tatoeba(tmp_path / "tatoeba", lines, [f"{line} sky" for line in lines])
-    result = torchrun(train_args(setup, out, ["squad_v1", "cosmosqa"], 4, epochs=2, eval_every=4,
-                                 eval_data=tatoeba, eval_langs="de"))
+    result = torchrun(
+        train_args(setup, out, ["squad_v1", "cosmosqa"], 4, epochs=2, eval_every=4, eval_data=tatoeba, eval_langs="de")
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("trained squad_v1, cosmosqa") == 1  # the summary line comes from rank 0 only
     run = json.loads((out / "run.json").read_text())

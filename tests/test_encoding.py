@@ -27,7 +27,7 @@ def reference_embeddings(folder, sentences, layer, skip_special=False):
 
 def test_default_layer_reproduces_xtreme_settings():
     assert default_layer(24) == 14  # XTREME's LAYER=13 for XLM-R Large, in hidden_states numbering
-    assert default_layer(12) == 8   # mBERT's LAYER=7
+    assert default_layer(12) == 8  # mBERT's LAYER=7
     assert default_layer(1) == 1
 
 

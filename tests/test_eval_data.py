@@ -13,10 +13,12 @@ from retrieval_xfer.evaluation.zero_shot import locate_data
 
 def test_pawsx_csv_quoting_and_ns_rows(tmp_path):
     path = tmp_path / "dev-de.tsv"
-    path.write_bytes('Ein Satz.\tEin anderer Satz.\t1\r\n'
-                     '"Er sagte ""hallo"" und ging."\tEr ging.\t0\r\n'
-                     'NS\tDer Satz fehlt.\t1\r\n'
-                     'Noch einer.\tNS\t0\r\n'.encode())
+    path.write_bytes(
+        b"Ein Satz.\tEin anderer Satz.\t1\r\n"
+        b'"Er sagte ""hallo"" und ging."\tEr ging.\t0\r\n'
+        b"NS\tDer Satz fehlt.\t1\r\n"
+        b"Noch einer.\tNS\t0\r\n"
+    )
     data = read_language_file(load_card("pawsx"), path)
     assert [r["label"] for r in data.examples] == ["paraphrase", "not_paraphrase"]
     assert data.examples[1]["text_a"] == 'Er sagte "hallo" und ging.'
@@ -28,7 +30,9 @@ def test_xnli_tsv_without_header(tmp_path):
     path.write_bytes(b"p1\th1\tentailment\r\np2\th2\tcontradiction\r\n")
     data = read_language_file(load_card("xnli"), path)
     assert [(r["text_a"], r["text_b"], r["label"]) for r in data.examples] == [
-        ("p1", "h1", "entailment"), ("p2", "h2", "contradiction")]
+        ("p1", "h1", "entailment"),
+        ("p2", "h2", "contradiction"),
+    ]
 
 
 def test_xnli_unknown_label_names_the_line(tmp_path):
@@ -41,8 +45,10 @@ def test_xnli_unknown_label_names_the_line(tmp_path):
 def test_panx_and_udpos_token_files(tmp_path):
     (tmp_path / "dev-de.tsv").write_text("de:Berlin\tB-LOC\nde:ist\tO\n\nde:Anna\tB-PER\n")
     data = read_language_file(load_card("panx"), tmp_path / "dev-de.tsv")
-    assert data.examples == [{"tokens": ["Berlin", "ist"], "tags": ["B-LOC", "O"]},
-                             {"tokens": ["Anna"], "tags": ["B-PER"]}]
+    assert data.examples == [
+        {"tokens": ["Berlin", "ist"], "tags": ["B-LOC", "O"]},
+        {"tokens": ["Anna"], "tags": ["B-PER"]},
+    ]
     (tmp_path / "pos.tsv").write_text("Hunde\tNOUN\nbellen\tVERB\n")
     assert read_language_file(load_card("udpos"), tmp_path / "pos.tsv").examples[0]["tags"] == ["NOUN", "VERB"]
     (tmp_path / "bad.tsv").write_text("Hunde\tNOUN\nbellen\tVERBING\n")
@@ -56,8 +62,22 @@ def test_mlqa_layout_and_languages(tmp_path):
     for lang in ("de", "zh"):
         context = "Der Hund bellt." if lang == "de" else "狗叫了。"
         answer = context[:3]
-        squad = {"version": 1.0, "data": [{"title": "t", "paragraphs": [{"context": context, "qas": [
-            {"id": f"q-{lang}", "question": "?", "answers": [{"text": answer, "answer_start": 0}]}]}]}]}
+        squad = {
+            "version": 1.0,
+            "data": [
+                {
+                    "title": "t",
+                    "paragraphs": [
+                        {
+                            "context": context,
+                            "qas": [
+                                {"id": f"q-{lang}", "question": "?", "answers": [{"text": answer, "answer_start": 0}]}
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
         (folder / f"dev-context-{lang}-question-{lang}.json").write_text(json.dumps(squad))
     (folder / "dev-context-de-question-zh.json").write_text("{}")  # cross-language pairs are not this task's
     card = load_card("mlqa")
@@ -109,19 +129,31 @@ def test_hub_rows_in_each_schema_are_shaped(monkeypatch):
 
     from retrieval_xfer.data import eval_data
 
-    xnli = Dataset.from_dict({"sentence1": ["p1", "p2", "p3"], "sentence2": ["h1", "h2", "h3"],
-                              "language": ["de", "fr", "de"], "gold_label": ["neutral", "entailment", "contradictory"]})
+    xnli = Dataset.from_dict(
+        {
+            "sentence1": ["p1", "p2", "p3"],
+            "sentence2": ["h1", "h2", "h3"],
+            "language": ["de", "fr", "de"],
+            "gold_label": ["neutral", "entailment", "contradictory"],
+        }
+    )
     tags = ClassLabel(names=["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"])
-    panx = Dataset.from_dict({"tokens": [["Anna", "lacht"]], "ner_tags": [[1, 0]], "langs": [["de", "de"]]},
-                             features=Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(tags),
-                                                "langs": Sequence(Value("string"))}))
+    panx = Dataset.from_dict(
+        {"tokens": [["Anna", "lacht"]], "ner_tags": [[1, 0]], "langs": [["de", "de"]]},
+        features=Features(
+            {"tokens": Sequence(Value("string")), "ner_tags": Sequence(tags), "langs": Sequence(Value("string"))}
+        ),
+    )
     tables = {("google/xtreme", "XNLI"): xnli, ("google/xtreme", "PAN-X.de"): panx}
-    monkeypatch.setattr("retrieval_xfer.data.task_data.load_hub_split",
-                        lambda dataset, config, split, hint="", revision=None: tables[(dataset, config)])
+    monkeypatch.setattr(
+        "retrieval_xfer.data.task_data.load_hub_split",
+        lambda dataset, config, split, hint="", revision=None: tables[(dataset, config)],
+    )
     rows = eval_data.read_language_hub(load_card("xnli"), "de", "dev").examples
     assert [(r["text_a"], r["label"]) for r in rows] == [("p1", "neutral"), ("p3", "contradiction")]
     assert eval_data.read_language_hub(load_card("panx"), "de", "dev").examples == [
-        {"tokens": ["Anna", "lacht"], "tags": ["B-PER", "O"]}]
+        {"tokens": ["Anna", "lacht"], "tags": ["B-PER", "O"]}
+    ]
 
 
 def test_unreachable_hub_fails_before_any_model_is_loaded(monkeypatch):
@@ -160,8 +192,14 @@ def test_hub_retrieval_data_is_pinned_stripped_and_keeps_bucc_ids(monkeypatch):
         asked[dataset] = revision
         if dataset == "mteb/tatoeba-bitext-mining":
             return Dataset.from_dict({"sentence1": ["Hallo Welt\n"], "sentence2": ["Hello world\n"]})
-        return Dataset.from_dict({"source_sentence": ["你好"], "target_sentence": ["hello"],
-                                  "source_lang": ["zh-000000042"], "target_lang": ["en-000000099"]})
+        return Dataset.from_dict(
+            {
+                "source_sentence": ["你好"],
+                "target_sentence": ["hello"],
+                "source_lang": ["zh-000000042"],
+                "target_lang": ["en-000000099"],
+            }
+        )
 
     monkeypatch.setattr(tatoeba, "load_hub_split", fake_load)
     monkeypatch.setattr(bucc, "load_hub_split", fake_load)
@@ -184,7 +222,7 @@ def test_hub_errors_are_typed_and_script_datasets_use_the_parquet_conversion(mon
     calls = []
 
     def no_validation(dataset, config, split, revision=None):
-        raise ValueError('Unknown split "validation". Should be one of [\'train\', \'test\'].')
+        raise ValueError("Unknown split \"validation\". Should be one of ['train', 'test'].")
 
     monkeypatch.setattr(datasets, "load_dataset", no_validation)
     with pytest.raises(SplitMissingError, match="google/xtreme/udpos.Kazakh: no 'validation' split"):
@@ -204,8 +242,11 @@ def test_hub_errors_are_typed_and_script_datasets_use_the_parquet_conversion(mon
         raise RuntimeError("Dataset scripts are no longer supported, but found cosmos_qa.py")
 
     monkeypatch.setattr(datasets, "load_dataset", script_only)
-    with pytest.raises(RxError, match=r"allenai/cosmos_qa: a loading-script dataset, .* no parquet conversion "
-                                      r"\(refs/convert/parquet\) could be read; pass --train-file"):
+    with pytest.raises(
+        RxError,
+        match=r"allenai/cosmos_qa: a loading-script dataset, .* no parquet conversion "
+        r"\(refs/convert/parquet\) could be read; pass --train-file",
+    ):
         hub.load_hub_split("allenai/cosmos_qa", None, "train", hint="pass --train-file cosmosqa=PATH")
 
 
@@ -230,7 +271,10 @@ def test_the_commit_read_is_pinned_and_recorded(monkeypatch):
     monkeypatch.setattr(huggingface_hub.HfApi, "dataset_info", dataset_info)
     monkeypatch.setattr(datasets, "load_dataset", lambda d, c, split, revision=None: loaded.append(revision) or "rows")
     assert hub.load_hub_split("google/xtreme", "PAN-X.de", "validation") == "rows"
-    assert hub.hub_source("google/xtreme", "PAN-X.de", "validation") == f"hf://google/xtreme@{'a' * 40}/PAN-X.de/validation"
+    assert (
+        hub.hub_source("google/xtreme", "PAN-X.de", "validation")
+        == f"hf://google/xtreme@{'a' * 40}/PAN-X.de/validation"
+    )
     hub.load_hub_split("google/xtreme", "PAN-X.de", "test", revision="v1")  # a pinned tag reads the commit it names
     assert loaded == ["a" * 40, "b" * 40] and asked == [("google/xtreme", None), ("google/xtreme", "v1")]
     hub.resolve_revision.cache_clear()
@@ -239,12 +283,16 @@ def test_the_commit_read_is_pinned_and_recorded(monkeypatch):
 def test_pinning_a_card_writes_the_commit_after_the_dataset(tmp_path):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("pin", Path(__file__).parent.parent / "scripts" / "pin_hub_revisions.py")
+    spec = importlib.util.spec_from_file_location(
+        "pin", Path(__file__).parent.parent / "scripts" / "pin_hub_revisions.py"
+    )
     pin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(pin)
     card = tmp_path / "x.yaml"
     card.write_text("    - {dataset: google/xtreme, config: XNLI}\n    - {dataset: m/t, revision: abc, config: c}\n")
     assert pin.pin_file(card, lambda name, rev: "f" * 40) == ["google/xtreme"]
-    assert card.read_text() == (f"    - {{dataset: google/xtreme, revision: {'f' * 40}, config: XNLI}}\n"
-                                "    - {dataset: m/t, revision: abc, config: c}\n")
+    assert card.read_text() == (
+        f"    - {{dataset: google/xtreme, revision: {'f' * 40}, config: XNLI}}\n"
+        "    - {dataset: m/t, revision: abc, config: c}\n"
+    )
     assert load_card("xnli")["sources"]["hub"][0]["dataset"] == "google/xtreme"  # the cards still load

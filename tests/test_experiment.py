@@ -7,14 +7,14 @@ import random
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from helpers import write_tatoeba
+from toy_data import sentence, write_ner, write_nli
+
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.experiment.plan import plan_steps
 from retrieval_xfer.experiment.runner import run_experiment
 from retrieval_xfer.experiment.spec import load_spec
-from toy_data import sentence, write_ner, write_nli
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +39,18 @@ def write_spec(tmp_path, tiny_model, data, **overrides):
         "targets": ["xnli", "panx"],
         "retrieval": ["tatoeba"],
         "train": {"max_steps": 6, "batch_size": 4, "lr": 1e-3, "warmup": 0.0, "save_steps": 2, "logging_steps": 2},
-        "train_files": {"mnli": str(data / "nli.jsonl"), "xnli_en": str(data / "nli.jsonl"),
-                        "panx_en": str(data / "ner.tsv")},
-        "evaluation": {"xnli": {"data_dir": str(data / "xnli")}, "panx": {"data_dir": str(data / "panx")},
-                       "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de", "layers": "all"}},
-        "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results"),
+        "train_files": {
+            "mnli": str(data / "nli.jsonl"),
+            "xnli_en": str(data / "nli.jsonl"),
+            "panx_en": str(data / "ner.tsv"),
+        },
+        "evaluation": {
+            "xnli": {"data_dir": str(data / "xnli")},
+            "panx": {"data_dir": str(data / "panx")},
+            "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de", "layers": "all"},
+        },
+        "runs_dir": str(tmp_path / "runs"),
+        "results_dir": str(tmp_path / "results"),
         "report_dir": str(tmp_path / "report"),
     }
     spec.update(overrides)
@@ -63,14 +70,22 @@ def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
     assert [s for _, s in statuses] == ["ran"] * len(statuses)
     assert [step.kind for step, _ in statuses].count("train") == 5  # mnli + two targets for each of two sets
     for run in ("tiny-baseline", "tiny-mnli"):
-        assert {p.name for p in (tmp_path / "results" / run).glob("*.json")} == {"xnli.json", "panx.json", "tatoeba.json"}
+        assert {p.name for p in (tmp_path / "results" / run).glob("*.json")} == {
+            "xnli.json",
+            "panx.json",
+            "tatoeba.json",
+        }
     assert (tmp_path / "runs" / "tiny" / "mnli+xnli_en" / "run.json").is_file()
     init = json.loads((tmp_path / "runs" / "tiny" / "mnli+xnli_en" / "run.json").read_text())["init"]
     assert init.endswith("runs/tiny/mnli")  # the target phase starts from the intermediate run
     # the baseline's Tatoeba result is what a direct evaluation of the base model gives
     card = load_card("tatoeba")
-    direct = evaluate_tatoeba(load_layer_sweep(str(tiny_model), "all", show_progress=False),
-                              resolve_languages("de", card), card, data / "tatoeba")
+    direct = evaluate_tatoeba(
+        load_layer_sweep(str(tiny_model), "all", show_progress=False),
+        resolve_languages("de", card),
+        card,
+        data / "tatoeba",
+    )
     written = json.loads((tmp_path / "results" / "tiny-baseline" / "tatoeba.json").read_text())
     assert written["layer_sweep"]["layers"] == json.loads(json.dumps(direct["layer_sweep"]["layers"]))
     csv_rows = (tmp_path / "report" / "xtreme.csv").read_text().splitlines()
@@ -80,8 +95,17 @@ def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
     again = run_experiment(spec, quiet=True, echo=lines.append)
     assert [(step.kind, s) for step, s in again if s == "ran"] == [("report", "ran")]
     assert not any("WARNING" in line for line in lines)
-    changed = load_spec(write_spec(tmp_path, tiny_model, data, evaluation={
-        **yaml.safe_load((tmp_path / "exp.yaml").read_text())["evaluation"], "panx": {"data_dir": str(data / "panx"), "limit": 3}}))
+    changed = load_spec(
+        write_spec(
+            tmp_path,
+            tiny_model,
+            data,
+            evaluation={
+                **yaml.safe_load((tmp_path / "exp.yaml").read_text())["evaluation"],
+                "panx": {"data_dir": str(data / "panx"), "limit": 3},
+            },
+        )
+    )
     lines.clear()
     run_experiment(changed, quiet=True, echo=lines.append)
     warned = [line for line in lines if "WARNING" in line]
@@ -93,10 +117,13 @@ def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tm
     from retrieval_xfer.training.callbacks import CheckpointState
     from retrieval_xfer.workflows import train as train_workflow
 
-    evaluation = {"xnli": {"data_dir": str(data / "xnli")},
-                  "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}}
-    spec = load_spec(write_spec(tmp_path, tiny_model, data, intermediate={"mnli": ["mnli"]}, targets=["xnli"],
-                                evaluation=evaluation))
+    evaluation = {
+        "xnli": {"data_dir": str(data / "xnli")},
+        "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"},
+    }
+    spec = load_spec(
+        write_spec(tmp_path, tiny_model, data, intermediate={"mnli": ["mnli"]}, targets=["xnli"], evaluation=evaluation)
+    )
     original_save = CheckpointState.on_save
 
     def crash_after_first_checkpoint(self, args, state, control, **kwargs):
@@ -112,8 +139,9 @@ def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tm
 
     configs = []
     real_train = train_workflow.train
-    monkeypatch.setattr(train_workflow, "train",
-                        lambda config, evaluator=None: configs.append(config) or real_train(config, evaluator))
+    monkeypatch.setattr(
+        train_workflow, "train", lambda config, evaluator=None: configs.append(config) or real_train(config, evaluator)
+    )
     real_evaluate = runner._evaluate
 
     def crash_on_xnli(spec_, step, quiet):
@@ -129,8 +157,13 @@ def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tm
     assert not configs[1].resume  # the target phase started fresh
     monkeypatch.setattr(runner, "_evaluate", real_evaluate)
     statuses = dict((step.label, s) for step, s in run_experiment(spec, quiet=True, echo=lambda line: None))
-    assert statuses == {"tiny: intermediate mnli (mnli)": "done", "tiny/mnli: tatoeba": "done",
-                        "tiny/mnli: target xnli_en": "done", "tiny/mnli: xnli": "ran", "report": "ran"}
+    assert statuses == {
+        "tiny: intermediate mnli (mnli)": "done",
+        "tiny/mnli: tatoeba": "done",
+        "tiny/mnli: target xnli_en": "done",
+        "tiny/mnli: xnli": "ran",
+        "report": "ran",
+    }
     assert len(configs) == 2  # nothing was trained again
 
 
@@ -140,17 +173,20 @@ def test_xquad_and_mlqa_share_one_target_run(tiny_model, data, tmp_path):
     assert trains == ["baseline+squad_en", "mnli", "mnli+squad_en"]
 
 
-@pytest.mark.parametrize("override,message", [
-    ({"targets": ["mnli"]}, "target 'mnli' is not a zero-shot XTREME task"),
-    ({"intermediate": {"x": ["nosuch"]}}, "intermediate set 'x': unknown task(s) nosuch"),
-    ({"train": {"learning_rate": 1}}, "train: unknown training option(s) learning_rate"),
-    ({"evaluation": {"xnli": {"dir": "x"}}}, "evaluation.xnli: unknown option(s) dir"),
-    ({"baseline": "nope"}, "baseline 'nope' is not an intermediate set"),
-    ({"typo": 1}, "unknown key(s) typo"),
-    ({"evaluation": {"xnli": {"data_dir": "no-such-dir"}}}, "evaluation.xnli.data_dir: no-such-dir does not exist"),
-    ({"train_files": {"mnli": "missing.jsonl"}}, "train_files.mnli: missing.jsonl does not exist"),
-    ({"base_models": {"tiny": "./no-model"}}, "base_models.tiny: ./no-model does not exist"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ({"targets": ["mnli"]}, "target 'mnli' is not a zero-shot XTREME task"),
+        ({"intermediate": {"x": ["nosuch"]}}, "intermediate set 'x': unknown task(s) nosuch"),
+        ({"train": {"learning_rate": 1}}, "train: unknown training option(s) learning_rate"),
+        ({"evaluation": {"xnli": {"dir": "x"}}}, "evaluation.xnli: unknown option(s) dir"),
+        ({"baseline": "nope"}, "baseline 'nope' is not an intermediate set"),
+        ({"typo": 1}, "unknown key(s) typo"),
+        ({"evaluation": {"xnli": {"data_dir": "no-such-dir"}}}, "evaluation.xnli.data_dir: no-such-dir does not exist"),
+        ({"train_files": {"mnli": "missing.jsonl"}}, "train_files.mnli: missing.jsonl does not exist"),
+        ({"base_models": {"tiny": "./no-model"}}, "base_models.tiny: ./no-model does not exist"),
+    ],
+)
 def test_bad_experiment_files(tiny_model, data, tmp_path, override, message):
     path = write_spec(tmp_path, tiny_model, data, **override)
     with pytest.raises(RxError, match=r".*exp\.yaml: " + __import__("re").escape(message)):
@@ -188,28 +224,60 @@ def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp
     from retrieval_xfer.experiment import runner
 
     seen = {}
-    monkeypatch.setattr(runner, "run_bucc",
-                        lambda options, mining, pairs, data_dir, layers, predictions_dir, index, allow_missing_gold,
-                        center:
-                        seen.update(options=options, mining=mining, pairs=pairs, layers=layers, index=index) or {})
-    settings = {"data_dir": str(data), "pairs": "zh-en", "k": 2, "margin": "distance", "retrieval": "fwd",
-                "precision": "bfloat16", "device": "cpu", "prompt": "query: ", "layer": 3, "index_type": "ivf",
-                "nlist": 8}
-    spec = load_spec(write_spec(tmp_path, tiny_model, data, intermediate={"baseline": []}, targets=[],
-                                retrieval=["bucc2018"], evaluation={"bucc2018": settings}))
+    monkeypatch.setattr(
+        runner,
+        "run_bucc",
+        lambda options, mining, pairs, data_dir, layers, predictions_dir, index, allow_missing_gold, center: (
+            seen.update(options=options, mining=mining, pairs=pairs, layers=layers, index=index) or {}
+        ),
+    )
+    settings = {
+        "data_dir": str(data),
+        "pairs": "zh-en",
+        "k": 2,
+        "margin": "distance",
+        "retrieval": "fwd",
+        "precision": "bfloat16",
+        "device": "cpu",
+        "prompt": "query: ",
+        "layer": 3,
+        "index_type": "ivf",
+        "nlist": 8,
+    }
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            tiny_model,
+            data,
+            intermediate={"baseline": []},
+            targets=[],
+            retrieval=["bucc2018"],
+            evaluation={"bucc2018": settings},
+        )
+    )
     step = next(s for s in plan_steps(spec) if s.task == "bucc2018")
     runner._evaluate(spec, step, quiet=True)
     assert (seen["mining"].k, seen["mining"].margin, seen["mining"].retrieval) == (2, "distance", "fwd")
     options = seen["options"]
     assert (options.precision, options.device, options.prompt, options.layer, options.model) == (
-        "bfloat16", "cpu", "query: ", 3, str(tiny_model))
+        "bfloat16",
+        "cpu",
+        "query: ",
+        3,
+        str(tiny_model),
+    )
     assert seen["pairs"] == "zh-en" and seen["layers"] is None
     assert (seen["index"].kind, seen["index"].nlist, seen["index"].nprobe) == ("ivf", 8, 16)
 
 
 def test_relative_input_paths_are_relative_to_the_experiment_file(tiny_model, data, tmp_path, monkeypatch):
-    spec_file = write_spec(tmp_path, tiny_model, data, train_files={"mnli": "nli.jsonl"},
-                           evaluation={"xnli": {"data_dir": "xnli"}, "tatoeba": {"data_dir": "tatoeba"}})
+    spec_file = write_spec(
+        tmp_path,
+        tiny_model,
+        data,
+        train_files={"mnli": "nli.jsonl"},
+        evaluation={"xnli": {"data_dir": "xnli"}, "tatoeba": {"data_dir": "tatoeba"}},
+    )
     (tmp_path / "nli.jsonl").write_text((data / "nli.jsonl").read_text())
     for sub in ("xnli", "tatoeba"):
         (tmp_path / sub).symlink_to(data / sub)

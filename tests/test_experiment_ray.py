@@ -10,6 +10,7 @@ import pytest
 import torch
 import yaml
 from click.testing import CliRunner
+from test_experiment import data, write_spec  # noqa: F401  (the fixture and the file writer are shared)
 
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
@@ -18,7 +19,6 @@ from retrieval_xfer.experiment.plan import plan_steps
 from retrieval_xfer.experiment.ray_executor import run_experiment_on_ray, step_log
 from retrieval_xfer.experiment.runner import run_experiment
 from retrieval_xfer.experiment.spec import load_spec
-from test_experiment import data, write_spec  # noqa: F401  (the fixture and the file writer are shared)
 
 ray = pytest.importorskip("ray")
 
@@ -54,8 +54,9 @@ def test_ray_grid_equals_sequential_and_overlaps(tiny_model, data, tmp_path):  #
     assert {status for _, status in grid.statuses} == {"ran"}
     assert sum(len(tasks) for tasks in scores(tmp_path / "seq" / "results")[0].values()) == 6  # 2 sets x 3 tasks
     assert scores(tmp_path / "ray" / "results") == scores(tmp_path / "seq" / "results")
-    assert (tmp_path / "ray" / "report" / "xtreme.csv").read_text() == \
-        (tmp_path / "seq" / "report" / "xtreme.csv").read_text()
+    assert (tmp_path / "ray" / "report" / "xtreme.csv").read_text() == (
+        tmp_path / "seq" / "report" / "xtreme.csv"
+    ).read_text()
     # independent steps ran at the same time: some two steps' intervals overlap
     spans = sorted((o.started, o.ended) for o in grid.outcomes.values())
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
@@ -71,9 +72,16 @@ def test_ray_grid_equals_sequential_and_overlaps(tiny_model, data, tmp_path):  #
 def test_a_failing_step_stops_only_what_needs_it_and_a_rerun_finishes(tiny_model, data, tmp_path):  # noqa: F811
     broken = tmp_path / "empty-panx"
     broken.mkdir()
-    path = write_spec(tmp_path, tiny_model, data, evaluation={
-        "xnli": {"data_dir": str(data / "xnli")}, "panx": {"data_dir": str(broken)},
-        "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}})
+    path = write_spec(
+        tmp_path,
+        tiny_model,
+        data,
+        evaluation={
+            "xnli": {"data_dir": str(data / "xnli")},
+            "panx": {"data_dir": str(broken)},
+            "tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"},
+        },
+    )
     spec = load_spec(path)
     grid = run_experiment_on_ray(spec, echo=lambda line: None)
     status = {step.label: s for step, s in grid.statuses}
@@ -90,16 +98,22 @@ def test_a_failing_step_stops_only_what_needs_it_and_a_rerun_finishes(tiny_model
 
     spec.evaluation["panx"]["data_dir"] = str(data / "panx")  # fix the input: only the failed steps and the report run
     rerun = run_experiment_on_ray(spec, echo=lambda line: None)
-    assert sorted(step.label for step, s in rerun.statuses if s == "ran") == \
-        ["report", "tiny/baseline: panx", "tiny/mnli: panx"]
+    assert sorted(step.label for step, s in rerun.statuses if s == "ran") == [
+        "report",
+        "tiny/baseline: panx",
+        "tiny/mnli: panx",
+    ]
 
 
-@pytest.mark.parametrize("resources,message", [
-    ({"training": {"num_gpus": 1}}, "no step kind 'training'"),
-    ({"train": {"gpus": 1}}, "unknown key 'gpus'"),
-    ({"eval": {"num_cpus": -1}}, "expected a number >= 0"),
-    ({"train": {"num_gpus": 2.5}}, "whole number"),
-])
+@pytest.mark.parametrize(
+    "resources,message",
+    [
+        ({"training": {"num_gpus": 1}}, "no step kind 'training'"),
+        ({"train": {"gpus": 1}}, "unknown key 'gpus'"),
+        ({"eval": {"num_cpus": -1}}, "expected a number >= 0"),
+        ({"train": {"num_gpus": 2.5}}, "whole number"),
+    ],
+)
 def test_bad_resources_fail_in_one_line(tiny_model, data, tmp_path, resources, message):  # noqa: F811
     with pytest.raises(RxError, match=message):
         load_spec(write_spec(tmp_path, tiny_model, data, resources=resources))
@@ -115,8 +129,9 @@ def test_names_must_be_plain_folder_names(tiny_model, data, tmp_path, field, nam
 def test_unreachable_address_is_one_line(tiny_model, data, tmp_path):  # noqa: F811
     ray.shutdown()
     try:
-        result = CliRunner().invoke(main, ["experiment", str(write_spec(tmp_path, tiny_model, data)),
-                                           "--ray", "127.0.0.1:9"])
+        result = CliRunner().invoke(
+            main, ["experiment", str(write_spec(tmp_path, tiny_model, data)), "--ray", "127.0.0.1:9"]
+        )
         assert result.exit_code == 1
         assert "no Ray cluster answers at 127.0.0.1:9" in result.output
     finally:
@@ -124,8 +139,9 @@ def test_unreachable_address_is_one_line(tiny_model, data, tmp_path):  # noqa: F
 
 
 def test_dry_run_sizes_each_training_step(tiny_model, data, tmp_path):  # noqa: F811
-    path = write_spec(tmp_path, tiny_model, data, train={"epochs": 2, "batch_size": 4},
-                      resources={"train": {"num_gpus": 2}})
+    path = write_spec(
+        tmp_path, tiny_model, data, train={"epochs": 2, "batch_size": 4}, resources={"train": {"num_gpus": 2}}
+    )
     result = CliRunner().invoke(main, ["experiment", str(path), "--dry-run"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "intermediate mnli" in line]
@@ -134,9 +150,15 @@ def test_dry_run_sizes_each_training_step(tiny_model, data, tmp_path):  # noqa: 
 
 
 def test_a_step_with_several_gpus_trains_data_parallel_in_its_task(tiny_model, data, tmp_path):  # noqa: F811
-    path = write_spec(tmp_path, tiny_model, data, intermediate={"mnli": ["mnli"]}, targets=[],
-                      evaluation={"tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}},
-                      resources={"train": {"num_gpus": 2}})
+    path = write_spec(
+        tmp_path,
+        tiny_model,
+        data,
+        intermediate={"mnli": ["mnli"]},
+        targets=[],
+        evaluation={"tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}},
+        resources={"train": {"num_gpus": 2}},
+    )
     grid = run_experiment_on_ray(load_spec(path), echo=lambda line: None)
     assert not grid.failures, [log.read_text()[-2000:] for _, _, log in grid.failures]
     run = json.loads((tmp_path / "runs" / "tiny" / "mnli" / "run.json").read_text())

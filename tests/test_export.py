@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import WORDS
 from helpers import write_lines
+
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.shards import export_embeddings, load_export
@@ -92,8 +92,9 @@ def test_resume_with_another_layer_speaks_of_the_export(tmp_path, encoder, tiny_
     other = load_encoder(str(tiny_model), 3, batch_size=4, show_progress=False)
     with pytest.raises(RxError) as caught:
         export_embeddings(other, path, tmp_path / "out", shard_size=10)
-    assert str(caught.value) == (f"{tmp_path / 'out'}: cannot resume: layer differs: export built with 2, "
-                                 "the encoder now given has 3")
+    assert str(caught.value) == (
+        f"{tmp_path / 'out'}: cannot resume: layer differs: export built with 2, the encoder now given has 3"
+    )
 
 
 def test_a_resumed_export_says_from_where(tmp_path, encoder, corpus):

@@ -20,14 +20,28 @@ def unit_rows(n, d=32, seed=0):
 
 
 def spec(**changes):
-    base = EncoderSpec(model="m", weights_sha256="a" * 64, layer=8, num_layers=12, pooling="mean", prompt="",
-                       max_length=512, dimension=32)
+    base = EncoderSpec(
+        model="m",
+        weights_sha256="a" * 64,
+        layer=8,
+        num_layers=12,
+        pooling="mean",
+        prompt="",
+        max_length=512,
+        dimension=32,
+    )
     return dataclasses.replace(base, **changes)
 
 
 def meta_for(params, count):
-    return IndexMeta(encoder=spec().to_dict(), index=dataclasses.asdict(params), count=count, build_seconds=0.1,
-                     created_at="now", rx_version="test")
+    return IndexMeta(
+        encoder=spec().to_dict(),
+        index=dataclasses.asdict(params),
+        count=count,
+        build_seconds=0.1,
+        created_at="now",
+        rx_version="test",
+    )
 
 
 def save(folder, vectors, params):
@@ -73,16 +87,21 @@ def test_automatic_parameters_follow_corpus_size():
 def test_too_small_corpus_for_trained_index_is_clear():
     with pytest.raises(RxError, match="needs at least 256 sentences"):
         build_faiss_index(unit_rows(100), IndexParams("ivfpq", nlist=2))
-    with pytest.raises(RxError, match=r"IVF50,Flat index needs at least 50 sentences, got 10 \(give --nlist 1 or fewer"):
+    with pytest.raises(
+        RxError, match=r"IVF50,Flat index needs at least 50 sentences, got 10 \(give --nlist 1 or fewer"
+    ):
         build_faiss_index(unit_rows(10), IndexParams("ivf", nlist=50))
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("layer", 9, "layer differs: index built with 8, query encoder has 9"),
-    ("pooling", "mean-no-special", "pooling differs"),
-    ("weights_sha256", "b" * 64, "built with another model"),
-    ("dimension", 64, "dimension differs"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("layer", 9, "layer differs: index built with 8, query encoder has 9"),
+        ("pooling", "mean-no-special", "pooling differs"),
+        ("weights_sha256", "b" * 64, "built with another model"),
+        ("dimension", 64, "dimension differs"),
+    ],
+)
 def test_meta_mismatch_names_the_field(field, value, message):
     with pytest.raises(RxError, match=message):
         check_compatible(spec(), spec(**{field: value}), "idx")
@@ -105,13 +124,16 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("damage,message", [
-    (lambda f: (f / "ids.txt").unlink(), "ids.txt is missing"),
-    (lambda f: (f / "index.faiss").write_bytes(b"garbage"), "corrupt FAISS file"),
-    (lambda f: (f / "meta.json").write_text("{not json"), "corrupt metadata"),
-    (lambda f: (f / "meta.json").write_text(json.dumps({"count": 3})), "corrupt metadata"),
-    (lambda f: (f / "ids.txt").write_text("a\nb\n"), "FAISS holds 10 vectors, ids.txt 2 lines"),
-])
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda f: (f / "ids.txt").unlink(), "ids.txt is missing"),
+        (lambda f: (f / "index.faiss").write_bytes(b"garbage"), "corrupt FAISS file"),
+        (lambda f: (f / "meta.json").write_text("{not json"), "corrupt metadata"),
+        (lambda f: (f / "meta.json").write_text(json.dumps({"count": 3})), "corrupt metadata"),
+        (lambda f: (f / "ids.txt").write_text("a\nb\n"), "FAISS holds 10 vectors, ids.txt 2 lines"),
+    ],
+)
 def test_corrupt_folder_is_one_line_error(tmp_path, damage, message):
     save(tmp_path / "idx", unit_rows(10), IndexParams("flat"))
     damage(tmp_path / "idx")

@@ -20,9 +20,28 @@ pytestmark = pytest.mark.integration
 
 def test_tatoeba_three_languages_matches_an_independent_computation(shared_data, real_encoder, tmp_path):
     out = tmp_path / "tatoeba.json"
-    result = CliRunner().invoke(main, ["eval", "tatoeba", "--model", str(real_encoder), "--layer", "8",
-                                       "--prompt", "query: ", "--data-dir", str(shared_data / "tatoeba/v1"),
-                                       "--langs", "de,swh,jv", "--output", str(out), "--quiet", "--batch-size", "64"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "tatoeba",
+            "--model",
+            str(real_encoder),
+            "--layer",
+            "8",
+            "--prompt",
+            "query: ",
+            "--data-dir",
+            str(shared_data / "tatoeba/v1"),
+            "--langs",
+            "de,swh,jv",
+            "--output",
+            str(out),
+            "--quiet",
+            "--batch-size",
+            "64",
+        ],
+    )
     assert result.exit_code == 0, result.output
     scores = json.loads(out.read_text())["scores"]
     assert set(scores) == {"de", "swh", "jv"} and scores["jv"]["n"] == 205
@@ -34,8 +53,13 @@ def test_tatoeba_three_languages_matches_an_independent_computation(shared_data,
     def embed(sentences):
         rows = []
         for start in range(0, len(sentences), 64):
-            batch = tokenizer(["query: " + s for s in sentences[start:start + 64]], padding=True, truncation=True,
-                              max_length=512, return_tensors="pt")
+            batch = tokenizer(
+                ["query: " + s for s in sentences[start : start + 64]],
+                padding=True,
+                truncation=True,
+                max_length=512,
+                return_tensors="pt",
+            )
             with torch.no_grad():
                 hidden = model(**batch, output_hidden_states=True).hidden_states[8]
             mask = batch["attention_mask"].unsqueeze(-1).float()
@@ -43,7 +67,9 @@ def test_tatoeba_three_languages_matches_an_independent_computation(shared_data,
         x = np.concatenate(rows)
         return x / np.linalg.norm(x, axis=1, keepdims=True)
 
-    jav, eng = read_parallel(shared_data / "tatoeba/v1/tatoeba.jav-eng.jav", shared_data / "tatoeba/v1/tatoeba.jav-eng.eng")
+    jav, eng = read_parallel(
+        shared_data / "tatoeba/v1/tatoeba.jav-eng.jav", shared_data / "tatoeba/v1/tatoeba.jav-eng.eng"
+    )
     sim = embed(eng) @ embed(jav).T
     en2xx = 100 * np.mean(sim.argmax(axis=1) == np.arange(len(jav)))
     xx2en = 100 * np.mean(sim.argmax(axis=0) == np.arange(len(jav)))
@@ -54,10 +80,30 @@ def test_tatoeba_three_languages_matches_an_independent_computation(shared_data,
 
 def test_bucc_zh_en_sample(shared_data, real_encoder, tmp_path):
     out = tmp_path / "bucc.json"
-    result = CliRunner().invoke(main, ["eval", "bucc", "--model", str(real_encoder), "--layer", "8",
-                                       "--prompt", "query: ", "--data-dir", str(shared_data / "bucc2018"),
-                                       "--pairs", "zh-en", "--output", str(out), "--quiet", "--batch-size", "64",
-                                       "--max-length", "128"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "bucc",
+            "--model",
+            str(real_encoder),
+            "--layer",
+            "8",
+            "--prompt",
+            "query: ",
+            "--data-dir",
+            str(shared_data / "bucc2018"),
+            "--pairs",
+            "zh-en",
+            "--output",
+            str(out),
+            "--quiet",
+            "--batch-size",
+            "64",
+            "--max-length",
+            "128",
+        ],
+    )
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     score = saved["scores"]["zh-en"]

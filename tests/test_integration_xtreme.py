@@ -16,12 +16,15 @@ from retrieval_xfer.data.eval_data import find_language_files, read_language_fil
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("task,folder,languages,per_language", [
-    ("xnli", "xtreme/xnli", 15, {"de": 2490, "sw": 2490}),
-    ("pawsx", "xtreme/pawsx", 7, {"en": 2000}),
-    ("xquad", "xquad", 12, {"th": 1190}),
-    ("mlqa", "xtreme/mlqa", 7, {"en": 1148, "ar": 517, "de": 512, "es": 500, "hi": 507, "vi": 511, "zh": 504}),
-])
+@pytest.mark.parametrize(
+    "task,folder,languages,per_language",
+    [
+        ("xnli", "xtreme/xnli", 15, {"de": 2490, "sw": 2490}),
+        ("pawsx", "xtreme/pawsx", 7, {"en": 2000}),
+        ("xquad", "xquad", 12, {"th": 1190}),
+        ("mlqa", "xtreme/mlqa", 7, {"en": 1148, "ar": 517, "de": 512, "es": 500, "hi": 507, "vi": 511, "zh": 504}),
+    ],
+)
 def test_real_files_read_completely(shared_data, task, folder, languages, per_language):
     card = load_card(task)
     found = find_language_files(card, shared_data / folder, "dev")
@@ -45,14 +48,51 @@ def test_pawsx_placeholder_rows_are_dropped_and_counted(shared_data):
 def test_panx_head_on_the_real_encoder(shared_data, real_encoder, tmp_path):
     runner = CliRunner()
     run = tmp_path / "run"
-    trained = runner.invoke(main, ["train", "--base", str(real_encoder), "--tasks", "panx_en", "--out", str(run),
-                                   "--train-file", f"panx_en={shared_data / 'xtreme/panx/train-en.tsv'}",
-                                   "--limit", "400", "--max-steps", "40", "--batch-size", "16", "--lr", "1e-4",
-                                   "--max-length", "64", "--quiet"])
+    trained = runner.invoke(
+        main,
+        [
+            "train",
+            "--base",
+            str(real_encoder),
+            "--tasks",
+            "panx_en",
+            "--out",
+            str(run),
+            "--train-file",
+            f"panx_en={shared_data / 'xtreme/panx/train-en.tsv'}",
+            "--limit",
+            "400",
+            "--max-steps",
+            "40",
+            "--batch-size",
+            "16",
+            "--lr",
+            "1e-4",
+            "--max-length",
+            "64",
+            "--quiet",
+        ],
+    )
     assert trained.exit_code == 0, trained.output
     out = tmp_path / "panx.json"
-    result = runner.invoke(main, ["eval", "panx", "--model", str(run), "--data-dir", str(shared_data / "xtreme/panx"),
-                                  "--langs", "en,de,yo", "--limit", "100", "--output", str(out), "--quiet"])
+    result = runner.invoke(
+        main,
+        [
+            "eval",
+            "panx",
+            "--model",
+            str(run),
+            "--data-dir",
+            str(shared_data / "xtreme/panx"),
+            "--langs",
+            "en,de,yo",
+            "--limit",
+            "100",
+            "--output",
+            str(out),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(out.read_text())
     assert set(payload["scores"]) == {"en", "de", "yo"} and payload["head"] == "panx_en"

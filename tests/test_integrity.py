@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import WORDS
 from helpers import write_lines
+from toy_data import write_nli
+
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.output_lock import hold_output_lock, lock_path
 from retrieval_xfer.training.runner import TrainConfig, train
-from toy_data import write_nli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,25 +49,63 @@ def test_a_second_run_on_a_held_output_stops_and_names_the_holder(tmp_path, tiny
     with hold_output_lock(tmp_path / "pairs.tsv"), hold_output_lock(tmp_path / "ex"), hold_output_lock(tmp_path / "i"):
         assert lock_path(tmp_path / "ex").is_file()
         runner = CliRunner()
-        one_line_error(runner.invoke(main, ["mine", "--src", str(src), "--trg", str(trg), "--out",
-                                            str(tmp_path / "pairs.tsv"), "--quiet"]),
-                       "pairs.tsv: in use by rx process", f"{os.getpid()}")
-        one_line_error(runner.invoke(main, ["export", "--model", str(tiny_model), "--input", str(corpus), "--out",
-                                            str(tmp_path / "ex"), "--quiet"]), "ex: in use by rx process")
-        one_line_error(runner.invoke(main, ["build-index", "--input", str(src), "--out", str(tmp_path / "i")]),
-                       "i: in use by rx process")
+        one_line_error(
+            runner.invoke(
+                main, ["mine", "--src", str(src), "--trg", str(trg), "--out", str(tmp_path / "pairs.tsv"), "--quiet"]
+            ),
+            "pairs.tsv: in use by rx process",
+            f"{os.getpid()}",
+        )
+        one_line_error(
+            runner.invoke(
+                main,
+                [
+                    "export",
+                    "--model",
+                    str(tiny_model),
+                    "--input",
+                    str(corpus),
+                    "--out",
+                    str(tmp_path / "ex"),
+                    "--quiet",
+                ],
+            ),
+            "ex: in use by rx process",
+        )
+        one_line_error(
+            runner.invoke(main, ["build-index", "--input", str(src), "--out", str(tmp_path / "i")]),
+            "i: in use by rx process",
+        )
     assert not (tmp_path / "pairs.tsv").exists() and not (tmp_path / "ex").exists()
     assert not lock_path(tmp_path / "ex").exists()  # released and removed
-    assert CliRunner().invoke(main, ["mine", "--src", str(src), "--trg", str(trg), "--out",
-                                     str(tmp_path / "pairs.tsv"), "--quiet"]).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(main, ["mine", "--src", str(src), "--trg", str(trg), "--out", str(tmp_path / "pairs.tsv"), "--quiet"])
+        .exit_code
+        == 0
+    )
 
 
 def test_two_concurrent_exports_into_one_folder(tmp_path, tiny_model):
     """For real: two processes; the second stops in one line while the first runs, the first finishes alone."""
-    corpus = write_lines(tmp_path / "c.txt", [" ".join(WORDS[(i + j) % len(WORDS)] for j in range(6))
-                                              for i in range(4000)])
-    command = [sys.executable, "-m", "retrieval_xfer", "export", "--model", str(tiny_model), "--input", str(corpus),
-               "--out", str(tmp_path / "ex"), "--shard-size", "500", "--quiet"]
+    corpus = write_lines(
+        tmp_path / "c.txt", [" ".join(WORDS[(i + j) % len(WORDS)] for j in range(6)) for i in range(4000)]
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "retrieval_xfer",
+        "export",
+        "--model",
+        str(tiny_model),
+        "--input",
+        str(corpus),
+        "--out",
+        str(tmp_path / "ex"),
+        "--shard-size",
+        "500",
+        "--quiet",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     first = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
@@ -85,10 +123,24 @@ def test_sigterm_cleans_up_and_says_how_to_resume(tmp_path):
     rng = np.random.default_rng(1)
     np.save(tmp_path / "x.npy", rng.standard_normal((6000, 64)).astype(np.float32))
     np.save(tmp_path / "y.npy", rng.standard_normal((6000, 64)).astype(np.float32))
-    command = [sys.executable, "-m", "retrieval_xfer", "mine", "--src", str(tmp_path / "x.npy"), "--trg",
-               str(tmp_path / "y.npy"), "--out", str(tmp_path / "pairs.tsv"), "--max-memory", "8MB", "--quiet"]
-    process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "retrieval_xfer",
+        "mine",
+        "--src",
+        str(tmp_path / "x.npy"),
+        "--trg",
+        str(tmp_path / "y.npy"),
+        "--out",
+        str(tmp_path / "pairs.tsv"),
+        "--max-memory",
+        "8MB",
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, stderr=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+    )
     checkpoint = tmp_path / "pairs.tsv.rx-mine"
     deadline = time.time() + 120
     while not any(checkpoint.glob("block-*.npz")):
@@ -100,7 +152,9 @@ def test_sigterm_cleans_up_and_says_how_to_resume(tmp_path):
     assert not (tmp_path / "pairs.tsv").exists()
     assert not [p for p in tmp_path.rglob(".*tmp*")]  # no temporary file left behind
     assert not lock_path(tmp_path / "pairs.tsv").exists()
-    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    resumed = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}
+    )
     assert resumed.returncode == 0 and "resum" in resumed.stderr.lower(), resumed.stderr
 
 
@@ -112,16 +166,27 @@ def test_disk_full_is_one_line_and_leaves_no_half_written_file(tmp_path, monkeyp
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(mine_module, "atomic_write_text", full_disk)
-    result = CliRunner().invoke(main, ["mine", "--src", str(src), "--trg", str(trg), "--out",
-                                       str(tmp_path / "pairs.tsv"), "--quiet"])
+    result = CliRunner().invoke(
+        main, ["mine", "--src", str(src), "--trg", str(trg), "--out", str(tmp_path / "pairs.tsv"), "--quiet"]
+    )
     one_line_error(result, "pairs.tsv: No space left on device")
     assert not (tmp_path / "pairs.tsv").exists()
 
 
 def test_a_truncated_checkpoint_is_one_line(tmp_path):
     src, trg = vectors(tmp_path, 3000)
-    args = ["mine", "--src", str(src), "--trg", str(trg), "--out", str(tmp_path / "p.tsv"), "--max-memory", "2MB",
-            "--quiet"]
+    args = [
+        "mine",
+        "--src",
+        str(src),
+        "--trg",
+        str(trg),
+        "--out",
+        str(tmp_path / "p.tsv"),
+        "--max-memory",
+        "2MB",
+        "--quiet",
+    ]
     import retrieval_xfer.mining.checkpoint as checkpoint_module
 
     original = checkpoint_module.KnnCheckpoint.save
@@ -141,8 +206,9 @@ def test_a_truncated_checkpoint_is_one_line(tmp_path):
 
 def test_bad_utf8_in_a_queries_file_is_one_line(tmp_path):
     (tmp_path / "q.txt").write_bytes(b"fine\nna\xefve\n")
-    result = CliRunner().invoke(main, ["search", str(tmp_path / "no-index"), "--model", "m", "--queries-file",
-                                       str(tmp_path / "q.txt")])
+    result = CliRunner().invoke(
+        main, ["search", str(tmp_path / "no-index"), "--model", "m", "--queries-file", str(tmp_path / "q.txt")]
+    )
     one_line_error(result, "q.txt:2: not valid UTF-8")
 
 
@@ -150,9 +216,23 @@ def test_a_tab_or_newline_in_a_sentence_never_adds_a_column(tmp_path, tiny_model
     lines = ["alpha\tcat one", "back\\slash dog", "plain fish"]
     (tmp_path / "a.txt").write_bytes(("\n".join(lines) + "\n").encode())
     (tmp_path / "b.txt").write_bytes(("\n".join(reversed(lines)) + "\n").encode())
-    result = CliRunner().invoke(main, ["mine", "--model", str(tiny_model), "--layer", "2", "--src",
-                                       str(tmp_path / "a.txt"), "--trg", str(tmp_path / "b.txt"), "--out",
-                                       str(tmp_path / "p.tsv"), "--quiet"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "mine",
+            "--model",
+            str(tiny_model),
+            "--layer",
+            "2",
+            "--src",
+            str(tmp_path / "a.txt"),
+            "--trg",
+            str(tmp_path / "b.txt"),
+            "--out",
+            str(tmp_path / "p.tsv"),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = [row.split("\t") for row in (tmp_path / "p.tsv").read_text().splitlines()]
     assert rows and all(len(row) == 5 for row in rows)
@@ -162,8 +242,20 @@ def test_a_tab_or_newline_in_a_sentence_never_adds_a_column(tmp_path, tiny_model
 
 def test_ids_with_a_comma_are_refused(tmp_path):
     (tmp_path / "s.tsv").write_text("a,1\tone\nb\ttwo\n")
-    result = CliRunner().invoke(main, ["build-index", "--model", "unused", "--input", str(tmp_path / "s.tsv"),
-                                       "--input-format", "tsv", "--out", str(tmp_path / "i")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "build-index",
+            "--model",
+            "unused",
+            "--input",
+            str(tmp_path / "s.tsv"),
+            "--input-format",
+            "tsv",
+            "--out",
+            str(tmp_path / "i"),
+        ],
+    )
     one_line_error(result, "s.tsv:1: id 'a,1' contains a comma")
 
 
@@ -173,8 +265,15 @@ def test_a_run_killed_before_its_first_checkpoint_restarts(tiny_model, tmp_path)
     out.mkdir()
     (out / "train_log.jsonl").write_text('{"step": 2, "loss": 1.0}\n')  # what a kill before step 500 leaves
     (out / "checkpoints").mkdir()
-    config = dict(tasks=["mnli"], out=out, base=str(tiny_model), train_files={"mnli": str(data)}, batch_size=4,
-                  max_steps=2, quiet=True)
+    config = dict(
+        tasks=["mnli"],
+        out=out,
+        base=str(tiny_model),
+        train_files={"mnli": str(data)},
+        batch_size=4,
+        max_steps=2,
+        quiet=True,
+    )
     run = train(TrainConfig(**config)).run  # rx train starts it again
     assert run["steps"] == 2 and '"loss": 1.0' not in (out / "train_log.jsonl").read_text()
     (tmp_path / "other").mkdir()
@@ -191,8 +290,18 @@ def test_a_symlink_planted_where_a_temporary_file_used_to_go_is_never_followed(t
     victim.write_text("precious")
     (tmp_path / "c.txt").write_text("one cat\ntwo dog\n")
     out = tmp_path / "ex"
-    args = ["export", "--model", str(tiny_model), "--input", str(tmp_path / "c.txt"), "--out", str(out), "--quiet",
-            "--shard-size", "1"]
+    args = [
+        "export",
+        "--model",
+        str(tiny_model),
+        "--input",
+        str(tmp_path / "c.txt"),
+        "--out",
+        str(out),
+        "--quiet",
+        "--shard-size",
+        "1",
+    ]
     assert CliRunner().invoke(main, args).exit_code == 0
     manifest = json.loads((out / "manifest.json").read_text())
     complete = (out / "shard-00001.npy").read_bytes()
@@ -230,6 +339,7 @@ def test_a_modules_json_path_may_not_leave_its_folder(tmp_path, tiny_st_model, p
     modules[0]["path"] = path
     (model / "modules.json").write_text(json.dumps(modules))
     (tmp_path / "c.txt").write_text("one cat\n")
-    result = CliRunner().invoke(main, ["build-index", "--model", str(model), "--input", str(tmp_path / "c.txt"),
-                                       "--out", str(tmp_path / "i")])
+    result = CliRunner().invoke(
+        main, ["build-index", "--model", str(model), "--input", str(tmp_path / "c.txt"), "--out", str(tmp_path / "i")]
+    )
     one_line_error(result, f"module path '{path}' leaves the model folder")

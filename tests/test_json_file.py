@@ -14,7 +14,10 @@ def test_sound_object_and_each_failure(tmp_path):
         "absent.json": (None, "gone"),
         "good.json/under-a-file.json": (None, "gone"),
         "truncated.json": (b'{"a": ', "truncated.json: corrupt thing (Expecting value at line 1)"),
-        "latin1.json": ('{"a": "caf\u00e9"}'.encode("latin-1"), "latin1.json: corrupt thing (unreadable: UnicodeDecodeError)"),
+        "latin1.json": (
+            '{"a": "caf\u00e9"}'.encode("latin-1"),
+            "latin1.json: corrupt thing (unreadable: UnicodeDecodeError)",
+        ),
         "list.json": (b"[1, 2]", "list.json: corrupt thing (expected a JSON object, found list)"),
         "partial.json": (b'{"a": 1}', "partial.json: corrupt thing (no 'b')"),
     }

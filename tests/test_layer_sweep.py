@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import WORDS
 from helpers import write_lines, write_tatoeba
+
 from retrieval_xfer.cli import main
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.layer_sweep import parse_layers
@@ -17,7 +17,7 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.bucc import evaluate_bucc
 from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba
 
-SENTENCES = [" ".join(WORDS[i:i + 2 + i % 5]) for i in range(0, 60, 3)]
+SENTENCES = [" ".join(WORDS[i : i + 2 + i % 5]) for i in range(0, 60, 3)]
 
 
 def test_parse_layers():
@@ -31,13 +31,15 @@ def test_parse_layers():
 
 @pytest.mark.parametrize("skip_special", [False, True])
 def test_sweep_vectors_equal_single_layer_encoders(tiny_model, skip_special):
-    sweep = load_layer_sweep(str(tiny_model), "all", pool_skip_special=skip_special, batch_size=3,
-                             show_progress=False, prompt="query: ")
+    sweep = load_layer_sweep(
+        str(tiny_model), "all", pool_skip_special=skip_special, batch_size=3, show_progress=False, prompt="query: "
+    )
     vectors = sweep.encode_layers(SENTENCES)
     assert sorted(vectors) == [0, 1, 2, 3, 4]
     for layer, swept in vectors.items():
-        single = load_encoder(str(tiny_model), layer, pool_skip_special=skip_special, show_progress=False,
-                              prompt="query: ").encode(SENTENCES)
+        single = load_encoder(
+            str(tiny_model), layer, pool_skip_special=skip_special, show_progress=False, prompt="query: "
+        ).encode(SENTENCES)
         np.testing.assert_allclose(swept, single, atol=2e-6)
     assert not np.allclose(vectors[1], vectors[4])
 
@@ -64,7 +66,9 @@ def test_tatoeba_sweep_equals_runs_per_layer(tiny_model, tmp_path):
 
 def test_bucc_sweep_equals_runs_per_layer(tiny_model, tmp_path):
     zh = [f"zh-{i:03d}\t{s}" for i, s in enumerate(SENTENCES)]
-    en = [f"en-{i:03d}\t{s} sun" for i, s in enumerate(SENTENCES[:10])] + [f"en-{i:03d}\tmoon {s}" for i, s in enumerate(SENTENCES[10:], 10)]
+    en = [f"en-{i:03d}\t{s} sun" for i, s in enumerate(SENTENCES[:10])] + [
+        f"en-{i:03d}\tmoon {s}" for i, s in enumerate(SENTENCES[10:], 10)
+    ]
     write_lines(tmp_path / "zh-en.dev.zh", zh)
     write_lines(tmp_path / "zh-en.dev.en", en)
     write_lines(tmp_path / "zh-en.dev.gold", [f"zh-{i:03d}\ten-{i:03d}" for i in range(10)])
@@ -72,31 +76,85 @@ def test_bucc_sweep_equals_runs_per_layer(tiny_model, tmp_path):
     swept = evaluate_bucc(load_layer_sweep(str(tiny_model), "2,3", show_progress=False), ["zh-en"], card, tmp_path)
     for layer in (2, 3):
         single = evaluate_bucc(load_encoder(str(tiny_model), layer, show_progress=False), ["zh-en"], card, tmp_path)
-        assert swept["layer_sweep"]["layers"][str(layer)]["scores"]["zh-en"]["f1"] == pytest.approx(single["scores"]["zh-en"]["f1"])
+        assert swept["layer_sweep"]["layers"][str(layer)]["scores"]["zh-en"]["f1"] == pytest.approx(
+            single["scores"]["zh-en"]["f1"]
+        )
         assert swept["layer_sweep"]["layers"][str(layer)]["scores"]["zh-en"]["threshold"] == pytest.approx(
-            single["scores"]["zh-en"]["threshold"], abs=1e-5)
+            single["scores"]["zh-en"]["threshold"], abs=1e-5
+        )
 
 
 def test_cli_layers(tiny_model, tmp_path):
     folder = tatoeba_folder(tmp_path / "data")
     runner = CliRunner()
     out = tmp_path / "sweep.json"
-    result = runner.invoke(main, ["eval", "tatoeba", "--model", str(tiny_model), "--data-dir", str(folder),
-                                  "--langs", "de", "--layers", "all", "--quiet", "--output", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "eval",
+            "tatoeba",
+            "--model",
+            str(tiny_model),
+            "--data-dir",
+            str(folder),
+            "--langs",
+            "de",
+            "--layers",
+            "all",
+            "--quiet",
+            "--output",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "average en2xx" in result.output
     assert sorted(json.loads(out.read_text())["layer_sweep"]["layers"], key=int) == ["0", "1", "2", "3", "4"]
-    both = runner.invoke(main, ["eval", "tatoeba", "--model", str(tiny_model), "--data-dir", str(folder),
-                                "--langs", "de", "--layers", "all", "--layer", "2", "--quiet", "--output",
-                                str(tmp_path / "headline.json")])
+    both = runner.invoke(
+        main,
+        [
+            "eval",
+            "tatoeba",
+            "--model",
+            str(tiny_model),
+            "--data-dir",
+            str(folder),
+            "--langs",
+            "de",
+            "--layers",
+            "all",
+            "--layer",
+            "2",
+            "--quiet",
+            "--output",
+            str(tmp_path / "headline.json"),
+        ],
+    )
     assert both.exit_code == 0, both.output  # --layer with --layers chooses the headline layer of the sweep
     headline = json.loads((tmp_path / "headline.json").read_text())
     assert headline["layer_sweep"]["main_layer"] == headline["layer"] == 2
     assert headline["scores"] == headline["layer_sweep"]["layers"]["2"]["scores"]
-    outside = runner.invoke(main, ["eval", "tatoeba", "--model", str(tiny_model), "--data-dir", str(folder),
-                                   "--langs", "de", "--layers", "1,3", "--layer", "2"])
+    outside = runner.invoke(
+        main,
+        [
+            "eval",
+            "tatoeba",
+            "--model",
+            str(tiny_model),
+            "--data-dir",
+            str(folder),
+            "--langs",
+            "de",
+            "--layers",
+            "1,3",
+            "--layer",
+            "2",
+        ],
+    )
     assert outside.exit_code == 1 and "not among --layers 1,3" in outside.output
-    bad = runner.invoke(main, ["eval", "bucc", "--model", str(tiny_model), "--data-dir", str(folder), "--pairs", "zh-en", "--layers", "9"])
+    bad = runner.invoke(
+        main,
+        ["eval", "bucc", "--model", str(tiny_model), "--data-dir", str(folder), "--pairs", "zh-en", "--layers", "9"],
+    )
     assert bad.exit_code == 1 and "layer 9 is out of range" in bad.output
 
 

@@ -53,13 +53,16 @@ def test_mlqa_chinese_is_scored_by_character():
     assert qa_scores({"1": "北京大学"}, {"1": ["北京"]}, "squad", "zh")["f1"] == 0.0  # one whitespace token each
 
 
-@pytest.mark.parametrize("lang,prediction,gold", [
-    ("de", "der Hund", "Hund"),           # German article
-    ("es", "la casa", "casa"),            # Spanish article
-    ("ar", "الكتاب", "كتاب"),              # Arabic definite prefix
-    ("hi", "भारत।", "भारत"),               # Devanagari danda is Unicode punctuation
-    ("vi", "những con mèo", "con mèo"),   # Vietnamese classifier word in MLQA's list
-])
+@pytest.mark.parametrize(
+    "lang,prediction,gold",
+    [
+        ("de", "der Hund", "Hund"),  # German article
+        ("es", "la casa", "casa"),  # Spanish article
+        ("ar", "الكتاب", "كتاب"),  # Arabic definite prefix
+        ("hi", "भारत।", "भारत"),  # Devanagari danda is Unicode punctuation
+        ("vi", "những con mèo", "con mèo"),  # Vietnamese classifier word in MLQA's list
+    ],
+)
 def test_mlqa_language_rules(lang, prediction, gold):
     assert qa_scores({"1": prediction}, {"1": [gold]}, "mlqa", lang)["exact_match"] == 100.0
     assert qa_scores({"1": prediction}, {"1": [gold]}, "squad", lang)["exact_match"] == 0.0

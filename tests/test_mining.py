@@ -28,7 +28,9 @@ def brute_force(x, y, k, margin):
 def test_knn_matches_numpy(monkeypatch):
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("retrieval_xfer.mining.knn"), "_DEFAULT_BLOCK_ROWS", 7)  # several blocks, the last one partial
+    monkeypatch.setattr(
+        importlib.import_module("retrieval_xfer.mining.knn"), "_DEFAULT_BLOCK_ROWS", 7
+    )  # several blocks, the last one partial
     x, y = unit_rows(30), unit_rows(40, seed=1)
     sims, rows = knn(x, y, 4)
     expected = np.argsort(-(x @ y.T), axis=1)[:, :4]

@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import WORDS
 from helpers import write_lines
+
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.indexing.factory import IndexParams
@@ -58,7 +58,7 @@ def write_shards(folder, x, sizes, dtype=np.float16):
     paths, start = [], 0
     for i, size in enumerate(sizes):
         path = folder / f"part-{i}.npy"
-        np.save(path, x[start:start + size].astype(dtype))
+        np.save(path, x[start : start + size].astype(dtype))
         paths.append(path)
         start += size
     return ShardedVectors([NpyVectors(p) for p in paths])
@@ -68,8 +68,9 @@ def test_out_of_core_equals_in_memory(tmp_path):
     x, y = unit_rows(300, seed=3), unit_rows(260, seed=4)
     on_disk_x = write_shards(tmp_path / "x", x, [100, 120, 80])
     on_disk_y = write_shards(tmp_path / "y", y, [260])
-    in_memory = knn_both_ways(ArrayVectors(on_disk_x.rows(0, 300)), ArrayVectors(on_disk_y.rows(0, 260)), 4,
-                              block_rows=1000, device="cpu")
+    in_memory = knn_both_ways(
+        ArrayVectors(on_disk_x.rows(0, 300)), ArrayVectors(on_disk_y.rows(0, 260)), 4, block_rows=1000, device="cpu"
+    )
     budget = parse_size("150KB")
     rows = plan_block_rows(budget, 300, 260, 24, 4)
     assert rows < 260  # the budget forces several blocks on each side, across shard boundaries
@@ -139,8 +140,11 @@ def test_rx_mine_resumes_after_a_kill_byte_identical(tmp_path, monkeypatch):
     assert not (tmp_path / "pairs.tsv").exists() and (tmp_path / "pairs.tsv.rx-mine").is_dir()
     monkeypatch.setattr(KnnCheckpoint, "save", real_save)
     with pytest.raises(RxError, match="k differs"):
-        mine(out=tmp_path / "pairs.tsv", mining=__import__("retrieval_xfer.mining.options", fromlist=["x"])
-             .MiningOptions(k=2), **args)
+        mine(
+            out=tmp_path / "pairs.tsv",
+            mining=__import__("retrieval_xfer.mining.options", fromlist=["x"]).MiningOptions(k=2),
+            **args,
+        )
     summary = mine(out=tmp_path / "pairs.tsv", **args)
     assert summary.resumed
     assert (tmp_path / "pairs.tsv").read_bytes() == (tmp_path / "whole.tsv").read_bytes()
@@ -163,8 +167,13 @@ def test_approximate_index_finds_what_exact_finds(tmp_path):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
     exact = mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "exact.tsv", quiet=True)
-    ivf = mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "ivf.tsv", quiet=True,
-               index=IndexParams(kind="ivf", nlist=16, nprobe=4))
+    ivf = mine(
+        tmp_path / "x.npy",
+        tmp_path / "y.npy",
+        tmp_path / "ivf.tsv",
+        quiet=True,
+        index=IndexParams(kind="ivf", nlist=16, nprobe=4),
+    )
     assert not exact.resumed and not ivf.resumed
     assert abs(best_f1(tmp_path / "exact.tsv", gold) - best_f1(tmp_path / "ivf.tsv", gold)) < 0.5
     assert best_f1(tmp_path / "exact.tsv", gold) > 95
@@ -172,8 +181,13 @@ def test_approximate_index_finds_what_exact_finds(tmp_path):
     assert sidecar["knn"]["x_to_y"]["index"] == "IVF16,Flat" and sidecar["knn"]["x_to_y"]["params"]["nprobe"] == 4
     assert set(sidecar["phases"]) == {"read and encode", "k-NN", "candidates", "write"}
     with pytest.raises(RxError, match="needs at least 2000 sentences, got 2000|needs at least 4096 sentences"):
-        mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "bad.tsv", quiet=True,
-             index=IndexParams(kind="ivf", nlist=4096))
+        mine(
+            tmp_path / "x.npy",
+            tmp_path / "y.npy",
+            tmp_path / "bad.tsv",
+            quiet=True,
+            index=IndexParams(kind="ivf", nlist=4096),
+        )
     assert not (tmp_path / "bad.tsv").exists()
 
 
@@ -187,23 +201,76 @@ def exports(tiny_model, tmp_path_factory):
     trg = write_lines(folder / "en.txt", en)
     runner = CliRunner()
     for name, path in (("de", src), ("en", trg)):
-        result = runner.invoke(main, ["export", "--model", str(tiny_model), "--layer", "2", "--input", str(path),
-                                      "--out", str(folder / f"ex-{name}"), "--shard-size", "7", "--quiet"])
+        result = runner.invoke(
+            main,
+            [
+                "export",
+                "--model",
+                str(tiny_model),
+                "--layer",
+                "2",
+                "--input",
+                str(path),
+                "--out",
+                str(folder / f"ex-{name}"),
+                "--shard-size",
+                "7",
+                "--quiet",
+            ],
+        )
         assert result.exit_code == 0, result.output
     return folder
 
 
 def test_mining_exports_equals_mining_text(tiny_model, exports, tmp_path):
     runner = CliRunner()
-    from_text = runner.invoke(main, ["mine", "--model", str(tiny_model), "--layer", "2", "--src",
-                                     str(exports / "de.txt"), "--trg", str(exports / "en.txt"), "--out",
-                                     str(tmp_path / "text.tsv"), "--quiet"])
+    from_text = runner.invoke(
+        main,
+        [
+            "mine",
+            "--model",
+            str(tiny_model),
+            "--layer",
+            "2",
+            "--src",
+            str(exports / "de.txt"),
+            "--trg",
+            str(exports / "en.txt"),
+            "--out",
+            str(tmp_path / "text.tsv"),
+            "--quiet",
+        ],
+    )
     assert from_text.exit_code == 0, from_text.output
-    from_exports = runner.invoke(main, ["mine", "--src", str(exports / "ex-de"), "--trg", str(exports / "ex-en"),
-                                        "--out", str(tmp_path / "ex.tsv"), "--quiet"])
+    from_exports = runner.invoke(
+        main,
+        [
+            "mine",
+            "--src",
+            str(exports / "ex-de"),
+            "--trg",
+            str(exports / "ex-en"),
+            "--out",
+            str(tmp_path / "ex.tsv"),
+            "--quiet",
+        ],
+    )
     assert from_exports.exit_code == 0, from_exports.output
-    mixed = runner.invoke(main, ["mine", "--model", str(tiny_model), "--src", str(exports / "de.txt"), "--trg",
-                                 str(exports / "ex-en"), "--out", str(tmp_path / "mixed.tsv"), "--quiet"])
+    mixed = runner.invoke(
+        main,
+        [
+            "mine",
+            "--model",
+            str(tiny_model),
+            "--src",
+            str(exports / "de.txt"),
+            "--trg",
+            str(exports / "ex-en"),
+            "--out",
+            str(tmp_path / "mixed.tsv"),
+            "--quiet",
+        ],
+    )
     assert mixed.exit_code == 0, mixed.output  # the text side takes the export's layer 2
     text_rows = [r.split("\t") for r in (tmp_path / "text.tsv").read_text().splitlines()]
     for name in ("ex.tsv", "mixed.tsv"):
@@ -217,8 +284,21 @@ def test_bad_mining_inputs_are_one_line(tiny_model, exports, tmp_path):
     import shutil
 
     runner = CliRunner()
-    other = runner.invoke(main, ["export", "--model", str(tiny_model), "--layer", "3", "--input",
-                                 str(exports / "en.txt"), "--out", str(tmp_path / "l3"), "--quiet"])
+    other = runner.invoke(
+        main,
+        [
+            "export",
+            "--model",
+            str(tiny_model),
+            "--layer",
+            "3",
+            "--input",
+            str(exports / "en.txt"),
+            "--out",
+            str(tmp_path / "l3"),
+            "--quiet",
+        ],
+    )
     assert other.exit_code == 0
     half = tmp_path / "half"
     shutil.copytree(exports / "ex-en", half)
@@ -231,10 +311,15 @@ def test_bad_mining_inputs_are_one_line(tiny_model, exports, tmp_path):
     np.save(tmp_path / "d16.npy", np.ones((5, 16), np.float32))
     cases = [
         (["--src", str(exports / "ex-de"), "--trg", str(tmp_path / "l3")], "layer differs: export"),
-        (["--src", str(exports / "ex-de"), "--trg", str(half)], "export is incomplete (28 of 30 sentences); finish it "
-                                                                 "with: rx export --model"),
+        (
+            ["--src", str(exports / "ex-de"), "--trg", str(half)],
+            "export is incomplete (28 of 30 sentences); finish it with: rx export --model",
+        ),
         (["--src", str(exports / "ex-de"), "--trg", str(truncated)], "checksum mismatch in"),
-        (["--src", str(exports / "ex-de"), "--trg", str(truncated), "--no-verify"], "shard-00001.npy: corrupt or truncated .npy"),
+        (
+            ["--src", str(exports / "ex-de"), "--trg", str(truncated), "--no-verify"],
+            "shard-00001.npy: corrupt or truncated .npy",
+        ),
         (["--src", str(exports / "ex-de"), "--trg", str(tmp_path / "d16.npy")], "dimension 16 differs"),
         (["--src", str(exports / "de.txt"), "--trg", str(exports / "ex-en")], "needs --model"),
         (["--src", str(exports / "ex-de"), "--trg", str(exports / "ex-en"), "--max-memory", "2KB"], "is too small"),
@@ -247,21 +332,51 @@ def test_bad_mining_inputs_are_one_line(tiny_model, exports, tmp_path):
 
 def test_build_index_from_an_export_or_npy_without_the_model(tiny_model, exports, tmp_path):
     runner = CliRunner()
-    from_text = runner.invoke(main, ["build-index", "--model", str(tiny_model), "--layer", "2", "--input",
-                                     str(exports / "en.txt"), "--out", str(tmp_path / "text"), "--quiet"])
-    from_export = runner.invoke(main, ["build-index", "--input", str(exports / "ex-en"), "--out",
-                                       str(tmp_path / "export")])
+    from_text = runner.invoke(
+        main,
+        [
+            "build-index",
+            "--model",
+            str(tiny_model),
+            "--layer",
+            "2",
+            "--input",
+            str(exports / "en.txt"),
+            "--out",
+            str(tmp_path / "text"),
+            "--quiet",
+        ],
+    )
+    from_export = runner.invoke(
+        main, ["build-index", "--input", str(exports / "ex-en"), "--out", str(tmp_path / "export")]
+    )
     assert from_text.exit_code == 0 and from_export.exit_code == 0, from_export.output
     query = (exports / "de.txt").read_text().splitlines()[3]
-    hits = [runner.invoke(main, ["search", str(tmp_path / name), "--model", str(tiny_model), query, "-k", "3",
-                                 "--json", "--quiet"]) for name in ("text", "export")]
+    hits = [
+        runner.invoke(
+            main, ["search", str(tmp_path / name), "--model", str(tiny_model), query, "-k", "3", "--json", "--quiet"]
+        )
+        for name in ("text", "export")
+    ]
     assert all(h.exit_code == 0 for h in hits), hits[1].output
     text_hits, export_hits = (json.loads(h.output.splitlines()[-1])["hits"] for h in hits)
     assert [h["id"] for h in text_hits] == [h["id"] for h in export_hits]
     assert [h["sentence"] for h in export_hits] == [h["sentence"] for h in text_hits]  # the exported file is at hand
     np.save(tmp_path / "m.npy", np.random.default_rng(0).standard_normal((300, 32)).astype(np.float16))
-    from_npy = runner.invoke(main, ["build-index", "--input", str(tmp_path / "m.npy"), "--out", str(tmp_path / "n"),
-                                    "--index-type", "ivf", "--nlist", "4"])
+    from_npy = runner.invoke(
+        main,
+        [
+            "build-index",
+            "--input",
+            str(tmp_path / "m.npy"),
+            "--out",
+            str(tmp_path / "n"),
+            "--index-type",
+            "ivf",
+            "--nlist",
+            "4",
+        ],
+    )
     assert from_npy.exit_code == 0, from_npy.output
     assert "ivf" in runner.invoke(main, ["info", str(tmp_path / "n")]).output
     refused = runner.invoke(main, ["search", str(tmp_path / "n"), "--model", str(tiny_model), "x"])
@@ -271,14 +386,28 @@ def test_build_index_from_an_export_or_npy_without_the_model(tiny_model, exports
 
 def test_untrainable_index_fails_before_the_model_loads(tmp_path):
     corpus = write_lines(tmp_path / "c.txt", [f"sentence {i}" for i in range(100)])
-    result = CliRunner().invoke(main, ["build-index", "--model", str(tmp_path / "no-such-model"), "--input",
-                                       str(corpus), "--index-type", "ivfpq", "--out", str(tmp_path / "i")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "build-index",
+            "--model",
+            str(tmp_path / "no-such-model"),
+            "--input",
+            str(corpus),
+            "--index-type",
+            "ivfpq",
+            "--out",
+            str(tmp_path / "i"),
+        ],
+    )
     assert result.exit_code == 1 and "needs at least 256 sentences, got 100" in result.output  # not "no such model"
 
 
 def test_tune_threshold_prints_the_curve_and_the_best(tmp_path):
-    pairs = write_lines(tmp_path / "pairs.tsv", ["1.300000\ta\tA", "1.200000\tb\tB", "1.100000\tc,c2\tX",
-                                                  "1.050000\td\tD", "1.000000\te\tZ"])
+    pairs = write_lines(
+        tmp_path / "pairs.tsv",
+        ["1.300000\ta\tA", "1.200000\tb\tB", "1.100000\tc,c2\tX", "1.050000\td\tD", "1.000000\te\tZ"],
+    )
     gold = write_lines(tmp_path / "gold.tsv", ["a\tA", "b\tB", "d\tD", "c2\tC"])
     result = CliRunner().invoke(main, ["tune-threshold", str(pairs), "--gold", str(gold), "--points", "5"])
     assert result.exit_code == 0, result.output
@@ -313,13 +442,40 @@ def test_an_input_rewritten_in_place_shows_no_sentences(tiny_model, tmp_path):
     source = write_lines(tmp_path / "c.txt", lines)
     runner = CliRunner()
     for name in ("a", "b"):
-        assert runner.invoke(main, ["export", "--model", str(tiny_model), "--layer", "2", "--input", str(source),
-                                    "--out", str(tmp_path / name), "--quiet"]).exit_code == 0
+        assert (
+            runner.invoke(
+                main,
+                [
+                    "export",
+                    "--model",
+                    str(tiny_model),
+                    "--layer",
+                    "2",
+                    "--input",
+                    str(source),
+                    "--out",
+                    str(tmp_path / name),
+                    "--quiet",
+                ],
+            ).exit_code
+            == 0
+        )
     write_lines(source, lines[::-1])
     assert source.stat().st_size == len("\n".join(lines)) + 1
     with pytest.warns(UserWarning, match="changed since .* SHA-256 differs"):
-        mined = runner.invoke(main, ["mine", "--src", str(tmp_path / "a"), "--trg", str(tmp_path / "b"), "--out",
-                                     str(tmp_path / "pairs.tsv"), "--quiet"])
+        mined = runner.invoke(
+            main,
+            [
+                "mine",
+                "--src",
+                str(tmp_path / "a"),
+                "--trg",
+                str(tmp_path / "b"),
+                "--out",
+                str(tmp_path / "pairs.tsv"),
+                "--quiet",
+            ],
+        )
     assert mined.exit_code == 0, mined.output
     assert all(len(row.split("\t")) == 3 for row in (tmp_path / "pairs.tsv").read_text().splitlines())
     with pytest.warns(UserWarning, match="changed since"):
@@ -340,16 +496,28 @@ def test_non_finite_vectors_are_refused_on_every_path(tmp_path):
     np.save(tmp_path / "inf.npy", inf)
     runner = CliRunner()
     for name, row in (("bad.npy", 37), ("inf.npy", 4)):
-        mined = runner.invoke(main, ["mine", "--src", str(tmp_path / name), "--trg", str(tmp_path / "good.npy"),
-                                     "--out", str(tmp_path / f"{name}.tsv"), "--quiet", "--threshold", "1.0"])
+        mined = runner.invoke(
+            main,
+            [
+                "mine",
+                "--src",
+                str(tmp_path / name),
+                "--trg",
+                str(tmp_path / "good.npy"),
+                "--out",
+                str(tmp_path / f"{name}.tsv"),
+                "--quiet",
+                "--threshold",
+                "1.0",
+            ],
+        )
         assert mined.exit_code == 1 and f"{name}: row {row} holds NaN or infinite values" in mined.output
         assert not (tmp_path / f"{name}.tsv").exists()
         built = runner.invoke(main, ["build-index", "--input", str(tmp_path / name), "--out", str(tmp_path / "i")])
         assert built.exit_code == 1 and f"row {row} holds NaN" in built.output and not (tmp_path / "i").exists()
     write_lines(tmp_path / "p.tsv", ["nan\t1\t1", "0.5\t2\t2"])
     write_lines(tmp_path / "gold.tsv", ["1\t1"])
-    tuned = runner.invoke(main, ["tune-threshold", str(tmp_path / "p.tsv"), "--gold",
-                                 str(tmp_path / "gold.tsv")])
+    tuned = runner.invoke(main, ["tune-threshold", str(tmp_path / "p.tsv"), "--gold", str(tmp_path / "gold.tsv")])
     assert tuned.exit_code == 1 and "p.tsv:1: score nan is not a finite number" in tuned.output
 
 
@@ -358,8 +526,26 @@ def test_a_flipped_bit_in_a_shard_is_caught(tiny_model, tmp_path):
     source = write_lines(tmp_path / "c.txt", lines)
     runner = CliRunner()
     for name in ("a", "b"):
-        assert runner.invoke(main, ["export", "--model", str(tiny_model), "--layer", "2", "--input", str(source),
-                                    "--out", str(tmp_path / name), "--shard-size", "8", "--quiet"]).exit_code == 0
+        assert (
+            runner.invoke(
+                main,
+                [
+                    "export",
+                    "--model",
+                    str(tiny_model),
+                    "--layer",
+                    "2",
+                    "--input",
+                    str(source),
+                    "--out",
+                    str(tmp_path / name),
+                    "--shard-size",
+                    "8",
+                    "--quiet",
+                ],
+            ).exit_code
+            == 0
+        )
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert all(len(shard["sha256"]) == 64 for shard in manifest["shards"])
     shard = tmp_path / "a" / manifest["shards"][1]["file"]

@@ -6,9 +6,9 @@ import time
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import WORDS
 from helpers import write_lines
+
 from retrieval_xfer.cli import main
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]'; make test does)")
@@ -22,8 +22,9 @@ def local_ray():
 
 
 def test_export_on_ray_equals_the_single_process_export(tiny_model, tmp_path):
-    corpus = write_lines(tmp_path / "c.txt", [" ".join(WORDS[(i * 3 + j) % len(WORDS)] for j in range(1 + i % 7))
-                                             for i in range(45)])
+    corpus = write_lines(
+        tmp_path / "c.txt", [" ".join(WORDS[(i * 3 + j) % len(WORDS)] for j in range(1 + i % 7)) for i in range(45)]
+    )
     runner = CliRunner()
     common = ["--model", str(tiny_model), "--layer", "2", "--input", str(corpus), "--shard-size", "10", "--quiet"]
     single = runner.invoke(main, ["export", *common, "--out", str(tmp_path / "one")])
@@ -34,8 +35,9 @@ def test_export_on_ray_equals_the_single_process_export(tiny_model, tmp_path):
     assert layout(a) == layout(b) and a["encoder"] == b["encoder"] and b["complete"]  # vectors: equal to 1e-6
     for shard in a["shards"]:
         assert (tmp_path / "one" / shard["ids"]).read_text() == (tmp_path / "ray" / shard["ids"]).read_text()
-        np.testing.assert_allclose(np.load(tmp_path / "one" / shard["file"]), np.load(tmp_path / "ray" / shard["file"]),
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            np.load(tmp_path / "one" / shard["file"]), np.load(tmp_path / "ray" / shard["file"]), atol=1e-6
+        )
 
 
 def test_mining_on_ray_equals_the_single_process_mining(tmp_path):
@@ -44,8 +46,16 @@ def test_mining_on_ray_equals_the_single_process_mining(tmp_path):
     np.save(tmp_path / "x.npy", base + 0.3 * rng.standard_normal((300, 24)).astype(np.float32))
     np.save(tmp_path / "y.npy", (base + 0.3 * rng.standard_normal((300, 24)).astype(np.float32))[::-1].copy())
     runner = CliRunner()
-    common = ["mine", "--src", str(tmp_path / "x.npy"), "--trg", str(tmp_path / "y.npy"), "--max-memory", "200KB",
-              "--quiet"]
+    common = [
+        "mine",
+        "--src",
+        str(tmp_path / "x.npy"),
+        "--trg",
+        str(tmp_path / "y.npy"),
+        "--max-memory",
+        "200KB",
+        "--quiet",
+    ]
     single = runner.invoke(main, [*common, "--out", str(tmp_path / "one.tsv")])
     on_ray = runner.invoke(main, [*common, "--out", str(tmp_path / "ray.tsv"), "--ray"])
     assert single.exit_code == 0 and on_ray.exit_code == 0, on_ray.output
@@ -58,8 +68,21 @@ def test_an_unreachable_ray_address_fails_in_seconds(tmp_path):
     try:
         np.save(tmp_path / "x.npy", np.eye(4, dtype=np.float32))
         tic = time.perf_counter()
-        result = CliRunner().invoke(main, ["mine", "--src", str(tmp_path / "x.npy"), "--trg", str(tmp_path / "x.npy"),
-                                           "--out", str(tmp_path / "p.tsv"), "--ray", "127.0.0.1:9", "--quiet"])
+        result = CliRunner().invoke(
+            main,
+            [
+                "mine",
+                "--src",
+                str(tmp_path / "x.npy"),
+                "--trg",
+                str(tmp_path / "x.npy"),
+                "--out",
+                str(tmp_path / "p.tsv"),
+                "--ray",
+                "127.0.0.1:9",
+                "--quiet",
+            ],
+        )
         assert time.perf_counter() - tic < 15
         assert result.exit_code == 1 and "--ray 127.0.0.1:9: no Ray cluster answers at 127.0.0.1:9" in result.output
         assert not (tmp_path / "p.tsv").exists()
@@ -79,6 +102,20 @@ def test_a_missing_ray_extra_is_one_line(monkeypatch, tmp_path):
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
     np.save(tmp_path / "x.npy", np.eye(4, dtype=np.float32))
-    result = CliRunner().invoke(main, ["mine", "--src", str(tmp_path / "x.npy"), "--trg", str(tmp_path / "x.npy"),
-                                       "--out", str(tmp_path / "p.tsv"), "--ray", "--quiet"])
-    assert result.exit_code == 1 and result.output.strip() == "Error: --ray needs Ray: pip install 'retrieval_xfer[ray]'"
+    result = CliRunner().invoke(
+        main,
+        [
+            "mine",
+            "--src",
+            str(tmp_path / "x.npy"),
+            "--trg",
+            str(tmp_path / "x.npy"),
+            "--out",
+            str(tmp_path / "p.tsv"),
+            "--ray",
+            "--quiet",
+        ],
+    )
+    assert (
+        result.exit_code == 1 and result.output.strip() == "Error: --ray needs Ray: pip install 'retrieval_xfer[ray]'"
+    )

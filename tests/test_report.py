@@ -12,10 +12,18 @@ from retrieval_xfer.evaluation.report import build_report, collect_results
 
 # run -> task -> {lang: score}; keys as rx eval writes them (BUCC by pair, Tatoeba by the user's code)
 SCORES = {
-    "base": {"xnli": {"de": 70.0, "sw": 50.0, "ur": 55.0}, "panx": {"de": 60.0, "yo": 20.0},
-             "tatoeba": {"de": 80.0, "jv": 10.0}, "bucc2018": {"zh-en": 40.0}},
-    "mnli": {"xnli": {"de": 74.0, "sw": 58.0, "ur": 60.0}, "panx": {"de": 59.0, "yo": 26.0},
-             "tatoeba": {"de": 82.0, "jv": 20.0}, "bucc2018": {"zh-en": 46.0}},
+    "base": {
+        "xnli": {"de": 70.0, "sw": 50.0, "ur": 55.0},
+        "panx": {"de": 60.0, "yo": 20.0},
+        "tatoeba": {"de": 80.0, "jv": 10.0},
+        "bucc2018": {"zh-en": 40.0},
+    },
+    "mnli": {
+        "xnli": {"de": 74.0, "sw": 58.0, "ur": 60.0},
+        "panx": {"de": 59.0, "yo": 26.0},
+        "tatoeba": {"de": 82.0, "jv": 20.0},
+        "bucc2018": {"zh-en": 46.0},
+    },
     "qqp": {"xnli": {"de": 69.0, "sw": 49.0}, "tatoeba": {"de": 81.0, "jv": 11.0, "af": 30.0}},
 }
 KEY = {"xnli": "accuracy", "panx": "f1", "tatoeba": "en2xx", "bucc2018": "f1"}
@@ -23,12 +31,19 @@ KEY = {"xnli": "accuracy", "panx": "f1", "tatoeba": "en2xx", "bucc2018": "f1"}
 
 def write_result(path, task, scores, created="2026-11-25T10:00:00+00:00", sweep=None):
     key = KEY[task]
-    payload = {"task": task, "model": "m", "created_at": created,
-               "scores": {lang: {key: v, "n": 10} for lang, v in scores.items()},
-               "averages": {key: sum(scores.values()) / len(scores)}}
+    payload = {
+        "task": task,
+        "model": "m",
+        "created_at": created,
+        "scores": {lang: {key: v, "n": 10} for lang, v in scores.items()},
+        "averages": {key: sum(scores.values()) / len(scores)},
+    }
     if sweep:
-        payload["layer_sweep"] = {"main_layer": 2, "key": key,
-                                  "layers": {str(k): {"averages": {key: v}} for k, v in sweep.items()}}
+        payload["layer_sweep"] = {
+            "main_layer": 2,
+            "key": key,
+            "layers": {str(k): {"averages": {key: v}} for k, v in sweep.items()},
+        }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload))
 
@@ -40,8 +55,12 @@ def results(tmp_path):
             sweep = {0: 5.0, 1: 30.0, 2: 60.0, 3: 50.0} if (run, task) == ("mnli", "tatoeba") else None
             write_result(tmp_path / "results" / run / f"{task}.json", task, scores, sweep=sweep)
     # an older tatoeba result of qqp: the newer one above must win
-    write_result(tmp_path / "results" / "qqp" / "old" / "tatoeba.json", "tatoeba", {"de": 0.0},
-                 created="2020-01-01T00:00:00+00:00")
+    write_result(
+        tmp_path / "results" / "qqp" / "old" / "tatoeba.json",
+        "tatoeba",
+        {"de": 0.0},
+        created="2020-01-01T00:00:00+00:00",
+    )
     return tmp_path / "results"
 
 
@@ -51,7 +70,14 @@ def mean(values):
 
 def test_groups_follow_the_documented_table():
     assert [resource_group(lang) for lang in ("en", "de", "ur", "eu", "sw", "jv", "yo")] == [
-        "high", "high", "medium", "medium", "low", "low", "unseen"]
+        "high",
+        "high",
+        "medium",
+        "medium",
+        "low",
+        "low",
+        "unseen",
+    ]
 
 
 def test_table_deltas_and_groups(results):
@@ -132,9 +158,12 @@ def test_a_trend_needs_enough_points(results, tmp_path):
     sizes = language_resources()["sizes"]
     for run in ("mnli", "qqp"):
         code = lambda key: key.split("-")[0]  # noqa: E731 - a BUCC pair counts for its non-English language
-        points = [(np.log10(sizes[code(lang)]), SCORES[run][task][lang] - SCORES["base"][task][lang])
-                  for task in SCORES[run] for lang in SCORES[run][task]
-                  if lang in SCORES["base"].get(task, {}) and sizes.get(code(lang)) is not None]
+        points = [
+            (np.log10(sizes[code(lang)]), SCORES[run][task][lang] - SCORES["base"][task][lang])
+            for task in SCORES[run]
+            for lang in SCORES[run][task]
+            if lang in SCORES["base"].get(task, {}) and sizes.get(code(lang)) is not None
+        ]
         slope, said = report.gain_trend(run)
         if len(points) >= MIN_TREND_POINTS:
             assert slope == pytest.approx(np.polyfit(*zip(*points), 1)[0]) and f"{slope:+.2f} points" in said
@@ -149,12 +178,30 @@ def test_diagnostics_get_their_own_section(results, tmp_path):
     layers = {}
     for layer, (gain, lid, align) in {"2": (10.0, 90.0, 0.5), "3": (4.0, 70.0, 0.7)}.items():
         languages = {"de": {"centering_gain": gain - 2}, "sw": {"centering_gain": gain + 2}}
-        layers[layer] = {"averages": {"en2xx": 50.0, "en2xx_centered": 50.0 + gain, "centering_gain": gain,
-                                      "lid_accuracy": lid, "lid_chance": 33.3, "alignment": align,
-                                      "uniformity": -2.0, "hubness": 1.5}, "languages": languages}
-    (results / "mnli" / "diagnose.json").write_text(json.dumps(
-        {"task": "diagnose", "model": "m", "created_at": "2026-11-25T10:00:00+00:00", "main_layer": 2,
-         "layers": layers}))
+        layers[layer] = {
+            "averages": {
+                "en2xx": 50.0,
+                "en2xx_centered": 50.0 + gain,
+                "centering_gain": gain,
+                "lid_accuracy": lid,
+                "lid_chance": 33.3,
+                "alignment": align,
+                "uniformity": -2.0,
+                "hubness": 1.5,
+            },
+            "languages": languages,
+        }
+    (results / "mnli" / "diagnose.json").write_text(
+        json.dumps(
+            {
+                "task": "diagnose",
+                "model": "m",
+                "created_at": "2026-11-25T10:00:00+00:00",
+                "main_layer": 2,
+                "layers": layers,
+            }
+        )
+    )
     out = tmp_path / "r"
     result = CliRunner().invoke(main, ["report", str(results), "--baseline", "base", "--out", str(out)])
     assert result.exit_code == 0, result.output

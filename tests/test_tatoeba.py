@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from helpers import KeyedEncoder, write_lines
+
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.tatoeba import read_tatoeba_hub, read_tatoeba_local, resolve_languages
 from retrieval_xfer.errors import RxError
@@ -61,8 +61,9 @@ def test_evaluator_scores_keyed_by_user_codes(tmp_path, card):
     write_lines(tmp_path / "tatoeba.swh-eng.eng", [f"en:{k}" for k in keys[:40]] + [f"en:z{i}" for i in range(10)])
     result = evaluate_tatoeba(KeyedEncoder(), resolve_languages("deu,sw", card), card, tmp_path)
     assert set(result["scores"]) == {"deu", "sw"}
-    assert result["scores"]["deu"] == pytest.approx({**result["scores"]["deu"], "en2xx": 100.0, "xx2en": 100.0,
-                                                     "mean": 100.0, "n": 50})
+    assert result["scores"]["deu"] == pytest.approx(
+        {**result["scores"]["deu"], "en2xx": 100.0, "xx2en": 100.0, "mean": 100.0, "n": 50}
+    )
     sw = result["scores"]["sw"]
     assert sw["en2xx"] == pytest.approx(80.0) and sw["xx2en"] == pytest.approx(80.0) and sw["n"] == 50
     assert result["averages"]["en2xx"] == pytest.approx(90.0)

@@ -26,12 +26,15 @@ def test_undecodable_bytes_name_file_line_and_column(tmp_path):
         list(iter_lines(tmp_path / "latin1.txt"))
 
 
-@pytest.mark.parametrize("content,message", [
-    ("", "empty corpus"),
-    ("\n\n", "blank line"),
-    ("id1 no tab\n", "expected 'id<TAB>sentence'"),
-    ("a\tx\na\ty\n", "duplicate id 'a'"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("", "empty corpus"),
+        ("\n\n", "blank line"),
+        ("id1 no tab\n", "expected 'id<TAB>sentence'"),
+        ("a\tx\na\ty\n", "duplicate id 'a'"),
+    ],
+)
 def test_malformed_tsv(tmp_path, content, message):
     (tmp_path / "c.tsv").write_text(content, encoding="utf-8")
     with pytest.raises(RxError, match=message):

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from helpers import write_tatoeba
 from sentence_transformers import SentenceTransformer
 from torch.utils.data import BatchSampler, ConcatDataset, SequentialSampler
+from toy_data import ENGLISH, write_multiple_choice, write_ner, write_nli, write_qa
 
-from helpers import write_tatoeba
 from retrieval_xfer.cli import main
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.errors import RxError
@@ -24,20 +25,34 @@ from retrieval_xfer.training.callbacks import CheckpointState
 from retrieval_xfer.training.runner import TrainConfig, build_encoder, build_heads, load_task_data, train
 from retrieval_xfer.training.samplers import TemperatureBatchSampler, batch_sampler, temperature_probabilities
 from retrieval_xfer.workflows.train import train_phase
-from toy_data import ENGLISH, write_multiple_choice, write_ner, write_nli, write_qa
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """One small learnable dataset per head type, in each task's original file format."""
     folder, rng = tmp_path_factory.mktemp("train-data"), random.Random(0)
-    return {"mnli": write_nli(folder / "nli.jsonl", rng, 48), "cosmosqa": write_multiple_choice(folder / "mc.csv", rng, 48),
-            "panx_en": write_ner(folder / "ner.tsv", rng, 48), "squad_v1": write_qa(folder / "qa.json", rng, 48)}
+    return {
+        "mnli": write_nli(folder / "nli.jsonl", rng, 48),
+        "cosmosqa": write_multiple_choice(folder / "mc.csv", rng, 48),
+        "panx_en": write_ner(folder / "ner.tsv", rng, 48),
+        "squad_v1": write_qa(folder / "qa.json", rng, 48),
+    }
 
 
 def config(tiny_model, files, out, tasks, **kw):
-    settings = dict(tasks=tasks, out=out, base=str(tiny_model), train_files={t: str(files[t]) for t in tasks},
-                    batch_size=8, lr=2e-3, warmup=0.0, max_steps=60, logging_steps=10, save_steps=1000, quiet=True)
+    settings = dict(
+        tasks=tasks,
+        out=out,
+        base=str(tiny_model),
+        train_files={t: str(files[t]) for t in tasks},
+        batch_size=8,
+        lr=2e-3,
+        warmup=0.0,
+        max_steps=60,
+        logging_steps=10,
+        save_steps=1000,
+        quiet=True,
+    )
     return TrainConfig(**{**settings, **kw})
 
 
@@ -88,8 +103,9 @@ def test_sampler_proportions():
             tally[task] += 1
         return tally
 
-    make = lambda name, **kw: batch_sampler(name, **kw)(dataset, batch_samplers=samplers,
-                                                        generator=torch.Generator(), seed=0)
+    make = lambda name, **kw: batch_sampler(name, **kw)(
+        dataset, batch_samplers=samplers, generator=torch.Generator(), seed=0
+    )
     np.testing.assert_array_equal(counts(make("proportional")), [800, 200, 50])
     np.testing.assert_array_equal(counts(make("round-robin")), [50, 50, 50])
     temperature = counts(make("temperature", temperature=2.0))
@@ -117,16 +133,35 @@ def test_run_folder_round_trip(tiny_model, files, tmp_path):
     loaded = SentenceTransformer(str(tmp_path / "run"))
     for task in tasks:
         head = load_head(tmp_path / "run" / "heads" / task, loaded)
-        card_format = {"mnli": "pair-classification", "cosmosqa": "multiple-choice", "panx_en": "tagging",
-                       "squad_v1": "span-qa"}[task]
+        card_format = {
+            "mnli": "pair-classification",
+            "cosmosqa": "multiple-choice",
+            "panx_en": "tagging",
+            "squad_v1": "span-qa",
+        }[task]
         data = load_task_data(config(tiny_model, files, tmp_path / "x", [task]))
-        rows = build_rows(data[task][0], data[task][1].examples[:6], head.config.get("labels", []),
-                          loaded[0].tokenizer, 64)
-        assert loss_and_accuracy(result.model, result.heads[task], task, card_format, rows) == \
-            pytest.approx(loss_and_accuracy(loaded, head, task, card_format, rows), abs=1e-6)
+        rows = build_rows(
+            data[task][0], data[task][1].examples[:6], head.config.get("labels", []), loaded[0].tokenizer, 64
+        )
+        assert loss_and_accuracy(result.model, result.heads[task], task, card_format, rows) == pytest.approx(
+            loss_and_accuracy(loaded, head, task, card_format, rows), abs=1e-6
+        )
     # rx commands take a run folder as MODEL, at any layer
-    out = CliRunner().invoke(main, ["build-index", "--model", str(tmp_path / "run"), "--layer", "2", "--quiet",
-                                    "--input", str(files["mnli"]), "--out", str(tmp_path / "idx")])
+    out = CliRunner().invoke(
+        main,
+        [
+            "build-index",
+            "--model",
+            str(tmp_path / "run"),
+            "--layer",
+            "2",
+            "--quiet",
+            "--input",
+            str(files["mnli"]),
+            "--out",
+            str(tmp_path / "idx"),
+        ],
+    )
     assert out.exit_code == 0, out.output
 
 
@@ -145,8 +180,9 @@ class Crash(Exception):
 
 def test_resume_equals_uninterrupted(tiny_model, files, tmp_path, monkeypatch):
     tasks = ["mnli", "panx_en"]
-    make = lambda out, **kw: config(tiny_model, files, tmp_path / out, tasks, max_steps=8, save_steps=4,
-                                    logging_steps=2, **kw)
+    make = lambda out, **kw: config(
+        tiny_model, files, tmp_path / out, tasks, max_steps=8, save_steps=4, logging_steps=2, **kw
+    )
     train(make("full"))
     original = CheckpointState.on_save
 
@@ -161,8 +197,11 @@ def test_resume_equals_uninterrupted(tiny_model, files, tmp_path, monkeypatch):
     assert (tmp_path / "resumed" / "checkpoints" / "checkpoint-4").is_dir()
     assert not (tmp_path / "resumed" / "run.json").exists()
     # a kill while checkpoint-8 was being written leaves it without its state file: resume passes over it
-    shutil.copytree(tmp_path / "resumed" / "checkpoints" / "checkpoint-4", tmp_path / "resumed" / "checkpoints" /
-                    "checkpoint-8", ignore=shutil.ignore_patterns("rx_state.json", "heads"))
+    shutil.copytree(
+        tmp_path / "resumed" / "checkpoints" / "checkpoint-4",
+        tmp_path / "resumed" / "checkpoints" / "checkpoint-8",
+        ignore=shutil.ignore_patterns("rx_state.json", "heads"),
+    )
     with pytest.raises(RxError, match="already exists"):
         train(make("resumed"))
     train(make("resumed", resume=True))
@@ -176,8 +215,9 @@ def test_same_seed_same_run(tiny_model, files, tmp_path):
     tasks = ["mnli", "cosmosqa"]
     a = train(config(tiny_model, files, tmp_path / "a", tasks, max_steps=10, logging_steps=2)).run
     b = train(config(tiny_model, files, tmp_path / "b", tasks, max_steps=10, logging_steps=2)).run
-    strip = lambda losses: [{k: v for k, v in e.items() if "runtime" not in k and "per_second" not in k}
-                            for e in losses]
+    strip = lambda losses: [
+        {k: v for k, v in e.items() if "runtime" not in k and "per_second" not in k} for e in losses
+    ]
     assert strip(a["losses"]) == strip(b["losses"])
     wa, wb = weights(tmp_path / "a"), weights(tmp_path / "b")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
@@ -189,16 +229,28 @@ def rx_train(*args):
 
 def test_bad_training_input_is_one_line(tiny_model, files, tmp_path):
     cases = [
-        (["--tasks", "mnli,nope", "--base", tiny_model, "--out", tmp_path / "o"], "unknown task 'nope'; trainable tasks:"),
+        (
+            ["--tasks", "mnli,nope", "--base", tiny_model, "--out", tmp_path / "o"],
+            "unknown task 'nope'; trainable tasks:",
+        ),
         (["--tasks", "mnli", "--init", files["mnli"], "--out", tmp_path / "o"], "not an rx run"),
-        (["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", f"qqp={files['mnli']}"],
-         "--train-file for qqp, which is not in --tasks"),
-        (["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", "mnli"], "expected TASK=PATH"),
+        (
+            ["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", f"qqp={files['mnli']}"],
+            "--train-file for qqp, which is not in --tasks",
+        ),
+        (
+            ["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", "mnli"],
+            "expected TASK=PATH",
+        ),
     ]
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"sentence1": "a", "sentence2": "b", "gold_label": "yes"}) + "\n")
-    cases.append((["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", f"mnli={bad}"],
-                  "bad.jsonl:1: label 'yes' is not one of"))
+    cases.append(
+        (
+            ["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", f"mnli={bad}"],
+            "bad.jsonl:1: label 'yes' is not one of",
+        )
+    )
     for args, message in cases:
         result = rx_train(*args)
         assert result.exit_code != 0 and message in result.output, (args, result.output)
@@ -213,13 +265,20 @@ def test_qa_windows_map_answers_through_offsets(tiny_model):
     words = [ENGLISH[i % len(ENGLISH)] for i in range(60)]
     words[45] = "moon"
     context = " ".join(words)
-    record = {"id": "1", "question": "where", "context": context, "is_impossible": False,
-              "answers": [{"text": "moon", "answer_start": context.index("moon")}]}
+    record = {
+        "id": "1",
+        "question": "where",
+        "context": context,
+        "is_impossible": False,
+        "answers": [{"text": "moon", "answer_start": context.index("moon")}],
+    }
     card = {"name": "squad_v1", "format": "span-qa", "doc_stride": 8}
     rows = build_rows(card, [record], [], tokenizer, 24)
     assert len(rows) > 3  # 60 words do not fit one 24-token window
     with_answer = [r for r in rows if r["start"] > 0]
-    assert with_answer and all(tokenizer.decode(r["window_ids"][r["start"]:r["end"] + 1]) == "moon" for r in with_answer)
+    assert with_answer and all(
+        tokenizer.decode(r["window_ids"][r["start"] : r["end"] + 1]) == "moon" for r in with_answer
+    )
     assert all(r["start"] == r["end"] == 0 for r in rows if r not in with_answer)  # no answer here: first token
     unanswerable = build_rows(card, [{**record, "answers": [], "is_impossible": True}], [], tokenizer, 24)
     assert all(r["start"] == r["end"] == 0 for r in unanswerable)
@@ -259,33 +318,62 @@ def test_mlm_mixture_masks_only_real_tokens(tiny_model, files, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     torch.manual_seed(0)
     batch = MultiTaskCollator(tokenizer, {"mlm": ("masked-lm", 32)}, mlm_probability=0.5)(
-        [{"text": "der hund läuft schnell über die grüne wiese", "dataset_name": "mlm"}] * 8)
+        [{"text": "der hund läuft schnell über die grüne wiese", "dataset_name": "mlm"}] * 8
+    )
     features, labels = split_batch(batch)
     original = tokenizer(["der hund läuft schnell über die grüne wiese"] * 8, return_tensors="pt")["input_ids"]
     masked = labels != -100
     assert masked.any() and torch.equal(labels[masked], original[masked])
-    special = torch.isin(original, torch.tensor([tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id]))
+    special = torch.isin(
+        original, torch.tensor([tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id])
+    )
     assert not (masked & special).any()
     assert (features[0]["input_ids"][masked] == tokenizer.mask_token_id).float().mean() > 0.5
 
 
 def test_tatoeba_during_training(tiny_model, files, tmp_path):
-    tatoeba = write_tatoeba(tmp_path / "tatoeba", ["der hund", "die katze", "ein haus"], ["the dog", "the cat", "a house"])
-    cfg = config(tiny_model, files, tmp_path / "run", ["mnli"], max_steps=4, eval_every=2, eval_data=str(tatoeba),
-                 eval_langs="de", eval_layer=2)
+    tatoeba = write_tatoeba(
+        tmp_path / "tatoeba", ["der hund", "die katze", "ein haus"], ["the dog", "the cat", "a house"]
+    )
+    cfg = config(
+        tiny_model,
+        files,
+        tmp_path / "run",
+        ["mnli"],
+        max_steps=4,
+        eval_every=2,
+        eval_data=str(tatoeba),
+        eval_langs="de",
+        eval_layer=2,
+    )
     run = train_phase(cfg).run
     assert [e["step"] for e in run["evaluations"]] == [2, 4]
     assert all(e["layer"] == 2 for e in run["evaluations"])
     assert len((tmp_path / "run" / "eval_log.jsonl").read_text().splitlines()) == 2
     # The step-4 evaluation saw the final weights: it must equal rx's own Tatoeba on the saved run at layer 2.
     encoder = load_encoder(str(tmp_path / "run"), 2, show_progress=False)
-    source, english = (encoder.encode(["der hund", "die katze", "ein haus"]),
-                       encoder.encode(["the dog", "the cat", "a house"]))
+    source, english = (
+        encoder.encode(["der hund", "die katze", "ein haus"]),
+        encoder.encode(["the dog", "the cat", "a house"]),
+    )
     assert run["evaluations"][-1]["tatoeba/de"] == pytest.approx(sum(tatoeba_accuracy(source, english)) / 2)
     # ... and it went through the trainer's own logging (eval_ prefix), not a side channel.
     assert any("eval_tatoeba/de" in entry for entry in run["losses"])
-    result = CliRunner().invoke(main, ["train", "--tasks", "mnli", "--base", str(tiny_model), "--out",
-                                       str(tmp_path / "o"), "--eval-every", "2", "--quiet"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "--tasks",
+            "mnli",
+            "--base",
+            str(tiny_model),
+            "--out",
+            str(tmp_path / "o"),
+            "--eval-every",
+            "2",
+            "--quiet",
+        ],
+    )
     assert result.exit_code != 0 and "--eval-every needs --eval-data" in result.output
 
 
@@ -323,7 +411,17 @@ def test_bfloat16_mixed_precision_autocasts_and_is_recorded(tiny_model, files, t
 def test_float16_training_without_a_gpu_is_one_line(tiny_model, files, tmp_path):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: float16 training is allowed")
-    result = rx_train("--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file",
-                      f"mnli={files['mnli']}", "--precision", "float16")
+    result = rx_train(
+        "--tasks",
+        "mnli",
+        "--base",
+        tiny_model,
+        "--out",
+        tmp_path / "o",
+        "--train-file",
+        f"mnli={files['mnli']}",
+        "--precision",
+        "float16",
+    )
     assert result.exit_code != 0 and "--precision float16 needs a GPU" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()

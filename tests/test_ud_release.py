@@ -36,21 +36,41 @@ def sentences(path: Path) -> list[tuple[list[str], list[str]]]:
     return [(s["tokens"], s["tags"]) for _, s in iter_ud_xtreme(path)]
 
 
-VENGO_DEL_MERCADO = [word(1, "Vengo", "VERB", 0), fused("2-3", "del"), word(2, "de", "ADP", 4),
-                     word(3, "el", "DET", 4), word(4, "mercado", "NOUN", 1)]
-DAMELO = [fused("1-3", "Dámelo"), word(1, "Da", "VERB", 0), word(2, "me", "PRON", 1), word(3, "lo", "PRON", 1),
-          word(4, ".", "PUNCT", 1)]
+VENGO_DEL_MERCADO = [
+    word(1, "Vengo", "VERB", 0),
+    fused("2-3", "del"),
+    word(2, "de", "ADP", 4),
+    word(3, "el", "DET", 4),
+    word(4, "mercado", "NOUN", 1),
+]
+DAMELO = [
+    fused("1-3", "Dámelo"),
+    word(1, "Da", "VERB", 0),
+    word(2, "me", "PRON", 1),
+    word(3, "lo", "PRON", 1),
+    word(4, ".", "PUNCT", 1),
+]
 
 
 def test_a_fused_token_takes_the_tag_of_its_word_nearest_the_root(tmp_path):
     path = write(tmp_path / "UD_Spanish-AnCora" / "es_ancora-ud-dev.conllu", VENGO_DEL_MERCADO, DAMELO)
     # "del": de and el both hang from mercado (a tie); Spanish ranks ADP before DET. "Dámelo": Da is the root.
-    assert sentences(path) == [(["Vengo", "del", "mercado"], ["VERB", "ADP", "NOUN"]), (["Dámelo", "."], ["VERB", "PUNCT"])]
+    assert sentences(path) == [
+        (["Vengo", "del", "mercado"], ["VERB", "ADP", "NOUN"]),
+        (["Dámelo", "."], ["VERB", "PUNCT"]),
+    ]
 
 
 def test_enhanced_dependencies_count_as_ancestors(tmp_path):
-    zum = [word(1, "Ich", "PRON", 2), word(2, "gehe", "VERB", 0), fused("3-4", "zum"), word(3, "zu", "ADP", 5),
-           word(4, "dem", "DET", 5), word(5, "Markt", "NOUN", 2), word(6, ".", "PUNCT", 2)]
+    zum = [
+        word(1, "Ich", "PRON", 2),
+        word(2, "gehe", "VERB", 0),
+        fused("3-4", "zum"),
+        word(3, "zu", "ADP", 5),
+        word(4, "dem", "DET", 5),
+        word(5, "Markt", "NOUN", 2),
+        word(6, ".", "PUNCT", 2),
+    ]
     plain = write(tmp_path / "a" / "de_gsd-ud-dev.conllu", zum)
     assert sentences(plain)[0][1][2] == "ADP"  # a tie between zu and dem: ADP before DET
     zum[3] = word(3, "zu", "ADP", 5, deps="5:case|1:dep")  # an enhanced head adds Ich (and its head) above zu
@@ -73,12 +93,13 @@ def test_the_precedence_list_is_the_languages_own(tmp_path):
 
 
 def test_sentences_without_text_are_dropped_and_words_cleaned(tmp_path):
-    path = write(tmp_path / "UD_Persian-Seraji" / "fa_seraji-ud-dev.conllu",
-                 [word(1, "_", "NOUN", 0), word(2, "_", "VERB", 1), word(3, "_", "PUNCT", 1)],  # no text: dropped
-                 [word(1, "_", "NOUN", 0), word(2, "a", "VERB", 1)],  # all but one blank: dropped
-                 [word(1, "_", "SYM", 0), word(2, "a", "VERB", 1), word(3, "b", "NOUN", 2)],  # one blank of 3: kept
-                 [word(1, "می\u200cخواهم", "VERB", 0), "1.1\tgap\t_\tX\t_\t_\t_\t_\t0:root\t_",
-                  word(2, "học sinh", "NOUN", 1)])  # ZWNJ and inner spaces removed; the empty node 1.1 is no word
+    path = write(
+        tmp_path / "UD_Persian-Seraji" / "fa_seraji-ud-dev.conllu",
+        [word(1, "_", "NOUN", 0), word(2, "_", "VERB", 1), word(3, "_", "PUNCT", 1)],  # no text: dropped
+        [word(1, "_", "NOUN", 0), word(2, "a", "VERB", 1)],  # all but one blank: dropped
+        [word(1, "_", "SYM", 0), word(2, "a", "VERB", 1), word(3, "b", "NOUN", 2)],  # one blank of 3: kept
+        [word(1, "می\u200cخواهم", "VERB", 0), "1.1\tgap\t_\tX\t_\t_\t_\t_\t0:root\t_", word(2, "học sinh", "NOUN", 1)],
+    )  # ZWNJ and inner spaces removed; the empty node 1.1 is no word
     assert sentences(path) == [(["_", "a", "b"], ["SYM", "VERB", "NOUN"]), (["میخواهم", "họcsinh"], ["VERB", "NOUN"])]
 
 
@@ -102,7 +123,9 @@ def test_treebanks_are_chosen_by_iso_prefix_in_file_name_order(tmp_path):
     root = release(tmp_path)
     files = find_release_files(root, load_card("udpos")["languages"])["dev"]
     assert {lang: [p.name for p in paths] for lang, paths in files.items()} == {
-        "de": ["de_gsd-ud-dev.conllu", "de_hdt-ud-dev.conllu"], "el": ["el_gdt-ud-dev.conllu"]}
+        "de": ["de_gsd-ud-dev.conllu", "de_hdt-ud-dev.conllu"],
+        "el": ["el_gdt-ud-dev.conllu"],
+    }
     card = load_card("udpos")
     data = locate_data(card, "all", "dev", root)
     assert sorted(data) == ["de", "el", "en", "kk"]  # grc and lzh are not Greek and Chinese

@@ -8,6 +8,7 @@ import shutil
 import pytest
 import torch
 from click.testing import CliRunner
+from toy_data import write_ner, write_nli, write_qa
 
 from retrieval_xfer.cli import main
 from retrieval_xfer.data.cards import load_card
@@ -17,7 +18,6 @@ from retrieval_xfer.evaluation.qa import predict_answers
 from retrieval_xfer.evaluation.tagging import predict_tags, split_long_sentence
 from retrieval_xfer.modeling.task_model import load_task_model
 from retrieval_xfer.training.runner import TrainConfig, train
-from toy_data import write_ner, write_nli, write_qa
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +28,19 @@ def run(tiny_model, tmp_path_factory):
     write_ner(folder / "ner.tsv", rng, 48)
     write_qa(folder / "qa.json", rng, 48)
     files = {"xnli_en": folder / "nli.jsonl", "panx_en": folder / "ner.tsv", "squad_en": folder / "qa.json"}
-    config = TrainConfig(tasks=list(files), out=folder / "run", base=str(tiny_model),
-                         train_files={k: str(v) for k, v in files.items()}, batch_size=8, lr=2e-3, warmup=0.0,
-                         max_steps=150, save_steps=1000, quiet=True, sampling="round-robin")
+    config = TrainConfig(
+        tasks=list(files),
+        out=folder / "run",
+        base=str(tiny_model),
+        train_files={k: str(v) for k, v in files.items()},
+        batch_size=8,
+        lr=2e-3,
+        warmup=0.0,
+        max_steps=150,
+        save_steps=1000,
+        quiet=True,
+        sampling="round-robin",
+    )
     train(config)
     return folder / "run"
 
@@ -57,8 +67,10 @@ def test_classification_batched_equals_one_by_one(run, dev):
     batched = predict_labels(model, card, records, batch_size=7, show_progress=False)
     tokenizer, labels = model.tokenizer, model.head.config["labels"]
     with torch.no_grad():
-        single = [labels[int(model.head.logits([dict(tokenizer(r["text_a"], r["text_b"], return_tensors="pt"))]).argmax())]
-                  for r in records]
+        single = [
+            labels[int(model.head.logits([dict(tokenizer(r["text_a"], r["text_b"], return_tensors="pt"))]).argmax())]
+            for r in records
+        ]
     assert batched == single
     assert sum(p == r["label"] for p, r in zip(batched, records)) / len(records) > 0.8  # it learned the keyword
 
@@ -112,8 +124,9 @@ def test_qa_predictions_equal_brute_force_over_windows(run, dev):
             enc = tokenize_qa(model.tokenizer, r["question"], r["context"], 16, 4)
             best = None
             for w, ids in enumerate(enc["input_ids"]):
-                start, end = model.head.logits([{"input_ids": torch.tensor([ids]),
-                                                 "attention_mask": torch.ones(1, len(ids), dtype=torch.long)}])
+                start, end = model.head.logits(
+                    [{"input_ids": torch.tensor([ids]), "attention_mask": torch.ones(1, len(ids), dtype=torch.long)}]
+                )
                 context = [i for i, s in enumerate(enc.sequence_ids(w)) if s == 1]
                 for s in context:
                     for e in context:
@@ -121,7 +134,7 @@ def test_qa_predictions_equal_brute_force_over_windows(run, dev):
                             score = float(start[0, s] + end[0, e])
                             if best is None or score > best[0]:
                                 offsets = enc["offset_mapping"][w]
-                                best = (score, r["context"][offsets[s][0]:offsets[e][1]])
+                                best = (score, r["context"][offsets[s][0] : offsets[e][1]])
             expected.append(best[1])
     assert len(enc["input_ids"]) >= 1 and batched == expected
 
@@ -130,8 +143,9 @@ def test_cli_scores_each_task_and_writes_json(run, dev, tmp_path):
     runner = CliRunner()
     for task, key in (("xnli", "accuracy"), ("panx", "f1"), ("xquad", "f1")):
         out = tmp_path / f"{task}.json"
-        result = runner.invoke(main, ["eval", task, "--model", str(run), "--data-dir", str(dev / task),
-                                      "--output", str(out), "--quiet"])
+        result = runner.invoke(
+            main, ["eval", task, "--model", str(run), "--data-dir", str(dev / task), "--output", str(out), "--quiet"]
+        )
         assert result.exit_code == 0, result.output
         payload = json.loads(out.read_text())
         assert payload["task"] == task and payload["report_key"] == key
@@ -144,12 +158,19 @@ def test_cli_scores_each_task_and_writes_json(run, dev, tmp_path):
 def test_bad_input_is_one_line(run, dev, tmp_path):
     runner = CliRunner()
     cases = [
-        (["eval", "udpos", "--model", str(run), "--data-dir", str(dev / "panx")],
-         "no tagging head for udpos (it needs one of udpos_en; the run has panx_en, squad_en, xnli_en); train one with: rx train"),
-        (["eval", "xnli", "--model", str(run), "--data-dir", str(dev / "xnli"), "--head", "panx_en"],
-         "head 'panx_en' is a tagging head; xnli needs a classification head"),
-        (["eval", "xnli", "--model", str(run), "--data-dir", str(dev / "xnli"), "--langs", "sw"],
-         "no xnli data for language 'sw'"),
+        (
+            ["eval", "udpos", "--model", str(run), "--data-dir", str(dev / "panx")],
+            "no tagging head for udpos (it needs one of udpos_en; the run has panx_en, squad_en, xnli_en); "
+            "train one with: rx train",
+        ),
+        (
+            ["eval", "xnli", "--model", str(run), "--data-dir", str(dev / "xnli"), "--head", "panx_en"],
+            "head 'panx_en' is a tagging head; xnli needs a classification head",
+        ),
+        (
+            ["eval", "xnli", "--model", str(run), "--data-dir", str(dev / "xnli"), "--langs", "sw"],
+            "no xnli data for language 'sw'",
+        ),
         (["eval", "xnli", "--model", str(tmp_path), "--data-dir", str(dev / "xnli")], "not an rx run"),
     ]
     for args, message in cases:
@@ -158,14 +179,25 @@ def test_bad_input_is_one_line(run, dev, tmp_path):
         assert message in result.output and len(result.output.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda run: (run / "run.json").write_text('{"tasks": '), "run.json: corrupt run file"),
-    (lambda run: (run / "heads" / "xnli_en" / "head.json").write_text("{not json"), "head.json: corrupt head config"),
-    (lambda run: (run / "heads" / "xnli_en" / "head.json").write_text('{"head_type": "nope", "config": {}}'),
-     "head.json: corrupt head config (expected head_type among"),
-    (lambda run: (run / "heads" / "xnli_en" / "head.safetensors").write_bytes(b"\x00" * 10), "corrupt head weights"),
-    (lambda run: (run / "heads" / "xnli_en" / "head.safetensors").unlink(), "missing head weights"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda run: (run / "run.json").write_text('{"tasks": '), "run.json: corrupt run file"),
+        (
+            lambda run: (run / "heads" / "xnli_en" / "head.json").write_text("{not json"),
+            "head.json: corrupt head config",
+        ),
+        (
+            lambda run: (run / "heads" / "xnli_en" / "head.json").write_text('{"head_type": "nope", "config": {}}'),
+            "head.json: corrupt head config (expected head_type among",
+        ),
+        (
+            lambda run: (run / "heads" / "xnli_en" / "head.safetensors").write_bytes(b"\x00" * 10),
+            "corrupt head weights",
+        ),
+        (lambda run: (run / "heads" / "xnli_en" / "head.safetensors").unlink(), "missing head weights"),
+    ],
+)
 def test_a_damaged_run_folder_is_one_line(run, dev, tmp_path, damage, message):
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
@@ -228,11 +260,18 @@ def test_a_language_without_the_split_is_skipped_and_listed(run, dev, monkeypatc
     monkeypatch.setattr(zero_shot, "read_language_hub", hub)
     model = load_task_model(run, {**load_card("panx"), "name": "udpos"})
     with pytest.warns(UserWarning, match="udpos kk: skipped"):
-        result = zero_shot.evaluate_zero_shot(model, {**load_card("panx"), "name": "udpos",
-                                                      "comparability": card["comparability"]},
-                                              {"el": None, "kk": None}, "dev", show_progress=False)
+        result = zero_shot.evaluate_zero_shot(
+            model,
+            {**load_card("panx"), "name": "udpos", "comparability": card["comparability"]},
+            {"el": None, "kk": None},
+            "dev",
+            show_progress=False,
+        )
     assert list(result["scores"]) == ["el"] and "kk" in result["languages_without_split"]
-    assert result["scores"]["el"]["comparable_with_xtreme"] is False and "Ancient Greek" in result["scores"]["el"]["caveat"]
+    assert (
+        result["scores"]["el"]["comparable_with_xtreme"] is False
+        and "Ancient Greek" in result["scores"]["el"]["caveat"]
+    )
     with pytest.raises(RxError, match="no language has a 'dev' split"):
         with pytest.warns(UserWarning):
             zero_shot.evaluate_zero_shot(model, load_card("panx"), {"kk": None}, "dev", show_progress=False)

@@ -30,7 +30,9 @@ def write_nli(path: Path, rng: random.Random, n: int, tsv: bool = False) -> Path
     if tsv:
         path.write_text("".join(f"{a}\t{b}\t{c}\r\n" for a, b, c in rows))
     else:
-        path.write_text("".join(json.dumps({"sentence1": a, "sentence2": b, "gold_label": c}) + "\n" for a, b, c in rows))
+        path.write_text(
+            "".join(json.dumps({"sentence1": a, "sentence2": b, "gold_label": c}) + "\n" for a, b, c in rows)
+        )
     return path
 
 

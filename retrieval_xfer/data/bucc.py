@@ -48,8 +48,9 @@ def resolve_pairs(pairs: str | list[str] | None, data_dir: Path | None, card: di
     return available_pairs(data_dir, card) if data_dir else list(card["pairs"])
 
 
-def _check_gold(path: Path, gold: set[tuple[str, str]], src_ids: list[str], trg_ids: list[str],
-                allow_missing: bool) -> tuple[set[tuple[str, str]], int]:
+def _check_gold(
+    path: Path, gold: set[tuple[str, str]], src_ids: list[str], trg_ids: list[str], allow_missing: bool
+) -> tuple[set[tuple[str, str]], int]:
     """Gold pairs whose ids both occur in the corpora; the others are an RxError (a pair that can never be mined
     would silently lower recall) or, with ``allow_missing``, a warning and left out (their count is returned)."""
     sources, targets = set(src_ids), set(trg_ids)
@@ -58,15 +59,20 @@ def _check_gold(path: Path, gold: set[tuple[str, str]], src_ids: list[str], trg_
         return gold, 0
     first = missing[0][0] if missing[0][0] not in sources else missing[0][1]
     if not allow_missing:
-        raise RxError(f"{path}: {len(missing)} gold pair(s) name ids absent from the corpora (first: {first!r}); "
-                      "fix the files, or pass --allow-missing-gold to leave those pairs out")
-    warnings.warn(f"{path}: left out {len(missing)} gold pair(s) whose ids are absent from the corpora "
-                  f"(first: {first!r})", stacklevel=3)
+        raise RxError(
+            f"{path}: {len(missing)} gold pair(s) name ids absent from the corpora (first: {first!r}); "
+            "fix the files, or pass --allow-missing-gold to leave those pairs out"
+        )
+    warnings.warn(
+        f"{path}: left out {len(missing)} gold pair(s) whose ids are absent from the corpora (first: {first!r})",
+        stacklevel=3,
+    )
     return gold - set(missing), len(missing)
 
 
-def find_local_split(data_dir: Path, pair: str, role: str, card: dict[str, Any],
-                     allow_missing_gold: bool = False) -> BuccSplit | None:
+def find_local_split(
+    data_dir: Path, pair: str, role: str, card: dict[str, Any], allow_missing_gold: bool = False
+) -> BuccSplit | None:
     """Read the first split of ``role`` (``tune`` or ``apply``) present in ``data_dir`` or ``data_dir/<pair>``.
 
     Returns None when no split of that role exists. Raises RxError when a split is incomplete (a side missing,
@@ -80,8 +86,10 @@ def find_local_split(data_dir: Path, pair: str, role: str, card: dict[str, Any],
     layout = card["sources"]["local"]
     for folder in (data_dir, data_dir / pair):
         for split in card["splits"][role]:
-            names = {key: folder / layout[key].format(pair=pair, split=split, src=src, trg=trg)
-                     for key in ("source", "target", "gold")}
+            names = {
+                key: folder / layout[key].format(pair=pair, split=split, src=src, trg=trg)
+                for key in ("source", "target", "gold")
+            }
             if not names["source"].exists() and not names["target"].exists():
                 continue
             for key in ("source", "target"):
@@ -93,10 +101,12 @@ def find_local_split(data_dir: Path, pair: str, role: str, card: dict[str, Any],
             trg_ids, trg_sentences = read_corpus(names["target"], "tsv")
             gold, excluded = None, 0
             if names["gold"].exists():
-                gold, excluded = _check_gold(names["gold"], read_gold_pairs(names["gold"]), src_ids, trg_ids,
-                                             allow_missing_gold)
-            return BuccSplit(pair, split, src_ids, src_sentences, trg_ids, trg_sentences, gold, str(names["source"]),
-                             excluded)
+                gold, excluded = _check_gold(
+                    names["gold"], read_gold_pairs(names["gold"]), src_ids, trg_ids, allow_missing_gold
+                )
+            return BuccSplit(
+                pair, split, src_ids, src_sentences, trg_ids, trg_sentences, gold, str(names["source"]), excluded
+            )
     return None
 
 
@@ -112,8 +122,16 @@ def read_hub_split(pair: str, role: str, card: dict[str, Any]) -> BuccSplit:
     else:
         src_ids = [f"{src}-{i:09d}" for i in range(len(sources))]
         trg_ids = [f"en-{i:09d}" for i in range(len(targets))]
-    return BuccSplit(pair, split, src_ids, sources, trg_ids, targets, set(zip(src_ids, trg_ids)),
-                     f"{hub_source(hub['dataset'], config, split, hub.get('revision'))} (gold pairs only)")
+    return BuccSplit(
+        pair,
+        split,
+        src_ids,
+        sources,
+        trg_ids,
+        targets,
+        set(zip(src_ids, trg_ids)),
+        f"{hub_source(hub['dataset'], config, split, hub.get('revision'))} (gold pairs only)",
+    )
 
 
 def available_pairs(data_dir: Path, card: dict[str, Any]) -> list[str]:
@@ -124,8 +142,11 @@ def available_pairs(data_dir: Path, card: dict[str, Any]) -> list[str]:
     layout, found = card["sources"]["local"], []
     for pair in card["pairs"]:
         src, trg = pair.split("-")
-        names = [folder / layout["source"].format(pair=pair, split=split, src=src, trg=trg)
-                 for folder in (data_dir, data_dir / pair) for split in card["splits"]["tune"]]
+        names = [
+            folder / layout["source"].format(pair=pair, split=split, src=src, trg=trg)
+            for folder in (data_dir, data_dir / pair)
+            for split in card["splits"]["tune"]
+        ]
         if any(name.exists() for name in names):
             found.append(pair)
     if not found:

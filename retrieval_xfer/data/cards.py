@@ -60,18 +60,18 @@ _LOCAL_FORMAT = {  # how one local file format is read (also each ``by_suffix`` 
 }
 _LOCAL = {
     **_LOCAL_FORMAT,
-    "files": Key(_LIST, None),          # zero-shot cards: file name patterns with {split} and {lang}
+    "files": Key(_LIST, None),  # zero-shot cards: file name patterns with {split} and {lang}
     "by_suffix": Key(_MAP, None, values=_LOCAL_FORMAT),
     "release_reader": Key(_STR, None, READER_NAMES),  # a UD release folder as --data-dir: its files' reader
-    "source": Key(_STR, None),          # retrieval cards: the file names of each side (and BUCC's gold)
+    "source": Key(_STR, None),  # retrieval cards: the file names of each side (and BUCC's gold)
     "target": Key(_STR, None),
     "english": Key(_STR, None),
     "gold": Key(_STR, None),
 }
 _HUB = {
     "dataset": Key(_STR),
-    "revision": Key(_STR, None),        # a pinned commit or tag of the dataset repository (recorded in results)
-    "source_id": Key(_STR, None),       # BUCC: the columns holding the corpora's own sentence ids
+    "revision": Key(_STR, None),  # a pinned commit or tag of the dataset repository (recorded in results)
+    "source_id": Key(_STR, None),  # BUCC: the columns holding the corpora's own sentence ids
     "target_id": Key(_STR, None),
     "config": Key(_STR, None),
     "splits": Key(_MAP, None),
@@ -118,7 +118,7 @@ CARD_SCHEMA: dict[str, Key] = {
     "trained_by": Key(_LIST, []),
     "target_task": Key((str, list), None),
     "language_names": Key(_MAP, {}),
-    "comparability": Key(_MAP, {}),   # {lang: why hub data differs from XTREME's}: results say so for that language
+    "comparability": Key(_MAP, {}),  # {lang: why hub data differs from XTREME's}: results say so for that language
     "language_sets": Key(_MAP, {}),
     "directions": Key(_MAP, {}),
     "xtreme_direction": Key(_STR, None),
@@ -141,8 +141,11 @@ def _check(raw: dict, schema: dict[str, Key], path: Path, scope: str, fill: bool
             if rule.default is _REQUIRED:
                 raise CardError(f"{path}: missing key '{where}'")
             if fill:
-                checked[key] = list(rule.default) if isinstance(rule.default, list) else (
-                    dict(rule.default) if isinstance(rule.default, dict) else rule.default)
+                checked[key] = (
+                    list(rule.default)
+                    if isinstance(rule.default, list)
+                    else (dict(rule.default) if isinstance(rule.default, dict) else rule.default)
+                )
             continue
         value = raw[key]
         if not isinstance(value, rule.types) or (isinstance(value, bool) and bool not in rule.types):
@@ -241,8 +244,9 @@ def describe_sources(card: dict[str, Any], wide: bool = False) -> tuple[str, str
         hub = f"{hubs[0]} (+{len(hubs) - 1} more)"
     local = sources.get("local") or {}
     if local.get("reader"):
-        local_text = local["reader"] + "".join(f" ({suffix}: {alt['reader']})"
-                                               for suffix, alt in (local.get("by_suffix") or {}).items())
+        local_text = local["reader"] + "".join(
+            f" ({suffix}: {alt['reader']})" for suffix, alt in (local.get("by_suffix") or {}).items()
+        )
         if local.get("release_reader"):
             local_text += f" (release folder: {local['release_reader']})"
     else:

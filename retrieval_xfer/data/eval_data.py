@@ -81,9 +81,16 @@ def find_release_languages(card: dict[str, Any], folder: Path, split: str) -> di
     if split not in by_split:
         raise RxError(f"{folder}: a UD release has the splits {', '.join(SPLIT_WORDS)}, not {split!r}")
     languages = sorted({lang for files in by_split.values() for lang in files})
-    return {lang: ReleaseFiles(Path(folder), lang, split, by_split[split].get(lang, ()),
-                               tuple(name for name in SPLIT_WORDS if lang in by_split[name]))
-            for lang in languages}
+    return {
+        lang: ReleaseFiles(
+            Path(folder),
+            lang,
+            split,
+            by_split[split].get(lang, ()),
+            tuple(name for name in SPLIT_WORDS if lang in by_split[name]),
+        )
+        for lang in languages
+    }
 
 
 def language_of_file(card: dict[str, Any], path: Path) -> str | None:
@@ -100,8 +107,9 @@ def read_language_file(card: dict[str, Any], path: LanguageData, limit: int | No
     folder (SplitMissingError when the language has none for the split)."""
     if isinstance(path, ReleaseFiles):
         if not path.paths:
-            raise SplitMissingError(f"{path.folder}: no {path.split!r} files for {path.lang} "
-                                    f"(it has {', '.join(path.other_splits)})")
+            raise SplitMissingError(
+                f"{path.folder}: no {path.split!r} files for {path.lang} (it has {', '.join(path.other_splits)})"
+            )
         return read_release_files(card, list(path.paths), limit)
     return read_task_file(card, Path(path), limit)
 

@@ -11,7 +11,7 @@ from retrieval_xfer.hub import hub_reachable
 PARQUET_BRANCH = "refs/convert/parquet"  # where the hub keeps its parquet conversion of a script dataset
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolve_revision(dataset: str, revision: str | None = None) -> str | None:
     """The commit that ``revision`` (a branch, tag or commit; None: the default branch) of a hub dataset names
     now, so a run reads, and records, one fixed commit. The given value when the hub cannot be asked."""
@@ -31,8 +31,13 @@ def hub_source(dataset: str, config: str | None, split: str, revision: str | Non
     return f"hf://{dataset}{'@' + commit if commit else ''}/{config or ''}/{split}"
 
 
-def load_hub_split(dataset: str, config: str | None, split: str, hint: str = "pass --data-dir with local files",
-                   revision: str | None = None) -> Any:
+def load_hub_split(
+    dataset: str,
+    config: str | None,
+    split: str,
+    hint: str = "pass --data-dir with local files",
+    revision: str | None = None,
+) -> Any:
     """Return ``datasets.load_dataset(dataset, config, split=split, revision=...)`` at the commit ``revision``
     resolves to (``hub_source`` names it); RxError (ending with ``hint``) when the hub is unreachable, or when
     the dataset cannot be loaded. A loading-script dataset is read from its parquet conversion branch."""
@@ -52,6 +57,8 @@ def load_hub_split(dataset: str, config: str | None, split: str, hint: str = "pa
         try:  # the hub's automatic parquet conversion of a script dataset, when it exists
             return datasets.load_dataset(dataset, config, split=split, revision=PARQUET_BRANCH)
         except Exception:
-            raise RxError(f"{name}: a loading-script dataset, which datasets {datasets.__version__} no longer runs, "
-                          f"and no parquet conversion ({PARQUET_BRANCH}) could be read; {hint}") from None
+            raise RxError(
+                f"{name}: a loading-script dataset, which datasets {datasets.__version__} no longer runs, "
+                f"and no parquet conversion ({PARQUET_BRANCH}) could be read; {hint}"
+            ) from None
     raise RxError(f"{name} (split {split}): could not be loaded ({text.splitlines()[0]})") from None

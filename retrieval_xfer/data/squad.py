@@ -32,9 +32,16 @@ def iter_squad(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             for q, qa in enumerate(paragraph.get("qas", [])):
                 where = f"article {a}, paragraph {p}, question {q}"
                 try:
-                    answers = [{"text": x["text"], "answer_start": int(x["answer_start"])} for x in qa.get("answers", [])]
-                    record = {"id": str(qa["id"]), "context": paragraph["context"], "question": qa["question"],
-                              "answers": answers, "is_impossible": bool(qa.get("is_impossible", False))}
+                    answers = [
+                        {"text": x["text"], "answer_start": int(x["answer_start"])} for x in qa.get("answers", [])
+                    ]
+                    record = {
+                        "id": str(qa["id"]),
+                        "context": paragraph["context"],
+                        "question": qa["question"],
+                        "answers": answers,
+                        "is_impossible": bool(qa.get("is_impossible", False)),
+                    }
                 except (KeyError, TypeError, ValueError) as err:
                     raise RxError(f"{path}: {where}: missing or malformed field ({err})") from None
                 yield where, record

@@ -26,8 +26,9 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, row
 
 
-def iter_delimited(path: Path, delimiter: str, columns: list[str] | None = None,
-                   quoting: bool = True) -> Iterator[tuple[int, dict[str, str]]]:
+def iter_delimited(
+    path: Path, delimiter: str, columns: list[str] | None = None, quoting: bool = True
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a CSV/TSV file as dicts keyed by the header (or by ``columns`` when the file has no header).
 
     ``quoting``: honour CSV double quotes (PAWS-X and CosmosQA need it; GLUE's TSVs must not, they contain

@@ -39,6 +39,7 @@ def iter_token_tag(path: Path) -> Iterator[tuple[int, Sentence]]:
 
     XTREME's PAN-X files prefix tokens with the language (``en:Paris``); the prefix is removed.
     """
+
     def parse(number: int, line: str) -> tuple[str, str]:
         parts = line.split("\t")
         if len(parts) < 2 or not parts[0] or not parts[-1]:
@@ -49,7 +50,9 @@ def iter_token_tag(path: Path) -> Iterator[tuple[int, Sentence]]:
 
 
 def iter_conllu(path: Path, column: int = 3) -> Iterator[tuple[int, Sentence]]:
-    """Sentences of a CoNLL-U file with the tag from ``column`` (3 = UPOS); multi-word ranges and empty nodes skipped."""
+    """Sentences of a CoNLL-U file with the tag from ``column`` (3 = UPOS); multi-word ranges and empty nodes
+    skipped."""
+
     def parse(number: int, line: str) -> tuple[str, str] | None:
         if line.startswith("#"):
             return None

@@ -83,8 +83,11 @@ def _pair(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     text_b = _get(row, fields["text_b"], where) if fields.get("text_b") else None
     if {_get(row, fields["text_a"], where), text_b} & set(spec.get("skip_texts", [])):
         return "placeholder sentence"
-    return {"text_a": str(_get(row, fields["text_a"], where)), "text_b": None if text_b is None else str(text_b),
-            "label": _label(raw, spec, card, where)}
+    return {
+        "text_a": str(_get(row, fields["text_a"], where)),
+        "text_b": None if text_b is None else str(text_b),
+        "label": _label(raw, spec, card, where),
+    }
 
 
 def _choice(row: Row, spec: dict, card: dict, where: str) -> Row | str:
@@ -108,8 +111,12 @@ def _choice(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     if len(choices) != n or not 0 <= label < n:
         raise RxError(f"{where}: label {raw!r} outside 0..{n - 1} or {len(choices)} choices instead of {n}")
     question = _get(row, fields["question"], where) if fields.get("question") else ""
-    return {"context": str(_get(row, fields["context"], where)), "question": str(question),
-            "choices": [str(c) for c in choices], "label": label}
+    return {
+        "context": str(_get(row, fields["context"], where)),
+        "question": str(question),
+        "choices": [str(c) for c in choices],
+        "label": label,
+    }
 
 
 def _tagged(row: Row, spec: dict, card: dict, where: str) -> Row | str:
@@ -127,16 +134,23 @@ def _tagged(row: Row, spec: dict, card: dict, where: str) -> Row | str:
 
 def _qa(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     if "answers" in row and isinstance(row["answers"], dict):  # hub layout {"text": [...], "answer_start": [...]}
-        answers = [{"text": t, "answer_start": int(s)} for t, s in zip(row["answers"]["text"], row["answers"]["answer_start"])]
+        answers = [
+            {"text": t, "answer_start": int(s)} for t, s in zip(row["answers"]["text"], row["answers"]["answer_start"])
+        ]
         row = {**row, "answers": answers, "is_impossible": not answers}
     if not row["answers"] and not (card["allow_unanswerable"] and row.get("is_impossible")):
         raise RxError(f"{where}: question {row.get('id')!r} has no answer")
     for answer in row["answers"]:
         start = answer["answer_start"]
-        if row["context"][start:start + len(answer["text"])] != answer["text"]:
+        if row["context"][start : start + len(answer["text"])] != answer["text"]:
             return BAD_ANSWER
-    return {"id": str(row["id"]), "context": row["context"], "question": row["question"],
-            "answers": row["answers"], "is_impossible": bool(row.get("is_impossible", False))}
+    return {
+        "id": str(row["id"]),
+        "context": row["context"],
+        "question": row["question"],
+        "answers": row["answers"],
+        "is_impossible": bool(row.get("is_impossible", False)),
+    }
 
 
 SHAPERS: dict[str, Callable[[Row, dict, dict, str], Row | str]] = {
@@ -147,8 +161,9 @@ SHAPERS: dict[str, Callable[[Row, dict, dict, str], Row | str]] = {
 }
 
 
-def _shape(card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, limit: int | None,
-           allow_empty: bool = False) -> TaskData:
+def _shape(
+    card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, limit: int | None, allow_empty: bool = False
+) -> TaskData:
     shaper = SHAPERS[card["format"]]
     data = TaskData(card["name"], card["format"], [], where)
     seen = 0
@@ -181,8 +196,10 @@ def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData
     if path.is_dir() and spec.get("release_reader"):
         files = find_release_files(path, card["languages"])["train"]
         if not files:
-            raise RxError(f"{path}: no {'/'.join(card['languages'])} training files of a UD release "
-                          "(looked for */<iso>_*-ud-train.conllu)")
+            raise RxError(
+                f"{path}: no {'/'.join(card['languages'])} training files of a UD release "
+                "(looked for */<iso>_*-ud-train.conllu)"
+            )
         return read_release_files(card, [p for lang in card["languages"] for p in files.get(lang, ())], limit)
     if not path.is_file():
         raise RxError(f"{path}: no such file")
@@ -194,8 +211,9 @@ def read_release_files(card: dict, paths: list[Path], limit: int | None = None) 
     """One language's records from the files of a release folder, concatenated in the given order and read with
     the card's ``release_reader``; the source names the folder and every file."""
     spec = {**card["sources"]["local"], "reader": card["sources"]["local"]["release_reader"]}
-    parts = [_shape(card, spec, READERS[spec["reader"]](path, spec), str(path), None, allow_empty=True)
-             for path in paths]  # a treebank released without its text yields nothing, as in XTREME
+    parts = [
+        _shape(card, spec, READERS[spec["reader"]](path, spec), str(path), None, allow_empty=True) for path in paths
+    ]  # a treebank released without its text yields nothing, as in XTREME
     data = _merge(card, parts, limit)
     data.source = f"{paths[0].parent.parent}: {', '.join(p.name for p in paths)}"
     if not data.examples:
@@ -207,32 +225,49 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hi
     """Read a split of the task from the Hugging Face Hub (``sources.hub`` of the card; combined tasks concatenate).
     ``hint`` ends the message when the hub fails (default: how to pass a local training file)."""
     if card["sources"].get("combine"):
-        return _merge(card, [read_task_hub(load_card(name), split, limit, hint) for name in card["sources"]["combine"]],
-                      limit)
+        return _merge(
+            card, [read_task_hub(load_card(name), split, limit, hint) for name in card["sources"]["combine"]], limit
+        )
     hubs = card["sources"].get("hub") or []
     if not hubs:
         raise RxError(f"task {card['name']!r} has no hub source; pass --train-file {card['name']}=PATH")
     shaped = []
     for hub in hubs:
         for hub_split in hub["splits"][split] if isinstance(hub["splits"][split], list) else [hub["splits"][split]]:
-            rows = load_hub_split(hub["dataset"], hub.get("config"), hub_split,
-                                  hint=hint or f"pass --train-file {card['name']}=PATH with a local file",
-                                  revision=hub.get("revision"))
+            rows = load_hub_split(
+                hub["dataset"],
+                hub.get("config"),
+                hub_split,
+                hint=hint or f"pass --train-file {card['name']}=PATH with a local file",
+                revision=hub.get("revision"),
+            )
             if "filter" in hub:
                 key, value = next(iter(hub["filter"].items()))
-                rows = rows.filter(lambda r: str(r[key]).startswith(value))
+                rows = rows.filter(lambda r, key=key, value=value: str(r[key]).startswith(value))
             spec = dict(hub)
             if card["format"] == "tagging":
                 rows = rows.rename_columns({hub["fields"]["tokens"]: "tokens", hub["fields"]["tags"]: "tags"})
                 spec.setdefault("label_names", getattr(rows.features["tags"].feature, "names", None))
             iterator = ((i, dict(r)) for i, r in enumerate(rows))
-            shaped.append(_shape(card, spec, iterator,
-                                 hub_source(hub["dataset"], hub.get("config"), hub_split, hub.get("revision")), limit))
+            shaped.append(
+                _shape(
+                    card,
+                    spec,
+                    iterator,
+                    hub_source(hub["dataset"], hub.get("config"), hub_split, hub.get("revision")),
+                    limit,
+                )
+            )
     return _merge(card, shaped, limit)
 
 
 def _merge(card: dict, parts: list[TaskData], limit: int | None) -> TaskData:
     """One task's data from several sources (hub splits, or the tasks of a combined card), ``limit`` overall."""
     examples = [ex for p in parts for ex in p.examples]
-    return TaskData(card["name"], card["format"], examples[:limit] if limit else examples,
-                    " + ".join(p.source for p in parts), sum((p.skipped for p in parts), Counter()))
+    return TaskData(
+        card["name"],
+        card["format"],
+        examples[:limit] if limit else examples,
+        " + ".join(p.source for p in parts),
+        sum((p.skipped for p in parts), Counter()),
+    )

@@ -49,8 +49,10 @@ def resolve_languages(spec: str, card: dict[str, Any]) -> list[TatoebaLanguage]:
         iso3 = key if key in iso3_to_iso1 else iso1_to_iso3.get(key)
         if iso3 is None:
             sets = ", ".join(f"'{name}' ({len(langs)})" for name, langs in card["language_sets"].items())
-            raise RxError(f"unknown Tatoeba language {code!r}; use ISO 639-1 or 639-3 codes (e.g. de or deu), "
-                          f"{sets} or 'all' ({len(iso3_to_iso1)})")
+            raise RxError(
+                f"unknown Tatoeba language {code!r}; use ISO 639-1 or 639-3 codes (e.g. de or deu), "
+                f"{sets} or 'all' ({len(iso3_to_iso1)})"
+            )
         if iso3 not in seen:
             seen.add(iso3)
             languages.append(TatoebaLanguage(code, iso3))
@@ -82,7 +84,10 @@ def read_tatoeba_hub(language: TatoebaLanguage, card: dict[str, Any]) -> Tatoeba
             errors.append(str(err))
             continue
         # google/xtreme's tatoeba configs keep the line's trailing newline: strip, as the LASER files are read
-        return TatoebaPairs(language, [str(s).strip() for s in rows[hub["source"]]],
-                            [str(s).strip() for s in rows[hub["english"]]],
-                            hub_source(hub["dataset"], config, hub["split"], hub.get("revision")))
+        return TatoebaPairs(
+            language,
+            [str(s).strip() for s in rows[hub["source"]]],
+            [str(s).strip() for s in rows[hub["english"]]],
+            hub_source(hub["dataset"], config, hub["split"], hub.get("revision")),
+        )
     raise RxError(f"Tatoeba {language.code!r} from the hub failed: {errors[-1] if errors else 'no hub source'}")

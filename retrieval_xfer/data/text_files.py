@@ -47,9 +47,7 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
             yield number, text
 
 
-def iter_corpus(
-    path: Path, fmt: CorpusFormat = "lines", blank: BlankPolicy = "error"
-) -> Iterator[tuple[str, str]]:
+def iter_corpus(path: Path, fmt: CorpusFormat = "lines", blank: BlankPolicy = "error") -> Iterator[tuple[str, str]]:
     """Yield ``(id, sentence)`` pairs from a corpus file, as a stream.
 
     ``fmt="lines"``: one sentence per line, the id is the 1-based line number.
@@ -69,8 +67,10 @@ def iter_corpus(
             if sid in seen_ids:
                 raise RxError(f"{path}:{number}: duplicate id {sid!r}")
             if "," in sid:
-                raise RxError(f"{path}:{number}: id {sid!r} contains a comma (rx mine joins the ids of a repeated "
-                              "sentence with commas, so ids may not hold one)")
+                raise RxError(
+                    f"{path}:{number}: id {sid!r} contains a comma (rx mine joins the ids of a repeated "
+                    "sentence with commas, so ids may not hold one)"
+                )
             seen_ids.add(sid)
         else:
             sid, text = str(number), line

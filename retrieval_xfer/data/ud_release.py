@@ -97,8 +97,11 @@ def _span_head(sentence: _Sentence, span: list[int], precedence: list[str], wher
         return highest[0]
     unlisted = sorted({sentence.tags[w] for w in highest if sentence.tags[w] not in precedence})
     if unlisted:
-        warnings.warn(f"{where}: tied head of a fused token tagged {', '.join(unlisted)}, not in the precedence "
-                      "list (XTREME's converter stops on this file); ranked last", stacklevel=2)
+        warnings.warn(
+            f"{where}: tied head of a fused token tagged {', '.join(unlisted)}, not in the precedence "
+            "list (XTREME's converter stops on this file); ranked last",
+            stacklevel=2,
+        )
     rank = {tag: i for i, tag in enumerate(precedence)}
     return min(highest, key=lambda w: (rank.get(sentence.tags[w], len(precedence)), span.index(w)))
 

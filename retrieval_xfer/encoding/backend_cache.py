@@ -31,7 +31,8 @@ FORMAT_VERSION = 1
 
 
 def cache_root(given: str | None = None) -> Path:
-    """Where exported models are kept: ``given``, else ``$RX_BACKEND_CACHE``, else ``~/.cache/retrieval_xfer/backends``."""
+    """Where exported models are kept: ``given``, else ``$RX_BACKEND_CACHE``, else
+    ``~/.cache/retrieval_xfer/backends``."""
     return Path(given or os.environ.get("RX_BACKEND_CACHE") or Path.home() / ".cache" / "retrieval_xfer" / "backends")
 
 
@@ -51,8 +52,11 @@ def source_key(source_folder: Path, settings: list[Any]) -> str:
     max length, backend, quantisation): a SHA-256 over every file under the folder (path and bytes) and them."""
     folder = Path(source_folder)
     digest = hashlib.sha256(json.dumps([FORMAT_VERSION, settings]).encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not any(
-            part.startswith(".") for part in p.relative_to(folder).parts)):
+    for path in sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ):
         digest.update(f"{path.relative_to(folder).as_posix()}:{file_sha256(path)}\n".encode())
     return digest.hexdigest()[:24]
 
@@ -74,14 +78,23 @@ def read_shortcut(root: Path, key: str) -> tuple[dict[str, Any], Path] | None:
     return shortcut, tokenizer
 
 
-def write_shortcut(root: Path, key: str, entry: str, spec: dict[str, Any],
-                   save_tokenizer: Callable[[Path], Any]) -> None:
+def write_shortcut(
+    root: Path, key: str, entry: str, spec: dict[str, Any], save_tokenizer: Callable[[Path], Any]
+) -> None:
     """Write (or replace) the shortcut ``key`` to ``entry``: the torch spec and the tokenizer ``save_tokenizer``
     saves into the folder it is given."""
     with atomic_directory(Path(root) / SOURCES / key, overwrite=True) as tmp:
         save_tokenizer(tmp / TOKENIZER)
-        atomic_write_json(tmp / SHORTCUT, {"format_version": FORMAT_VERSION, "entry": entry, "spec": spec,
-                                           "tokenizer": file_hashes(tmp / TOKENIZER), "created": now_iso()})
+        atomic_write_json(
+            tmp / SHORTCUT,
+            {
+                "format_version": FORMAT_VERSION,
+                "entry": entry,
+                "spec": spec,
+                "tokenizer": file_hashes(tmp / TOKENIZER),
+                "created": now_iso(),
+            },
+        )
 
 
 def file_hashes(folder: Path) -> dict[str, str]:
@@ -109,6 +122,11 @@ def read_entry(folder: Path) -> tuple[dict[str, Any] | None, str]:
 def manifest_for(folder: Path, **fields: Any) -> dict[str, Any]:
     """The manifest of a freshly built entry: the files' hashes, the runtime hash, when, and ``fields``."""
     hashes = file_hashes(folder)
-    return {"format_version": FORMAT_VERSION, "created": now_iso(), "files": hashes,
-            "runtime_sha256": runtime_sha256(hashes), "bytes": sum(p.stat().st_size for p in Path(folder).iterdir()),
-            **fields}
+    return {
+        "format_version": FORMAT_VERSION,
+        "created": now_iso(),
+        "files": hashes,
+        "runtime_sha256": runtime_sha256(hashes),
+        "bytes": sum(p.stat().st_size for p in Path(folder).iterdir()),
+        **fields,
+    }

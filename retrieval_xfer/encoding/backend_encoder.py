@@ -20,11 +20,27 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from retrieval_xfer.atomic import atomic_directory, atomic_write_json
-from retrieval_xfer.encoding.backend_cache import (MANIFEST, cache_root, entry_key, manifest_for, read_entry,
-                                                   read_shortcut, source_key, write_shortcut)
-from retrieval_xfer.encoding.backend_export import (INT8_RECIPE, ONNX_FILE, OPENVINO_FILE, convert_openvino,
-                                                    export_onnx, ffn_output_matmuls, pooled_graph, quantize_int8,
-                                                    require_extra)
+from retrieval_xfer.encoding.backend_cache import (
+    MANIFEST,
+    cache_root,
+    entry_key,
+    manifest_for,
+    read_entry,
+    read_shortcut,
+    source_key,
+    write_shortcut,
+)
+from retrieval_xfer.encoding.backend_export import (
+    INT8_RECIPE,
+    ONNX_FILE,
+    OPENVINO_FILE,
+    convert_openvino,
+    export_onnx,
+    ffn_output_matmuls,
+    pooled_graph,
+    quantize_int8,
+    require_extra,
+)
 from retrieval_xfer.encoding.calibration import Calibration, read_calibration_file, sample_corpus
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.encoding.source import resolve_model
@@ -47,8 +63,14 @@ class BackendEncoder:
     contract of ``Encoder.encode``: shape (len(sentences), spec.dimension), input order, one progress bar.
     """
 
-    def __init__(self, run: Callable[[np.ndarray, np.ndarray], np.ndarray], tokenizer, spec: EncoderSpec,
-                 batch_size: int = 32, show_progress: bool = True) -> None:
+    def __init__(
+        self,
+        run: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        tokenizer,
+        spec: EncoderSpec,
+        batch_size: int = 32,
+        show_progress: bool = True,
+    ) -> None:
         self.run = run
         self.tokenizer = tokenizer
         self.spec = spec
@@ -61,9 +83,14 @@ class BackendEncoder:
         order = np.argsort([-len(s) for s in sentences], kind="stable")
         with tqdm(total=len(sentences), desc=desc, unit="sent", disable=not self.show_progress) as bar:
             for start in range(0, len(order), self.batch_size):
-                rows = order[start:start + self.batch_size]
-                batch = self.tokenizer([self.spec.prompt + sentences[i] for i in rows], padding=True, truncation=True,
-                                       max_length=self.spec.max_length, return_tensors="np")
+                rows = order[start : start + self.batch_size]
+                batch = self.tokenizer(
+                    [self.spec.prompt + sentences[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.spec.max_length,
+                    return_tensors="np",
+                )
                 out = self.run(batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64))
                 vectors[rows] = np.asarray(out, dtype=np.float32)
                 bar.update(len(rows))
@@ -87,8 +114,15 @@ def _runner(backend: str, path: Path, int8: bool, root: Path) -> Callable[[np.nd
     return lambda ids, mask: compiled({"input_ids": ids, "attention_mask": mask})[0]
 
 
-def _entry(root: Path, spec: EncoderSpec, backend: str, quantization: str, build: Callable[[Path], dict[str, Any]],
-           echo: Echo, stale: Callable[[dict[str, Any]], str] | None = None) -> tuple[Path, dict[str, Any]]:
+def _entry(
+    root: Path,
+    spec: EncoderSpec,
+    backend: str,
+    quantization: str,
+    build: Callable[[Path], dict[str, Any]],
+    echo: Echo,
+    stale: Callable[[dict[str, Any]], str] | None = None,
+) -> tuple[Path, dict[str, Any]]:
     """The cache entry of ``spec``'s encoder run by ``backend`` at ``quantization``: reused when sound (and not
     ``stale``, which returns why it is), else built by ``build(tmp_folder)`` (returning extra manifest fields)
     into a temporary folder and renamed."""
@@ -105,18 +139,35 @@ def _entry(root: Path, spec: EncoderSpec, backend: str, quantization: str, build
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with atomic_directory(folder, overwrite=True) as tmp:
-        fields = {"model": spec.model, "layer": spec.layer, "pooling": spec.pooling, "backend": backend,
-                  "quantization": quantization, **build(tmp)}
+        fields = {
+            "model": spec.model,
+            "layer": spec.layer,
+            "pooling": spec.pooling,
+            "backend": backend,
+            "quantization": quantization,
+            **build(tmp),
+        }
         manifest = manifest_for(tmp, seconds=round(time.perf_counter() - started, 1), **fields)
         atomic_write_json(tmp / MANIFEST, manifest)
     return folder, manifest
 
 
-def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, quantize: str = "none",
-                         calibration_file: str | None = None, corpus: Sequence[str] | None = None,
-                         cache: str | None = None, pool_skip_special: bool = False, prompt: str = "",
-                         max_length: int | None = None, batch_size: int = 32, show_progress: bool = True,
-                         echo: Echo | None = None) -> BackendEncoder:
+def load_backend_encoder(
+    model: str,
+    layer: int | None = None,
+    *,
+    backend: str,
+    quantize: str = "none",
+    calibration_file: str | None = None,
+    corpus: Sequence[str] | None = None,
+    cache: str | None = None,
+    pool_skip_special: bool = False,
+    prompt: str = "",
+    max_length: int | None = None,
+    batch_size: int = 32,
+    show_progress: bool = True,
+    echo: Echo | None = None,
+) -> BackendEncoder:
     """An encoder of ``model`` at ``layer`` run by ``backend`` (``onnx``/``openvino``), float32 or static int8.
 
     int8 calibrates on ``calibration_file``, else on a sample of ``corpus`` (the sentences the command is about
@@ -132,21 +183,35 @@ def load_backend_encoder(model: str, layer: int | None = None, *, backend: str, 
     calibration = read_calibration_file(Path(calibration_file)) if calibration_file else None
     root = cache_root(cache)
     echo(f"{backend} cache: {root}")
-    shortcut = source_key(resolve_model(model).folder,
-                          [layer, pool_skip_special, prompt, max_length, backend, quantize])
+    shortcut = source_key(
+        resolve_model(model).folder, [layer, pool_skip_special, prompt, max_length, backend, quantize]
+    )
     found = _from_shortcut(root, shortcut, calibration)
     if found is None:
-        folder, manifest, spec, tokenizer = _export(model, layer, backend, quantize, calibration, corpus, root,
-                                                    pool_skip_special, prompt, max_length, echo)
+        folder, manifest, spec, tokenizer = _export(
+            model, layer, backend, quantize, calibration, corpus, root, pool_skip_special, prompt, max_length, echo
+        )
         write_shortcut(root, shortcut, folder.name, spec.to_dict(), tokenizer.save_pretrained)
     else:
         folder, manifest, spec, tokenizer = found
     path = folder / (OPENVINO_FILE if backend == "openvino" else ONNX_FILE)
-    full = EncoderSpec(**{**spec.to_dict(), "backend": backend, "quantization": quantize,
-                          "runtime_sha256": manifest["runtime_sha256"], "calibration": manifest.get("calibration", "")})
+    full = EncoderSpec(
+        **{
+            **spec.to_dict(),
+            "backend": backend,
+            "quantization": quantize,
+            "runtime_sha256": manifest["runtime_sha256"],
+            "calibration": manifest.get("calibration", ""),
+        }
+    )
     echo(f"{backend} {'int8' if quantize == 'int8' else 'float32'} model: {folder}")
-    return BackendEncoder(_runner(backend, path, quantize == "int8", root), tokenizer, full, batch_size=batch_size,
-                          show_progress=show_progress)
+    return BackendEncoder(
+        _runner(backend, path, quantize == "int8", root),
+        tokenizer,
+        full,
+        batch_size=batch_size,
+        show_progress=show_progress,
+    )
 
 
 def _calibrated_elsewhere(manifest: dict[str, Any], calibration: Calibration | None) -> str:
@@ -175,12 +240,30 @@ def _from_shortcut(root: Path, key: str, calibration: Calibration | None) -> Fou
     return folder, manifest, EncoderSpec(**shortcut["spec"]), tokenizer_class.from_pretrained(str(tokenizer_folder))
 
 
-def _export(model: str, layer: int | None, backend: str, quantize: str, calibration: Calibration | None,
-            corpus: Sequence[str] | None, root: Path, pool_skip_special: bool, prompt: str, max_length: int | None,
-            echo: Echo) -> Found:
+def _export(
+    model: str,
+    layer: int | None,
+    backend: str,
+    quantize: str,
+    calibration: Calibration | None,
+    corpus: Sequence[str] | None,
+    root: Path,
+    pool_skip_special: bool,
+    prompt: str,
+    max_length: int | None,
+    echo: Echo,
+) -> Found:
     """Load the torch encoder, then find its exported model in the cache or build it there."""
-    torch_encoder = load_encoder(model, layer, pool_skip_special=pool_skip_special, prompt=prompt,
-                                 max_length=max_length, device="cpu", precision="float32", show_progress=False)
+    torch_encoder = load_encoder(
+        model,
+        layer,
+        pool_skip_special=pool_skip_special,
+        prompt=prompt,
+        max_length=max_length,
+        device="cpu",
+        precision="float32",
+        show_progress=False,
+    )
     spec, tokenizer = torch_encoder.spec, torch_encoder.model.tokenizer
     graph = pooled_graph(torch_encoder.model, spec.pooling, spec.layer)
 
@@ -195,6 +278,7 @@ def _export(model: str, layer: int | None, backend: str, quantize: str, calibrat
     if quantize == "none" and backend == "onnx":
         folder, manifest = _entry(root, spec, "onnx", "none", build_onnx, echo)
     elif quantize == "none":
+
         def build_openvino(tmp: Path) -> dict[str, Any]:
             source = onnx_file()
             echo("converting the ONNX model to OpenVINO IR...")
@@ -203,6 +287,7 @@ def _export(model: str, layer: int | None, backend: str, quantize: str, calibrat
 
         folder, manifest = _entry(root, spec, "openvino", "none", build_openvino, echo)
     else:
+
         def stale(found: dict[str, Any]) -> str:
             return _calibrated_elsewhere(found, calibration)
 
@@ -210,8 +295,10 @@ def _export(model: str, layer: int | None, backend: str, quantize: str, calibrat
             sample = calibration
             if sample is None:
                 if corpus is None:
-                    raise RxError("--quantize int8: no cached int8 model for this encoder; pass --calibration-file "
-                                  "(sentences like those you encode)")
+                    raise RxError(
+                        "--quantize int8: no cached int8 model for this encoder; pass --calibration-file "
+                        "(sentences like those you encode)"
+                    )
                 sample = sample_corpus(corpus)
             echo(f"calibrating static int8 ({backend}) on {sample.describe()}...")
             source = onnx_file()
@@ -219,9 +306,13 @@ def _export(model: str, layer: int | None, backend: str, quantize: str, calibrat
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 quantize_int8(backend, source, tmp, tokenizer, sample, spec.prompt, spec.max_length, keep_float)
-            return {"calibration": sample.describe(), "calibration_sha256": sample.sha256,
-                    "calibration_size": len(sample.sentences), "int8_recipe": INT8_RECIPE,
-                    "float_matmuls": keep_float}
+            return {
+                "calibration": sample.describe(),
+                "calibration_sha256": sample.sha256,
+                "calibration_size": len(sample.sentences),
+                "int8_recipe": INT8_RECIPE,
+                "float_matmuls": keep_float,
+            }
 
         folder, manifest = _entry(root, spec, backend, "int8", build_int8, echo, stale)
     graph = torch_encoder = None  # free the torch model: the exported one runs from here

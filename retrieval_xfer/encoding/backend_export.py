@@ -22,8 +22,11 @@ from retrieval_xfer.errors import RxError
 
 BACKENDS = ("torch", "onnx", "openvino")
 QUANTIZATIONS = ("none", "int8")
-EXTRAS = {"onnx": ("onnx", "onnxruntime", "onnxscript"), "openvino": ("openvino", "onnx", "onnxscript"),
-          "int8": ("nncf",)}
+EXTRAS = {
+    "onnx": ("onnx", "onnxruntime", "onnxscript"),
+    "openvino": ("openvino", "onnx", "onnxscript"),
+    "int8": ("nncf",),
+}
 # What an int8 model is made with; part of its cache key, so a changed recipe never reuses an older model.
 # The feed-forward output projections (input = the GELU activations, whose outliers int8 clips) stay float:
 # quantising them cost 1.5-2.0 BUCC zh-en F1 on e5-small, keeping them float32 gave +0.3 (bench/RESULTS.md).
@@ -39,8 +42,10 @@ def require_extra(backend: str, quantize: str = "none") -> None:
         try:
             importlib.import_module(module)
         except ImportError:
-            raise RxError(f"--backend {backend}{' --quantize int8' if quantize == 'int8' else ''} needs the "
-                          f"'{backend}' extra ({module} is missing): pip install 'retrieval_xfer[{backend}]'") from None
+            raise RxError(
+                f"--backend {backend}{' --quantize int8' if quantize == 'int8' else ''} needs the "
+                f"'{backend}' extra ({module} is missing): pip install 'retrieval_xfer[{backend}]'"
+            ) from None
 
 
 class PooledGraph(torch.nn.Module):
@@ -72,33 +77,45 @@ def pooled_graph(st_model, pooling: str, layer: int) -> PooledGraph:
     modules = list(st_model)
     names = [type(m).__name__ for m in modules]
     mean = pooling in ("mean", "mean-no-special") or (
-        pooling.startswith("own:") and names[1:] in (["Pooling", "Normalize"], ["Pooling"])
-        and getattr(modules[1], "pooling_mode", None) == "mean")
+        pooling.startswith("own:")
+        and names[1:] in (["Pooling", "Normalize"], ["Pooling"])
+        and getattr(modules[1], "pooling_mode", None) == "mean"
+    )
     if not mean:
-        raise RxError(f"the onnx/openvino backends export mean-pooled encoders; this model's pipeline is {pooling} "
-                      f"({' > '.join(names)}): use --backend torch, or --layer K for a mean-pooled layer")
+        raise RxError(
+            f"the onnx/openvino backends export mean-pooled encoders; this model's pipeline is {pooling} "
+            f"({' > '.join(names)}): use --backend torch, or --layer K for a mean-pooled layer"
+        )
     special = st_model.tokenizer.all_special_ids if pooling == "mean-no-special" else None
     return PooledGraph(modules[0].auto_model, layer, special).eval()
 
 
 def export_onnx(graph: PooledGraph, tokenizer, folder: Path) -> Path:
     """Write ``graph`` as ``folder/model.onnx`` (weights in ``model.onnx.data``) with dynamic batch and length."""
-    sample = tokenizer(["a short example", "and a slightly longer second example sentence"], padding=True,
-                       return_tensors="pt")
+    sample = tokenizer(
+        ["a short example", "and a slightly longer second example sentence"], padding=True, return_tensors="pt"
+    )
     batch, tokens = torch.export.Dim("batch"), torch.export.Dim("tokens")
     path = Path(folder) / ONNX_FILE
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
-                graph, (sample["input_ids"], sample["attention_mask"]), dynamo=True, verbose=False,
-                input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"],
-                dynamic_shapes={"input_ids": {0: batch, 1: tokens}, "attention_mask": {0: batch, 1: tokens}})
+                graph,
+                (sample["input_ids"], sample["attention_mask"]),
+                dynamo=True,
+                verbose=False,
+                input_names=["input_ids", "attention_mask"],
+                output_names=["sentence_embedding"],
+                dynamic_shapes={"input_ids": {0: batch, 1: tokens}, "attention_mask": {0: batch, 1: tokens}},
+            )
             program.save(str(path), external_data=True)
     except Exception as err:  # the exporter raises many types; the user asked for this backend: say why it failed
         model_type = getattr(getattr(graph.model, "config", None), "model_type", type(graph.model).__name__)
-        raise RxError(f"the ONNX exporter cannot handle model type {model_type!r} "
-                      f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+        raise RxError(
+            f"the ONNX exporter cannot handle model type {model_type!r} "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        ) from None
     return path
 
 
@@ -111,12 +128,18 @@ def convert_openvino(onnx_path: Path, folder: Path) -> Path:
     return path
 
 
-def _calibration_items(tokenizer, calibration: Calibration, prompt: str, max_length: int) -> list[dict[str, np.ndarray]]:
+def _calibration_items(
+    tokenizer, calibration: Calibration, prompt: str, max_length: int
+) -> list[dict[str, np.ndarray]]:
     items = []
     for sentence in calibration.sentences:
         batch = tokenizer([prompt + sentence], truncation=True, max_length=max_length, return_tensors="np")
-        items.append({"input_ids": batch["input_ids"].astype(np.int64),
-                      "attention_mask": batch["attention_mask"].astype(np.int64)})
+        items.append(
+            {
+                "input_ids": batch["input_ids"].astype(np.int64),
+                "attention_mask": batch["attention_mask"].astype(np.int64),
+            }
+        )
     return items
 
 
@@ -129,20 +152,37 @@ def ffn_output_matmuls(onnx_path: Path, intermediate_size: int | None) -> list[s
         return []
     graph = onnx.load(str(onnx_path), load_external_data=False).graph
     dims = {tensor.name: list(tensor.dims) for tensor in graph.initializer}
-    return [node.name for node in graph.node if node.op_type == "MatMul" and len(node.input) == 2
-            and len(dims.get(node.input[1], [])) == 2 and dims[node.input[1]][0] == intermediate_size]
+    return [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul"
+        and len(node.input) == 2
+        and len(dims.get(node.input[1], [])) == 2
+        and dims[node.input[1]][0] == intermediate_size
+    ]
 
 
-def quantize_int8(backend: str, onnx_path: Path, folder: Path, tokenizer, calibration: Calibration, prompt: str,
-                  max_length: int, keep_float: list[str]) -> Path:
+def quantize_int8(
+    backend: str,
+    onnx_path: Path,
+    folder: Path,
+    tokenizer,
+    calibration: Calibration,
+    prompt: str,
+    max_length: int,
+    keep_float: list[str],
+) -> Path:
     """Static int8 of the exported model for ``backend`` with NNCF, calibrated on ``calibration`` (tokenised as
     the encoder tokenises, prompt included), the MatMuls named in ``keep_float`` left in float; returns the
     quantised model's main file in ``folder``."""
     import nncf
 
     items = _calibration_items(tokenizer, calibration, prompt, max_length)
-    options = {"model_type": nncf.ModelType.TRANSFORMER, "subset_size": len(items),
-               "ignored_scope": nncf.IgnoredScope(names=keep_float)}
+    options = {
+        "model_type": nncf.ModelType.TRANSFORMER,
+        "subset_size": len(items),
+        "ignored_scope": nncf.IgnoredScope(names=keep_float),
+    }
     if backend == "openvino":
         import openvino as ov
 

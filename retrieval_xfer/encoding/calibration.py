@@ -14,7 +14,7 @@ from pathlib import Path
 
 from retrieval_xfer.errors import RxError
 
-MIN_CALIBRATION = 50      # fewer sentences give unstable activation ranges
+MIN_CALIBRATION = 50  # fewer sentences give unstable activation ranges
 DEFAULT_CALIBRATION = 300  # NNCF's default subset size
 SEED = 0
 
@@ -47,14 +47,15 @@ def read_calibration_file(path: Path, size: int = DEFAULT_CALIBRATION) -> Calibr
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
+        line = raw[: err.start].count(b"\n") + 1
         raise RxError(f"{path}:{line}: calibration file is not valid UTF-8 (byte 0x{raw[err.start]:02x})") from None
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         raise RxError(f"{path}: calibration file has no sentences")
     if len(lines) < MIN_CALIBRATION:
-        raise RxError(f"{path}: calibration file has {len(lines)} sentences; int8 calibration needs at least "
-                      f"{MIN_CALIBRATION}")
+        raise RxError(
+            f"{path}: calibration file has {len(lines)} sentences; int8 calibration needs at least {MIN_CALIBRATION}"
+        )
     return Calibration(_sample(lines, size), str(path), hashlib.sha256(raw).hexdigest())
 
 
@@ -62,7 +63,9 @@ def sample_corpus(sentences: Sequence[str], size: int = DEFAULT_CALIBRATION) -> 
     """A seeded sample of the sentences about to be encoded; RxError when there are too few to calibrate on."""
     usable = [s for s in sentences if s.strip()]
     if len(usable) < MIN_CALIBRATION:
-        raise RxError(f"int8 calibration needs at least {MIN_CALIBRATION} sentences and this input has {len(usable)}; "
-                      "pass --calibration-file with sentences like the ones you encode")
+        raise RxError(
+            f"int8 calibration needs at least {MIN_CALIBRATION} sentences and this input has {len(usable)}; "
+            "pass --calibration-file with sentences like the ones you encode"
+        )
     sample = _sample(usable, size)
     return Calibration(sample, "a corpus sample", hashlib.sha256("\n".join(sample).encode()).hexdigest())

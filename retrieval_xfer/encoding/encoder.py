@@ -18,8 +18,9 @@ class Encoder:
     array of shape (len(sentences), spec.dimension) in input order.
     """
 
-    def __init__(self, model: SentenceTransformer, spec: EncoderSpec, batch_size: int = 32,
-                 show_progress: bool = True) -> None:
+    def __init__(
+        self, model: SentenceTransformer, spec: EncoderSpec, batch_size: int = 32, show_progress: bool = True
+    ) -> None:
         self.model = model
         self.spec = spec
         self.batch_size = batch_size
@@ -36,7 +37,7 @@ class Encoder:
         chunk = self.batch_size * 16
         with tqdm(total=len(sentences), desc=desc, unit="sent", disable=not self.show_progress) as bar:
             for start in range(0, len(order), chunk):
-                rows = order[start:start + chunk]
+                rows = order[start : start + chunk]
                 vectors[rows] = self.model.encode(
                     [sentences[i] for i in rows],
                     prompt=self.spec.prompt or None,

@@ -49,7 +49,9 @@ class LayerSweepEncoder:
 
     def __init__(self, encoder: Encoder, layers: list[int], main_layer: int | None = None) -> None:
         if encoder.spec.pooling.startswith("own:"):
-            raise RxError("a layer sweep needs layer-mean pooling; a sentence-transformers model's own pipeline has one layer")
+            raise RxError(
+                "a layer sweep needs layer-mean pooling; a sentence-transformers model's own pipeline has one layer"
+            )
         if max(layers) != encoder.spec.layer:
             raise ValueError("the encoder must be loaded at the highest layer of the sweep")
         self.encoder = encoder
@@ -71,10 +73,12 @@ class LayerSweepEncoder:
         out = {layer: np.zeros((len(sentences), self.spec.dimension), dtype=np.float32) for layer in self.layers}
         order = np.argsort([-len(s) for s in sentences], kind="stable")
         size = self.encoder.batch_size
-        with torch.no_grad(), tqdm(total=len(sentences), desc=desc, unit="sent",
-                                   disable=not self.encoder.show_progress) as bar:
+        with (
+            torch.no_grad(),
+            tqdm(total=len(sentences), desc=desc, unit="sent", disable=not self.encoder.show_progress) as bar,
+        ):
             for start in range(0, len(order), size):
-                rows = order[start:start + size]
+                rows = order[start : start + size]
                 features = model.preprocess([sentences[i] for i in rows], prompt=self.spec.prompt or None)
                 features = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
                 hidden = modules[0](features)["all_layer_embeddings"]
@@ -97,7 +101,9 @@ class _SweepCache:
     def vectors(self, sentences: Sequence[str], layer: int, desc: str) -> np.ndarray:
         key = tuple(sentences)
         if key not in self.store:
-            self.store[key] = self.sweep.encode_layers(sentences, desc=f"{desc} (layers {self.sweep.layers[0]}-{self.sweep.layers[-1]})")
+            self.store[key] = self.sweep.encode_layers(
+                sentences, desc=f"{desc} (layers {self.sweep.layers[0]}-{self.sweep.layers[-1]})"
+            )
         return self.store[key][layer]
 
 
@@ -128,14 +134,18 @@ def main_layer(encoder: Encoder | LayerSweepEncoder) -> int:
     return encoder.main_layer if isinstance(encoder, LayerSweepEncoder) else encoder.spec.layer
 
 
-def per_layer_result(encoder: Encoder | LayerSweepEncoder, by_layer: dict[int, dict[str, Any]], key: str,
-                     averages: Any) -> tuple[dict[str, Any], EncoderSpec, dict[str, Any]]:
+def per_layer_result(
+    encoder: Encoder | LayerSweepEncoder, by_layer: dict[int, dict[str, Any]], key: str, averages: Any
+) -> tuple[dict[str, Any], EncoderSpec, dict[str, Any]]:
     """From scores per layer (``{layer: {unit: scores}}``): the main layer's scores, the spec of its vectors, and
     the ``layer_sweep`` section of a result file (``{}`` for a one-layer encoder). ``averages(scores)`` gives a
     layer's averages; ``key`` names the headline score in them."""
     main = main_layer(encoder)
     if not isinstance(encoder, LayerSweepEncoder):
         return by_layer[main], encoder.spec, {}
-    section = {"main_layer": main, "key": key,
-               "layers": {str(layer): {"averages": averages(s), "scores": s} for layer, s in by_layer.items()}}
+    section = {
+        "main_layer": main,
+        "key": key,
+        "layers": {str(layer): {"averages": averages(s), "scores": s} for layer, s in by_layer.items()},
+    }
     return by_layer[main], encoder.spec_for(main), {"layer_sweep": section}

@@ -29,7 +29,8 @@ def default_layer(num_layers: int) -> int:
 
 
 def resolve_layer(layer: int | None, num_layers: int, model: str) -> int:
-    """Map a user ``--layer`` (None = default, -1 = last, 0..N) to a ``hidden_states`` index; RxError if out of range."""
+    """Map a user ``--layer`` (None = default, -1 = last, 0..N) to a ``hidden_states`` index; RxError if out of
+    range."""
     if layer is None:
         return default_layer(num_layers)
     if layer == -1:
@@ -86,8 +87,9 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def mean_pooling_pipeline(source: ModelSource, layer: int | None = None, skip_special: bool = False,
-                          max_length: int | None = None) -> list:
+def mean_pooling_pipeline(
+    source: ModelSource, layer: int | None = None, skip_special: bool = False, max_length: int | None = None
+) -> list:
     """The modules of a mean-pooled sentence encoder: Transformer → mean pooling → L2 normalisation.
 
     With ``layer``, the Transformer is truncated to ``layer`` layers and emits ``hidden_states[layer]``; without
@@ -105,7 +107,9 @@ def mean_pooling_pipeline(source: ModelSource, layer: int | None = None, skip_sp
             max_seq_length=max_length,
         )
         if getattr(transformer.auto_model, "pooler", None) is not None:
-            transformer.auto_model.pooler = None  # BERT/XLM-R pooler head: unused, and random when not in the checkpoint
+            transformer.auto_model.pooler = (
+                None  # BERT/XLM-R pooler head: unused, and random when not in the checkpoint
+            )
     dim = transformer.auto_model.config.hidden_size
     if skip_special:
         pooling = SpecialTokenFreeMeanPooling(transformer.tokenizer.all_special_ids)

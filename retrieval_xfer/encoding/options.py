@@ -29,47 +29,87 @@ QUANTIZE_NAMES = ("none", "int8")
 class EncoderOptions:
     """Which model to run, which layer to pool and how: everything ``encoding.loader.load_encoder`` takes."""
 
-    model: str = field(metadata={"help": "Hub id or local folder (sentence-transformers or transformers).",
-                                 "required": True})
-    layer: int | None = field(default=None, metadata={
-        "help": "hidden_states index to mean-pool: 0 = embeddings, N = last, -1 = last. Default: min(N, N//2+2) "
-                "for a transformers model; a sentence-transformers model keeps its own pipeline. With --layers, "
-                "the layer whose scores head the result.",
-        "show_default": False})
-    pool_skip_special: bool = field(default=False, metadata={
-        "help": "Leave special tokens (<s>, </s>) out of the mean.", "flag": True})
+    model: str = field(
+        metadata={"help": "Hub id or local folder (sentence-transformers or transformers).", "required": True}
+    )
+    layer: int | None = field(
+        default=None,
+        metadata={
+            "help": "hidden_states index to mean-pool: 0 = embeddings, N = last, -1 = last. Default: min(N, N//2+2) "
+            "for a transformers model; a sentence-transformers model keeps its own pipeline. With --layers, "
+            "the layer whose scores head the result.",
+            "show_default": False,
+        },
+    )
+    pool_skip_special: bool = field(
+        default=False, metadata={"help": "Leave special tokens (<s>, </s>) out of the mean.", "flag": True}
+    )
     prompt: str = field(default="", metadata={"help": 'Text prepended to every sentence, e.g. "query: ".'})
-    prompt_name: str | None = field(default=None, metadata={
-        "help": "A prompt the sentence-transformers model names in its config (e.g. query), instead of --prompt."})
+    prompt_name: str | None = field(
+        default=None,
+        metadata={
+            "help": "A prompt the sentence-transformers model names in its config (e.g. query), instead of --prompt."
+        },
+    )
     batch_size: int = field(default=32, metadata={"help": "Sentences per forward pass.", "min": 1})
-    max_length: int | None = field(default=None, metadata={
-        "help": "Tokens per sentence (longer ones are truncated). Default: the model's.", "min": 1})
-    device: str | None = field(default=None, metadata={
-        "help": "cpu, cuda, cuda:1, mps... Default: cuda if available, else cpu."})
-    precision: str = field(default="float32", metadata={
-        "help": "Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.", "choices": PRECISION_NAMES})
-    backend: str = field(default="torch", metadata={
-        "help": "What runs the encoder: torch, or an exported model run by onnx (ONNX Runtime) or openvino "
-                "(CPU; extras .[onnx]/.[openvino]). Exports are cached (see --backend-cache).",
-        "choices": BACKEND_NAMES})
-    quantize: str = field(default="none", metadata={
-        "help": "int8: static int8 quantisation (NNCF) of the onnx/openvino model, calibrated on "
-                "--calibration-file or a sample of the input.", "choices": QUANTIZE_NAMES})
-    calibration_file: str | None = field(default=None, metadata={
-        "help": "Sentences (one per line, >= 50) to calibrate int8 on. Default: a sample of the input."})
-    backend_cache: str | None = field(default=None, metadata={
-        "help": "Folder of exported models. Default: $RX_BACKEND_CACHE or ~/.cache/retrieval_xfer/backends."})
+    max_length: int | None = field(
+        default=None,
+        metadata={"help": "Tokens per sentence (longer ones are truncated). Default: the model's.", "min": 1},
+    )
+    device: str | None = field(
+        default=None, metadata={"help": "cpu, cuda, cuda:1, mps... Default: cuda if available, else cpu."}
+    )
+    precision: str = field(
+        default="float32",
+        metadata={
+            "help": "Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.",
+            "choices": PRECISION_NAMES,
+        },
+    )
+    backend: str = field(
+        default="torch",
+        metadata={
+            "help": "What runs the encoder: torch, or an exported model run by onnx (ONNX Runtime) or openvino "
+            "(CPU; extras .[onnx]/.[openvino]). Exports are cached (see --backend-cache).",
+            "choices": BACKEND_NAMES,
+        },
+    )
+    quantize: str = field(
+        default="none",
+        metadata={
+            "help": "int8: static int8 quantisation (NNCF) of the onnx/openvino model, calibrated on "
+            "--calibration-file or a sample of the input.",
+            "choices": QUANTIZE_NAMES,
+        },
+    )
+    calibration_file: str | None = field(
+        default=None,
+        metadata={"help": "Sentences (one per line, >= 50) to calibrate int8 on. Default: a sample of the input."},
+    )
+    backend_cache: str | None = field(
+        default=None,
+        metadata={"help": "Folder of exported models. Default: $RX_BACKEND_CACHE or ~/.cache/retrieval_xfer/backends."},
+    )
     quiet: bool = field(default=False, metadata={"help": "No progress bars.", "flag": True})
 
     def describe(self, encoder: Encoder | LayerSweepEncoder) -> str:
         """One line saying what runs: model, layer(s), pooling, prompt, dimension."""
         spec = encoder.spec
         layers = getattr(encoder, "layers", None)
-        where = (f"layers {', '.join(map(str, layers))} of {spec.num_layers} (one forward)" if layers
-                 else f"layer {spec.layer} of {spec.num_layers}")
-        runs = f" | {spec.backend} {'int8' if spec.quantization == 'int8' else 'float32'}" if spec.backend != "torch" else ""
-        return (f"encoder: {spec.model} | {where} | pooling {spec.pooling} | prompt {spec.prompt!r} | "
-                f"dim {spec.dimension}{runs}")
+        where = (
+            f"layers {', '.join(map(str, layers))} of {spec.num_layers} (one forward)"
+            if layers
+            else f"layer {spec.layer} of {spec.num_layers}"
+        )
+        runs = (
+            f" | {spec.backend} {'int8' if spec.quantization == 'int8' else 'float32'}"
+            if spec.backend != "torch"
+            else ""
+        )
+        return (
+            f"encoder: {spec.model} | {where} | pooling {spec.pooling} | prompt {spec.prompt!r} | "
+            f"dim {spec.dimension}{runs}"
+        )
 
     def check_backend(self) -> None:
         """RxError for backend settings that do not go together (int8 or a calibration file with torch, a half
@@ -77,8 +117,10 @@ class EncoderOptions:
         if self.backend == "torch" and (self.quantize != "none" or self.calibration_file):
             raise RxError("--quantize int8 and --calibration-file need --backend onnx or openvino")
         if self.backend != "torch" and self.precision != "float32":
-            raise RxError(f"--backend {self.backend} runs float32 (or --quantize int8); --precision "
-                          f"{self.precision} is for --backend torch")
+            raise RxError(
+                f"--backend {self.backend} runs float32 (or --quantize int8); --precision "
+                f"{self.precision} is for --backend torch"
+            )
 
     def needs_corpus(self) -> bool:
         """Whether ``load`` wants the sentences to be encoded: int8 without a ``--calibration-file`` samples its
@@ -102,8 +144,9 @@ class EncoderOptions:
 
         return named_prompt(resolve_model(self.model), self.prompt_name)
 
-    def load(self, echo: Callable[[str], None] | None = None, corpus: Sequence[str] | None = None
-             ) -> Encoder | BackendEncoder:
+    def load(
+        self, echo: Callable[[str], None] | None = None, corpus: Sequence[str] | None = None
+    ) -> Encoder | BackendEncoder:
         """The ``Encoder`` these options describe; ``echo`` (if given) receives ``describe``'s line. ``corpus``:
         sentences the command will encode, from which ``--quantize int8`` samples its calibration set."""
         self.check_backend()
@@ -111,19 +154,36 @@ class EncoderOptions:
             from retrieval_xfer.encoding.backend_encoder import load_backend_encoder
 
             encoder = load_backend_encoder(
-                self.model, self.layer, backend=self.backend, quantize=self.quantize,
-                calibration_file=self.calibration_file, corpus=corpus, cache=self.backend_cache,
-                pool_skip_special=self.pool_skip_special, prompt=self.resolved_prompt(), max_length=self.max_length,
-                batch_size=self.batch_size, show_progress=not self.quiet, echo=echo)
+                self.model,
+                self.layer,
+                backend=self.backend,
+                quantize=self.quantize,
+                calibration_file=self.calibration_file,
+                corpus=corpus,
+                cache=self.backend_cache,
+                pool_skip_special=self.pool_skip_special,
+                prompt=self.resolved_prompt(),
+                max_length=self.max_length,
+                batch_size=self.batch_size,
+                show_progress=not self.quiet,
+                echo=echo,
+            )
             if echo is not None:
                 echo(self.describe(encoder))
             return encoder
         from retrieval_xfer.encoding.loader import load_encoder
 
-        encoder = load_encoder(self.model, self.layer, pool_skip_special=self.pool_skip_special,
-                               prompt=self.resolved_prompt(),
-                               max_length=self.max_length, device=self.device, precision=self.precision,
-                               batch_size=self.batch_size, show_progress=not self.quiet)
+        encoder = load_encoder(
+            self.model,
+            self.layer,
+            pool_skip_special=self.pool_skip_special,
+            prompt=self.resolved_prompt(),
+            max_length=self.max_length,
+            device=self.device,
+            precision=self.precision,
+            batch_size=self.batch_size,
+            show_progress=not self.quiet,
+        )
         if echo is not None:
             echo(self.describe(encoder))
         return encoder
@@ -133,16 +193,28 @@ class EncoderOptions:
         from retrieval_xfer.encoding.loader import load_layer_sweep
 
         if self.backend != "torch":
-            raise RxError(f"--layers pools every layer from one torch forward pass; --backend {self.backend} runs one "
-                          "exported layer: drop --layers, or use --backend torch")
-        sweep = load_layer_sweep(self.model, layers, main_layer=self.layer, pool_skip_special=self.pool_skip_special,
-                                 prompt=self.resolved_prompt(), max_length=self.max_length, device=self.device,
-                                 precision=self.precision, batch_size=self.batch_size, show_progress=not self.quiet)
+            raise RxError(
+                f"--layers pools every layer from one torch forward pass; --backend {self.backend} runs one "
+                "exported layer: drop --layers, or use --backend torch"
+            )
+        sweep = load_layer_sweep(
+            self.model,
+            layers,
+            main_layer=self.layer,
+            pool_skip_special=self.pool_skip_special,
+            prompt=self.resolved_prompt(),
+            max_length=self.max_length,
+            device=self.device,
+            precision=self.precision,
+            batch_size=self.batch_size,
+            show_progress=not self.quiet,
+        )
         if echo is not None:
             echo(self.describe(sweep))
         return sweep
 
-    def load_for(self, layers: str | None, echo: Callable[[str], None] | None = None,
-                 corpus: Sequence[str] | None = None) -> Encoder | BackendEncoder | LayerSweepEncoder:
+    def load_for(
+        self, layers: str | None, echo: Callable[[str], None] | None = None, corpus: Sequence[str] | None = None
+    ) -> Encoder | BackendEncoder | LayerSweepEncoder:
         """``load_sweep(layers)`` when ``layers`` is given, else ``load(echo, corpus)``."""
         return self.load_sweep(layers, echo) if layers else self.load(echo, corpus)

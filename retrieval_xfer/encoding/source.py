@@ -99,5 +99,9 @@ def resolve_model(model: str) -> ModelSource:
         transformer, is_st = folder, False
     if not (transformer / "config.json").exists():
         raise RxError(f"{model}: not a model folder (no config.json or modules.json in {transformer})")
-    return ModelSource(name=model if not path.is_dir() else str(folder), folder=folder,
-                       transformer_folder=transformer, is_sentence_transformer=is_st)
+    return ModelSource(
+        name=model if not path.is_dir() else str(folder),
+        folder=folder,
+        transformer_folder=transformer,
+        is_sentence_transformer=is_st,
+    )

@@ -57,11 +57,12 @@ def hubness(queries: np.ndarray, database: np.ndarray, k: int = 10) -> float:
     _, rows = knn(_unit(queries), _unit(database), k)
     counts = np.bincount(rows.ravel(), minlength=len(database)).astype(np.float64)
     spread = counts.std()
-    return float(((counts - counts.mean()) ** 3).mean() / spread ** 3) if spread > 0 else 0.0
+    return float(((counts - counts.mean()) ** 3).mean() / spread**3) if spread > 0 else 0.0
 
 
-def language_id_accuracy(vectors: dict[str, np.ndarray], folds: int = 5, epochs: int = 100, seed: int = 0,
-                         weight_decay: float = 1e-3) -> tuple[float, dict[str, float]]:
+def language_id_accuracy(
+    vectors: dict[str, np.ndarray], folds: int = 5, epochs: int = 100, seed: int = 0, weight_decay: float = 1e-3
+) -> tuple[float, dict[str, float]]:
     """Cross-validated accuracy (x100) of a multinomial logistic-regression probe predicting the language of each
     vector, overall and per language (the share of that language's vectors recognised). RxError with fewer than
     two languages or fewer than ``MIN_PROBE_SENTENCES`` vectors in one (callers skip such a language first)."""

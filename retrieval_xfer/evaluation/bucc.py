@@ -48,8 +48,9 @@ def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
     return mapping
 
 
-def score_split(encoder: Encoder, split: BuccSplit, k: int, margin: str, retrieval: str,
-                index: IndexParams | None = None) -> dict[Pair, float]:
+def score_split(
+    encoder: Encoder, split: BuccSplit, k: int, margin: str, retrieval: str, index: IndexParams | None = None
+) -> dict[Pair, float]:
     """Mine ``split`` and return ``{(src_id, trg_id): margin score}`` for every candidate pair. ``index``: None or
     ``flat`` for the exact k-NN, another type for FAISS's approximate one (checked trainable before encoding)."""
     src_texts, trg_texts = unique_texts(split.src_sentences), unique_texts(split.trg_sentences)
@@ -76,31 +77,55 @@ def score_split(encoder: Encoder, split: BuccSplit, k: int, margin: str, retriev
 
 
 def _prf_dict(prf: PRF) -> dict[str, Any]:
-    return {"f1": prf.f1, "precision": prf.precision, "recall": prf.recall, "n_predicted": prf.n_predicted,
-            "n_gold": prf.n_gold, "n_correct": prf.n_correct}
+    return {
+        "f1": prf.f1,
+        "precision": prf.precision,
+        "recall": prf.recall,
+        "n_predicted": prf.n_predicted,
+        "n_gold": prf.n_gold,
+        "n_correct": prf.n_correct,
+    }
 
 
 def _write_pairs(path: Path, pairs: list[Pair]) -> None:
     atomic_write_text(path, "".join(f"{s}\t{t}\n" for s, t in sorted(pairs)))
 
 
-def evaluate_pair(encoder: Encoder, pair: str, card: dict[str, Any], data_dir: Path | None, k: int, margin: str,
-                  retrieval: str, predictions_dir: Path | None, index: IndexParams | None = None,
-                  allow_missing_gold: bool = False) -> dict[str, Any]:
+def evaluate_pair(
+    encoder: Encoder,
+    pair: str,
+    card: dict[str, Any],
+    data_dir: Path | None,
+    k: int,
+    margin: str,
+    retrieval: str,
+    predictions_dir: Path | None,
+    index: IndexParams | None = None,
+    allow_missing_gold: bool = False,
+) -> dict[str, Any]:
     """Tune the threshold on the sample split of ``pair`` and score (or predict) the other split."""
-    tune = (find_local_split(data_dir, pair, "tune", card, allow_missing_gold) if data_dir
-            else read_hub_split(pair, "tune", card))
+    tune = (
+        find_local_split(data_dir, pair, "tune", card, allow_missing_gold)
+        if data_dir
+        else read_hub_split(pair, "tune", card)
+    )
     if tune is None:
         raise RxError(f"{data_dir}: no BUCC sample/dev split for {pair} (expected {pair}.sample.* or {pair}.dev.*)")
-    apply = (find_local_split(data_dir, pair, "apply", card, allow_missing_gold) if data_dir
-             else read_hub_split(pair, "apply", card))
+    apply = (
+        find_local_split(data_dir, pair, "apply", card, allow_missing_gold)
+        if data_dir
+        else read_hub_split(pair, "apply", card)
+    )
     tune_scores = score_split(encoder, tune, k, margin, retrieval, index)
     threshold = best_threshold(tune_scores, tune.gold)
     tuned = precision_recall_f1([p for p, s in tune_scores.items() if s >= threshold], tune.gold)
-    result: dict[str, Any] = {"threshold": threshold, "tuned_on": tune.split, "source": tune.origin,
-                              "sample": _prf_dict(tuned),
-                              "gold_excluded": {tune.split: tune.gold_excluded,
-                                                **({apply.split: apply.gold_excluded} if apply else {})}}
+    result: dict[str, Any] = {
+        "threshold": threshold,
+        "tuned_on": tune.split,
+        "source": tune.origin,
+        "sample": _prf_dict(tuned),
+        "gold_excluded": {tune.split: tune.gold_excluded, **({apply.split: apply.gold_excluded} if apply else {})},
+    }
     if apply is None:
         return {**result, **_prf_dict(tuned), "evaluated_on": tune.split, "tuned_on_sample": True}
     predicted = [p for p, s in score_split(encoder, apply, k, margin, retrieval, index).items() if s >= threshold]
@@ -111,8 +136,12 @@ def evaluate_pair(encoder: Encoder, pair: str, card: dict[str, Any], data_dir: P
     if apply.gold is None:
         none = {"f1": None, "precision": None, "recall": None, "n_predicted": len(predicted)}
         return {**result, **none, "evaluated_on": apply.split, "tuned_on_sample": False}
-    return {**result, **_prf_dict(precision_recall_f1(predicted, apply.gold)), "evaluated_on": apply.split,
-            "tuned_on_sample": False}
+    return {
+        **result,
+        **_prf_dict(precision_recall_f1(predicted, apply.gold)),
+        "evaluated_on": apply.split,
+        "tuned_on_sample": False,
+    }
 
 
 class _Centered:
@@ -130,10 +159,19 @@ def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"f1": sum(f1s) / len(f1s) if f1s else None, "n_pairs": len(f1s)}
 
 
-def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: dict[str, Any],
-                  data_dir: Path | None = None, k: int = 4, margin: str = "ratio", retrieval: str = "max",
-                  predictions_dir: Path | None = None, index: IndexParams | None = None,
-                  allow_missing_gold: bool = False, center: str = "none") -> dict[str, Any]:
+def evaluate_bucc(
+    encoder: Encoder | LayerSweepEncoder,
+    pairs: list[str],
+    card: dict[str, Any],
+    data_dir: Path | None = None,
+    k: int = 4,
+    margin: str = "ratio",
+    retrieval: str = "max",
+    predictions_dir: Path | None = None,
+    index: IndexParams | None = None,
+    allow_missing_gold: bool = False,
+    center: str = "none",
+) -> dict[str, Any]:
     """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy.
 
     Returns the result payload with ``scores`` keyed by pair (``f1``, ``precision``, ``recall``, ``threshold``,
@@ -147,20 +185,45 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
     for pair in pairs:
         for layer, layer_encoder in layer_encoders(encoder):
             by_layer.setdefault(layer, {})[pair] = evaluate_pair(
-                layer_encoder, pair, card, data_dir, k, margin, retrieval, predictions_dir if layer == main else None,
-                index, allow_missing_gold)
+                layer_encoder,
+                pair,
+                card,
+                data_dir,
+                k,
+                margin,
+                retrieval,
+                predictions_dir if layer == main else None,
+                index,
+                allow_missing_gold,
+            )
             if center == "language":  # its own block: each corpus's mean removed, threshold tuned again
-                centered = evaluate_pair(_Centered(layer_encoder), pair, card, data_dir, k, margin, retrieval, None, index,
-                                        allow_missing_gold)
-                by_layer[layer][pair]["centered"] = {key: centered[key] for key in
-                                                     ("f1", "precision", "recall", "threshold")}
+                centered = evaluate_pair(
+                    _Centered(layer_encoder),
+                    pair,
+                    card,
+                    data_dir,
+                    k,
+                    margin,
+                    retrieval,
+                    None,
+                    index,
+                    allow_missing_gold,
+                )
+                by_layer[layer][pair]["centered"] = {
+                    key: centered[key] for key in ("f1", "precision", "recall", "threshold")
+                }
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
     return {
         **result_header("bucc2018", spec),
         "metric": "F1 (x100) over src_id<TAB>trg_id pairs",
         "center": center,
-        "mining": {"k": k, "margin": margin, "retrieval": retrieval, "unify_duplicates": True,
-                   "knn": "exact" if index is None or index.kind == "flat" else dataclasses.asdict(index)},
+        "mining": {
+            "k": k,
+            "margin": margin,
+            "retrieval": retrieval,
+            "unify_duplicates": True,
+            "knn": "exact" if index is None or index.kind == "flat" else dataclasses.asdict(index),
+        },
         "data": str(data_dir) if data_dir else "hub (gold pairs only: not comparable to BUCC's full corpora)",
         "scores": scores,
         "averages": _averages(scores),
@@ -169,23 +232,35 @@ def evaluate_bucc(encoder: Encoder | LayerSweepEncoder, pairs: list[str], card: 
     }
 
 
-def _tuning_sentences(pairs: list[str], card: dict[str, Any], data_dir: Path | None,
-                      allow_missing_gold: bool) -> list[str]:
+def _tuning_sentences(
+    pairs: list[str], card: dict[str, Any], data_dir: Path | None, allow_missing_gold: bool
+) -> list[str]:
     """Both corpora of every pair's tuning split: what ``--quantize int8`` samples its calibration set from when
     no ``--calibration-file`` is given (unlabelled text of the corpora being mined; no gold pair is used)."""
     sentences: list[str] = []
     for pair in pairs:
-        split = (find_local_split(data_dir, pair, "tune", card, allow_missing_gold) if data_dir
-                 else read_hub_split(pair, "tune", card))
+        split = (
+            find_local_split(data_dir, pair, "tune", card, allow_missing_gold)
+            if data_dir
+            else read_hub_split(pair, "tune", card)
+        )
         if split is not None:
             sentences += split.src_sentences + split.trg_sentences
     return sentences
 
 
-def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs: str | list[str] | None = None,
-             data_dir: Path | None = None, layers: str | None = None, predictions_dir: Path | None = None,
-             index: IndexParams | None = None, allow_missing_gold: bool = False, center: str = "none",
-             echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_bucc(
+    options: EncoderOptions,
+    mining: MiningOptions | None = None,
+    pairs: str | list[str] | None = None,
+    data_dir: Path | None = None,
+    layers: str | None = None,
+    predictions_dir: Path | None = None,
+    index: IndexParams | None = None,
+    allow_missing_gold: bool = False,
+    center: str = "none",
+    echo: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """The one entry point of BUCC (``rx eval bucc`` and ``rx experiment``): check the pairs and the data folder,
     fill unset ``mining`` options from ``tasks/bucc2018.yaml`` (XTREME's k=4, ratio, max), load the encoder of
     ``options`` (a layer sweep with ``layers``) and evaluate it; ``index`` other than flat mines with that FAISS
@@ -196,9 +271,19 @@ def run_bucc(options: EncoderOptions, mining: MiningOptions | None = None, pairs
     pair_list = resolve_pairs(pairs, data_dir, card)
     settings = (mining or MiningOptions()).resolved(card["mining"])
     corpus = _tuning_sentences(pair_list, card, data_dir, allow_missing_gold) if options.needs_corpus() else None
-    return evaluate_bucc(options.load_for(layers, echo, corpus), pair_list, card, data_dir, k=settings.k,
-                         margin=settings.margin, retrieval=settings.retrieval, predictions_dir=predictions_dir,
-                         index=index, allow_missing_gold=allow_missing_gold, center=center)
+    return evaluate_bucc(
+        options.load_for(layers, echo, corpus),
+        pair_list,
+        card,
+        data_dir,
+        k=settings.k,
+        margin=settings.margin,
+        retrieval=settings.retrieval,
+        predictions_dir=predictions_dir,
+        index=index,
+        allow_missing_gold=allow_missing_gold,
+        center=center,
+    )
 
 
 def bucc_table(result: dict[str, Any]) -> str:
@@ -207,7 +292,17 @@ def bucc_table(result: dict[str, Any]) -> str:
     centered = any("centered" in s for s in result["scores"].values())
     for pair, s in result["scores"].items():
         split = s["evaluated_on"] + (" (tuned on it)" if s["tuned_on_sample"] else "")
-        rows.append([pair, s["f1"], s["precision"], s["recall"], s["threshold"],
-                     *([s["centered"]["f1"]] if centered else []), split])
-    return format_table(["pair", "F1", "precision", "recall", "threshold", *(["F1 centered"] if centered else []),
-                         "scored split"], rows)
+        rows.append(
+            [
+                pair,
+                s["f1"],
+                s["precision"],
+                s["recall"],
+                s["threshold"],
+                *([s["centered"]["f1"]] if centered else []),
+                split,
+            ]
+        )
+    return format_table(
+        ["pair", "F1", "precision", "recall", "threshold", *(["F1 centered"] if centered else []), "scored split"], rows
+    )

@@ -13,8 +13,14 @@ from retrieval_xfer.modeling.features import build_rows
 from retrieval_xfer.modeling.task_model import TaskModel, batched
 
 
-def predict_labels(model: TaskModel, card: dict[str, Any], records: list[dict], batch_size: int = 32,
-                   desc: str = "classifying", show_progress: bool = True) -> list[str]:
+def predict_labels(
+    model: TaskModel,
+    card: dict[str, Any],
+    records: list[dict],
+    batch_size: int = 32,
+    desc: str = "classifying",
+    show_progress: bool = True,
+) -> list[str]:
     """The head's label name for each ``{text_a, text_b, label}`` record (encoded as training encodes it)."""
     labels = model.head.config["labels"]
     rows = build_rows(card, records, labels, model.tokenizer, card["max_length"])
@@ -29,8 +35,14 @@ def predict_labels(model: TaskModel, card: dict[str, Any], records: list[dict], 
     return predicted
 
 
-def evaluate_classification(model: TaskModel, card: dict[str, Any], records: list[dict], lang: str,
-                            batch_size: int = 32, show_progress: bool = True) -> dict[str, Any]:
+def evaluate_classification(
+    model: TaskModel,
+    card: dict[str, Any],
+    records: list[dict],
+    lang: str,
+    batch_size: int = 32,
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """``{"accuracy", "n"}`` for one language."""
     predicted = predict_labels(model, card, records, batch_size, f"{card['name']} {lang}", show_progress)
     return {"accuracy": accuracy(predicted, [r["label"] for r in records]), "n": len(records)}

@@ -23,7 +23,12 @@ from retrieval_xfer.encoding.layer_sweep import layer_encoders, main_layer
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.alignment import (
-    MIN_PROBE_SENTENCES, alignment, center, hubness, language_id_accuracy, uniformity,
+    MIN_PROBE_SENTENCES,
+    alignment,
+    center,
+    hubness,
+    language_id_accuracy,
+    uniformity,
 )
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.evaluation.tatoeba import tatoeba_accuracy
@@ -36,11 +41,17 @@ def _layer_metrics(vectors: dict[str, tuple[np.ndarray, np.ndarray]], seed: int)
     for code, (source, english) in vectors.items():
         en2xx, xx2en = tatoeba_accuracy(source, english)
         c_en2xx, c_xx2en = tatoeba_accuracy(center(source), center(english))
-        languages[code] = {"en2xx": en2xx, "xx2en": xx2en, "mean": (en2xx + xx2en) / 2,
-                           "en2xx_centered": c_en2xx, "xx2en_centered": c_xx2en,
-                           "mean_centered": (c_en2xx + c_xx2en) / 2,
-                           "centering_gain": (c_en2xx + c_xx2en) / 2 - (en2xx + xx2en) / 2,
-                           "alignment": alignment(source, english), "hubness": hubness(english, source, k=10)}
+        languages[code] = {
+            "en2xx": en2xx,
+            "xx2en": xx2en,
+            "mean": (en2xx + xx2en) / 2,
+            "en2xx_centered": c_en2xx,
+            "xx2en_centered": c_xx2en,
+            "mean_centered": (c_en2xx + c_xx2en) / 2,
+            "centering_gain": (c_en2xx + c_xx2en) / 2 - (en2xx + xx2en) / 2,
+            "alignment": alignment(source, english),
+            "hubness": hubness(english, source, k=10),
+        }
     rng = np.random.default_rng(seed)
     probe_sets = {"en": next(iter(vectors.values()))[1]}
     probe_sets.update({code: source for code, (source, _) in vectors.items()})
@@ -51,26 +62,43 @@ def _layer_metrics(vectors: dict[str, tuple[np.ndarray, np.ndarray]], seed: int)
     keys = [k for k in next(iter(languages.values()))]
     averages = {k: float(np.mean([entry[k] for entry in languages.values()])) for k in keys}
     everything = np.concatenate([np.concatenate(pair) for pair in vectors.values()])
-    return {"averages": {**averages, "lid_accuracy": lid, "lid_chance": 100.0 / len(probe_sets),
-                         "uniformity": uniformity(everything, seed=seed)}, "languages": languages}
+    return {
+        "averages": {
+            **averages,
+            "lid_accuracy": lid,
+            "lid_chance": 100.0 / len(probe_sets),
+            "uniformity": uniformity(everything, seed=seed),
+        },
+        "languages": languages,
+    }
 
 
-def diagnose(encoder: Any, languages: list, card: dict[str, Any], data_dir: Path | None = None,
-             limit: int | None = None, seed: int = 0) -> dict[str, Any]:
+def diagnose(
+    encoder: Any,
+    languages: list,
+    card: dict[str, Any],
+    data_dir: Path | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Alignment diagnostics of ``encoder`` (an Encoder or a LayerSweepEncoder) on Tatoeba ``languages``.
 
     Languages with fewer than ``MIN_PROBE_SENTENCES`` pairs are skipped with a warning (listed in
     ``skipped_languages``); RxError when fewer than two languages remain (English plus one is the minimum)."""
     started = time.perf_counter()
-    pairs = [read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card)
-             for lang in languages]
+    pairs = [
+        read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card) for lang in languages
+    ]
     skipped = {}
     kept = []
     for p in pairs:
         n = min(len(p.source), limit or len(p.source))
         if n < MIN_PROBE_SENTENCES:
-            warnings.warn(f"{p.language.code}: {n} sentence pairs, the language-ID probe needs at least "
-                          f"{MIN_PROBE_SENTENCES}: skipped", stacklevel=2)
+            warnings.warn(
+                f"{p.language.code}: {n} sentence pairs, the language-ID probe needs at least "
+                f"{MIN_PROBE_SENTENCES}: skipped",
+                stacklevel=2,
+            )
             skipped[p.language.code] = f"{n} pairs (< {MIN_PROBE_SENTENCES})"
         else:
             kept.append((p, n))
@@ -81,7 +109,8 @@ def diagnose(encoder: Any, languages: list, card: dict[str, Any], data_dir: Path
         for layer, layer_encoder in layer_encoders(encoder):
             by_layer.setdefault(layer, {})[p.language.code] = (
                 layer_encoder.encode(p.source[:n], desc=f"diagnose {p.language.code}"),
-                layer_encoder.encode(p.english[:n], desc=f"diagnose {p.language.code} (eng)"))
+                layer_encoder.encode(p.english[:n], desc=f"diagnose {p.language.code} (eng)"),
+            )
     encoded = time.perf_counter() - started
     layers = {str(layer): _layer_metrics(vectors, seed) for layer, vectors in sorted(by_layer.items())}
     main = main_layer(encoder)
@@ -99,16 +128,23 @@ def diagnose(encoder: Any, languages: list, card: dict[str, Any], data_dir: Path
     }
 
 
-def run_diagnose(options: EncoderOptions, langs: str = "xtreme", data_dir: Path | None = None,
-                 layers: str | None = None, limit: int | None = None,
-                 echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_diagnose(
+    options: EncoderOptions,
+    langs: str = "xtreme",
+    data_dir: Path | None = None,
+    layers: str | None = None,
+    limit: int | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """The entry point of ``rx diagnose``: check the languages (two at least: English and one other), load the
     encoder (a layer sweep with ``layers``) and measure."""
     card = load_card("tatoeba")
     languages = resolve_languages(langs, card)
     if len(languages) < 2:
-        raise RxError("rx diagnose needs at least two languages besides English (--langs de,sw,...): the probe and "
-                      "the centering compare languages")
+        raise RxError(
+            "rx diagnose needs at least two languages besides English (--langs de,sw,...): the probe and "
+            "the centering compare languages"
+        )
     if data_dir is not None and not Path(data_dir).is_dir():
         raise RxError(f"{data_dir}: no such Tatoeba folder")
     return diagnose(options.load_for(layers, echo), languages, card, data_dir, limit)
@@ -120,9 +156,31 @@ def diagnose_table(result: dict[str, Any]) -> str:
     rows = []
     for layer, entry in result["layers"].items():
         a = entry["averages"]
-        rows.append([int(layer), a["en2xx"], a["en2xx_centered"], a["centering_gain"], a["lid_accuracy"],
-                     a["alignment"], a["uniformity"], a["hubness"],
-                     "main" if int(layer) == result["main_layer"] else ""])
+        rows.append(
+            [
+                int(layer),
+                a["en2xx"],
+                a["en2xx_centered"],
+                a["centering_gain"],
+                a["lid_accuracy"],
+                a["alignment"],
+                a["uniformity"],
+                a["hubness"],
+                "main" if int(layer) == result["main_layer"] else "",
+            ]
+        )
     chance = next(iter(result["layers"].values()))["averages"]["lid_chance"]
-    return format_table(["layer", "en->xx", "centered", "gain (mean)", f"LID (chance {chance:.1f})", "alignment",
-                         "uniformity", "hubness", "note"], rows)
+    return format_table(
+        [
+            "layer",
+            "en->xx",
+            "centered",
+            "gain (mean)",
+            f"LID (chance {chance:.1f})",
+            "alignment",
+            "uniformity",
+            "hubness",
+            "note",
+        ],
+        rows,
+    )

@@ -33,7 +33,9 @@ def _windows(model: TaskModel, card: dict[str, Any], records: list[dict]) -> lis
     return windows
 
 
-def _best_span(start: list[float], end: list[float], offsets: list, max_answer_length: int) -> tuple[float, int, int] | None:
+def _best_span(
+    start: list[float], end: list[float], offsets: list, max_answer_length: int
+) -> tuple[float, int, int] | None:
     context = [i for i, o in enumerate(offsets) if o is not None]
     starts = sorted(context, key=lambda i: -start[i])[:N_BEST]
     ends = sorted(context, key=lambda i: -end[i])[:N_BEST]
@@ -45,8 +47,14 @@ def _best_span(start: list[float], end: list[float], offsets: list, max_answer_l
     return best
 
 
-def predict_answers(model: TaskModel, card: dict[str, Any], records: list[dict], batch_size: int = 32,
-                    desc: str = "answering", show_progress: bool = True) -> list[str]:
+def predict_answers(
+    model: TaskModel,
+    card: dict[str, Any],
+    records: list[dict],
+    batch_size: int = 32,
+    desc: str = "answering",
+    show_progress: bool = True,
+) -> list[str]:
     """The predicted answer text of every record, in order (``""`` when no window has a valid span)."""
     windows = _windows(model, card, records)
     best: dict[int, tuple[float, str]] = {}
@@ -58,8 +66,8 @@ def predict_answers(model: TaskModel, card: dict[str, Any], records: list[dict],
             ids = torch.full((len(batch), width), pad, dtype=torch.long)
             mask = torch.zeros((len(batch), width), dtype=torch.long)
             for b, window in enumerate(batch):
-                ids[b, :len(window["ids"])] = torch.tensor(window["ids"])
-                mask[b, :len(window["ids"])] = 1
+                ids[b, : len(window["ids"])] = torch.tensor(window["ids"])
+                mask[b, : len(window["ids"])] = 1
             start, end = model.head.logits([model.to_device({"input_ids": ids, "attention_mask": mask})])
             for b, window in enumerate(batch):
                 span = _best_span(start[b].tolist(), end[b].tolist(), window["offsets"], max_answer_length)
@@ -69,13 +77,19 @@ def predict_answers(model: TaskModel, card: dict[str, Any], records: list[dict],
                 q = window["question"]
                 if q not in best or score > best[q][0]:
                     context = records[q]["context"]
-                    best[q] = (score, context[window["offsets"][s][0]:window["offsets"][e][1]])
+                    best[q] = (score, context[window["offsets"][s][0] : window["offsets"][e][1]])
             bar.update(len(batch))
     return [best[q][1] if q in best else "" for q in range(len(records))]
 
 
-def evaluate_qa(model: TaskModel, card: dict[str, Any], records: list[dict], lang: str, batch_size: int = 32,
-                show_progress: bool = True) -> dict[str, Any]:
+def evaluate_qa(
+    model: TaskModel,
+    card: dict[str, Any],
+    records: list[dict],
+    lang: str,
+    batch_size: int = 32,
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """``{"exact_match", "f1", "n"}`` for one language, normalised as the card's ``normalization`` says."""
     predictions = predict_answers(model, card, records, batch_size, f"{card['name']} {lang}", show_progress)
     golds = {str(q): [a["text"] for a in r["answers"]] for q, r in enumerate(records)}  # ids may repeat across files

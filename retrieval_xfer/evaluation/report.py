@@ -22,6 +22,8 @@ from retrieval_xfer.provenance import now_iso
 DIAGNOSE_TASK = "diagnose"  # rx diagnose results: read by collect_diagnostics, shown in their own section
 MIN_TREND_POINTS = 5  # fewest (task, language) points a gain-vs-data-size line is fitted through
 XTREME_TASKS = ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba"]
+
+
 @dataclass
 class TaskResult:
     """One result file: its run, task, headline score, and score per language (the card's ``report_key``)."""
@@ -64,7 +66,9 @@ def read_result(path: Path, run: str | None) -> TaskResult:
             raise RxError(f"{path}: language {name!r} has no {key!r} score; is it a {task} result?")
         if score[key] is not None:
             languages[_language_code(task, name, card)] = float(score[key])
-    sweep = {int(layer): entry["averages"][key] for layer, entry in payload.get("layer_sweep", {}).get("layers", {}).items()}
+    sweep = {
+        int(layer): entry["averages"][key] for layer, entry in payload.get("layer_sweep", {}).get("layers", {}).items()
+    }
     average = payload.get("averages", {}).get(key)
     return TaskResult(Path(path), run, task, payload.get("created_at", ""), average, languages, sweep)
 
@@ -130,27 +134,39 @@ class Report:
 
     def delta(self, run: str, task: str) -> float | None:
         """Mean over the languages both runs have of (run − baseline), or None."""
-        common = [lang for lang, by_run in self.languages.get(task, {}).items() if run in by_run and self.baseline in by_run]
+        common = [
+            lang for lang, by_run in self.languages.get(task, {}).items() if run in by_run and self.baseline in by_run
+        ]
         if not common or self.baseline is None:
             return None
-        return sum(self.languages[task][lang][run] - self.languages[task][lang][self.baseline] for lang in common) / len(common)
+        return sum(
+            self.languages[task][lang][run] - self.languages[task][lang][self.baseline] for lang in common
+        ) / len(common)
 
     def gains(self, run: str) -> list[tuple[str, str, float]]:
         """``(task, lang, run − baseline)`` for every language both have."""
-        return [(task, lang, by_run[run] - by_run[self.baseline])
-                for task in self.tasks for lang, by_run in self.languages.get(task, {}).items()
-                if run in by_run and self.baseline in by_run]
+        return [
+            (task, lang, by_run[run] - by_run[self.baseline])
+            for task in self.tasks
+            for lang, by_run in self.languages.get(task, {}).items()
+            if run in by_run and self.baseline in by_run
+        ]
 
     def gain_trend(self, run: str) -> tuple[float | None, str]:
         """The least-squares slope of gain against log10 of the language's CC-100 size (points per 10x data) and
         a sentence saying it, or ``(None, why there is none)`` with fewer than ``MIN_TREND_POINTS`` points of
         known size (a line through two or three points says nothing)."""
-        points = [(math.log10(language_resources()["sizes"][lang]), gain) for _, lang, gain in self.gains(run)
-                  if language_resources()["sizes"].get(lang) is not None]
+        points = [
+            (math.log10(language_resources()["sizes"][lang]), gain)
+            for _, lang, gain in self.gains(run)
+            if language_resources()["sizes"].get(lang) is not None
+        ]
         sizes = {x for x, _ in points}
         if len(points) < MIN_TREND_POINTS or len(sizes) < 2:
-            return None, (f"no trend for {run}: {len(points)} (task, language) point(s) with a known CC-100 size, "
-                          f"at least {MIN_TREND_POINTS} over two sizes are needed")
+            return None, (
+                f"no trend for {run}: {len(points)} (task, language) point(s) with a known CC-100 size, "
+                f"at least {MIN_TREND_POINTS} over two sizes are needed"
+            )
         mx, my = sum(x for x, _ in points) / len(points), sum(y for _, y in points) / len(points)
         slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
         return slope, f"trend for {run}: {slope:+.2f} points per 10x pre-training data ({len(points)} points)"
@@ -168,8 +184,9 @@ def _average(values: list[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def build_report(results: list[TaskResult], baseline: str | None = None,
-                 diagnostics: dict[str, dict[str, Any]] | None = None) -> Report:
+def build_report(
+    results: list[TaskResult], baseline: str | None = None, diagnostics: dict[str, dict[str, Any]] | None = None
+) -> Report:
     """Assemble a ``Report`` (with ``rx diagnose`` results by run, from ``collect_diagnostics``); RxError when
     ``baseline`` names no run."""
     newest: dict[tuple[str, str], TaskResult] = {}
@@ -183,7 +200,9 @@ def build_report(results: list[TaskResult], baseline: str | None = None,
     if baseline is not None and baseline not in runs:
         raise RxError(f"--baseline {baseline!r} is not among the runs ({', '.join(runs)})")
     tasks = [t for t in XTREME_TASKS if any(r.task == t for r in newest.values())]
-    scores = {run: {task: newest[(run, task)].average if (run, task) in newest else None for task in tasks} for run in runs}
+    scores = {
+        run: {task: newest[(run, task)].average if (run, task) in newest else None for task in tasks} for run in runs
+    }
     languages: dict[str, dict[str, dict[str, float]]] = {}
     sweeps: dict[str, dict[str, dict[int, float]]] = {}
     for (run, task), result in newest.items():
@@ -214,8 +233,10 @@ def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
 
 def xtreme_rows(report: Report) -> list[list[Any]]:
     """Rows of the XTREME table: run, one score per task, and the average over the tasks the run has."""
-    return [[run, *[report.scores[run][t] for t in report.tasks], _average([report.scores[run][t] for t in report.tasks])]
-            for run in report.runs]
+    return [
+        [run, *[report.scores[run][t] for t in report.tasks], _average([report.scores[run][t] for t in report.tasks])]
+        for run in report.runs
+    ]
 
 
 def delta_rows(report: Report) -> list[list[Any]]:
@@ -239,13 +260,18 @@ def markdown(report: Report, pictures: list[str]) -> str:
     """The whole report as Markdown."""
     table = language_resources()
     headers = ["run", *[f"{t} ({_metric_label(t)})" for t in report.tasks], "avg"]
-    parts = [f"# XTREME report\n\nGenerated {now_iso()} by `rx report`. Each score is the mean over the languages "
-             "that run was evaluated on; `avg` is the mean over the tasks the run has.\n",
-             "## XTREME table\n", _markdown_table(headers, [[r[0], *map(_fmt, r[1:])] for r in xtreme_rows(report)])]
+    parts = [
+        f"# XTREME report\n\nGenerated {now_iso()} by `rx report`. Each score is the mean over the languages "
+        "that run was evaluated on; `avg` is the mean over the tasks the run has.\n",
+        "## XTREME table\n",
+        _markdown_table(headers, [[r[0], *map(_fmt, r[1:])] for r in xtreme_rows(report)]),
+    ]
     if report.baseline:
-        parts += [f"\n## Change against the baseline `{report.baseline}`\n",
-                  "Mean over the languages both runs were evaluated on of (run − baseline), in points.\n",
-                  _markdown_table(headers, [[r[0], *[_fmt(v, True) for v in r[1:]]] for r in delta_rows(report)])]
+        parts += [
+            f"\n## Change against the baseline `{report.baseline}`\n",
+            "Mean over the languages both runs were evaluated on of (run − baseline), in points.\n",
+            _markdown_table(headers, [[r[0], *[_fmt(v, True) for v in r[1:]]] for r in delta_rows(report)]),
+        ]
         group_headers = ["run", *[f"{g}" for g in group_names()]]
         group_rows = []
         for run in report.runs:
@@ -253,16 +279,21 @@ def markdown(report: Report, pictures: list[str]) -> str:
                 gains = report.group_gains(run)
                 group_rows.append([run, *[f"{_fmt(m, True)} (n={n})" for m, n in gains.values()]])
         bounds = list(table["groups"].items())
-        thresholds = ", ".join(f"{name} ≥ {low:g}" if i == 0 else (f"{name} {low:g}–{bounds[i - 1][1]:g}" if low > 0
-                               else f"{name} < {bounds[i - 1][1]:g}") for i, (name, low) in enumerate(bounds))
+        thresholds = ", ".join(
+            f"{name} ≥ {low:g}"
+            if i == 0
+            else (f"{name} {low:g}–{bounds[i - 1][1]:g}" if low > 0 else f"{name} < {bounds[i - 1][1]:g}")
+            for i, (name, low) in enumerate(bounds)
+        )
         thresholds += f" {table['unit']}"
-        parts += ["\n## Low-resource view\n",
-                  f"Mean gain over (task, language) points by the language's pre-training data: {thresholds}; "
-                  f"{table['unseen_group']} = not in CC-100. Source: {table['source']} "
-                  "(`retrieval_xfer/resources/language_resources.yaml`).\n",
-                  _markdown_table(group_headers, group_rows),
-                  "\n" + "\n".join(f"- {report.gain_trend(run)[1]}" for run in report.runs if run != report.baseline)
-                  + "\n"]
+        parts += [
+            "\n## Low-resource view\n",
+            f"Mean gain over (task, language) points by the language's pre-training data: {thresholds}; "
+            f"{table['unseen_group']} = not in CC-100. Source: {table['source']} "
+            "(`retrieval_xfer/resources/language_resources.yaml`).\n",
+            _markdown_table(group_headers, group_rows),
+            "\n" + "\n".join(f"- {report.gain_trend(run)[1]}" for run in report.runs if run != report.baseline) + "\n",
+        ]
     if report.alignment:
         parts += alignment_section(report)
     parts += [f"\n![{Path(p).stem}]({p})" for p in pictures]
@@ -272,7 +303,15 @@ def markdown(report: Report, pictures: list[str]) -> str:
         for run, tasks in report.sweeps.items():
             for task, by_layer in tasks.items():
                 best = max(by_layer, key=lambda layer: by_layer[layer] if by_layer[layer] is not None else -math.inf)
-                rows.append([run, task, str(best), _fmt(by_layer[best]), ", ".join(f"{k}: {_fmt(v)}" for k, v in sorted(by_layer.items()))])
+                rows.append(
+                    [
+                        run,
+                        task,
+                        str(best),
+                        _fmt(by_layer[best]),
+                        ", ".join(f"{k}: {_fmt(v)}" for k, v in sorted(by_layer.items())),
+                    ]
+                )
         parts.append(_markdown_table(["run", "task", "best layer", "score", "by layer"], rows))
     parts.append("\n## Per language\n")
     for task in report.tasks:
@@ -290,11 +329,15 @@ def markdown(report: Report, pictures: list[str]) -> str:
                     cell += f" ({value - base:+.2f})"
                 cells.append(cell)
             rows.append(cells)
-        parts += [f"\n### {task} ({_metric_label(task)})\n",
-                  _markdown_table(["lang", "group", table["unit"], *columns], rows)]
+        parts += [
+            f"\n### {task} ({_metric_label(task)})\n",
+            _markdown_table(["lang", "group", table["unit"], *columns], rows),
+        ]
     if report.ignored:
-        parts.append("\nOlder results replaced by a newer one of the same run and task: "
-                     + ", ".join(f"`{p}`" for p in report.ignored))
+        parts.append(
+            "\nOlder results replaced by a newer one of the same run and task: "
+            + ", ".join(f"`{p}`" for p in report.ignored)
+        )
     return "\n".join(parts) + "\n"
 
 
@@ -317,30 +360,68 @@ def alignment_rows(report: Report) -> list[list[Any]]:
     for run, payload in sorted(report.alignment.items()):
         main = payload["layers"][str(payload["main_layer"])]["averages"]
         best = max(payload["layers"], key=lambda layer: payload["layers"][layer]["averages"]["alignment"])
-        rows.append([run, payload["main_layer"], main["en2xx"], main["en2xx_centered"], main["centering_gain"],
-                     main["lid_accuracy"], main["lid_chance"], main["alignment"], main["uniformity"], main["hubness"],
-                     int(best)])
+        rows.append(
+            [
+                run,
+                payload["main_layer"],
+                main["en2xx"],
+                main["en2xx_centered"],
+                main["centering_gain"],
+                main["lid_accuracy"],
+                main["lid_chance"],
+                main["alignment"],
+                main["uniformity"],
+                main["hubness"],
+                int(best),
+            ]
+        )
     return rows
 
 
 def alignment_section(report: Report) -> list[str]:
     """The "how aligned is each model" section: the table, and the centering gain by resource group."""
-    headers = ["run", "layer", "en→xx", "centered", "gain", "LID", "LID chance", "alignment", "uniformity", "hubness",
-               "most aligned layer"]
-    table = [[str(r[0]), str(r[1]), *[_fmt(v) for v in r[2:4]], _fmt(r[4], True), *[_fmt(v) for v in r[5:7]],
-              f"{r[7]:.3f}", f"{r[8]:.3f}", f"{r[9]:.2f}", str(r[10])] for r in alignment_rows(report)]
+    headers = [
+        "run",
+        "layer",
+        "en→xx",
+        "centered",
+        "gain",
+        "LID",
+        "LID chance",
+        "alignment",
+        "uniformity",
+        "hubness",
+        "most aligned layer",
+    ]
+    table = [
+        [
+            str(r[0]),
+            str(r[1]),
+            *[_fmt(v) for v in r[2:4]],
+            _fmt(r[4], True),
+            *[_fmt(v) for v in r[5:7]],
+            f"{r[7]:.3f}",
+            f"{r[8]:.3f}",
+            f"{r[9]:.2f}",
+            str(r[10]),
+        ]
+        for r in alignment_rows(report)
+    ]
     groups = []
     for run, payload in sorted(report.alignment.items()):
         per_group: dict[str, list[float]] = {g: [] for g in group_names()}
         for lang, entry in payload["layers"][str(payload["main_layer"])]["languages"].items():
             per_group[resource_group(_language_code("tatoeba", lang, load_card("tatoeba")))].append(
-                entry["centering_gain"])
+                entry["centering_gain"]
+            )
         groups.append([run, *[f"{_fmt(sum(v) / len(v), True)} (n={len(v)})" if v else "–" for v in per_group.values()]])
-    return ["\n## How aligned is each model\n",
-            "From `rx diagnose` (Tatoeba), at each run's main layer: en→xx accuracy raw and with each language's "
-            "mean removed (transductive centering; the gain is the mean of both directions), the accuracy of a "
-            "linear language-ID probe (lower = more language-neutral), alignment (mean translation cosine), "
-            "uniformity (lower = more spread) and hubness (skew of the 10-occurrence counts).\n",
-            _markdown_table(headers, table),
-            "\nCentering gain by resource group (points):\n",
-            _markdown_table(["run", *group_names()], groups)]
+    return [
+        "\n## How aligned is each model\n",
+        "From `rx diagnose` (Tatoeba), at each run's main layer: en→xx accuracy raw and with each language's "
+        "mean removed (transductive centering; the gain is the mean of both directions), the accuracy of a "
+        "linear language-ID probe (lower = more language-neutral), alignment (mean translation cosine), "
+        "uniformity (lower = more spread) and hubness (skew of the 10-occurrence counts).\n",
+        _markdown_table(headers, table),
+        "\nCentering gain by resource group (points):\n",
+        _markdown_table(["run", *group_names()], groups),
+    ]

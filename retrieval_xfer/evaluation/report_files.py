@@ -17,7 +17,8 @@ def _csv(rows: list[list[Any]]) -> str:
     """CSV text; floats rounded to two decimals as in the tables (no float noise such as 66.66666666666667)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(
-        [[round(v, 2) if isinstance(v, float) else v for v in row] for row in rows])
+        [[round(v, 2) if isinstance(v, float) else v for v in row] for row in rows]
+    )
     return buffer.getvalue()
 
 
@@ -32,18 +33,38 @@ def write_report(report: Report, out: Path) -> list[Path]:
     header = ["run", *report.tasks, "avg"]
     files = {
         "xtreme.csv": _csv([header, *xtreme_rows(report)]),
-        "languages.csv": _csv([["task", "lang", "group", "cc100_gib", "run", "score", "baseline", "delta"]] + [
-            [task, lang, resource_group(lang), language_resources()["sizes"].get(lang), run, value,
-             by_run.get(report.baseline), None if report.baseline not in by_run or run == report.baseline
-             else value - by_run[report.baseline]]
-            for task in report.tasks for lang, by_run in sorted(report.languages[task].items())
-            for run, value in by_run.items()]),
+        "languages.csv": _csv(
+            [["task", "lang", "group", "cc100_gib", "run", "score", "baseline", "delta"]]
+            + [
+                [
+                    task,
+                    lang,
+                    resource_group(lang),
+                    language_resources()["sizes"].get(lang),
+                    run,
+                    value,
+                    by_run.get(report.baseline),
+                    None
+                    if report.baseline not in by_run or run == report.baseline
+                    else value - by_run[report.baseline],
+                ]
+                for task in report.tasks
+                for lang, by_run in sorted(report.languages[task].items())
+                for run, value in by_run.items()
+            ]
+        ),
         "report.md": markdown(report, [p.name for p in pictures]),
     }
     if report.baseline:
-        files["groups.csv"] = _csv([["run", "group", "mean_gain", "points"]] + [
-            [run, group, mean, n] for run in report.runs if run != report.baseline
-            for group, (mean, n) in report.group_gains(run).items()])
+        files["groups.csv"] = _csv(
+            [["run", "group", "mean_gain", "points"]]
+            + [
+                [run, group, mean, n]
+                for run in report.runs
+                if run != report.baseline
+                for group, (mean, n) in report.group_gains(run).items()
+            ]
+        )
     for name, text in files.items():
         atomic_write_text(out / name, text)
         written.append(out / name)

@@ -41,23 +41,39 @@ def gain_vs_size(report: Report, path: Path, plt) -> Path:
         for task, lang, gain in points:
             size = table["sizes"].get(lang)
             seen = size is not None
-            ax.scatter(size if seen else floor, gain, color=colors[task], marker="o" if seen else "x", s=28,
-                       label=task if seen else None)
+            ax.scatter(
+                size if seen else floor,
+                gain,
+                color=colors[task],
+                marker="o" if seen else "x",
+                s=28,
+                label=task if seen else None,
+            )
             if len(points) <= 80:
-                ax.annotate(lang, (size if seen else floor, gain), fontsize=7, xytext=(3, 2), textcoords="offset points")
+                ax.annotate(
+                    lang, (size if seen else floor, gain), fontsize=7, xytext=(3, 2), textcoords="offset points"
+                )
             if seen:
                 xs.append(math.log10(size))
         slope, said = report.gain_trend(run)
         if slope is not None:
-            known = [(math.log10(table["sizes"][lang]), gain) for _, lang, gain in points
-                     if table["sizes"].get(lang) is not None]
+            known = [
+                (math.log10(table["sizes"][lang]), gain)
+                for _, lang, gain in points
+                if table["sizes"].get(lang) is not None
+            ]
             mx, my = sum(x for x, _ in known) / len(known), sum(y for _, y in known) / len(known)
             line_x = [min(xs), max(xs)]
-            ax.plot([10 ** x for x in line_x], [my + slope * (x - mx) for x in line_x], color="black", lw=1.5,
-                    label=f"fit: {slope:+.2f} points per 10x data")
+            ax.plot(
+                [10**x for x in line_x],
+                [my + slope * (x - mx) for x in line_x],
+                color="black",
+                lw=1.5,
+                label=f"fit: {slope:+.2f} points per 10x data",
+            )
         else:
             ax.text(0.02, 0.02, said.split(": ", 1)[1], transform=ax.transAxes, fontsize=7, color="grey")
-        for name, lowest in table["groups"].items():
+        for lowest in table["groups"].values():
             if lowest > 0:
                 ax.axvline(lowest, color="grey", ls=":", lw=1)
                 ax.text(lowest, ax.get_ylim()[1], f" ≥{lowest:g} {table['unit']}", color="grey", va="top", fontsize=8)
@@ -76,8 +92,11 @@ def gain_vs_size(report: Report, path: Path, plt) -> Path:
         unique["not in CC-100"] = plt.Line2D([], [], color="grey", marker="x", ls="")
         ax.legend(unique.values(), unique.keys(), fontsize=8, loc="best")
     axes[0][0].set_ylabel("gain over the baseline (points)")
-    fig.suptitle("Gain vs. the language's pre-training data\n(points on the left gaining more = low-resource languages gain most)",
-                 fontsize=10)
+    fig.suptitle(
+        "Gain vs. the language's pre-training data\n"
+        "(points on the left gaining more = low-resource languages gain most)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -155,14 +174,23 @@ def draw_all(report: Report, out: Path) -> list[Path]:
 def alignment_curves(report: Report, path: Path, plt) -> Path:
     """Four panels against the layer, a line per run with ``rx diagnose`` results: the centering gain, the
     language-ID probe's accuracy, alignment and hubness (before vs. after intermediate training side by side)."""
-    metrics = [("centering_gain", "centering gain (points)"), ("lid_accuracy", "language-ID probe accuracy"),
-               ("alignment", "alignment (translation cosine)"), ("hubness", "hubness (skew of N10)")]
+    metrics = [
+        ("centering_gain", "centering gain (points)"),
+        ("lid_accuracy", "language-ID probe accuracy"),
+        ("alignment", "alignment (translation cosine)"),
+        ("hubness", "hubness (skew of N10)"),
+    ]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     for ax, (key, label) in zip(axes[0], metrics):
         for run, payload in sorted(report.alignment.items()):
             layers = sorted(payload["layers"], key=int)
-            ax.plot([int(layer) for layer in layers], [payload["layers"][layer]["averages"][key] for layer in layers],
-                    marker="o", ms=3, label=run)
+            ax.plot(
+                [int(layer) for layer in layers],
+                [payload["layers"][layer]["averages"][key] for layer in layers],
+                marker="o",
+                ms=3,
+                label=run,
+            )
         ax.set_xlabel("layer")
         ax.set_title(label, fontsize=9)
     axes[0][0].legend(fontsize=8)

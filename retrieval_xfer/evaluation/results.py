@@ -16,7 +16,7 @@ from retrieval_xfer.version import __version__
 def output_path(task: str, model: str, tag: str = "", results_dir: Path = Path("results")) -> Path:
     """``results/<task>-<model name>[-<tag>]-<UTC timestamp>.json``."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(model.rstrip("/")).name or model)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return results_dir / f"{task}-{name}{'-' + tag if tag else ''}-{stamp}.json"
 
 
@@ -32,7 +32,13 @@ def default_result_path(task: str, result: dict[str, Any], results_dir: Path = P
 
 def provenance_header(task: str, model: str) -> dict[str, Any]:
     """The fields every result file starts with: task, model, rx version, git commit, time."""
-    return {"task": task, "model": model, "rx_version": __version__, "git_commit": git_commit(), "created_at": now_iso()}
+    return {
+        "task": task,
+        "model": model,
+        "rx_version": __version__,
+        "git_commit": git_commit(),
+        "created_at": now_iso(),
+    }
 
 
 def result_header(task: str, spec: EncoderSpec) -> dict[str, Any]:
@@ -55,18 +61,20 @@ def write_results(path: Path, payload: dict[str, Any]) -> Path:
 
 def format_table(headers: list[str], rows: list[list[Any]]) -> str:
     """A plain aligned text table: numeric columns right-aligned with two decimals for floats, None as '-'."""
+
     def cell(value: Any) -> str:
         if value is None:
             return "-"
         return f"{value:.2f}" if isinstance(value, float) else str(value)
 
-    numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) and i > 0
-               for i in range(len(headers))]
+    numeric = [all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) and i > 0 for i in range(len(headers))]
     body = [[cell(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(headers)]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+        return "  ".join(
+            v.rjust(w) if numeric[i] else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
+        ).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, body)])
 
@@ -76,8 +84,13 @@ def layer_sweep_table(result: dict[str, Any]) -> str:
     sweep = result["layer_sweep"]
     key = sweep["key"]
     values = {int(layer): entry["averages"][key] for layer, entry in sweep["layers"].items()}
-    best = max((v, layer) for layer, v in values.items() if v is not None)[1] if any(
-        v is not None for v in values.values()) else None
-    rows = [[layer, values[layer], ("best" if layer == best else "") + (" main" if layer == sweep["main_layer"] else "")]
-            for layer in sorted(values)]
+    best = (
+        max((v, layer) for layer, v in values.items() if v is not None)[1]
+        if any(v is not None for v in values.values())
+        else None
+    )
+    rows = [
+        [layer, values[layer], ("best" if layer == best else "") + (" main" if layer == sweep["main_layer"] else "")]
+        for layer in sorted(values)
+    ]
     return format_table(["layer", f"average {key}", "note"], rows)

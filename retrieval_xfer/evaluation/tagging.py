@@ -29,8 +29,14 @@ def split_long_sentence(lengths: list[int], budget: int) -> list[tuple[int, int]
     return pieces
 
 
-def predict_tags(model: TaskModel, card: dict[str, Any], sentences: list[list[str]], batch_size: int = 32,
-                 desc: str = "tagging", show_progress: bool = True) -> list[list[str]]:
+def predict_tags(
+    model: TaskModel,
+    card: dict[str, Any],
+    sentences: list[list[str]],
+    batch_size: int = 32,
+    desc: str = "tagging",
+    show_progress: bool = True,
+) -> list[list[str]]:
     """A predicted tag for every word of every sentence."""
     labels = model.head.config["labels"]
     fallback = "O" if "O" in labels else labels[0]
@@ -44,8 +50,14 @@ def predict_tags(model: TaskModel, card: dict[str, Any], sentences: list[list[st
     predicted = [[fallback] * len(words) for words in sentences]
     with torch.no_grad(), tqdm(total=len(pieces), desc=desc, unit="piece", disable=not show_progress) as bar:
         for batch in batched(pieces, batch_size):
-            encoded = tokenizer([words for _, _, words in batch], is_split_into_words=True, truncation=True,
-                                max_length=max_length, padding=True, return_tensors="pt")
+            encoded = tokenizer(
+                [words for _, _, words in batch],
+                is_split_into_words=True,
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
             logits = model.head.logits([model.to_device(dict(encoded))])
             best = logits.argmax(dim=-1).tolist()
             for b, (s, first, _) in enumerate(batch):
@@ -58,11 +70,18 @@ def predict_tags(model: TaskModel, card: dict[str, Any], sentences: list[list[st
     return predicted
 
 
-def evaluate_tagging(model: TaskModel, card: dict[str, Any], records: list[dict], lang: str, batch_size: int = 32,
-                     show_progress: bool = True) -> dict[str, Any]:
+def evaluate_tagging(
+    model: TaskModel,
+    card: dict[str, Any],
+    records: list[dict],
+    lang: str,
+    batch_size: int = 32,
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """Word accuracy (UD-POS) or entity F1/precision/recall (PAN-X), as the card's ``metric`` says, for one language."""
     gold = [r["tags"] for r in records]
-    predicted = predict_tags(model, card, [r["tokens"] for r in records], batch_size, f"{card['name']} {lang}",
-                             show_progress)
+    predicted = predict_tags(
+        model, card, [r["tokens"] for r in records], batch_size, f"{card['name']} {lang}", show_progress
+    )
     scores = entity_f1(predicted, gold) if card["metric"] == "f1" else {"accuracy": word_accuracy(predicted, gold)}
     return {**scores, "n": len(records), "words": sum(len(g) for g in gold)}

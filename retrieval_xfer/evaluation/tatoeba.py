@@ -20,7 +20,6 @@ from retrieval_xfer.evaluation.alignment import center as center_rows
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.mining.knn import knn
 
-
 CENTERING = ("none", "language")
 
 
@@ -37,16 +36,25 @@ def tatoeba_accuracy(source: np.ndarray, english: np.ndarray) -> tuple[float, fl
 
 
 def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    averages = {**{key: float(np.mean([s[key] for s in scores.values()])) for key in ("en2xx", "xx2en", "mean")},
-                "n_languages": len(scores)}
+    averages = {
+        **{key: float(np.mean([s[key] for s in scores.values()])) for key in ("en2xx", "xx2en", "mean")},
+        "n_languages": len(scores),
+    }
     if all("centered" in s for s in scores.values()):
-        averages["centered"] = {key: float(np.mean([s["centered"][key] for s in scores.values()]))
-                                for key in ("en2xx", "xx2en", "mean")}
+        averages["centered"] = {
+            key: float(np.mean([s["centered"][key] for s in scores.values()])) for key in ("en2xx", "xx2en", "mean")
+        }
     return averages
 
 
-def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[TatoebaLanguage], card: dict[str, Any],
-                     data_dir: Path | None = None, limit: int | None = None, center: str = "none") -> dict[str, Any]:
+def evaluate_tatoeba(
+    encoder: Encoder | LayerSweepEncoder,
+    languages: list[TatoebaLanguage],
+    card: dict[str, Any],
+    data_dir: Path | None = None,
+    limit: int | None = None,
+    center: str = "none",
+) -> dict[str, Any]:
     """Evaluate ``encoder`` on Tatoeba for ``languages``, reading ``data_dir`` (LASER layout) or the hub.
 
     Returns the result payload: header fields, ``scores`` keyed by the user's language codes (each with
@@ -55,8 +63,9 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
     language); the top-level scores are then those of ``main_layer``.
     """
     started = time.perf_counter()
-    datasets = [read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card)
-                for lang in languages]
+    datasets = [
+        read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card) for lang in languages
+    ]
     if limit is not None:
         datasets = [dataclasses.replace(d, source=d.source[:limit], english=d.english[:limit]) for d in datasets]
     by_layer: dict[int, dict[str, dict[str, Any]]] = {}
@@ -70,11 +79,20 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
             encode_seconds += time.perf_counter() - tic
             en2xx, xx2en = tatoeba_accuracy(source, english)
             by_layer.setdefault(layer, {})[code] = {
-                "en2xx": en2xx, "xx2en": xx2en, "mean": (en2xx + xx2en) / 2, "n": len(pairs.source),
-                "iso639_3": pairs.language.iso3, "source": pairs.origin}
+                "en2xx": en2xx,
+                "xx2en": xx2en,
+                "mean": (en2xx + xx2en) / 2,
+                "n": len(pairs.source),
+                "iso639_3": pairs.language.iso3,
+                "source": pairs.origin,
+            }
             if center == "language":  # its own block, never mixed into the raw scores
                 c_en2xx, c_xx2en = tatoeba_accuracy(center_rows(source), center_rows(english))
-                by_layer[layer][code]["centered"] = {"en2xx": c_en2xx, "xx2en": c_xx2en, "mean": (c_en2xx + c_xx2en) / 2}
+                by_layer[layer][code]["centered"] = {
+                    "en2xx": c_en2xx,
+                    "xx2en": c_xx2en,
+                    "mean": (c_en2xx + c_xx2en) / 2,
+                }
     scores, spec, sweep = per_layer_result(encoder, by_layer, "en2xx", _averages)
     return {
         **result_header("tatoeba", spec),
@@ -83,8 +101,10 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
         "xtreme_direction": card["xtreme_direction"],
         "data": str(data_dir) if data_dir else "hub",
         "limit": limit,
-        "center": center if center == "none" else "language (transductive: each language's mean over the sentences "
-                                                  "being retrieved, as Libovický et al. 2020)",
+        "center": center
+        if center == "none"
+        else "language (transductive: each language's mean over the sentences "
+        "being retrieved, as Libovický et al. 2020)",
         "scores": scores,
         "averages": _averages(scores),
         **sweep,
@@ -92,9 +112,15 @@ def evaluate_tatoeba(encoder: Encoder | LayerSweepEncoder, languages: list[Tatoe
     }
 
 
-def run_tatoeba(options: EncoderOptions, langs: str = "xtreme", data_dir: Path | None = None,
-                layers: str | None = None, limit: int | None = None, center: str = "none",
-                echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_tatoeba(
+    options: EncoderOptions,
+    langs: str = "xtreme",
+    data_dir: Path | None = None,
+    layers: str | None = None,
+    limit: int | None = None,
+    center: str = "none",
+    echo: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """The one entry point of Tatoeba (``rx eval tatoeba`` and ``rx experiment``): check the languages and the
     data folder, load the encoder of ``options`` (a layer sweep with ``layers``) and evaluate it.
 
@@ -109,8 +135,9 @@ def run_tatoeba(options: EncoderOptions, langs: str = "xtreme", data_dir: Path |
         raise RxError(f"--center {center!r}: choose one of {', '.join(CENTERING)}")
     corpus = None
     if options.needs_corpus():  # int8 calibrates on a sample of the (unlabelled) sentences to be encoded
-        datasets = [read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card)
-                    for lang in languages]
+        datasets = [
+            read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card) for lang in languages
+        ]
         corpus = [s for d in datasets for s in d.source[:limit] + d.english[:limit]]
     return evaluate_tatoeba(options.load_for(layers, echo, corpus), languages, card, data_dir, limit, center)
 
@@ -122,7 +149,24 @@ def tatoeba_table(result: dict[str, Any]) -> str:
     extra = lambda s: [s["centered"]["en2xx"], s["centered"]["xx2en"]] if centered else []  # noqa: E731
     rows = [[code, s["en2xx"], s["xx2en"], s["mean"], *extra(s), s["n"]] for code, s in result["scores"].items()]
     avg = result["averages"]
-    rows.append(["average", avg["en2xx"], avg["xx2en"], avg["mean"], *extra(avg),
-                 sum(s["n"] for s in result["scores"].values())])
-    return format_table(["lang", "en->xx (XTREME)", "xx->en (MTEB)", "mean",
-                         *(["en->xx centered", "xx->en centered"] if centered else []), "n"], rows)
+    rows.append(
+        [
+            "average",
+            avg["en2xx"],
+            avg["xx2en"],
+            avg["mean"],
+            *extra(avg),
+            sum(s["n"] for s in result["scores"].values()),
+        ]
+    )
+    return format_table(
+        [
+            "lang",
+            "en->xx (XTREME)",
+            "xx->en (MTEB)",
+            "mean",
+            *(["en->xx centered", "xx->en centered"] if centered else []),
+            "n",
+        ],
+        rows,
+    )

@@ -56,19 +56,28 @@ class TatoebaDuringTraining(SentenceEvaluator):
         self.prompt = prompt
         self.primary_metric = "tatoeba/mean"
 
-    def __call__(self, model: SentenceTransformer, output_path: str | None = None, epoch: float = -1,
-                 steps: int = -1) -> dict[str, float]:
+    def __call__(
+        self, model: SentenceTransformer, output_path: str | None = None, epoch: float = -1, steps: int = -1
+    ) -> dict[str, float]:
         config = model[0].auto_model.config
         layer = resolve_layer(self.requested_layer, config.num_hidden_layers, "the model in training")
-        spec = EncoderSpec(model="(training)", weights_sha256="", layer=layer, num_layers=config.num_hidden_layers,
-                           pooling="mean", prompt=self.prompt, max_length=int(model.max_seq_length),
-                           dimension=config.hidden_size)
+        spec = EncoderSpec(
+            model="(training)",
+            weights_sha256="",
+            layer=layer,
+            num_layers=config.num_hidden_layers,
+            pooling="mean",
+            prompt=self.prompt,
+            max_length=int(model.max_seq_length),
+            dimension=config.hidden_size,
+        )
         was_training = model.training
         model.eval()
         try:
             with pooled_at_layer(model, layer), torch.no_grad():
-                result = evaluate_tatoeba(Encoder(model, spec, show_progress=False), self.languages, self.card,
-                                          self.data_dir)
+                result = evaluate_tatoeba(
+                    Encoder(model, spec, show_progress=False), self.languages, self.card, self.data_dir
+                )
         finally:
             model.train(was_training)
         scores: dict[str, Any] = {f"tatoeba/{code}": s["mean"] for code, s in result["scores"].items()}

@@ -13,8 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.data.cards import load_card
-from retrieval_xfer.data.eval_data import (LanguageData, find_language_files, find_release_languages, language_of_file,
-                                           read_language_file, read_language_hub)
+from retrieval_xfer.data.eval_data import (
+    LanguageData,
+    find_language_files,
+    find_release_languages,
+    language_of_file,
+    read_language_file,
+    read_language_hub,
+)
 from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
 from retrieval_xfer.evaluation.classification import evaluate_classification
 from retrieval_xfer.evaluation.qa import evaluate_qa
@@ -30,8 +36,9 @@ EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
-def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | None = None,
-                data_files: tuple[str, ...] = ()) -> dict[str, LanguageData | None]:
+def locate_data(
+    card: dict[str, Any], langs: str, split: str, data_dir: Path | None = None, data_files: tuple[str, ...] = ()
+) -> dict[str, LanguageData | None]:
     """``language → local file`` (None: read it from the hub) for ``langs``: ``all`` (every language with data;
     the card's list for the hub), ``xtreme`` (the card's list) or a comma list. A ``data_dir`` holding no files
     of the card's patterns may be a release folder the card can read (UD-POS: ``ud-treebanks-v2.5/``).
@@ -68,17 +75,30 @@ def locate_data(card: dict[str, Any], langs: str, split: str, data_dir: Path | N
     for lang in chosen:
         if local and lang not in found:
             where = data_dir or ", ".join(data_files)
-            raise RxError(f"{where}: no {card['name']} data for language {lang!r} (found: {', '.join(sorted(found)) or 'none'})")
+            raise RxError(
+                f"{where}: no {card['name']} data for language {lang!r} (found: {', '.join(sorted(found)) or 'none'})"
+            )
         if not local and lang not in card["languages"]:
-            raise RxError(f"unknown {card['name']} language {lang!r}; the card's languages: {', '.join(card['languages'])}")
+            raise RxError(
+                f"unknown {card['name']} language {lang!r}; the card's languages: {', '.join(card['languages'])}"
+            )
     if not local and not hub_reachable():
-        raise HubUnreachableError(f"{card['name']}: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file "
-                      f"with local files ({', '.join(card['sources']['local']['files'])})")
+        raise HubUnreachableError(
+            f"{card['name']}: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file "
+            f"with local files ({', '.join(card['sources']['local']['files'])})"
+        )
     return {lang: found.get(lang) for lang in chosen}
 
 
-def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, LanguageData | None], split: str = "dev",
-                       limit: int | None = None, batch_size: int = 32, show_progress: bool = True) -> dict[str, Any]:
+def evaluate_zero_shot(
+    model: TaskModel,
+    card: dict[str, Any],
+    data: dict[str, LanguageData | None],
+    split: str = "dev",
+    limit: int | None = None,
+    batch_size: int = 32,
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """Score ``model`` on every language of ``data`` (from ``locate_data``).
 
     Returns the result payload: provenance, the head used, ``scores`` per language (the card's metric, ``n``,
@@ -121,10 +141,22 @@ def evaluate_zero_shot(model: TaskModel, card: dict[str, Any], data: dict[str, L
     }
 
 
-def evaluate_run(run: Path, task: str, *, data_dir: Path | None = None, data_files: tuple[str, ...] = (),
-                 langs: str = "all", split: str = "dev", head: str | None = None, batch_size: int = 32,
-                 max_length: int | None = None, limit: int | None = None, device: str | None = None,
-                 precision: str = "float32", show_progress: bool = True) -> dict[str, Any]:
+def evaluate_run(
+    run: Path,
+    task: str,
+    *,
+    data_dir: Path | None = None,
+    data_files: tuple[str, ...] = (),
+    langs: str = "all",
+    split: str = "dev",
+    head: str | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    limit: int | None = None,
+    device: str | None = None,
+    precision: str = "float32",
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """``rx eval <task>`` as a function: find the data, load the run with its head, score every language."""
     card = load_card(task)
     if max_length:
@@ -138,6 +170,12 @@ def zero_shot_table(result: dict[str, Any]) -> str:
     """Per-language table (every float score, n, dropped rows) with the average row."""
     keys = [k for k in result["averages"] if k != "n_languages"]
     rows = [[lang, *[s[k] for k in keys], s["n"], sum(s["skipped"].values())] for lang, s in result["scores"].items()]
-    rows.append(["average", *[result["averages"][k] for k in keys], sum(s["n"] for s in result["scores"].values()),
-                 sum(sum(s["skipped"].values()) for s in result["scores"].values())])
+    rows.append(
+        [
+            "average",
+            *[result["averages"][k] for k in keys],
+            sum(s["n"] for s in result["scores"].values()),
+            sum(sum(s["skipped"].values()) for s in result["scores"].values()),
+        ]
+    )
     return format_table(["lang", *keys, "n", "dropped"], rows)

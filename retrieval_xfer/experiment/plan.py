@@ -41,8 +41,15 @@ class Step:
 
     def fingerprint(self) -> str:
         """A hash of what the step does (tasks, models, settings): a changed experiment file changes it."""
-        what = {"kind": self.kind, "tasks": self.tasks, "task": self.task, "base": self.base,
-                "init": str(self.init or ""), "model": self.model, "settings": self.settings}
+        what = {
+            "kind": self.kind,
+            "tasks": self.tasks,
+            "task": self.task,
+            "base": self.base,
+            "init": str(self.init or ""),
+            "model": self.model,
+            "settings": self.settings,
+        }
         return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @property
@@ -73,25 +80,67 @@ def plan_steps(spec: ExperimentSpec) -> list[Step]:
             results = spec.results_dir / run_name(base, set_name)
             intermediate_run = spec.runs_dir / base / set_name
             if tasks:
-                steps.append(Step("train", f"{base}: intermediate {set_name} ({', '.join(tasks)})", intermediate_run,
-                                  tasks=list(tasks), base=model, settings=spec.train_settings(tasks)))
+                steps.append(
+                    Step(
+                        "train",
+                        f"{base}: intermediate {set_name} ({', '.join(tasks)})",
+                        intermediate_run,
+                        tasks=list(tasks),
+                        base=model,
+                        settings=spec.train_settings(tasks),
+                    )
+                )
                 encoder = str(intermediate_run)
             else:
                 encoder = model
             trained = [intermediate_run] if tasks else []
             for task in spec.retrieval:
-                steps.append(Step("eval", f"{base}/{set_name}: {task}", results / f"{task}.json", needs=trained,
-                                  task=task, model=encoder, settings=spec.evaluation.get(task, {})))
+                steps.append(
+                    Step(
+                        "eval",
+                        f"{base}/{set_name}: {task}",
+                        results / f"{task}.json",
+                        needs=trained,
+                        task=task,
+                        model=encoder,
+                        settings=spec.evaluation.get(task, {}),
+                    )
+                )
             for task in spec.targets:
                 english = spec.target_task(task)
                 target_run = spec.runs_dir / base / f"{set_name}+{english}"  # shared by xquad and mlqa
                 if all(step.output != target_run for step in steps):
-                    steps.append(Step("train", f"{base}/{set_name}: target {english}", target_run, needs=trained,
-                                      tasks=[english], base=None if tasks else model,
-                                      init=intermediate_run if tasks else None, settings=spec.train_settings([english])))
-                steps.append(Step("eval", f"{base}/{set_name}: {task}", results / f"{task}.json", needs=[target_run],
-                                  task=task, model=str(target_run), settings=spec.evaluation.get(task, {})))
+                    steps.append(
+                        Step(
+                            "train",
+                            f"{base}/{set_name}: target {english}",
+                            target_run,
+                            needs=trained,
+                            tasks=[english],
+                            base=None if tasks else model,
+                            init=intermediate_run if tasks else None,
+                            settings=spec.train_settings([english]),
+                        )
+                    )
+                steps.append(
+                    Step(
+                        "eval",
+                        f"{base}/{set_name}: {task}",
+                        results / f"{task}.json",
+                        needs=[target_run],
+                        task=task,
+                        model=str(target_run),
+                        settings=spec.evaluation.get(task, {}),
+                    )
+                )
     baseline = run_name(next(iter(spec.base_models)), spec.baseline) if spec.baseline else None
-    steps.append(Step("report", "report", spec.report_dir, needs=[s.output for s in steps if s.kind == "eval"],
-                      model=baseline or ""))
+    steps.append(
+        Step(
+            "report",
+            "report",
+            spec.report_dir,
+            needs=[s.output for s in steps if s.kind == "eval"],
+            model=baseline or "",
+        )
+    )
     return steps

@@ -77,8 +77,17 @@ def _run_distributed_training(spec: ExperimentSpec, step: Step, processes: int, 
     config = train_config(spec, step, quiet)
     config_file = log.with_suffix(".train.json")
     config_file.write_text(json.dumps(config.__dict__, default=str), encoding="utf-8")
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
-               "-m", "retrieval_xfer.experiment.distributed_step", str(config_file)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        str(processes),
+        "-m",
+        "retrieval_xfer.experiment.distributed_step",
+        str(config_file),
+    ]
     with log.open("a", encoding="utf-8") as stream:
         done = subprocess.run(command, stdout=stream, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
@@ -132,12 +141,20 @@ def check_shared_storage(ray: Any, folder: Path) -> None:
     remote = ray.remote(num_cpus=0)(probe)
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     try:
-        answers = ray.get([remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))
-                           .remote(str(check.resolve()), token) for n in nodes])
+        answers = ray.get(
+            [
+                remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(
+                    str(check.resolve()), token
+                )
+                for n in nodes
+            ]
+        )
         for node, seen in answers:
             if not seen or not (check / f"{token}.{node}").is_file():
-                raise RxError(f"runs folder {folder}: node {node} does not see it; with --ray, runs_dir must be "
-                              "storage every node mounts at the same path (NFS, a cluster file system)")
+                raise RxError(
+                    f"runs folder {folder}: node {node} does not see it; with --ray, runs_dir must be "
+                    "storage every node mounts at the same path (NFS, a cluster file system)"
+                )
     finally:
         for marker in check.glob(f"{token}*"):
             marker.unlink(missing_ok=True)
@@ -153,13 +170,22 @@ class GridStatus:
     outcomes: dict[Path, StepOutcome] = field(default_factory=dict)
 
 
-def run_experiment_on_ray(spec: ExperimentSpec, address: str | None = None, quiet: bool = False,
-                          echo: Callable[[str], None] = print, num_cpus: int | None = None) -> GridStatus:
+def run_experiment_on_ray(
+    spec: ExperimentSpec,
+    address: str | None = None,
+    quiet: bool = False,
+    echo: Callable[[str], None] = print,
+    num_cpus: int | None = None,
+) -> GridStatus:
     """Run the steps of ``spec`` that are not done as Ray tasks on the cluster at ``address`` (``None``: a local
     Ray on this machine's cores, or ``num_cpus``). Returns every step's status; failures do not raise."""
     # absolute output folders: a Ray worker's working directory is not the driver's
-    spec = dataclasses.replace(spec, runs_dir=spec.runs_dir.resolve(), results_dir=spec.results_dir.resolve(),
-                               report_dir=spec.report_dir.resolve())
+    spec = dataclasses.replace(
+        spec,
+        runs_dir=spec.runs_dir.resolve(),
+        results_dir=spec.results_dir.resolve(),
+        report_dir=spec.report_dir.resolve(),
+    )
     steps = plan_steps(spec)
     record = read_record(spec)
     ray = connect(address, num_cpus=num_cpus)
@@ -178,8 +204,10 @@ def run_experiment_on_ray(spec: ExperimentSpec, address: str | None = None, quie
 
     def counts() -> str:
         values = list(status.values())
-        return (f"done {values.count('done') + values.count('ran')} / running {len(running)} / waiting "
-                f"{len(waiting)} / failed {values.count('failed') + values.count('blocked')}")
+        return (
+            f"done {values.count('done') + values.count('ran')} / running {len(running)} / waiting "
+            f"{len(waiting)} / failed {values.count('failed') + values.count('blocked')}"
+        )
 
     while waiting or running:
         for step in list(waiting):
@@ -193,8 +221,11 @@ def run_experiment_on_ray(spec: ExperimentSpec, address: str | None = None, quie
                 _started_marker(step_log(spec, step)).unlink(missing_ok=True)  # left by an earlier run
                 resources = spec.step_resources(step.kind)
                 processes = int(resources["num_gpus"]) if step.kind == "train" and resources["num_gpus"] > 1 else 1
-                running[remote.options(num_cpus=resources["num_cpus"], num_gpus=resources["num_gpus"])
-                        .remote(spec, step, quiet, int(resources["num_cpus"]), processes)] = step
+                running[
+                    remote.options(num_cpus=resources["num_cpus"], num_gpus=resources["num_gpus"]).remote(
+                        spec, step, quiet, int(resources["num_cpus"]), processes
+                    )
+                ] = step
         if not running:
             break
         finished, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
@@ -215,13 +246,17 @@ def run_experiment_on_ray(spec: ExperimentSpec, address: str | None = None, quie
             if outcome.error:
                 status[step.output] = "failed"
                 result.failures.append((step, outcome.error, log))
-                echo(f"{_clock()} FAILED {step.label} on {outcome.host} after {outcome.ended - outcome.started:.0f}s: "
-                     f"{outcome.error} (log: {log})  [{counts()}]")
+                echo(
+                    f"{_clock()} FAILED {step.label} on {outcome.host} after {outcome.ended - outcome.started:.0f}s: "
+                    f"{outcome.error} (log: {log})  [{counts()}]"
+                )
             else:
                 status[step.output] = "ran"
                 record_done(spec, record, step)
-                echo(f"{_clock()} end {step.label} on {outcome.host} in {outcome.ended - outcome.started:.0f}s  "
-                     f"[{counts()}]")
+                echo(
+                    f"{_clock()} end {step.label} on {outcome.host} in {outcome.ended - outcome.started:.0f}s  "
+                    f"[{counts()}]"
+                )
     echo(f"{_clock()} grid finished in {time.time() - tic:.0f}s  [{counts()}]")
     result.statuses = [(step, status.get(step.output, "waiting")) for step in steps]
     return result

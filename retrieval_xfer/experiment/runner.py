@@ -14,6 +14,7 @@ from typing import Any
 from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.encoding.loader import default_layer, model_num_layers
 from retrieval_xfer.encoding.options import EncoderOptions
+from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.bucc import run_bucc
 from retrieval_xfer.evaluation.report import build_report, collect_diagnostics, collect_results
 from retrieval_xfer.evaluation.report_files import write_report
@@ -21,11 +22,10 @@ from retrieval_xfer.evaluation.results import write_results
 from retrieval_xfer.evaluation.tatoeba import run_tatoeba
 from retrieval_xfer.evaluation.zero_shot import evaluate_run
 from retrieval_xfer.experiment.plan import Step, plan_steps
+from retrieval_xfer.experiment.sizing import training_size
 from retrieval_xfer.experiment.spec import ENCODER_KEYS, MINING_KEYS, ExperimentSpec
 from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES, IndexParams
 from retrieval_xfer.mining.options import MiningOptions
-from retrieval_xfer.errors import RxError
-from retrieval_xfer.experiment.sizing import training_size
 from retrieval_xfer.modeling.run_folder import latest_checkpoint, unstarted_run
 from retrieval_xfer.training.runner import TrainConfig
 from retrieval_xfer.workflows.train import train_phase
@@ -36,11 +36,20 @@ def train_config(spec: ExperimentSpec, step: Step, quiet: bool) -> TrainConfig:
     attempt that stopped before its first checkpoint is cleared; any other existing folder is an error."""
     resume = latest_checkpoint(step.output) is not None
     if step.output.exists() and not resume and not unstarted_run(step.output):
-        raise RxError(f"{step.output}: exists and is not an unfinished rx training run; move it away or point "
-                      "runs_dir elsewhere")  # rx train clears an attempt that stopped before its first checkpoint
+        raise RxError(
+            f"{step.output}: exists and is not an unfinished rx training run; move it away or point runs_dir elsewhere"
+        )  # rx train clears an attempt that stopped before its first checkpoint
     files = {t: spec.train_files[t] for t in step.tasks if t in spec.train_files}
-    return TrainConfig(tasks=step.tasks, out=step.output, base=step.base, init=step.init, train_files=files,
-                       resume=resume, quiet=quiet, **step.settings)
+    return TrainConfig(
+        tasks=step.tasks,
+        out=step.output,
+        base=step.base,
+        init=step.init,
+        train_files=files,
+        resume=resume,
+        quiet=quiet,
+        **step.settings,
+    )
 
 
 def _train(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
@@ -63,34 +72,63 @@ def _data_dir(settings: dict[str, Any]) -> Path | None:
 def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
     s = step.settings
     if step.task == "tatoeba":
-        return run_tatoeba(_encoder_options(step, quiet), str(s.get("langs", "xtreme")), _data_dir(s), s.get("layers"),
-                           s.get("limit"), s.get("center", "none"))
+        return run_tatoeba(
+            _encoder_options(step, quiet),
+            str(s.get("langs", "xtreme")),
+            _data_dir(s),
+            s.get("layers"),
+            s.get("limit"),
+            s.get("center", "none"),
+        )
     if step.task == "bucc2018":
         mining = MiningOptions(**{key: s[key] for key in MINING_KEYS if key in s})
         index = IndexParams.from_options(**{key: s[key] for key in INDEX_OPTION_NAMES if key in s})
-        return run_bucc(_encoder_options(step, quiet), mining, s.get("pairs"), _data_dir(s), s.get("layers"),
-                        predictions_dir=step.output.parent / "bucc-predictions", index=index,
-                        allow_missing_gold=bool(s.get("allow_missing_gold", False)), center=s.get("center", "none"))
-    return evaluate_run(Path(step.model), step.task, data_dir=_data_dir(s),
-                        data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
-                        langs=str(s.get("langs", "all")), split=s.get("split", "dev"), head=s.get("head"),
-                        batch_size=s.get("batch_size", 32), max_length=s.get("max_length"), limit=s.get("limit"),
-                        device=s.get("device"), precision=s.get("precision", "float32"), show_progress=not quiet)
+        return run_bucc(
+            _encoder_options(step, quiet),
+            mining,
+            s.get("pairs"),
+            _data_dir(s),
+            s.get("layers"),
+            predictions_dir=step.output.parent / "bucc-predictions",
+            index=index,
+            allow_missing_gold=bool(s.get("allow_missing_gold", False)),
+            center=s.get("center", "none"),
+        )
+    return evaluate_run(
+        Path(step.model),
+        step.task,
+        data_dir=_data_dir(s),
+        data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
+        langs=str(s.get("langs", "all")),
+        split=s.get("split", "dev"),
+        head=s.get("head"),
+        batch_size=s.get("batch_size", 32),
+        max_length=s.get("max_length"),
+        limit=s.get("limit"),
+        device=s.get("device"),
+        precision=s.get("precision", "float32"),
+        show_progress=not quiet,
+    )
 
 
 def _report(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
     results = collect_results([spec.results_dir])
     runs = {r.run for r in results}
-    write_report(build_report(results, step.model if step.model in runs else None,
-                              collect_diagnostics([spec.results_dir])), step.output)
+    write_report(
+        build_report(results, step.model if step.model in runs else None, collect_diagnostics([spec.results_dir])),
+        step.output,
+    )
 
 
 def _run_eval(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
     write_results(step.output, _evaluate(spec, step, quiet))
 
 
-RUNNERS: dict[str, Callable[[ExperimentSpec, Step, bool], None]] = {"train": _train, "eval": _run_eval,
-                                                                     "report": _report}
+RUNNERS: dict[str, Callable[[ExperimentSpec, Step, bool], None]] = {
+    "train": _train,
+    "eval": _run_eval,
+    "report": _report,
+}
 
 
 def run_step(spec: ExperimentSpec, step: Step, quiet: bool) -> None:
@@ -115,14 +153,17 @@ def done_line(step: Step, record: dict[str, str]) -> str:
     changed = record.get(str(step.output), step.fingerprint()) != step.fingerprint()
     return f"done already ({step.output})" + (
         "; WARNING: made with other settings than the experiment file now gives: delete it to redo it"
-        if changed else "")
+        if changed
+        else ""
+    )
 
 
 STEPS_FILE = "experiment-steps.json"
 
 
-def run_experiment(spec: ExperimentSpec, dry_run: bool = False, quiet: bool = False,
-                   echo: Callable[[str], None] = print) -> list[tuple[Step, str]]:
+def run_experiment(
+    spec: ExperimentSpec, dry_run: bool = False, quiet: bool = False, echo: Callable[[str], None] = print
+) -> list[tuple[Step, str]]:
     """Run every step of ``spec`` whose output does not exist; returns ``(step, "done" | "ran" | "to run")``.
 
     ``runs_dir/experiment-steps.json`` records the fingerprint of each finished step: a step done with other
@@ -145,6 +186,9 @@ def run_experiment(spec: ExperimentSpec, dry_run: bool = False, quiet: bool = Fa
         tic = time.perf_counter()
         run_step(spec, step, quiet)
         record_done(spec, record, step)
-        echo(f"{prefix}: finished in {time.perf_counter() - tic:.0f}s (experiment so far {time.perf_counter() - started:.0f}s)")
+        echo(
+            f"{prefix}: finished in {time.perf_counter() - tic:.0f}s "
+            f"(experiment so far {time.perf_counter() - started:.0f}s)"
+        )
         statuses.append((step, "ran"))
     return statuses

@@ -33,8 +33,10 @@ def training_size(spec: ExperimentSpec, step: Step) -> str:
     sizes = {task: task_examples(spec, task, config.limit, config.max_examples_per_task) for task in step.tasks}
     described = ", ".join(f"{task} {n:,}" if n is not None else f"{task} ? (hub)" for task, n in sizes.items())
     if config.max_steps > 0:
-        return (f" (trains on {config.max_steps:,} steps x global batch {global_batch} = "
-                f"{config.max_steps * global_batch:,} examples; tasks: {described})")
+        return (
+            f" (trains on {config.max_steps:,} steps x global batch {global_batch} = "
+            f"{config.max_steps * global_batch:,} examples; tasks: {described})"
+        )
     known = sum(n for n in sizes.values() if n is not None)
     total = f"{known * config.epochs:,.0f} examples" + (" + hub tasks" if None in sizes.values() else "")
     return f" (trains on {described} examples x {config.epochs:g} epoch(s) = {total}; global batch {global_batch})"

@@ -44,17 +44,37 @@ from retrieval_xfer.training.runner import TrainConfig, trainable_tasks
 RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
 STEP_KINDS = ("train", "eval", "report")
 RESOURCE_KEYS = ("num_cpus", "num_gpus")
-TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {"tasks", "out", "base", "init", "train_files",
-                                                                      "resume", "quiet"}
+TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {
+    "tasks",
+    "out",
+    "base",
+    "init",
+    "train_files",
+    "resume",
+    "quiet",
+}
 # The options of `rx eval <task>`, from the same dataclasses the CLI options are made of (the model is the step's;
 # progress bars follow `rx experiment --quiet`).
 ENCODER_KEYS = {f.name for f in dataclasses.fields(EncoderOptions)} - {"model", "quiet"}
 MINING_KEYS = {f.name for f in dataclasses.fields(MiningOptions)}
 EVAL_OPTIONS = {
-    "zero-shot": {"data_dir", "data_files", "langs", "split", "limit", "batch_size", "max_length", "head", "device",
-                  "precision"},
+    "zero-shot": {
+        "data_dir",
+        "data_files",
+        "langs",
+        "split",
+        "limit",
+        "batch_size",
+        "max_length",
+        "head",
+        "device",
+        "precision",
+    },
     "tatoeba": {"data_dir", "langs", "layers", "limit", "center"} | ENCODER_KEYS,
-    "bucc2018": {"data_dir", "pairs", "layers", "allow_missing_gold", "center"} | ENCODER_KEYS | MINING_KEYS | set(INDEX_OPTION_NAMES),
+    "bucc2018": {"data_dir", "pairs", "layers", "allow_missing_gold", "center"}
+    | ENCODER_KEYS
+    | MINING_KEYS
+    | set(INDEX_OPTION_NAMES),
 }
 
 
@@ -107,8 +127,11 @@ def _mapping(raw: dict, key: str, path: Path) -> dict:
 
 def _plain_name(name: str, key: str, path: Path) -> None:
     """A name rx uses as a folder name: one path component, no separators, not ``.`` or ``..``."""
-    _expect(bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name,
-            path, f"{key} {name!r}: must be a plain name (it becomes a folder name under the runs and results folders)")
+    _expect(
+        bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name,
+        path,
+        f"{key} {name!r}: must be a plain name (it becomes a folder name under the runs and results folders)",
+    )
 
 
 def _resources(raw: dict, path: Path) -> dict[str, dict[str, float]]:
@@ -118,11 +141,17 @@ def _resources(raw: dict, path: Path) -> dict[str, dict[str, float]]:
         _expect(isinstance(request, dict), path, f"resources.{kind} must be a mapping")
         for key, value in request.items():
             _expect(key in RESOURCE_KEYS, path, f"resources.{kind}: unknown key {key!r} ({', '.join(RESOURCE_KEYS)})")
-            _expect(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0, path,
-                    f"resources.{kind}.{key}: expected a number >= 0, got {value!r}")
+            _expect(
+                isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
+                path,
+                f"resources.{kind}.{key}: expected a number >= 0, got {value!r}",
+            )
         gpus = request.get("num_gpus", 0)
-        _expect(gpus <= 1 or float(gpus).is_integer(), path,
-                f"resources.{kind}.num_gpus: more than one GPU must be a whole number, got {gpus}")
+        _expect(
+            gpus <= 1 or float(gpus).is_integer(),
+            path,
+            f"resources.{kind}.num_gpus: more than one GPU must be a whole number, got {gpus}",
+        )
     return {kind: {k: float(v) for k, v in request.items()} for kind, request in resources.items()}
 
 
@@ -136,8 +165,12 @@ def _input_path(value: Any, where: Path, key: str, path: Path, check: bool) -> s
     resolved = Path(str(value)).expanduser()
     if not resolved.is_absolute():
         resolved = (where / resolved).resolve()
-    _expect(not check or resolved.exists(), path, f"{key}: {value} does not exist (looked for {resolved}; input paths are "
-                                     f"relative to the experiment file's folder)")
+    _expect(
+        not check or resolved.exists(),
+        path,
+        f"{key}: {value} does not exist (looked for {resolved}; input paths are "
+        f"relative to the experiment file's folder)",
+    )
     return str(resolved)
 
 
@@ -149,8 +182,10 @@ def _resolve_inputs(raw: dict, path: Path, check: bool) -> None:
             raw["base_models"][name] = _input_path(model, where, f"base_models.{name}", path, check)
     for task, file in (raw.get("train_files") or {}).items():
         raw["train_files"][task] = _input_path(file, where, f"train_files.{task}", path, check)
-    for scope, options in [("train", raw.get("train") or {}),
-                           *[(f"task_settings.{t}", o or {}) for t, o in (raw.get("task_settings") or {}).items()]]:
+    for scope, options in [
+        ("train", raw.get("train") or {}),
+        *[(f"task_settings.{t}", o or {}) for t, o in (raw.get("task_settings") or {}).items()],
+    ]:
         for key in ("eval_data", "mlm_file"):
             if isinstance(options, dict) and options.get(key):
                 options[key] = _input_path(options[key], where, f"{scope}.{key}", path, check)
@@ -158,8 +193,9 @@ def _resolve_inputs(raw: dict, path: Path, check: bool) -> None:
         if isinstance(options, dict) and options.get("data_dir"):
             options["data_dir"] = _input_path(options["data_dir"], where, f"evaluation.{task}.data_dir", path, check)
         if isinstance(options, dict) and options.get("data_files"):
-            options["data_files"] = [_input_path(f, where, f"evaluation.{task}.data_files", path, check)
-                                     for f in options["data_files"]]
+            options["data_files"] = [
+                _input_path(f, where, f"evaluation.{task}.data_files", path, check) for f in options["data_files"]
+            ]
 
 
 def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
@@ -197,8 +233,11 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
             card = load_card(task)
         except RxError:
             card = {}
-        _expect(card.get("kind") == "zero-shot", path, f"target {task!r} is not a zero-shot XTREME task "
-                f"(xnli, pawsx, udpos, panx, xquad, mlqa, tydiqa)")
+        _expect(
+            card.get("kind") == "zero-shot",
+            path,
+            f"target {task!r} is not a zero-shot XTREME task (xnli, pawsx, udpos, panx, xquad, mlqa, tydiqa)",
+        )
     retrieval = list(raw.get("retrieval") or [])
     bad = [t for t in retrieval if t not in RETRIEVAL_TASKS]
     _expect(not bad, path, f"retrieval: unknown task(s) {', '.join(bad)} (tatoeba, bucc2018)")
@@ -214,7 +253,9 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
     evaluation = _mapping(raw, "evaluation", path)
     for task, options in evaluation.items():
         kind = task if task in RETRIEVAL_TASKS else "zero-shot"
-        _expect(task in targets or task in retrieval, path, f"evaluation.{task}: not among the targets or retrieval tasks")
+        _expect(
+            task in targets or task in retrieval, path, f"evaluation.{task}: not among the targets or retrieval tasks"
+        )
         bad = set(options or {}) - EVAL_OPTIONS[kind]
         _expect(not bad, path, f"evaluation.{task}: unknown option(s) {', '.join(sorted(bad))}")
 
@@ -222,10 +263,19 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         return Path(str(raw[key])) if raw.get(key) else Path(default) / str(name)
 
     return ExperimentSpec(
-        path=path, name=str(name), base_models=bases, intermediate={k: list(v) for k, v in intermediate.items()},
-        targets=targets, retrieval=retrieval, baseline=baseline, train=train, task_settings=task_settings,
+        path=path,
+        name=str(name),
+        base_models=bases,
+        intermediate={k: list(v) for k, v in intermediate.items()},
+        targets=targets,
+        retrieval=retrieval,
+        baseline=baseline,
+        train=train,
+        task_settings=task_settings,
         train_files={str(k): str(v) for k, v in _mapping(raw, "train_files", path).items()},
-        evaluation={k: dict(v or {}) for k, v in evaluation.items()}, resources=_resources(raw, path),
-        runs_dir=folder("runs_dir", "runs"), results_dir=folder("results_dir", "results"),
+        evaluation={k: dict(v or {}) for k, v in evaluation.items()},
+        resources=_resources(raw, path),
+        runs_dir=folder("runs_dir", "runs"),
+        results_dir=folder("results_dir", "results"),
         report_dir=folder("report_dir", "report"),
     )

@@ -45,8 +45,9 @@ class RayShardEncoder:
         self.pool = [actor_class.remote(quiet) for _ in range(self.actors)]
         specs = ray.get([actor.spec.remote() for actor in self.pool])
         if any(spec != specs[0] for spec in specs):
-            raise RxError("the Ray actors loaded different weights for the same --model (is the folder the same on "
-                          "every node?)")
+            raise RxError(
+                "the Ray actors loaded different weights for the same --model (is the folder the same on every node?)"
+            )
         self.spec: EncoderSpec = specs[0]
 
     def encode_shards(self, shards: Iterator[tuple[str, list[str]]]) -> Iterator[np.ndarray]:

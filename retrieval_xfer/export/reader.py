@@ -25,16 +25,31 @@ def is_export(path: Path) -> bool:
 
 def read_manifest(folder: Path) -> dict[str, Any]:
     """``manifest.json`` of an export; RxError when it is missing or corrupt."""
-    return read_json_object(Path(folder) / MANIFEST_FILE, "manifest",
-                            missing=f"{folder}: not an rx export (no {MANIFEST_FILE})",
-                            required=("encoder", "shards", "count", "complete", "input", "dtype", "shard_size"))
+    return read_json_object(
+        Path(folder) / MANIFEST_FILE,
+        "manifest",
+        missing=f"{folder}: not an rx export (no {MANIFEST_FILE})",
+        required=("encoder", "shards", "count", "complete", "input", "dtype", "shard_size"),
+    )
 
 
 def resume_command(folder: Path, manifest: dict[str, Any]) -> str:
     """The ``rx export`` command that finishes an incomplete export (same settings, same folder)."""
     spec = manifest["encoder"]
-    args = ["rx", "export", "--model", spec["model"], "--input", manifest["input"]["path"], "--out", str(folder),
-            "--shard-size", str(manifest["shard_size"]), "--dtype", manifest["dtype"]]
+    args = [
+        "rx",
+        "export",
+        "--model",
+        spec["model"],
+        "--input",
+        manifest["input"]["path"],
+        "--out",
+        str(folder),
+        "--shard-size",
+        str(manifest["shard_size"]),
+        "--dtype",
+        manifest["dtype"],
+    ]
     if not spec["pooling"].startswith("own:"):
         args += ["--layer", str(spec["layer"])]
     if spec["pooling"] == "mean-no-special":
@@ -65,10 +80,14 @@ class ExportCorpus:
         source = Path(self.manifest["input"]["path"])
         if not source.is_file():
             return None
-        if source.stat().st_size != self.manifest["input"]["bytes"] \
-                or file_sha256(source) != self.manifest["input"].get("sha256"):
-            warnings.warn(f"{source}: changed since {self.folder} was exported from it (its SHA-256 differs); "
-                          "its sentences are not shown", stacklevel=2)
+        if source.stat().st_size != self.manifest["input"]["bytes"] or file_sha256(source) != self.manifest[
+            "input"
+        ].get("sha256"):
+            warnings.warn(
+                f"{source}: changed since {self.folder} was exported from it (its SHA-256 differs); "
+                "its sentences are not shown",
+                stacklevel=2,
+            )
             return None
         return source
 
@@ -92,8 +111,10 @@ def open_export(folder: Path, verify: bool = True) -> ExportCorpus:
     folder = Path(folder)
     manifest = read_manifest(folder)
     if not manifest["complete"]:
-        raise RxError(f"{folder}: export is incomplete ({manifest['count']} of {manifest.get('total', '?')} "
-                      f"sentences); finish it with: {resume_command(folder, manifest)}")
+        raise RxError(
+            f"{folder}: export is incomplete ({manifest['count']} of {manifest.get('total', '?')} "
+            f"sentences); finish it with: {resume_command(folder, manifest)}"
+        )
     try:
         spec = EncoderSpec(**manifest["encoder"])
     except TypeError as err:
@@ -110,8 +131,10 @@ def open_export(folder: Path, verify: bool = True) -> ExportCorpus:
         except (OSError, UnicodeDecodeError) as err:
             raise RxError(f"{folder / shard['ids']}: unreadable ids ({type(err).__name__})") from None
         if not len(vectors) == len(shard_ids) == shard["count"]:
-            raise RxError(f"{folder / shard['file']}: {len(vectors)} vectors and {len(shard_ids)} ids, manifest "
-                          f"says {shard['count']}: corrupt export")
+            raise RxError(
+                f"{folder / shard['file']}: {len(vectors)} vectors and {len(shard_ids)} ids, manifest "
+                f"says {shard['count']}: corrupt export"
+            )
         if vectors.dimension != spec.dimension:
             raise RxError(f"{folder / shard['file']}: dimension {vectors.dimension}, the encoder's is {spec.dimension}")
         parts.append(vectors)

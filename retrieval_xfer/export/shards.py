@@ -27,9 +27,9 @@ from retrieval_xfer.atomic import atomic_write_file, atomic_write_json
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.output_lock import check_free, hold_output_lock
 from retrieval_xfer.export.ray_encode import RayShardEncoder
 from retrieval_xfer.export.reader import MANIFEST_FILE, open_export
+from retrieval_xfer.output_lock import check_free, hold_output_lock
 from retrieval_xfer.provenance import file_sha256, now_iso
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.version import __version__
@@ -46,23 +46,39 @@ def _validate(path: Path, fmt: CorpusFormat, blank: BlankPolicy) -> int:
 
 
 def _check_resumable(manifest: dict[str, Any], spec: EncoderSpec, settings: dict[str, Any], out: Path) -> None:
-    check_compatible(EncoderSpec(**manifest["encoder"]), spec, f"{out}: cannot resume", stored="export",
-                     given="the encoder now given")
+    check_compatible(
+        EncoderSpec(**manifest["encoder"]),
+        spec,
+        f"{out}: cannot resume",
+        stored="export",
+        given="the encoder now given",
+    )
     for key, value in settings.items():
         if manifest.get(key) == value:
             continue
         if key == "input":
             was = manifest.get("input") or {}
-            raise RxError(f"{out}: cannot resume, the input differs (the export was made from {was.get('path')}, "
-                          f"{was.get('bytes')} bytes, sha256 {str(was.get('sha256'))[:12]}…; now {value['path']}, "
-                          f"{value['bytes']} bytes, sha256 {value['sha256'][:12]}…); use another --out")
-        raise RxError(f"{out}: cannot resume, {key} differs (export has {manifest.get(key)!r}, now {value!r}); "
-                      "use another --out")
+            raise RxError(
+                f"{out}: cannot resume, the input differs (the export was made from {was.get('path')}, "
+                f"{was.get('bytes')} bytes, sha256 {str(was.get('sha256'))[:12]}…; now {value['path']}, "
+                f"{value['bytes']} bytes, sha256 {value['sha256'][:12]}…); use another --out"
+            )
+        raise RxError(
+            f"{out}: cannot resume, {key} differs (export has {manifest.get(key)!r}, now {value!r}); use another --out"
+        )
 
 
-def export_corpus(options: EncoderOptions, input_path: Path, out: Path, shard_size: int = 100_000,
-                  dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error",
-                  echo: Callable[[str], None] | None = None, ray: str | None = None) -> dict:
+def export_corpus(
+    options: EncoderOptions,
+    input_path: Path,
+    out: Path,
+    shard_size: int = 100_000,
+    dtype: str = "float32",
+    fmt: CorpusFormat = "lines",
+    blank: BlankPolicy = "error",
+    echo: Callable[[str], None] | None = None,
+    ray: str | None = None,
+) -> dict:
     """``rx export``: check the options and stream through the whole input first (a missing or bad file fails
     in seconds, before the model loads), then load the encoder of ``options`` and ``export_embeddings``.
     ``ray`` (``"local"`` or a cluster address) encodes the shards on a pool of Ray actors instead; the files
@@ -83,17 +99,24 @@ def _calibration_corpus(path: Path, fmt: CorpusFormat, blank: BlankPolicy, limit
     return [sentence for _, sentence in itertools.islice(iter_corpus(path, fmt, blank), limit)]
 
 
-def _encode_shards(encoder: Encoder | RayShardEncoder,
-                   shards: Iterator[tuple[str, list[str]]]) -> Iterator[np.ndarray]:
+def _encode_shards(encoder: Encoder | RayShardEncoder, shards: Iterator[tuple[str, list[str]]]) -> Iterator[np.ndarray]:
     """The vectors of each ``(label, texts)`` shard, in order: one after the other here, or on Ray actors."""
     if isinstance(encoder, RayShardEncoder):
         return encoder.encode_shards(shards)
     return (encoder.encode(texts, desc=label) for label, texts in shards)
 
 
-def export_embeddings(encoder: Encoder | RayShardEncoder, input_path: Path, out: Path, shard_size: int = 100_000,
-                      dtype: str = "float32", fmt: CorpusFormat = "lines", blank: BlankPolicy = "error",
-                      total: int | None = None, echo: Callable[[str], None] | None = None) -> dict:
+def export_embeddings(
+    encoder: Encoder | RayShardEncoder,
+    input_path: Path,
+    out: Path,
+    shard_size: int = 100_000,
+    dtype: str = "float32",
+    fmt: CorpusFormat = "lines",
+    blank: BlankPolicy = "error",
+    total: int | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> dict:
     """Encode ``input_path`` into shards under ``out``; resume an incomplete export there. Returns the manifest.
 
     ``total``: the input's sentence count when the caller has already validated it (else it is validated here).
@@ -105,18 +128,33 @@ def export_embeddings(encoder: Encoder | RayShardEncoder, input_path: Path, out:
         return _export_locked(encoder, input_path, out, shard_size, dtype, fmt, blank, total, echo)
 
 
-def _export_locked(encoder: Encoder | RayShardEncoder, input_path: Path, out: Path, shard_size: int, dtype: str,
-                   fmt: CorpusFormat, blank: BlankPolicy, total: int | None,
-                   echo: Callable[[str], None] | None) -> dict:
+def _export_locked(
+    encoder: Encoder | RayShardEncoder,
+    input_path: Path,
+    out: Path,
+    shard_size: int,
+    dtype: str,
+    fmt: CorpusFormat,
+    blank: BlankPolicy,
+    total: int | None,
+    echo: Callable[[str], None] | None,
+) -> dict:
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     input_path, out = Path(input_path), Path(out)
     if total is None:
         total = _validate(input_path, fmt, blank)
     settings = {
-        "dtype": dtype, "shard_size": shard_size, "prompt": encoder.spec.prompt, "format": fmt, "blank": blank,
-        "input": {"path": str(input_path.resolve()), "bytes": input_path.stat().st_size,
-                  "sha256": file_sha256(input_path)},
+        "dtype": dtype,
+        "shard_size": shard_size,
+        "prompt": encoder.spec.prompt,
+        "format": fmt,
+        "blank": blank,
+        "input": {
+            "path": str(input_path.resolve()),
+            "bytes": input_path.stat().st_size,
+            "sha256": file_sha256(input_path),
+        },
     }
     manifest_path = out / MANIFEST_FILE
     if manifest_path.exists():
@@ -128,14 +166,24 @@ def _export_locked(encoder: Encoder | RayShardEncoder, input_path: Path, out: Pa
         if manifest["complete"]:
             return manifest
         if echo is not None:
-            echo(f"resuming {out}: {manifest['count']} of {total} sentences done in {len(manifest['shards'])} "
-                 f"shard(s); continuing from shard {len(manifest['shards']) + 1}")
+            echo(
+                f"resuming {out}: {manifest['count']} of {total} sentences done in {len(manifest['shards'])} "
+                f"shard(s); continuing from shard {len(manifest['shards']) + 1}"
+            )
     else:
         if out.exists() and any(out.iterdir()):
             raise RxError(f"{out}: exists and is not an rx export folder; choose another --out")
         out.mkdir(parents=True, exist_ok=True)
-        manifest = {**settings, "encoder": encoder.spec.to_dict(), "count": 0, "total": total, "shards": [],
-                    "complete": False, "rx_version": __version__, "created_at": now_iso()}
+        manifest = {
+            **settings,
+            "encoder": encoder.spec.to_dict(),
+            "count": 0,
+            "total": total,
+            "shards": [],
+            "complete": False,
+            "rx_version": __version__,
+            "created_at": now_iso(),
+        }
         atomic_write_json(manifest_path, manifest)  # before the first shard: the folder says what it holds
     stream = iter_corpus(input_path, fmt, blank)
     done = manifest["count"]
@@ -156,11 +204,18 @@ def _export_locked(encoder: Encoder | RayShardEncoder, input_path: Path, out: Pa
     for number, vectors in enumerate(_encode_shards(encoder, shards()), start=len(manifest["shards"])):
         ids = pending_ids.popleft()
         name = f"shard-{number:05d}"
-        atomic_write_file(out / f"{name}.npy", lambda f: np.save(f, vectors.astype(DTYPES[dtype])))
-        atomic_write_file(out / f"{name}.ids.txt", lambda f: f.write("".join(f"{i}\n" for i in ids).encode("utf-8")))
-        manifest["shards"].append({"file": f"{name}.npy", "ids": f"{name}.ids.txt", "count": len(ids),
-                                   "last_id": ids[-1], "sha256": file_sha256(out / f"{name}.npy"),
-                                   "ids_sha256": file_sha256(out / f"{name}.ids.txt")})
+        atomic_write_file(out / f"{name}.npy", lambda f, rows=vectors: np.save(f, rows.astype(DTYPES[dtype])))
+        atomic_write_file(out / f"{name}.ids.txt", lambda f, ids=ids: f.write("".join(f"{i}\n" for i in ids).encode()))
+        manifest["shards"].append(
+            {
+                "file": f"{name}.npy",
+                "ids": f"{name}.ids.txt",
+                "count": len(ids),
+                "last_id": ids[-1],
+                "sha256": file_sha256(out / f"{name}.npy"),
+                "ids_sha256": file_sha256(out / f"{name}.ids.txt"),
+            }
+        )
         manifest["count"] += len(ids)
         atomic_write_json(manifest_path, manifest)
     manifest["complete"] = True

@@ -23,8 +23,16 @@ TRAIN_PER_CELL = 40  # k-means sample per IVF cell (faiss warns below 39)
 # where the vectors still fit in a few GB, and stopes' OPQ64 + PQ64 compression beyond.
 AUTO_FLAT_MAX = 50_000
 AUTO_IVF_FLAT_MAX = 2_000_000
-_STOPES_CELLS = ((80_000, 1024), (160_000, 2048), (250_000, 4096), (700_000, 8192), (4_000_000, 16384),
-                 (10_000_000, 32768), (100_000_000, 65536), (500_000_000, 131072))
+_STOPES_CELLS = (
+    (80_000, 1024),
+    (160_000, 2048),
+    (250_000, 4096),
+    (700_000, 8192),
+    (4_000_000, 16384),
+    (10_000_000, 32768),
+    (100_000_000, 65536),
+    (500_000_000, 131072),
+)
 
 
 def auto_index(count: int, dimension: int | None) -> IndexParams:
@@ -35,8 +43,9 @@ def auto_index(count: int, dimension: int | None) -> IndexParams:
     if count <= AUTO_IVF_FLAT_MAX:
         return IndexParams(kind="ivf", nlist=cells)
     if dimension is not None and dimension % 64:
-        return IndexParams(kind="factory", factory=f"IVF{cells},PQ{dimension // 8 if dimension % 8 == 0 else dimension}",
-                           nlist=cells)
+        return IndexParams(
+            kind="factory", factory=f"IVF{cells},PQ{dimension // 8 if dimension % 8 == 0 else dimension}", nlist=cells
+        )
     return IndexParams(kind="factory", factory=f"OPQ64,IVF{cells},PQ64", nlist=cells)
 
 
@@ -60,13 +69,29 @@ class IndexParams:
     pq_bits: int = 8
 
     @classmethod
-    def from_options(cls, index_type: str = "flat", index_factory: str | None = None, nlist: int | None = None,
-                     nprobe: int = 16, hnsw_m: int = 32, ef_search: int = 128, pq_m: int | None = None,
-                     pq_bits: int = 8) -> IndexParams:
+    def from_options(
+        cls,
+        index_type: str = "flat",
+        index_factory: str | None = None,
+        nlist: int | None = None,
+        nprobe: int = 16,
+        hnsw_m: int = 32,
+        ef_search: int = 128,
+        pq_m: int | None = None,
+        pq_bits: int = 8,
+    ) -> IndexParams:
         """From the names of the command-line options (``--index-type``, ``--index-factory``, ...), which are also
         the keys an experiment file takes; a factory string wins over the type."""
-        return cls(kind="factory" if index_factory else index_type, factory=index_factory, nlist=nlist,
-                   nprobe=nprobe, hnsw_m=hnsw_m, ef_search=ef_search, pq_m=pq_m, pq_bits=pq_bits)
+        return cls(
+            kind="factory" if index_factory else index_type,
+            factory=index_factory,
+            nlist=nlist,
+            nprobe=nprobe,
+            hnsw_m=hnsw_m,
+            ef_search=ef_search,
+            pq_m=pq_m,
+            pq_bits=pq_bits,
+        )
 
     def resolved(self, count: int, dimension: int | None) -> IndexParams:
         """Fill the automatic values: nlist ≈ 4·√n (at most n/39, faiss's points-per-cell floor), pq_m = d/8
@@ -86,15 +111,23 @@ class IndexParams:
         if params.nlist is None:
             params.nlist = max(1, min(4 * int(math.sqrt(count)), count // 39))
         if params.pq_m is None and dimension is not None:
-            params.pq_m = next(m for m in (dimension // 8, dimension // 4, dimension // 2, dimension, 1)
-                               if m >= 1 and dimension % m == 0)
+            params.pq_m = next(
+                m
+                for m in (dimension // 8, dimension // 4, dimension // 2, dimension, 1)
+                if m >= 1 and dimension % m == 0
+            )
         params.nprobe = min(params.nprobe, params.nlist)
         return params
 
     def describe(self) -> str:
         """The index and only the knobs that apply to its type, e.g. ``ivf IVF16,Flat (nlist 16, nprobe 16)``."""
-        knobs = {"flat": (), "ivf": ("nlist", "nprobe"), "ivfpq": ("nlist", "nprobe", "pq_m", "pq_bits"),
-                 "hnsw": ("hnsw_m", "ef_search"), "factory": ("nprobe", "ef_search")}.get(self.kind, ())
+        knobs = {
+            "flat": (),
+            "ivf": ("nlist", "nprobe"),
+            "ivfpq": ("nlist", "nprobe", "pq_m", "pq_bits"),
+            "hnsw": ("hnsw_m", "ef_search"),
+            "factory": ("nprobe", "ef_search"),
+        }.get(self.kind, ())
         values = ", ".join(f"{name} {getattr(self, name)}" for name in knobs if getattr(self, name) is not None)
         return f"{self.kind} {self.factory_string()}" + (f" ({values})" if values else "")
 
@@ -129,14 +162,18 @@ def check_trainable(params: IndexParams, count: int, dimension: int | None) -> N
     (resolved); the message names the minimum. With ``dimension`` None (not known before the model loads), only
     the count is checked."""
     if params.kind in ("ivf", "ivfpq", "factory") and params.nlist and count < params.nlist:
-        raise RxError(f"{params.factory_string()} index needs at least {params.nlist} sentences, got {count} "
-                      f"(give --nlist {max(1, count // 39)} or fewer, or use --index-type flat)")
+        raise RxError(
+            f"{params.factory_string()} index needs at least {params.nlist} sentences, got {count} "
+            f"(give --nlist {max(1, count // 39)} or fewer, or use --index-type flat)"
+        )
     if params.kind == "ivfpq":
         if dimension is not None and params.pq_m and dimension % params.pq_m:
             raise RxError(f"--pq-m {params.pq_m} must divide the embedding dimension {dimension}")
-        if count < 2 ** params.pq_bits:
-            raise RxError(f"ivfpq with {params.pq_bits}-bit codes needs at least {2 ** params.pq_bits} sentences, "
-                          f"got {count}; use --index-type flat or ivf")
+        if count < 2**params.pq_bits:
+            raise RxError(
+                f"ivfpq with {params.pq_bits}-bit codes needs at least {2**params.pq_bits} sentences, "
+                f"got {count}; use --index-type flat or ivf"
+            )
 
 
 def build_faiss_index(vectors: np.ndarray, params: IndexParams, seed: int = 0) -> tuple[faiss.Index, IndexParams]:
@@ -167,12 +204,14 @@ def train_sample_rows(count: int, params: IndexParams) -> int:
     if params.kind == "flat" or (params.kind == "hnsw"):
         return 0
     cells = params.nlist or 1
-    return min(count, _MAX_TRAIN, max(TRAIN_PER_CELL * cells, 2 ** params.pq_bits if params.kind == "ivfpq" else 0,
-                                      10_000))
+    return min(
+        count, _MAX_TRAIN, max(TRAIN_PER_CELL * cells, 2**params.pq_bits if params.kind == "ivfpq" else 0, 10_000)
+    )
 
 
-def trained_index(params: IndexParams, count: int, dimension: int,
-                  train_sample: np.ndarray | None) -> tuple[faiss.Index, IndexParams]:
+def trained_index(
+    params: IndexParams, count: int, dimension: int, train_sample: np.ndarray | None
+) -> tuple[faiss.Index, IndexParams]:
     """An empty index of ``params`` (resolved for ``count`` vectors), trained on ``train_sample`` when its type
     needs training; ``faiss.clone_index`` copies it for another database without training again."""
     params = params.resolved(count, dimension)
@@ -203,8 +242,9 @@ def fill_index(index: faiss.Index, blocks: Iterable[np.ndarray]) -> faiss.Index:
     return index
 
 
-def build_faiss_index_from_blocks(blocks: Iterable[np.ndarray], count: int, dimension: int, params: IndexParams,
-                                  train_sample: np.ndarray | None) -> tuple[faiss.Index, IndexParams]:
+def build_faiss_index_from_blocks(
+    blocks: Iterable[np.ndarray], count: int, dimension: int, params: IndexParams, train_sample: np.ndarray | None
+) -> tuple[faiss.Index, IndexParams]:
     """An index of ``params`` trained on ``train_sample`` (when the type needs training) and filled block by block
     from ``blocks`` (float32 unit rows, ``count`` in all), so the corpus never has to be in memory at once."""
     index, params = trained_index(params, count, dimension, train_sample)

@@ -11,9 +11,9 @@ import numpy as np
 
 from retrieval_xfer.atomic import atomic_directory
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.provenance import file_sha256
 from retrieval_xfer.indexing.factory import IndexParams, apply_search_params
 from retrieval_xfer.indexing.meta import IndexMeta
+from retrieval_xfer.provenance import file_sha256
 
 INDEX_FILE, IDS_FILE, SENTENCES_FILE, META_FILE = "index.faiss", "ids.txt", "sentences.txt", "meta.json"
 
@@ -46,14 +46,26 @@ def check_replaceable(folder: Path, overwrite: bool) -> None:
         return
     if not overwrite:
         raise RxError(f"{folder}: already exists (pass --overwrite to replace it)")
-    if folder.is_symlink() or not folder.is_dir() or not (folder / META_FILE).is_file() \
-            or not (folder / INDEX_FILE).is_file():
-        raise RxError(f"{folder}: not an rx index folder (no {META_FILE} and {INDEX_FILE}); --overwrite replaces only "
-                      "an index rx built: choose another --out")
+    if (
+        folder.is_symlink()
+        or not folder.is_dir()
+        or not (folder / META_FILE).is_file()
+        or not (folder / INDEX_FILE).is_file()
+    ):
+        raise RxError(
+            f"{folder}: not an rx index folder (no {META_FILE} and {INDEX_FILE}); --overwrite replaces only "
+            "an index rx built: choose another --out"
+        )
 
 
-def save_index(folder: Path, index: faiss.Index, ids: list[str], sentences: list[str] | None, meta: IndexMeta,
-               overwrite: bool = False) -> None:
+def save_index(
+    folder: Path,
+    index: faiss.Index,
+    ids: list[str],
+    sentences: list[str] | None,
+    meta: IndexMeta,
+    overwrite: bool = False,
+) -> None:
     """Write an index folder atomically (temp folder, then rename). RxError if it exists and ``overwrite`` is not
     given, or if what exists is not an rx index folder (``check_replaceable``)."""
     if index.ntotal != len(ids) or (sentences is not None and len(sentences) != len(ids)):
@@ -65,8 +77,11 @@ def save_index(folder: Path, index: faiss.Index, ids: list[str], sentences: list
             _write_lines(tmp / IDS_FILE, ids)
             if sentences is not None:
                 _write_lines(tmp / SENTENCES_FILE, sentences)
-            meta.checksums = {name: file_sha256(tmp / name) for name in (INDEX_FILE, IDS_FILE, SENTENCES_FILE)
-                              if (tmp / name).is_file()}
+            meta.checksums = {
+                name: file_sha256(tmp / name)
+                for name in (INDEX_FILE, IDS_FILE, SENTENCES_FILE)
+                if (tmp / name).is_file()
+            }
             (tmp / META_FILE).write_text(json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     except FileExistsError:
         raise RxError(f"{folder}: already exists (pass --overwrite to replace it)") from None

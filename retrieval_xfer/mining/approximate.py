@@ -19,13 +19,15 @@ from retrieval_xfer.indexing.factory import IndexParams, fill_index, train_sampl
 from retrieval_xfer.mining.knn import Neighbours
 from retrieval_xfer.vectors import VectorSet, sample_rows
 
+
 def _blocks(vectors: VectorSet, rows: int):
     for start in range(0, len(vectors), rows):
         yield vectors.rows(start, min(start + rows, len(vectors)))
 
 
-def _search(index: faiss.Index, queries: VectorSet, k: int, block_rows: int,
-            desc: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _search(
+    index: faiss.Index, queries: VectorSet, k: int, block_rows: int, desc: str | None
+) -> tuple[np.ndarray, np.ndarray]:
     sims = np.empty((len(queries), k), np.float32)
     ids = np.empty((len(queries), k), np.int64)
     with tqdm(total=len(queries), desc=desc, unit="sent", disable=desc is None) as bar:
@@ -36,8 +38,15 @@ def _search(index: faiss.Index, queries: VectorSet, k: int, block_rows: int,
     return sims, ids
 
 
-def knn_approximate(x: VectorSet, y: VectorSet, k: int, params: IndexParams, block_rows: int = 8192,
-                    desc: str | None = None, seed: int = 0) -> tuple[Neighbours, dict[str, Any]]:
+def knn_approximate(
+    x: VectorSet,
+    y: VectorSet,
+    k: int,
+    params: IndexParams,
+    block_rows: int = 8192,
+    desc: str | None = None,
+    seed: int = 0,
+) -> tuple[Neighbours, dict[str, Any]]:
     """k-NN of x among y and of y among x through ``params``'s index type.
 
     Each direction trains its index on a sample of the side it indexes (never of the other side: two languages
@@ -60,10 +69,15 @@ def knn_approximate(x: VectorSet, y: VectorSet, k: int, params: IndexParams, blo
         sims, ids = _search(index, queries, min(k, len(database)), block_rows, desc and f"{desc} {name}")
         sims[ids < 0] = -np.inf
         results.append((sims, ids))
-        info[name] = {"index": resolved.factory_string(), "params": asdict(resolved), "train_rows": int(len(sample)),
-                      "train_seconds": round(trained, 3), "add_seconds": round(added, 3),
-                      "search_seconds": round(time.perf_counter() - tic - trained - added, 3),
-                      "missing_neighbours": int((ids < 0).sum())}
+        info[name] = {
+            "index": resolved.factory_string(),
+            "params": asdict(resolved),
+            "train_rows": int(len(sample)),
+            "train_seconds": round(trained, 3),
+            "add_seconds": round(added, 3),
+            "search_seconds": round(time.perf_counter() - tic - trained - added, 3),
+            "missing_neighbours": int((ids < 0).sum()),
+        }
         del index, empty
     (x_sims, x_ids), (y_sims, y_ids) = results
     return Neighbours(x_sims, x_ids, y_sims, y_ids), info

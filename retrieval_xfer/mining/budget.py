@@ -7,8 +7,21 @@ import re
 
 from retrieval_xfer.errors import RxError
 
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,
-          "t": 1 << 40, "tb": 1 << 40, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1 << 10,
+    "kb": 1 << 10,
+    "m": 1 << 20,
+    "mb": 1 << 20,
+    "g": 1 << 30,
+    "gb": 1 << 30,
+    "t": 1 << 40,
+    "tb": 1 << 40,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+}
 MIN_BLOCK_ROWS = 64
 MAX_BLOCK_ROWS = 8192  # larger blocks only cost memory: the product and its top-k run no faster
 DEFAULT_MAX_MEMORY = "4GB"
@@ -49,9 +62,11 @@ def plan_block_rows(budget: int, n_x: int, n_y: int, dimension: int, k: int) -> 
     needed = max(1, min(MIN_BLOCK_ROWS, max(n_x, n_y)))
     if room < block_bytes(needed, dimension, k):
         minimum = results_bytes(n_x, n_y, k) + block_bytes(needed, dimension, k)
-        raise RxError(f"--max-memory {format_size(budget)} is too small for this job: it needs at least "
-                      f"{format_size(minimum)} ({format_size(results_bytes(n_x, n_y, k))} of results for "
-                      f"{n_x} x {n_y} sentences plus one block of {needed} rows)")
+        raise RxError(
+            f"--max-memory {format_size(budget)} is too small for this job: it needs at least "
+            f"{format_size(minimum)} ({format_size(results_bytes(n_x, n_y, k))} of results for "
+            f"{n_x} x {n_y} sentences plus one block of {needed} rows)"
+        )
     # 8 r^2 + (8 d + 48 k) r <= room
     b = 8 * dimension + 48 * k
     rows = int((-b + math.sqrt(b * b + 32 * room)) / 16)

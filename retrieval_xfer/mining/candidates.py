@@ -62,9 +62,11 @@ def candidates_from_neighbours(neighbours: Neighbours, margin: str = "ratio", re
     if retrieval == "intersect":
         mutual = fwd_ok & (bwd_best[fwd_best] == rows_x) & bwd_ok[fwd_best]
         return _sorted(rows_x[mutual], fwd_best[mutual], fwd_score[mutual])
-    pool = _sorted(np.concatenate([rows_x[fwd_ok], bwd_best[bwd_ok]]),
-                   np.concatenate([fwd_best[fwd_ok], rows_y[bwd_ok]]),
-                   np.concatenate([fwd_score[fwd_ok], bwd_score[bwd_ok]]))
+    pool = _sorted(
+        np.concatenate([rows_x[fwd_ok], bwd_best[bwd_ok]]),
+        np.concatenate([fwd_best[fwd_ok], rows_y[bwd_ok]]),
+        np.concatenate([fwd_score[fwd_ok], bwd_score[bwd_ok]]),
+    )
     used_src, used_trg, keep = set(), set(), []
     for i, (s, t) in enumerate(zip(pool.src.tolist(), pool.trg.tolist())):
         if s not in used_src and t not in used_trg:
@@ -75,14 +77,16 @@ def candidates_from_neighbours(neighbours: Neighbours, margin: str = "ratio", re
     return Candidates(pool.src[keep_arr], pool.trg[keep_arr], pool.score[keep_arr])
 
 
-def mine_candidates(x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio",
-                    retrieval: str = "max", show_progress: bool = False) -> Candidates:
+def mine_candidates(
+    x: np.ndarray, y: np.ndarray, k: int = 4, margin: str = "ratio", retrieval: str = "max", show_progress: bool = False
+) -> Candidates:
     """Mine candidate pairs between in-memory vectors x (sources) and y (targets): exact k-NN in both directions
     (``knn.knn_both_ways``), then ``candidates_from_neighbours``. ``show_progress`` shows a k-NN progress bar."""
     if retrieval not in RETRIEVALS:
         raise RxError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
     if margin not in MARGINS:
         raise RxError(f"unknown margin {margin!r}; choose one of {', '.join(MARGINS)}")
-    neighbours = knn_both_ways(ArrayVectors(x), ArrayVectors(y), k,
-                               desc=f"{k}-NN both directions" if show_progress else None)
+    neighbours = knn_both_ways(
+        ArrayVectors(x), ArrayVectors(y), k, desc=f"{k}-NN both directions" if show_progress else None
+    )
     return candidates_from_neighbours(neighbours, margin, retrieval)

@@ -47,9 +47,11 @@ class KnnCheckpoint:
                 raise RxError(f"{state_path}: corrupt checkpoint; delete {self.folder} to start again") from None
             for key in [*fingerprint, *(k for k in state.get("fingerprint", {}) if k not in fingerprint)]:
                 if state["fingerprint"].get(key) != fingerprint.get(key):
-                    raise RxError(f"{self.folder}: a checkpoint of another job ({key} differs: it has "
-                                  f"{state['fingerprint'].get(key)!r}, this run {fingerprint.get(key)!r}); delete "
-                                  f"{self.folder} or use another --out")
+                    raise RxError(
+                        f"{self.folder}: a checkpoint of another job ({key} differs: it has "
+                        f"{state['fingerprint'].get(key)!r}, this run {fingerprint.get(key)!r}); delete "
+                        f"{self.folder} or use another --out"
+                    )
         else:
             self.folder.mkdir(parents=True, exist_ok=True)
             atomic_write_json(state_path, {"fingerprint": fingerprint})
@@ -59,8 +61,10 @@ class KnnCheckpoint:
                 with np.load(self.folder / Y_STATE_FILE) as saved:
                     self.blocks_done = int(saved["blocks_done"])
             except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
-                raise RxError(f"{self.folder / Y_STATE_FILE}: corrupt checkpoint (truncated or damaged); delete "
-                              f"{self.folder} to start again") from None
+                raise RxError(
+                    f"{self.folder / Y_STATE_FILE}: corrupt checkpoint (truncated or damaged); delete "
+                    f"{self.folder} to start again"
+                ) from None
         self.found_blocks = self.blocks_done
 
     @property
@@ -68,7 +72,9 @@ class KnnCheckpoint:
         """Whether finished blocks of an earlier run were found when the folder was opened."""
         return self.found_blocks > 0
 
-    def load(self, n_y: int, k_y: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[np.ndarray, np.ndarray] | None]:
+    def load(
+        self, n_y: int, k_y: int
+    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[np.ndarray, np.ndarray] | None]:
         """The finished blocks of x (in order) and the saved state of y, or ``([], None)`` for a new job."""
         if not self.blocks_done:
             return [], None
@@ -80,9 +86,13 @@ class KnnCheckpoint:
             with np.load(self.folder / Y_STATE_FILE) as saved:
                 y_state = (saved["sims"], saved["ids"])
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            raise RxError(f"{self.folder}: corrupt checkpoint ({type(err).__name__}); delete it to start again") from None
+            raise RxError(
+                f"{self.folder}: corrupt checkpoint ({type(err).__name__}); delete it to start again"
+            ) from None
         if y_state[0].shape != (n_y, k_y):
-            raise RxError(f"{self.folder}: corrupt checkpoint (state of shape {y_state[0].shape}, expected {(n_y, k_y)})")
+            raise RxError(
+                f"{self.folder}: corrupt checkpoint (state of shape {y_state[0].shape}, expected {(n_y, k_y)})"
+            )
         return parts, y_state
 
     def save(self, number: int, x_part: tuple[np.ndarray, np.ndarray], y_state: tuple[np.ndarray, np.ndarray]) -> None:

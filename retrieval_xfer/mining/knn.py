@@ -38,8 +38,9 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _merge(best_s: torch.Tensor, best_i: torch.Tensor, new_s: torch.Tensor, new_i: torch.Tensor,
-           k: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _merge(
+    best_s: torch.Tensor, best_i: torch.Tensor, new_s: torch.Tensor, new_i: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The top ``k`` of the running best and a new candidate list, row by row (the earlier one wins a tie)."""
     s = torch.cat([best_s, new_s], dim=1)
     i = torch.cat([best_i, new_i], dim=1)
@@ -48,12 +49,15 @@ def _merge(best_s: torch.Tensor, best_i: torch.Tensor, new_s: torch.Tensor, new_
 
 
 def _empty(n: int, k: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
-    return (torch.full((n, k), float("-inf"), dtype=torch.float32, device=device),
-            torch.full((n, k), -1, dtype=torch.int64, device=device))
+    return (
+        torch.full((n, k), float("-inf"), dtype=torch.float32, device=device),
+        torch.full((n, k), -1, dtype=torch.int64, device=device),
+    )
 
 
-def block_neighbours(x: VectorSet, y: VectorSet, xs: int, xe: int, k: int, block_rows: int,
-                     device: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def block_neighbours(
+    x: VectorSet, y: VectorSet, xs: int, xe: int, k: int, block_rows: int, device: str
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """One unit of work: rows ``xs:xe`` of x against all of y, block by block. Returns the top-k of those x rows
     among y, and for every row of y its top-k among those x rows (x row numbers are global); both best first."""
     k_x, k_y = min(k, len(y)), min(k, xe - xs, len(x))
@@ -72,13 +76,21 @@ def block_neighbours(x: VectorSet, y: VectorSet, xs: int, xe: int, k: int, block
     return (x_best[0].cpu().numpy(), x_best[1].cpu().numpy()), (y_s.numpy(), y_i.numpy())
 
 
-BlockRunner = Callable[[list[tuple[int, int]]], Iterator[tuple[tuple[np.ndarray, np.ndarray],
-                                                               tuple[np.ndarray, np.ndarray]]]]
+BlockRunner = Callable[
+    [list[tuple[int, int]]], Iterator[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]
+]
 
 
-def knn_both_ways(x: VectorSet, y: VectorSet, k: int, block_rows: int | None = None,
-                  checkpoint: KnnCheckpoint | None = None, device: str | None = None,
-                  desc: str | None = None, runner: BlockRunner | None = None) -> Neighbours:
+def knn_both_ways(
+    x: VectorSet,
+    y: VectorSet,
+    k: int,
+    block_rows: int | None = None,
+    checkpoint: KnnCheckpoint | None = None,
+    device: str | None = None,
+    desc: str | None = None,
+    runner: BlockRunner | None = None,
+) -> Neighbours:
     """Exact k-NN of every row of ``x`` among ``y`` and of every row of ``y`` among ``x``.
 
     ``block_rows`` bounds the rows of x and y multiplied at once (memory: see ``budget.block_bytes``).
@@ -97,7 +109,7 @@ def knn_both_ways(x: VectorSet, y: VectorSet, k: int, block_rows: int | None = N
         x_parts, saved_y = checkpoint.load(len(y), k_y)
         if saved_y is not None:
             y_best = (torch.from_numpy(saved_y[0]), torch.from_numpy(saved_y[1]))
-    todo = x_blocks[len(x_parts):]
+    todo = x_blocks[len(x_parts) :]
     run = runner or (lambda blocks: (block_neighbours(x, y, xs, xe, k, rows, device) for xs, xe in blocks))
     done = sum(len(part[0]) for part in x_parts)
     with tqdm(total=len(x), initial=done, desc=desc, unit="sent", disable=desc is None) as bar:

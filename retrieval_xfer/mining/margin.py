@@ -16,8 +16,9 @@ MARGINS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 }
 
 
-def margin_scores(cosine: np.ndarray, candidates: np.ndarray, x_knn_mean: np.ndarray, y_knn_mean: np.ndarray,
-                  margin: str = "ratio") -> np.ndarray:
+def margin_scores(
+    cosine: np.ndarray, candidates: np.ndarray, x_knn_mean: np.ndarray, y_knn_mean: np.ndarray, margin: str = "ratio"
+) -> np.ndarray:
     """Score each candidate ``candidates[i, j]`` (a row of y) of row i of x.
 
     Inputs: ``cosine`` (n, k), the similarity of row i of x to each of its candidates; ``candidates`` (n, k) rows of

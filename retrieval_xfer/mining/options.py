@@ -20,19 +20,29 @@ class MiningOptions:
     of the task" (``tasks/bucc2018.yaml``'s ``mining``: XTREME/LASER's k=4, ratio, max); ``resolved`` fills it.
     Field metadata (``help``, ``choices``, ``min``) is what the CLI options and experiment keys are made of."""
 
-    k: int | None = field(default=None, metadata={"help": "Neighbours averaged in the margin.", "min": 1,
-                                                   "flag": "-k"})
-    margin: str | None = field(default=None, metadata={"help": "ratio = cos / mean kNN cos (LASER's), distance = "
-                                                       "cos - mean kNN cos, absolute = cos.", "choices": MARGIN_NAMES})
-    retrieval: str | None = field(default=None, metadata={
-        "help": "max = best of both directions (XTREME's), fwd/bwd = one direction, intersect = mutual best.",
-        "choices": RETRIEVALS})
+    k: int | None = field(default=None, metadata={"help": "Neighbours averaged in the margin.", "min": 1, "flag": "-k"})
+    margin: str | None = field(
+        default=None,
+        metadata={
+            "help": "ratio = cos / mean kNN cos (LASER's), distance = cos - mean kNN cos, absolute = cos.",
+            "choices": MARGIN_NAMES,
+        },
+    )
+    retrieval: str | None = field(
+        default=None,
+        metadata={
+            "help": "max = best of both directions (XTREME's), fwd/bwd = one direction, intersect = mutual best.",
+            "choices": RETRIEVALS,
+        },
+    )
 
     def resolved(self, defaults: dict[str, Any]) -> MiningOptions:
         """These options with every ``None`` taken from ``defaults`` (a card's ``mining`` mapping); RxError when
         a value is unknown."""
-        values = {f.name: getattr(self, f.name) if getattr(self, f.name) is not None else defaults[f.name]
-                  for f in dataclasses.fields(self)}
+        values = {
+            f.name: getattr(self, f.name) if getattr(self, f.name) is not None else defaults[f.name]
+            for f in dataclasses.fields(self)
+        }
         if values["margin"] not in MARGIN_NAMES:
             raise RxError(f"unknown margin {values['margin']!r}; choose one of {', '.join(MARGIN_NAMES)}")
         if values["retrieval"] not in RETRIEVALS:

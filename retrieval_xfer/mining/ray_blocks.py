@@ -13,8 +13,9 @@ from retrieval_xfer.ray_cluster import connect
 from retrieval_xfer.vectors import VectorSet
 
 
-def ray_block_runner(x: VectorSet, y: VectorSet, k: int, block_rows: int, device: str, address: str | None,
-                     in_flight: int | None = None) -> BlockRunner:
+def ray_block_runner(
+    x: VectorSet, y: VectorSet, k: int, block_rows: int, device: str, address: str | None, in_flight: int | None = None
+) -> BlockRunner:
     """A ``runner`` for ``knn.knn_both_ways`` that sends blocks to Ray (at most ``in_flight`` at once, default
     the cluster's CPU count) and yields their results in order. Memory-mapped sides travel as file paths;
     in-memory ones are put in Ray's object store once."""
@@ -23,8 +24,9 @@ def ray_block_runner(x: VectorSet, y: VectorSet, k: int, block_rows: int, device
     x_ref, y_ref = ray.put(x), ray.put(y)
     limit = in_flight or max(1, int(ray.cluster_resources().get("CPU", 1)))
 
-    def run(blocks: list[tuple[int, int]]) -> Iterator[tuple[tuple[np.ndarray, np.ndarray],
-                                                               tuple[np.ndarray, np.ndarray]]]:
+    def run(
+        blocks: list[tuple[int, int]],
+    ) -> Iterator[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]]:
         pending: list = []
         queue = iter(blocks)
         for xs, xe in queue:

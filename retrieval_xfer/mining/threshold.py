@@ -59,6 +59,8 @@ def threshold_curve(scored: dict[Pair, float], gold: set[Pair], points: int = 20
     scores = np.sort(np.fromiter(scored.values(), dtype=np.float64))[::-1]
     if not len(scores):
         return []
-    picks = sorted({float(scores[min(len(scores) - 1, int(q * (len(scores) - 1)))])
-                    for q in np.linspace(0, 1, points)}, reverse=True)
+    picks = sorted(
+        {float(scores[min(len(scores) - 1, int(q * (len(scores) - 1)))]) for q in np.linspace(0, 1, points)},
+        reverse=True,
+    )
     return [(t, precision_recall_f1([p for p, s in scored.items() if s >= t], gold)) for t in picks]

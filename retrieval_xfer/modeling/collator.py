@@ -29,8 +29,13 @@ class MultiTaskCollator:
     _by_format: dict[str, Callable] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_format = {"pair-classification": self._pairs, "multiple-choice": self._choices,
-                           "tagging": self._tags, "span-qa": self._windows, "masked-lm": self._masked}
+        self._by_format = {
+            "pair-classification": self._pairs,
+            "multiple-choice": self._choices,
+            "tagging": self._tags,
+            "span-qa": self._windows,
+            "masked-lm": self._masked,
+        }
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         name = rows[0]["dataset_name"]
@@ -38,8 +43,9 @@ class MultiTaskCollator:
         return {"dataset_name": name, **self._by_format[fmt](rows, max_length)}
 
     def _encode(self, *texts, max_length: int, **kwargs) -> dict[str, torch.Tensor]:
-        return self.tokenizer(*texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt",
-                              **kwargs)
+        return self.tokenizer(
+            *texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt", **kwargs
+        )
 
     def _pairs(self, rows: list[dict], max_length: int) -> dict[str, Any]:
         second = [r["text_b"] for r in rows]
@@ -68,8 +74,8 @@ class MultiTaskCollator:
         ids = torch.full((len(rows), width), self.tokenizer.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for b, row in enumerate(rows):
-            ids[b, :len(row["window_ids"])] = torch.tensor(row["window_ids"])
-            mask[b, :len(row["window_ids"])] = 1
+            ids[b, : len(row["window_ids"])] = torch.tensor(row["window_ids"])
+            mask[b, : len(row["window_ids"])] = 1
         labels = torch.tensor([[r["start"], r["end"]] for r in rows])
         return {"window_input_ids": ids, "window_attention_mask": mask, "label": labels}
 
@@ -89,5 +95,5 @@ class MultiTaskCollator:
 def split_batch(batch: dict[str, Any]) -> tuple[list[dict[str, torch.Tensor]], torch.Tensor]:
     """A collated batch as a head takes it: ``([feature group], label)``, as the trainer splits it."""
     prefixes = [key[: -len("input_ids")] for key in batch if key.endswith("_input_ids")]
-    features = [{key[len(p):]: value for key, value in batch.items() if key.startswith(p)} for p in prefixes]
+    features = [{key[len(p) :]: value for key, value in batch.items() if key.startswith(p)} for p in prefixes]
     return features, batch["label"]

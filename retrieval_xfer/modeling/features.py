@@ -36,17 +36,25 @@ def tokenize_qa(tokenizer, question: str, context: str, max_length: int, stride:
     ``max_query_length`` is 64 of 384), and the stride shrinks below the context's room in the window, so no
     question or window length makes the tokenizer fail. RxError when ``max_length`` < ``MIN_QA_LENGTH``."""
     if max_length < MIN_QA_LENGTH:
-        raise RxError(f"max length {max_length} is too short for extractive QA (at least {MIN_QA_LENGTH} tokens: "
-                      f"question and a piece of context share the window)")
+        raise RxError(
+            f"max length {max_length} is too short for extractive QA (at least {MIN_QA_LENGTH} tokens: "
+            f"question and a piece of context share the window)"
+        )
     limit = max_length // 2
     pieces = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
     if len(pieces["input_ids"]) > limit:
-        question = question[:pieces["offset_mapping"][limit - 1][1]]
+        question = question[: pieces["offset_mapping"][limit - 1][1]]
         pieces = tokenizer(question, add_special_tokens=False)
     room = max_length - len(pieces["input_ids"]) - tokenizer.num_special_tokens_to_add(pair=True)
-    return tokenizer(question, context, truncation="only_second", max_length=max_length,
-                     stride=max(0, min(stride, room - 1)), return_overflowing_tokens=True,
-                     return_offsets_mapping=True)
+    return tokenizer(
+        question,
+        context,
+        truncation="only_second",
+        max_length=max_length,
+        stride=max(0, min(stride, room - 1)),
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
 
 
 def _qa_windows(records: list[dict], tokenizer, max_length: int, stride: int) -> list[dict]:
@@ -80,8 +88,10 @@ def build_rows(card: dict[str, Any], records: list[dict], labels: list[str], tok
     if fmt == "pair-classification":
         return [{"text_a": r["text_a"], "text_b": r["text_b"] or "", "label": label_id(r["label"])} for r in records]
     if fmt == "multiple-choice":
-        return [{"context": f"{r['context']} {r['question']}".strip(), "choices": r["choices"], "label": r["label"]}
-                for r in records]
+        return [
+            {"context": f"{r['context']} {r['question']}".strip(), "choices": r["choices"], "label": r["label"]}
+            for r in records
+        ]
     if fmt == "tagging":
         return [{"tokens": r["tokens"], "tags": [label_id(t) for t in r["tags"]]} for r in records]
     if fmt == "span-qa":

@@ -23,9 +23,12 @@ LOSS_LOG, EVAL_LOG = "train_log.jsonl", "eval_log.jsonl"
 def read_run(folder: Path) -> dict[str, Any]:
     """``run.json`` of a run folder; RxError when ``folder`` is not a (finished) run."""
     path = Path(folder) / RUN_FILE
-    return read_json_object(path, "run file", error=RunFolderError,
-                            missing=f"{folder}: not an rx run (no {RUN_FILE}; an unfinished run can be continued "
-                                    "with --resume)")
+    return read_json_object(
+        path,
+        "run file",
+        error=RunFolderError,
+        missing=f"{folder}: not an rx run (no {RUN_FILE}; an unfinished run can be continued with --resume)",
+    )
 
 
 def write_run(folder: Path, run: dict[str, Any]) -> None:
@@ -35,9 +38,11 @@ def write_run(folder: Path, run: dict[str, Any]) -> None:
 
 def checkpoints(out: Path) -> list[tuple[int, Path, bool]]:
     """Every ``checkpoint-N`` folder under ``out/checkpoints``: ``(N, folder, complete)``, by step."""
-    found = [(int(m.group(1)), p, (p / CHECKPOINT_STATE).is_file())
-             for p in (Path(out) / CHECKPOINTS_DIR).glob("checkpoint-*")
-             if (m := re.fullmatch(r"checkpoint-(\d+)", p.name))]
+    found = [
+        (int(m.group(1)), p, (p / CHECKPOINT_STATE).is_file())
+        for p in (Path(out) / CHECKPOINTS_DIR).glob("checkpoint-*")
+        if (m := re.fullmatch(r"checkpoint-(\d+)", p.name))
+    ]
     return sorted(found)
 
 

@@ -40,7 +40,7 @@ class TaskModel:
 def batched(rows: list[Any], size: int) -> Iterator[list[Any]]:
     """``rows`` in consecutive batches of ``size``."""
     for start in range(0, len(rows), size):
-        yield rows[start:start + size]
+        yield rows[start : start + size]
 
 
 def _head_hint(card: dict[str, Any], run: Path) -> str:
@@ -48,8 +48,9 @@ def _head_hint(card: dict[str, Any], run: Path) -> str:
     return f"train one with: rx train --init {run} --tasks {first} --out RUN (or --base MODEL)"
 
 
-def load_task_model(run: Path, card: dict[str, Any], head_task: str | None = None, device: str | None = None,
-                    precision: str = "float32") -> TaskModel:
+def load_task_model(
+    run: Path, card: dict[str, Any], head_task: str | None = None, device: str | None = None, precision: str = "float32"
+) -> TaskModel:
     """Load run folder ``run`` with the head for ``card``: ``head_task`` if given, else the first of the card's
     ``trained_by`` tasks the run has a head for, in ``precision`` (``bfloat16`` is fast on GPUs). RxError when
     ``run`` is not a run, has no such head, the head is of the wrong type, or its label set differs from the card's."""
@@ -69,15 +70,21 @@ def load_task_model(run: Path, card: dict[str, Any], head_task: str | None = Non
     else:
         chosen = next((t for t in card["trained_by"] if t in available), None)
         if chosen is None:
-            raise RxError(f"{run}: no {card['head']} head for {card['name']} (it needs one of "
-                          f"{', '.join(card['trained_by'])}; the run has {', '.join(available) or 'none'}); "
-                          f"{_head_hint(card, run)}")
+            raise RxError(
+                f"{run}: no {card['head']} head for {card['name']} (it needs one of "
+                f"{', '.join(card['trained_by'])}; the run has {', '.join(available) or 'none'}); "
+                f"{_head_hint(card, run)}"
+            )
     saved = read_head_config(run / HEADS_DIR / chosen)
     if saved["head_type"] != card["head"]:
-        raise RxError(f"{run}: head {chosen!r} is a {saved['head_type']} head; {card['name']} needs a {card['head']} head")
+        raise RxError(
+            f"{run}: head {chosen!r} is a {saved['head_type']} head; {card['name']} needs a {card['head']} head"
+        )
     if card["labels"] and saved["config"].get("labels") != card["labels"]:
-        raise RxError(f"{run}: head {chosen!r} was trained with labels {saved['config'].get('labels')}, but "
-                      f"{card['name']} is scored with {card['labels']}: the label sets differ")
+        raise RxError(
+            f"{run}: head {chosen!r} was trained with labels {saved['config'].get('labels')}, but "
+            f"{card['name']} is scored with {card['labels']}: the label sets differ"
+        )
     target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     with quiet_transformers():
         model = SentenceTransformer(str(run), device=str(target))

@@ -25,8 +25,11 @@ def keep_steps_up_to(path: Path, step: int) -> None:
     so a resumed run logs each step once."""
     if not path.is_file():
         return
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
-             if line.strip() and json.loads(line).get("step", 0) <= step]
+    lines = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
@@ -54,7 +57,9 @@ class TaskLossLog(TrainerCallback):
         self.pending: dict[str, list[torch.Tensor]] = {name: [] for name in heads}
         self.history: list[dict[str, Any]] = list(history or [])
         for name, head in heads.items():  # kept on the device: reading each loss would wait for the GPU every step
-            head.register_forward_hook(lambda module, inputs, output, name=name: self.pending[name].append(output.detach()))
+            head.register_forward_hook(
+                lambda module, inputs, output, name=name: self.pending[name].append(output.detach())
+            )
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         entry = {"step": state.global_step, **{k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))}}
@@ -85,10 +90,16 @@ class EvaluationLog(TrainerCallback):
         self.history: list[dict[str, Any]] = list(history or [])
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        entry = {"step": state.global_step, **{key.removeprefix("eval_"): value for key, value in (metrics or {}).items()
-                                               if key.startswith("eval_") and isinstance(value, (int, float))
-                                               and key not in ("eval_runtime", "eval_samples_per_second",
-                                                               "eval_steps_per_second")}}
+        entry = {
+            "step": state.global_step,
+            **{
+                key.removeprefix("eval_"): value
+                for key, value in (metrics or {}).items()
+                if key.startswith("eval_")
+                and isinstance(value, (int, float))
+                and key not in ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second")
+            },
+        }
         if is_main_process():  # the evaluator runs on the main process only
             self.history.append(entry)
             _append_line(self.path, entry)
@@ -101,8 +112,13 @@ class CheckpointState(TrainerCallback):
     and the loss and evaluation histories (``CHECKPOINT_STATE``). It runs after every other saving callback: the
     file marks the checkpoint complete."""
 
-    def __init__(self, settings: dict[str, Any], loss_log: TaskLossLog, eval_log: EvaluationLog,
-                 examples_seen: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        loss_log: TaskLossLog,
+        eval_log: EvaluationLog,
+        examples_seen: dict[str, int] | None = None,
+    ) -> None:
         self.settings, self.loss_log, self.eval_log = settings, loss_log, eval_log
         self.before = dict(examples_seen or {})  # totals at the checkpoint resumed from
         self.local: dict[str, int] = {}
@@ -121,7 +137,15 @@ class CheckpointState(TrainerCallback):
         seen = self.examples_seen()
         if is_main_process():
             checkpoint = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            atomic_write_json(checkpoint / CHECKPOINT_STATE, {
-                "settings": self.settings, "world_size": world_size(), "step": state.global_step,
-                "examples_seen": seen, "losses": self.loss_log.history, "evaluations": self.eval_log.history})
+            atomic_write_json(
+                checkpoint / CHECKPOINT_STATE,
+                {
+                    "settings": self.settings,
+                    "world_size": world_size(),
+                    "step": state.global_step,
+                    "examples_seen": seen,
+                    "losses": self.loss_log.history,
+                    "evaluations": self.eval_log.history,
+                },
+            )
         return control

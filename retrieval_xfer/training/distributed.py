@@ -59,7 +59,7 @@ def rank_part(batch: list[int], rank_index: int, ranks: int) -> list[int]:
     if base == 0 and rank_index >= extra:
         return [batch[rank_index % len(batch)]]
     start = rank_index * base + min(rank_index, extra)
-    return batch[start:start + base + (1 if rank_index < extra else 0)]
+    return batch[start : start + base + (1 if rank_index < extra else 0)]
 
 
 class RankSlice:
@@ -84,8 +84,12 @@ class RankSlice:
 
 def _head_parameters(heads: dict[str, torch.nn.Module]) -> list[torch.nn.Parameter]:
     """Every head's own parameters (the shared encoder, under ``model.``, is DDP's)."""
-    return [p for head in heads.values() for name, p in head.named_parameters()
-            if not name.startswith("model.") and p.requires_grad]
+    return [
+        p
+        for head in heads.values()
+        for name, p in head.named_parameters()
+        if not name.startswith("model.") and p.requires_grad
+    ]
 
 
 class HeadGradientSync(TrainerCallback):
@@ -107,7 +111,7 @@ class HeadGradientSync(TrainerCallback):
                 flat /= world_size()
                 offset = 0
                 for g in grads:
-                    g.copy_(flat[offset:offset + g.numel()].view_as(g))
+                    g.copy_(flat[offset : offset + g.numel()].view_as(g))
                     offset += g.numel()
         return control
 

@@ -29,7 +29,6 @@ from retrieval_xfer.encoding.loader import mean_pooling_pipeline
 from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.json_file import read_json_object
-from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.modeling.collator import MultiTaskCollator
 from retrieval_xfer.modeling.features import build_rows, label_list
 from retrieval_xfer.modeling.heads import HEADS, TaskHead, read_head_config
@@ -45,6 +44,7 @@ from retrieval_xfer.modeling.run_folder import (
     unstarted_run,
     write_run,
 )
+from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.provenance import file_sha256, git_commit, now_iso
 from retrieval_xfer.training.callbacks import (
     CheckpointState,
@@ -65,8 +65,18 @@ from retrieval_xfer.training.samplers import SAMPLERS, batch_sampler
 from retrieval_xfer.version import __version__
 
 MLM_TASK = "mlm"
-MLM_CARD = make_card({"name": MLM_TASK, "kind": "intermediate", "format": "masked-lm", "head": "masked-lm",
-                      "metric": "loss", "max_length": 128, "sources": {}}, "the masked-LM task of --mlm-file")
+MLM_CARD = make_card(
+    {
+        "name": MLM_TASK,
+        "kind": "intermediate",
+        "format": "masked-lm",
+        "head": "masked-lm",
+        "metric": "loss",
+        "max_length": 128,
+        "sources": {},
+    },
+    "the masked-LM task of --mlm-file",
+)
 
 
 @dataclass
@@ -132,8 +142,9 @@ class _Trainer(SentenceTransformerTrainer):
 
         # RankSlice already gives this rank its part: accelerate only moves batches to the device, never re-shards
         loader = self._build_dataloader(self.train_dataset, self.args.train_batch_size, dataset_kind="train")
-        self._train_dataloader = prepare_data_loader(loader, self.accelerator.device, num_processes=1, process_index=0,
-                                                     put_on_device=True, even_batches=False)
+        self._train_dataloader = prepare_data_loader(
+            loader, self.accelerator.device, num_processes=1, process_index=0, put_on_device=True, even_batches=False
+        )
         return self._train_dataloader
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -173,7 +184,7 @@ def load_task_data(config: TrainConfig) -> dict[str, tuple[dict[str, Any], TaskD
             data[name] = (card, read_task_hub(card, "train", config.limit))
     if config.mlm_file:
         _, texts = read_corpus(Path(config.mlm_file), blank="skip")
-        texts = texts[:config.limit] if config.limit else texts
+        texts = texts[: config.limit] if config.limit else texts
         data[MLM_TASK] = (MLM_CARD, TaskData(MLM_TASK, "masked-lm", [{"text": t} for t in texts], config.mlm_file))
     return data
 
@@ -196,8 +207,9 @@ def _head_config(card: dict[str, Any], labels: list[str]) -> dict[str, Any]:
     return {"labels": labels} if labels else {}
 
 
-def build_heads(model: SentenceTransformer, data: dict[str, tuple[dict, TaskData]],
-                init: Path | None) -> dict[str, TaskHead]:
+def build_heads(
+    model: SentenceTransformer, data: dict[str, tuple[dict, TaskData]], init: Path | None
+) -> dict[str, TaskHead]:
     """One head per task; a head saved in the ``--init`` run for the same task and labels is reused."""
     heads = {}
     for name, (card, task_data) in data.items():
@@ -211,15 +223,16 @@ def build_heads(model: SentenceTransformer, data: dict[str, tuple[dict, TaskData
     return heads
 
 
-def _datasets(config: TrainConfig, model: SentenceTransformer, data: dict[str, tuple[dict, TaskData]],
-              heads: dict[str, TaskHead]) -> tuple[DatasetDict, dict[str, tuple[str, int]], dict[str, int]]:
+def _datasets(
+    config: TrainConfig, model: SentenceTransformer, data: dict[str, tuple[dict, TaskData]], heads: dict[str, TaskHead]
+) -> tuple[DatasetDict, dict[str, tuple[str, int]], dict[str, int]]:
     tokenizer = model[0].tokenizer
     sets, formats, sizes = {}, {}, {}
     for name, (card, task_data) in data.items():
         max_length = config.max_length or card["max_length"]
         rows = build_rows(card, task_data.examples, heads[name].config.get("labels", []), tokenizer, max_length)
         if config.max_examples_per_task:
-            rows = rows[:config.max_examples_per_task]
+            rows = rows[: config.max_examples_per_task]
         sets[name] = Dataset.from_list(rows)
         formats[name] = (card["format"], max_length)
         sizes[name] = len(rows)
@@ -235,8 +248,9 @@ class TrainResult:
     heads: dict[str, TaskHead]
 
 
-def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
-          callbacks: Sequence[TrainerCallback] = ()) -> TrainResult:
+def train(
+    config: TrainConfig, evaluator: SentenceEvaluator | None = None, callbacks: Sequence[TrainerCallback] = ()
+) -> TrainResult:
     """Run one training phase and write ``config.out`` as a run folder (see ``modeling.run_folder``).
 
     ``evaluator`` (e.g. ``evaluation.tatoeba_during_training.TatoebaDuringTraining``) is run by the trainer every
@@ -272,16 +286,31 @@ def train(config: TrainConfig, evaluator: SentenceEvaluator | None = None,
     datasets, formats, sizes = _datasets(config, model, data, heads)
     if world_size() > min(sizes.values()):
         smallest = min(sizes, key=sizes.get)
-        raise RxError(f"{world_size()} processes but task {smallest} has only {sizes[smallest]} training example(s): "
-                      f"use at most {sizes[smallest]} processes (--nproc_per_node)")
+        raise RxError(
+            f"{world_size()} processes but task {smallest} has only {sizes[smallest]} training example(s): "
+            f"use at most {sizes[smallest]} processes (--nproc_per_node)"
+        )
     if checkpoint is None and is_main_process() and unstarted_run(out):  # stopped before its first checkpoint
         shutil.rmtree(out)  # so it starts again
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
         with hold_output_lock(out) if is_main_process() else contextlib.nullcontext():  # one run per folder
-            return _run_trainer(config, out, data, model, heads, datasets, formats, sizes, checkpoint, resumed,
-                                settings, evaluator, list(callbacks))
+            return _run_trainer(
+                config,
+                out,
+                data,
+                model,
+                heads,
+                datasets,
+                formats,
+                sizes,
+                checkpoint,
+                resumed,
+                settings,
+                evaluator,
+                list(callbacks),
+            )
     except BaseException:
         if created and is_main_process() and latest_checkpoint(out) is None:  # nothing resumable:
             shutil.rmtree(out, ignore_errors=True)  # leave no half-written folder
@@ -305,18 +334,25 @@ def resume_settings(config: TrainConfig) -> dict[str, Any]:
 def _checkpoint_state(checkpoint: Path, settings: dict[str, Any]) -> dict[str, Any]:
     """The rx state saved with ``checkpoint``; RxError naming the first setting that differs from ``settings``,
     or a number of processes other than the checkpoint's."""
-    state = read_json_object(checkpoint / CHECKPOINT_STATE, "checkpoint state",
-                             missing=f"{checkpoint}: no {CHECKPOINT_STATE} (a checkpoint of an older rx): "
-                                     "start the run again in a new --out")
+    state = read_json_object(
+        checkpoint / CHECKPOINT_STATE,
+        "checkpoint state",
+        missing=f"{checkpoint}: no {CHECKPOINT_STATE} (a checkpoint of an older rx): "
+        "start the run again in a new --out",
+    )
     saved = state.get("settings", {})
     for key in sorted(set(saved) | set(settings)):
         if saved.get(key) != settings.get(key):
             what = "training file" if key == "file_sha256" else f"--{key.replace('_', '-')}"
-            raise RxError(f"{checkpoint}: made with another {what} ({saved.get(key)!r}, now {settings.get(key)!r}); "
-                          "resume with the same settings, or start a new --out")
+            raise RxError(
+                f"{checkpoint}: made with another {what} ({saved.get(key)!r}, now {settings.get(key)!r}); "
+                "resume with the same settings, or start a new --out"
+            )
     if state.get("world_size", 1) != world_size():
-        raise RxError(f"{checkpoint}: made with {state.get('world_size', 1)} process(es), now {world_size()}: resume "
-                      f"with the same number (the data order and optimizer state are per rank)")
+        raise RxError(
+            f"{checkpoint}: made with {state.get('world_size', 1)} process(es), now {world_size()}: resume "
+            f"with the same number (the data order and optimizer state are per rank)"
+        )
     return state
 
 
@@ -333,10 +369,21 @@ def mixed_precision(precision: str) -> dict[str, bool]:
     return {"bf16": precision == "bfloat16", "fp16": precision == "float16"}
 
 
-def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTransformer, heads: dict[str, TaskHead],
-                 datasets: DatasetDict, formats: dict, sizes: dict[str, int], checkpoint: Path | None,
-                 resumed: dict[str, Any], settings: dict[str, Any], evaluator: SentenceEvaluator | None,
-                 extra_callbacks: list[TrainerCallback]) -> TrainResult:
+def _run_trainer(
+    config: TrainConfig,
+    out: Path,
+    data: dict,
+    model: SentenceTransformer,
+    heads: dict[str, TaskHead],
+    datasets: DatasetDict,
+    formats: dict,
+    sizes: dict[str, int],
+    checkpoint: Path | None,
+    resumed: dict[str, Any],
+    settings: dict[str, Any],
+    evaluator: SentenceEvaluator | None,
+    extra_callbacks: list[TrainerCallback],
+) -> TrainResult:
     if checkpoint is not None and is_main_process():  # steps logged after the checkpoint are trained again
         step = int(checkpoint.name.split("-")[1])
         for later_step, folder, _ in checkpoints(out):
@@ -351,38 +398,77 @@ def _run_trainer(config: TrainConfig, out: Path, data: dict, model: SentenceTran
     evaluate = bool(config.eval_every and evaluator is not None)
     with _quiet_logger("sentence_transformers.base.training_args"):  # its drop_last advice is undone below
         args = SentenceTransformerTrainingArguments(
-            output_dir=str(out / CHECKPOINTS_DIR), per_device_train_batch_size=config.batch_size,
-            gradient_accumulation_steps=config.grad_accum, learning_rate=config.lr, num_train_epochs=config.epochs,
-            max_steps=config.max_steps, warmup_steps=config.warmup, seed=config.seed, data_seed=config.seed,
-            logging_steps=config.logging_steps, save_strategy="steps", save_steps=config.save_steps,
-            report_to=config.report_to, use_cpu=not torch.cuda.is_available(),
+            output_dir=str(out / CHECKPOINTS_DIR),
+            per_device_train_batch_size=config.batch_size,
+            gradient_accumulation_steps=config.grad_accum,
+            learning_rate=config.lr,
+            num_train_epochs=config.epochs,
+            max_steps=config.max_steps,
+            warmup_steps=config.warmup,
+            seed=config.seed,
+            data_seed=config.seed,
+            logging_steps=config.logging_steps,
+            save_strategy="steps",
+            save_steps=config.save_steps,
+            report_to=config.report_to,
+            use_cpu=not torch.cuda.is_available(),
             dataloader_num_workers=config.dataloader_workers,
             disable_tqdm=config.quiet or not is_main_process(),
             multi_dataset_batch_sampler=batch_sampler(config.sampling, config.temperature),
-            eval_strategy="steps" if evaluate else "no", eval_steps=config.eval_every if evaluate else None,
+            eval_strategy="steps" if evaluate else "no",
+            eval_steps=config.eval_every if evaluate else None,
             **mixed_precision(config.precision),
         )
-    args.dataloader_drop_last = False  # RankSlice gives every rank a part of every batch: no rank waits, none is dropped
-    trainer = _Trainer(model=model, args=args, train_dataset=datasets, loss=heads,
-                       data_collator=MultiTaskCollator(model[0].tokenizer, formats),
-                       evaluator=MainProcessEvaluator(evaluator) if evaluate else None, callbacks=callbacks,
-                       state=state)
+    args.dataloader_drop_last = (
+        False  # RankSlice gives every rank a part of every batch: no rank waits, none is dropped
+    )
+    trainer = _Trainer(
+        model=model,
+        args=args,
+        train_dataset=datasets,
+        loss=heads,
+        data_collator=MultiTaskCollator(model[0].tokenizer, formats),
+        evaluator=MainProcessEvaluator(evaluator) if evaluate else None,
+        callbacks=callbacks,
+        state=state,
+    )
     tic = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     examples_seen = state.examples_seen()
     run = {
-        "rx_version": __version__, "git_commit": git_commit(), "created_at": now_iso(),
-        "base_model": config.base or read_run(config.init)["base_model"], "init": str(config.init or ""),
-        "tasks": {name: {"format": card["format"], "head": card["head"], "examples": len(d.examples),
-                         "rows": sizes[name], "source": d.source, "skipped": dict(d.skipped),
-                         "labels": heads[name].config.get("labels"), "examples_seen": examples_seen.get(name, 0)}
-                  for name, (card, d) in data.items()},
-        "sampler": {"name": config.sampling, "temperature": config.temperature if config.sampling == "temperature" else None},
+        "rx_version": __version__,
+        "git_commit": git_commit(),
+        "created_at": now_iso(),
+        "base_model": config.base or read_run(config.init)["base_model"],
+        "init": str(config.init or ""),
+        "tasks": {
+            name: {
+                "format": card["format"],
+                "head": card["head"],
+                "examples": len(d.examples),
+                "rows": sizes[name],
+                "source": d.source,
+                "skipped": dict(d.skipped),
+                "labels": heads[name].config.get("labels"),
+                "examples_seen": examples_seen.get(name, 0),
+            }
+            for name, (card, d) in data.items()
+        },
+        "sampler": {
+            "name": config.sampling,
+            "temperature": config.temperature if config.sampling == "temperature" else None,
+        },
         "hyperparameters": {k: v for k, v in asdict(config).items() if k not in ("tasks", "out", "quiet", "resume")},
-        "distributed": {"world_size": world_size(), "batch_size_per_device": config.batch_size,
-                        "global_batch": config.batch_size * world_size() * config.grad_accum},
-        "seed": config.seed, "steps": trainer.state.global_step, "train_loss": result.training_loss,
-        "losses": loss_log.history, "evaluations": eval_log.history,
+        "distributed": {
+            "world_size": world_size(),
+            "batch_size_per_device": config.batch_size,
+            "global_batch": config.batch_size * world_size() * config.grad_accum,
+        },
+        "seed": config.seed,
+        "steps": trainer.state.global_step,
+        "train_loss": result.training_loss,
+        "losses": loss_log.history,
+        "evaluations": eval_log.history,
         "train_seconds": time.perf_counter() - tic,
     }
     if is_main_process():
@@ -416,6 +502,7 @@ class MainProcessEvaluator(SentenceEvaluator):
         self.primary_metric = getattr(evaluator, "primary_metric", None)
         self.greater_is_better = getattr(evaluator, "greater_is_better", True)
 
-    def __call__(self, model: SentenceTransformer, output_path: str | None = None, epoch: float = -1,
-                 steps: int = -1) -> dict[str, float]:
+    def __call__(
+        self, model: SentenceTransformer, output_path: str | None = None, epoch: float = -1, steps: int = -1
+    ) -> dict[str, float]:
         return self.evaluator(model, output_path, epoch, steps) if is_main_process() else {}

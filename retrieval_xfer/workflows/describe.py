@@ -29,28 +29,32 @@ def describe_folder(folder: Path) -> str:
     if (folder / META_FILE).is_file():
         saved = load_index(folder)
         meta = saved.meta
-        return "\n".join([
-            f"index:       {folder}",
-            f"type:        {IndexParams(**meta.index).describe()}",
-            f"count:       {meta.count} sentences{'' if meta.has_sentences else ' (sentences not stored)'}",
-            *_encoder_lines(meta.encoder),
-            f"source:      {meta.source}",
-            f"built:       {meta.created_at} in {meta.build_seconds:.1f}s with rx {meta.rx_version}",
-        ])
+        return "\n".join(
+            [
+                f"index:       {folder}",
+                f"type:        {IndexParams(**meta.index).describe()}",
+                f"count:       {meta.count} sentences{'' if meta.has_sentences else ' (sentences not stored)'}",
+                *_encoder_lines(meta.encoder),
+                f"source:      {meta.source}",
+                f"built:       {meta.created_at} in {meta.build_seconds:.1f}s with rx {meta.rx_version}",
+            ]
+        )
     if (folder / MANIFEST_FILE).is_file():
         try:
             manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:
             raise RxError(f"{folder / MANIFEST_FILE}: corrupt manifest ({err})") from None
         state = "complete" if manifest["complete"] else "INCOMPLETE (re-run rx export to resume)"
-        return "\n".join([
-            f"export:      {folder} ({state})",
-            f"count:       {manifest['count']} embeddings in {len(manifest['shards'])} shard(s) of up to "
-            f"{manifest['shard_size']}, {manifest['dtype']}",
-            *_encoder_lines(manifest["encoder"]),
-            f"source:      {manifest['input']['path']}",
-            f"created:     {manifest['created_at']} with rx {manifest['rx_version']}",
-        ])
+        return "\n".join(
+            [
+                f"export:      {folder} ({state})",
+                f"count:       {manifest['count']} embeddings in {len(manifest['shards'])} shard(s) of up to "
+                f"{manifest['shard_size']}, {manifest['dtype']}",
+                *_encoder_lines(manifest["encoder"]),
+                f"source:      {manifest['input']['path']}",
+                f"created:     {manifest['created_at']} with rx {manifest['rx_version']}",
+            ]
+        )
     if not folder.exists():
         raise RxError(f"{folder}: no such folder")
     raise RxError(f"{folder}: not an rx index or export folder (no meta.json or manifest.json)")

@@ -25,7 +25,6 @@ from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.export.reader import is_export, open_export
 from retrieval_xfer.indexing.factory import IndexParams, check_trainable
 from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
@@ -37,6 +36,7 @@ from retrieval_xfer.mining.knn import default_device, knn_both_ways
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.mining.ray_blocks import ray_block_runner
 from retrieval_xfer.mining.sentences import unique_texts
+from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.vectors import ArrayVectors, CenteredVectors, NpyVectors, VectorSet, mean_vector
 
@@ -98,10 +98,17 @@ def _export_side(path: Path, verify: bool) -> MiningSide:
     source = corpus.input_file()
     texts = None
     if source is not None:
-        _, sentences = read_corpus(source, corpus.manifest.get("format", "lines"), corpus.manifest.get("blank", "error"))
+        _, sentences = read_corpus(
+            source, corpus.manifest.get("format", "lines"), corpus.manifest.get("blank", "error")
+        )
         texts = sentences if len(sentences) == len(corpus.ids) else None
-    identity = {"kind": "export", "path": str(Path(path).resolve()), "count": len(corpus.ids),
-                "input_sha256": corpus.manifest["input"]["sha256"], "encoder": corpus.spec.to_dict()}
+    identity = {
+        "kind": "export",
+        "path": str(Path(path).resolve()),
+        "count": len(corpus.ids),
+        "input_sha256": corpus.manifest["input"]["sha256"],
+        "encoder": corpus.spec.to_dict(),
+    }
     return MiningSide("export", Path(path), corpus.vectors, corpus.ids, texts, corpus.spec, identity)
 
 
@@ -131,9 +138,11 @@ def _encoder_for(options: EncoderOptions | None, reference: EncoderSpec | None) 
         return options
     own = reference.pooling.startswith("own:")
     return dataclasses.replace(
-        options, layer=options.layer if options.layer is not None else (None if own else reference.layer),
+        options,
+        layer=options.layer if options.layer is not None else (None if own else reference.layer),
         pool_skip_special=options.pool_skip_special or reference.pooling == "mean-no-special",
-        prompt=options.prompt or (reference.prompt if options.prompt_name is None else "")).quantized_like(reference)
+        prompt=options.prompt or (reference.prompt if options.prompt_name is None else ""),
+    ).quantized_like(reference)
 
 
 def _check_pair(src: MiningSide, trg: MiningSide) -> str:
@@ -185,11 +194,25 @@ def check_output(out: Path, inputs: list[Path], overwrite: bool) -> None:
         raise RxError(f"{out}: already exists (pass --overwrite to replace it)")
 
 
-def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None, mining: MiningOptions | None = None,
-         threshold: float | None = None, index: IndexParams | None = None, max_memory: str = DEFAULT_MAX_MEMORY,
-         fmt: CorpusFormat = "lines", blank: BlankPolicy = "error", device: str | None = None,
-         ray: str | None = None, center: str = "none", echo: Callable[[str], None] | None = None,
-         quiet: bool = False, overwrite: bool = False, verify: bool = True) -> MiningSummary:
+def mine(
+    src: Path,
+    trg: Path,
+    out: Path,
+    options: EncoderOptions | None = None,
+    mining: MiningOptions | None = None,
+    threshold: float | None = None,
+    index: IndexParams | None = None,
+    max_memory: str = DEFAULT_MAX_MEMORY,
+    fmt: CorpusFormat = "lines",
+    blank: BlankPolicy = "error",
+    device: str | None = None,
+    ray: str | None = None,
+    center: str = "none",
+    echo: Callable[[str], None] | None = None,
+    quiet: bool = False,
+    overwrite: bool = False,
+    verify: bool = True,
+) -> MiningSummary:
     """Mine ``src`` against ``trg`` and write ``out`` (``score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg]``, best
     first) and ``out.json`` (inputs, what ran, times and peak memory per phase).
 
@@ -203,14 +226,44 @@ def mine(src: Path, trg: Path, out: Path, options: EncoderOptions | None = None,
     """
     check_output(Path(out), [Path(src), Path(trg)], overwrite)
     with hold_output_lock(Path(out)):  # the pairs file and its checkpoint folder belong to this run
-        return _mine_locked(src, trg, Path(out), options, mining, threshold, index, max_memory, fmt, blank, device,
-                            ray, center, echo, quiet, verify)
+        return _mine_locked(
+            src,
+            trg,
+            Path(out),
+            options,
+            mining,
+            threshold,
+            index,
+            max_memory,
+            fmt,
+            blank,
+            device,
+            ray,
+            center,
+            echo,
+            quiet,
+            verify,
+        )
 
 
-def _mine_locked(src: Path, trg: Path, out: Path, options: EncoderOptions | None, mining: MiningOptions | None,
-                 threshold: float | None, index: IndexParams | None, max_memory: str, fmt: CorpusFormat,
-                 blank: BlankPolicy, device: str | None, ray: str | None, center: str,
-                 echo: Callable[[str], None] | None, quiet: bool, verify: bool) -> MiningSummary:
+def _mine_locked(
+    src: Path,
+    trg: Path,
+    out: Path,
+    options: EncoderOptions | None,
+    mining: MiningOptions | None,
+    threshold: float | None,
+    index: IndexParams | None,
+    max_memory: str,
+    fmt: CorpusFormat,
+    blank: BlankPolicy,
+    device: str | None,
+    ray: str | None,
+    center: str,
+    echo: Callable[[str], None] | None,
+    quiet: bool,
+    verify: bool,
+) -> MiningSummary:
     started = time.perf_counter()
     echo = echo or (lambda line: None)
     settings = (mining or MiningOptions()).resolved(load_card("bucc2018")["mining"])
@@ -225,8 +278,9 @@ def _mine_locked(src: Path, trg: Path, out: Path, options: EncoderOptions | None
     reset_peak_rss()
     tic = time.perf_counter()
     kinds = {"src": classify(src), "trg": classify(trg)}
-    texts = {name: _read_text_side(path, fmt, blank) for name, path in (("src", src), ("trg", trg))
-             if kinds[name] == "text"}
+    texts = {
+        name: _read_text_side(path, fmt, blank) for name, path in (("src", src), ("trg", trg)) if kinds[name] == "text"
+    }
     sides: dict[str, MiningSide] = {}
     for name, path in (("src", src), ("trg", trg)):
         if kinds[name] == "export":
@@ -238,15 +292,29 @@ def _mine_locked(src: Path, trg: Path, out: Path, options: EncoderOptions | None
         encoder = _encoder_for(options, reference).load(echo, corpus=[t for side in texts.values() for t in side.texts])
         for name, side in texts.items():
             vectors = encoder.encode(side.texts, desc=f"encoding {name} ({len(side.texts)} unique)")
-            identity = {"kind": "text", **_file_identity(side.path), "format": fmt, "blank": blank,
-                        "encoder": encoder.spec.to_dict()}
-            sides[name] = MiningSide("text", side.path, ArrayVectors(vectors, f"{side.path} (encoder output)"),
-                                     side.ids, side.texts, encoder.spec, identity)
+            identity = {
+                "kind": "text",
+                **_file_identity(side.path),
+                "format": fmt,
+                "blank": blank,
+                "encoder": encoder.spec.to_dict(),
+            }
+            sides[name] = MiningSide(
+                "text",
+                side.path,
+                ArrayVectors(vectors, f"{side.path} (encoder output)"),
+                side.ids,
+                side.texts,
+                encoder.spec,
+                identity,
+            )
     phase("read and encode", tic)
     src_side, trg_side = sides["src"], sides["trg"]
     if src_side.vectors.dimension != trg_side.vectors.dimension:
-        raise RxError(f"{trg_side.path}: dimension {trg_side.vectors.dimension} differs from {src_side.path}'s "
-                      f"{src_side.vectors.dimension}")
+        raise RxError(
+            f"{trg_side.path}: dimension {trg_side.vectors.dimension} differs from {src_side.path}'s "
+            f"{src_side.vectors.dimension}"
+        )
     compatibility = _check_pair(src_side, trg_side)
     if center not in ("none", "language"):
         raise RxError(f"--center {center!r}: choose none or language")
@@ -261,16 +329,26 @@ def _mine_locked(src: Path, trg: Path, out: Path, options: EncoderOptions | None
     if not exact:
         for count in (n_x, n_y):
             check_trainable(index.resolved(count, dim), count, dim)
-        echo(f"approximate k-NN: {index.resolved(n_y, dim).factory_string()} over the target side, "
-             f"{index.resolved(n_x, dim).factory_string()} over the source side")
+        echo(
+            f"approximate k-NN: {index.resolved(n_y, dim).factory_string()} over the target side, "
+            f"{index.resolved(n_x, dim).factory_string()} over the source side"
+        )
     device = device or default_device()
-    knn_settings = {"k": settings.k, "block_rows": block_rows, "device": device, "center": center,
-                    "index": "exact" if exact else dataclasses.asdict(index)}
-    checkpoint = KnnCheckpoint(out.with_name(out.name + CHECKPOINT_SUFFIX), _neighbours_fingerprint(src_side, trg_side,
-                                                                                             knn_settings))
+    knn_settings = {
+        "k": settings.k,
+        "block_rows": block_rows,
+        "device": device,
+        "center": center,
+        "index": "exact" if exact else dataclasses.asdict(index),
+    }
+    checkpoint = KnnCheckpoint(
+        out.with_name(out.name + CHECKPOINT_SUFFIX), _neighbours_fingerprint(src_side, trg_side, knn_settings)
+    )
     if checkpoint.resumed:
-        echo(f"resuming the k-NN from {checkpoint.folder} ({checkpoint.blocks_done} block(s) of "
-             f"{-(-n_x // block_rows)} done)")
+        echo(
+            f"resuming the k-NN from {checkpoint.folder} ({checkpoint.blocks_done} block(s) of "
+            f"{-(-n_x // block_rows)} done)"
+        )
     tic = time.perf_counter()
     desc = None if quiet else f"{settings.k}-NN"
     index_info: dict[str, Any]
@@ -278,14 +356,27 @@ def _mine_locked(src: Path, trg: Path, out: Path, options: EncoderOptions | None
         runner = None
         if ray is not None:
             runner = ray_block_runner(src_side.vectors, trg_side.vectors, settings.k, block_rows, device, ray)
-        neighbours = knn_both_ways(src_side.vectors, trg_side.vectors, settings.k, block_rows, checkpoint, device,
-                                   desc=desc and f"{desc} both directions (exact, blocks of {block_rows})",
-                                   runner=runner)
-        index_info = {"kind": "exact", "method": "blockwise matmul + top-k, both directions from one product",
-                      "block_rows": block_rows, "device": device, "ray": ray}
+        neighbours = knn_both_ways(
+            src_side.vectors,
+            trg_side.vectors,
+            settings.k,
+            block_rows,
+            checkpoint,
+            device,
+            desc=desc and f"{desc} both directions (exact, blocks of {block_rows})",
+            runner=runner,
+        )
+        index_info = {
+            "kind": "exact",
+            "method": "blockwise matmul + top-k, both directions from one product",
+            "block_rows": block_rows,
+            "device": device,
+            "ray": ray,
+        }
     else:
-        neighbours, index_info = knn_approximate(src_side.vectors, trg_side.vectors, settings.k, index,
-                                                 block_rows=block_rows, desc=desc)
+        neighbours, index_info = knn_approximate(
+            src_side.vectors, trg_side.vectors, settings.k, index, block_rows=block_rows, desc=desc
+        )
     phase("k-NN", tic)
     tic = time.perf_counter()
     candidates = candidates_from_neighbours(neighbours, settings.margin, settings.retrieval)
@@ -295,23 +386,38 @@ def _mine_locked(src: Path, trg: Path, out: Path, options: EncoderOptions | None
     phase("write", tic)
     peak = max(p["peak_rss_bytes"] for p in phases.values())
     sidecar = out.with_name(out.name + ".json")
-    atomic_write_json(sidecar, {
-        "pairs_file": str(out), "columns": ["score", "src_id", "trg_id"] + (
-            ["src", "trg"] if src_side.texts is not None and trg_side.texts is not None else []),
-        "src": {**src_side.identity, "count": n_x}, "trg": {**trg_side.identity, "count": n_y},
-        "compatibility": compatibility, "mining": dataclasses.asdict(settings), "threshold": threshold,
-        "center": center,
-        "knn": index_info, "max_memory_bytes": budget, "resumed": checkpoint.resumed,
-        "pairs_written": written, "candidates": len(candidates), "phases": phases,
-        "total_seconds": round(time.perf_counter() - started, 3), "peak_rss_bytes": peak,
-    })
+    atomic_write_json(
+        sidecar,
+        {
+            "pairs_file": str(out),
+            "columns": ["score", "src_id", "trg_id"]
+            + (["src", "trg"] if src_side.texts is not None and trg_side.texts is not None else []),
+            "src": {**src_side.identity, "count": n_x},
+            "trg": {**trg_side.identity, "count": n_y},
+            "compatibility": compatibility,
+            "mining": dataclasses.asdict(settings),
+            "threshold": threshold,
+            "center": center,
+            "knn": index_info,
+            "max_memory_bytes": budget,
+            "resumed": checkpoint.resumed,
+            "pairs_written": written,
+            "candidates": len(candidates),
+            "phases": phases,
+            "total_seconds": round(time.perf_counter() - started, 3),
+            "peak_rss_bytes": peak,
+        },
+    )
     shutil.rmtree(checkpoint.folder, ignore_errors=True)
-    return MiningSummary(written, len(candidates), time.perf_counter() - started, peak, sidecar, checkpoint.resumed,
-                         settings)
+    return MiningSummary(
+        written, len(candidates), time.perf_counter() - started, peak, sidecar, checkpoint.resumed, settings
+    )
 
 
 def format_summary(summary: MiningSummary, out: Path) -> str:
     """The final line of ``rx mine``."""
-    return (f"mined {summary.written} pairs (of {summary.candidates} candidates) in {summary.seconds:.1f}s, peak "
-            f"memory {format_size(summary.peak_rss)}{' (resumed)' if summary.resumed else ''} -> {out} "
-            f"(details: {summary.sidecar})")
+    return (
+        f"mined {summary.written} pairs (of {summary.candidates} candidates) in {summary.seconds:.1f}s, peak "
+        f"memory {format_size(summary.peak_rss)}{' (resumed)' if summary.resumed else ''} -> {out} "
+        f"(details: {summary.sidecar})"
+    )

@@ -36,9 +36,17 @@ def query_options(options: EncoderOptions, built: EncoderSpec, prompt: str | Non
     return dataclasses.replace(options, layer=layer, pool_skip_special=skip, prompt=prompt).quantized_like(built)
 
 
-def search_index(index_dir: Path, queries: Sequence[str], options: EncoderOptions, k: int = 5,
-                 prompt: str | None = None, nprobe: int | None = None, ef_search: int | None = None,
-                 echo: Callable[[str], None] | None = None, verify: bool = True) -> list[list[Hit]]:
+def search_index(
+    index_dir: Path,
+    queries: Sequence[str],
+    options: EncoderOptions,
+    k: int = 5,
+    prompt: str | None = None,
+    nprobe: int | None = None,
+    ef_search: int | None = None,
+    echo: Callable[[str], None] | None = None,
+    verify: bool = True,
+) -> list[list[Hit]]:
     """The ``k`` nearest sentences of ``index_dir`` for each query, best first. The index is loaded (and checked,
     its files against their SHA-256 with ``verify``) before the model; RxError when the query encoder does not
     match the one that built the index."""
@@ -52,9 +60,14 @@ def search_index(index_dir: Path, queries: Sequence[str], options: EncoderOption
     params.ef_search = ef_search or params.ef_search
     apply_search_params(saved.index, params)
     scores, rows = saved.search(encoder.encode(list(queries), desc="queries"), k)
-    return [[Hit(r + 1, float(s), saved.ids[i], saved.sentences[i] if saved.sentences else None)
-             for r, (s, i) in enumerate(zip(query_scores, query_rows)) if i >= 0]
-            for query_scores, query_rows in zip(scores, rows)]
+    return [
+        [
+            Hit(r + 1, float(s), saved.ids[i], saved.sentences[i] if saved.sentences else None)
+            for r, (s, i) in enumerate(zip(query_scores, query_rows))
+            if i >= 0
+        ]
+        for query_scores, query_rows in zip(scores, rows)
+    ]
 
 
 def hits_record(query: str, hits: list[Hit]) -> dict[str, Any]:

@@ -30,7 +30,9 @@ def _read_pairs(path: Path) -> dict[Pair, float]:
         try:
             score = float(fields[0])
         except (ValueError, IndexError):
-            raise RxError(f"{path}:{number}: expected score<TAB>src_id<TAB>trg_id (a file written by rx mine)") from None
+            raise RxError(
+                f"{path}:{number}: expected score<TAB>src_id<TAB>trg_id (a file written by rx mine)"
+            ) from None
         if len(fields) < 3:
             raise RxError(f"{path}:{number}: expected score<TAB>src_id<TAB>trg_id (a file written by rx mine)")
         if not math.isfinite(score):
@@ -49,5 +51,4 @@ def tune_threshold(pairs_file: Path, gold_file: Path, points: int = 20) -> Thres
     scored, gold = _read_pairs(Path(pairs_file)), read_gold_pairs(Path(gold_file))
     best = best_threshold(scored, gold)
     at_best = precision_recall_f1([p for p, s in scored.items() if s >= best], gold)
-    return ThresholdReport(best, at_best, threshold_curve(scored, gold, points), len(gold),
-                           len(gold - set(scored)))
+    return ThresholdReport(best, at_best, threshold_curve(scored, gold, points), len(gold), len(gold - set(scored)))

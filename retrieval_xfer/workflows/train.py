@@ -17,6 +17,7 @@ def train_phase(config: TrainConfig) -> TrainResult:
     if config.eval_every:
         if not config.eval_data:
             raise RxError("--eval-every needs --eval-data, a folder of Tatoeba files (LASER layout)")
-        evaluator = TatoebaDuringTraining(Path(config.eval_data), config.eval_langs, config.eval_layer,
-                                          config.eval_prompt)
+        evaluator = TatoebaDuringTraining(
+            Path(config.eval_data), config.eval_langs, config.eval_layer, config.eval_prompt
+        )
     return train(config, evaluator)

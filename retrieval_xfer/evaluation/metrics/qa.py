@@ -16,8 +16,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 _ASCII_PUNCT = frozenset(string.punctuation)
-_UNICODE_PUNCT = frozenset(chr(i) for i in range(sys.maxunicode + 1)
-                           if unicodedata.category(chr(i)).startswith("P")) | _ASCII_PUNCT
+_UNICODE_PUNCT = (
+    frozenset(chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P")) | _ASCII_PUNCT
+)
 _ARTICLES = {  # MLQA's evaluation script's lists; languages absent here (hi, zh, ...) have none
     "en": r"\b(a|an|the)\b",
     "es": r"\b(un|una|unos|unas|el|la|los|las)\b",
@@ -69,8 +70,9 @@ def _f1(prediction: list[str], gold: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def qa_scores(predictions: dict[str, str], golds: dict[str, Sequence[str]], normalization: str = "squad",
-              lang: str = "en") -> dict[str, float]:
+def qa_scores(
+    predictions: dict[str, str], golds: dict[str, Sequence[str]], normalization: str = "squad", lang: str = "en"
+) -> dict[str, float]:
     """Mean exact match and F1 (×100) over the questions of ``golds`` (id → gold answer texts); each question
     scores its best gold answer. A question without a prediction scores 0."""
     if not golds:
@@ -78,8 +80,10 @@ def qa_scores(predictions: dict[str, str], golds: dict[str, Sequence[str]], norm
     exact = f1 = 0.0
     for qid, answers in golds.items():
         predicted = predictions.get(qid, "")
-        exact += max(normalize_answer(predicted, normalization, lang) == normalize_answer(a, normalization, lang)
-                     for a in answers)
+        exact += max(
+            normalize_answer(predicted, normalization, lang) == normalize_answer(a, normalization, lang)
+            for a in answers
+        )
         tokens = answer_tokens(predicted, normalization, lang)
         f1 += max(_f1(tokens, answer_tokens(a, normalization, lang)) for a in answers)
     return {"exact_match": 100.0 * exact / len(golds), "f1": 100.0 * f1 / len(golds)}

@@ -30,6 +30,8 @@ def entity_f1(predicted: Sequence[Sequence[str]], gold: Sequence[Sequence[str]])
     gold = [list(g) for g in gold]
     if [len(p) for p in predicted] != [len(g) for g in gold]:
         raise ValueError("predicted and gold sentences differ in length")
-    return {"f1": 100.0 * f1_score(gold, predicted, zero_division=0),
-            "precision": 100.0 * precision_score(gold, predicted, zero_division=0),
-            "recall": 100.0 * recall_score(gold, predicted, zero_division=0)}
+    return {
+        "f1": 100.0 * f1_score(gold, predicted, zero_division=0),
+        "precision": 100.0 * precision_score(gold, predicted, zero_division=0),
+        "recall": 100.0 * recall_score(gold, predicted, zero_division=0),
+    }

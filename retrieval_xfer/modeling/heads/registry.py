@@ -25,10 +25,15 @@ HEADS: dict[str, type[TaskHead]] = {
 
 
 def read_head_config(folder: Path) -> dict:
-    """``head.json`` of a saved head: ``{"head_type": ..., "config": {...}}``; RunFolderError when missing or corrupt."""
+    """``head.json`` of a saved head: ``{"head_type": ..., "config": {...}}``; RunFolderError when missing or
+    corrupt."""
     path = Path(folder) / HEAD_CONFIG
-    saved = read_json_object(path, "head config", error=RunFolderError,
-                             missing=f"{path}: missing head config (the head folder is incomplete)")
+    saved = read_json_object(
+        path,
+        "head config",
+        error=RunFolderError,
+        missing=f"{path}: missing head config (the head folder is incomplete)",
+    )
     if saved.get("head_type") not in HEADS or not isinstance(saved.get("config"), dict):
         raise RunFolderError(f"{path}: corrupt head config (expected head_type among {', '.join(HEADS)} and a config)")
     return saved
