@@ -117,6 +117,16 @@ def dataclass_options(
 
 
 encoder_options = dataclass_options(EncoderOptions)
+mining_ray_option = click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, without "
+    "an address, on a local Ray. Needs the ray extra.",
+)
 no_verify_option = click.option(
     "--no-verify",
     "no_verify",
@@ -635,6 +645,7 @@ def eval_tatoeba(
 @click.option("--pairs", default=None, help="Comma list, e.g. zh-en,de-en. Default: every pair found in --data-dir.")
 @dataclass_options(MiningOptions)
 @with_index_options
+@mining_ray_option
 @click.option(
     "--predictions-dir",
     type=click.Path(path_type=Path),
@@ -659,6 +670,7 @@ def eval_bucc(
     data_dir: Path | None,
     pairs: str | None,
     predictions_dir: Path | None,
+    ray_address: str | None,
     center: str,
     allow_missing_gold: bool,
     layers: str | None,
@@ -683,6 +695,7 @@ def eval_bucc(
         allow_missing_gold,
         center,
         echo=_echo_err,
+        ray=ray_address,
     )
     _finish(result, bucc_table(result), output, "bucc2018")
 
@@ -1001,22 +1014,7 @@ def export(
 )
 @dataclass_options(MiningOptions)
 @with_index_options
-@click.option(
-    "--max-memory",
-    default="4GB",
-    show_default=True,
-    help="Memory for the exact k-NN's blocks and results, e.g. 512MB or 16GB.",
-)
-@click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    metavar="[ADDRESS]",
-    help="Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, without "
-    "an address, on a local Ray. Needs the ray extra.",
-)
+@mining_ray_option
 @click.option(
     "--center",
     type=click.Choice(["none", "language"]),
@@ -1033,7 +1031,6 @@ def mine(
     skip_blank: bool,
     out: Path,
     threshold: float | None,
-    max_memory: str,
     ray_address: str | None,
     center: str,
     overwrite: bool,
@@ -1057,7 +1054,7 @@ def mine(
         mining,
         threshold,
         index,
-        max_memory,
+        mining.max_memory,
         input_format,
         "skip" if skip_blank else "error",
         device=options.device,

@@ -118,3 +118,33 @@ def test_centered_bucc_scores_are_their_own_block(tmp_path, card):
     score = result["scores"]["zh-en"]
     assert score["f1"] == pytest.approx(100.0) and set(score["centered"]) == {"f1", "precision", "recall", "threshold"}
     assert score["centered"]["f1"] == pytest.approx(100.0) and result["center"] == "language"
+
+
+def test_a_small_memory_budget_mines_in_blocks_with_the_same_f1(tmp_path, card):
+    write_split(tmp_path, "dev", n_gold=120, n_noise=150)
+    write_split(tmp_path, "test", n_gold=90, n_noise=160, offset=1000)
+    whole = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path)
+    from retrieval_xfer.mining.budget import parse_size, plan_block_rows
+
+    assert plan_block_rows(parse_size("300KB"), 270, 270, 256, 4) < 270  # really several blocks
+    blocks = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, max_memory="300KB")
+    assert blocks["scores"] == whole["scores"]
+
+
+def test_each_split_is_read_once_whatever_the_layers_and_centering(tiny_model, tmp_path, card, monkeypatch):
+    import retrieval_xfer.evaluation.bucc as bucc_module
+    from retrieval_xfer.encoding.options import EncoderOptions
+
+    write_split(tmp_path, "dev", n_gold=12, n_noise=10)
+    write_split(tmp_path, "test", n_gold=8, n_noise=10, offset=100)
+    reads = []
+    original = bucc_module.find_local_split
+    monkeypatch.setattr(
+        bucc_module, "find_local_split", lambda *args, **kwargs: reads.append(args[2]) or original(*args, **kwargs)
+    )
+    result = bucc_module.run_bucc(
+        EncoderOptions(model=str(tiny_model), quiet=True), data_dir=tmp_path, layers="all", center="language"
+    )
+    assert len(result["layer_sweep"]["layers"]) == 5  # 4 layers and the embeddings, each raw and centered
+    assert all("centered" in s for s in result["scores"].values())
+    assert sorted(reads) == ["apply", "tune"]  # one read of each split

@@ -151,6 +151,9 @@ def test_cli_layers(tiny_model, tmp_path):
         ],
     )
     assert outside.exit_code == 1 and "not among --layers 1,3" in outside.output
+    for side in ("zh", "en"):  # a BUCC sample, so that the layer is what is wrong (data are read first)
+        write_lines(folder / f"zh-en.dev.{side}", [f"{side}-{i}\t{WORDS[i]} {WORDS[i + 1]}" for i in range(4)])
+    write_lines(folder / "zh-en.dev.gold", [f"zh-{i}\ten-{i}" for i in range(4)])
     bad = runner.invoke(
         main,
         ["eval", "bucc", "--model", str(tiny_model), "--data-dir", str(folder), "--pairs", "zh-en", "--layers", "9"],

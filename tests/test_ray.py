@@ -119,3 +119,23 @@ def test_a_missing_ray_extra_is_one_line(monkeypatch, tmp_path):
     assert (
         result.exit_code == 1 and result.output.strip() == "Error: --ray needs Ray: pip install 'retrieval_xfer[ray]'"
     )
+
+
+def test_bucc_on_ray_equals_bucc_here(tiny_model, tmp_path):
+    for side in ("zh", "en"):
+        for split, offset in (("dev", 0), ("test", 100)):
+            write_lines(
+                tmp_path / f"zh-en.{split}.{side}",
+                [
+                    f"{side}-{offset + i}\t{WORDS[(i * 3) % len(WORDS)]} {WORDS[(i * 5 + 1) % len(WORDS)]}"
+                    for i in range(40)
+                ],
+            )
+    for split, offset in (("dev", 0), ("test", 100)):
+        write_lines(tmp_path / f"zh-en.{split}.gold", [f"zh-{offset + i}\ten-{offset + i}" for i in range(40)])
+    common = ["eval", "bucc", "--model", str(tiny_model), "--layer", "2", "--data-dir", str(tmp_path), "--quiet"]
+    here = CliRunner().invoke(main, [*common, "--output", str(tmp_path / "here.json")])
+    on_ray = CliRunner().invoke(main, [*common, "--output", str(tmp_path / "ray.json"), "--max-memory", "1MB", "--ray"])
+    assert here.exit_code == 0 and on_ray.exit_code == 0, on_ray.output
+    scores = lambda name: json.loads((tmp_path / name).read_text())["scores"]  # noqa: E731
+    assert scores("ray.json") == scores("here.json")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,11 @@ from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer, per_layer_result
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.alignment import center as center_rows
 from retrieval_xfer.evaluation.results import format_table, result_header
-from retrieval_xfer.indexing.factory import IndexParams, check_trainable
-from retrieval_xfer.mining.approximate import knn_approximate
-from retrieval_xfer.mining.candidates import candidates_from_neighbours, mine_candidates
+from retrieval_xfer.indexing.factory import IndexParams
+from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY
+from retrieval_xfer.mining.candidates import candidates_from_neighbours
+from retrieval_xfer.mining.neighbours import check_approximate, check_center, find_neighbours, index_description
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.mining.threshold import PRF, best_threshold, precision_recall_f1
@@ -48,23 +49,37 @@ def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
     return mapping
 
 
-def score_split(
-    encoder: Encoder, split: BuccSplit, k: int, margin: str, retrieval: str, index: IndexParams | None = None
-) -> dict[Pair, float]:
-    """Mine ``split`` and return ``{(src_id, trg_id): margin score}`` for every candidate pair. ``index``: None or
-    ``flat`` for the exact k-NN, another type for FAISS's approximate one (checked trainable before encoding)."""
+@dataclass(frozen=True)
+class MiningJob:
+    """How BUCC mines a split, with the same k-NN as ``rx mine`` (``mining.neighbours.find_neighbours``): the
+    resolved ``mining`` options (k, margin, retrieval), the approximate ``index`` (None: exact), the exact
+    k-NN's memory budget and Ray address, and ``center`` ("language": each corpus's mean removed)."""
+
+    mining: MiningOptions
+    index: IndexParams | None = None
+    max_memory: str = DEFAULT_MAX_MEMORY
+    ray: str | None = None
+    center: str = "none"
+
+
+def score_split(encoder: Encoder, split: BuccSplit, job: MiningJob) -> dict[Pair, float]:
+    """Mine ``split`` and return ``{(src_id, trg_id): margin score}`` for every candidate pair (an approximate
+    index is checked trainable before encoding)."""
     src_texts, trg_texts = unique_texts(split.src_sentences), unique_texts(split.trg_sentences)
-    approximate = index is not None and index.kind != "flat"
-    if approximate:
-        for count in (len(src_texts), len(trg_texts)):
-            check_trainable(index.resolved(count, encoder.spec.dimension), count, encoder.spec.dimension)
+    check_approximate(job.index, (len(src_texts), len(trg_texts)), encoder.spec.dimension)
     x = encoder.encode(src_texts, desc=f"encoding source ({len(src_texts)} unique)")
     y = encoder.encode(trg_texts, desc=f"encoding target ({len(trg_texts)} unique)")
-    if approximate:
-        neighbours, _ = knn_approximate(ArrayVectors(x), ArrayVectors(y), k, index)
-        cands = candidates_from_neighbours(neighbours, margin, retrieval)
-    else:
-        cands = mine_candidates(x, y, k=k, margin=margin, retrieval=retrieval, show_progress=encoder.show_progress)
+    found = find_neighbours(
+        ArrayVectors(x, f"{split.origin}: source (encoder output)"),
+        ArrayVectors(y, f"{split.origin}: target (encoder output)"),
+        job.mining.k,
+        job.index,
+        job.max_memory,
+        ray=job.ray,
+        center=job.center,
+        desc=f"{job.mining.k}-NN" if encoder.show_progress else None,
+    )
+    cands = candidates_from_neighbours(found.neighbours, job.mining.margin, job.mining.retrieval)
     src_id = _text_to_id(split.src_ids, split.src_sentences)
     trg_id = _text_to_id(split.trg_ids, split.trg_sentences)
     scored: dict[Pair, float] = {}
@@ -91,19 +106,11 @@ def _write_pairs(path: Path, pairs: list[Pair]) -> None:
     atomic_write_text(path, "".join(f"{s}\t{t}\n" for s, t in sorted(pairs)))
 
 
-def evaluate_pair(
-    encoder: Encoder,
-    pair: str,
-    card: dict[str, Any],
-    data_dir: Path | None,
-    k: int,
-    margin: str,
-    retrieval: str,
-    predictions_dir: Path | None,
-    index: IndexParams | None = None,
-    allow_missing_gold: bool = False,
-) -> dict[str, Any]:
-    """Tune the threshold on the sample split of ``pair`` and score (or predict) the other split."""
+def read_splits(
+    pair: str, card: dict[str, Any], data_dir: Path | None, allow_missing_gold: bool = False
+) -> tuple[BuccSplit, BuccSplit | None]:
+    """The tuning (sample/dev) split of ``pair`` and the one the threshold is applied to (None when absent), from
+    ``data_dir`` or the hub copy; RxError when there is no tuning split."""
     tune = (
         find_local_split(data_dir, pair, "tune", card, allow_missing_gold)
         if data_dir
@@ -116,7 +123,19 @@ def evaluate_pair(
         if data_dir
         else read_hub_split(pair, "apply", card)
     )
-    tune_scores = score_split(encoder, tune, k, margin, retrieval, index)
+    return tune, apply
+
+
+def evaluate_pair(
+    encoder: Encoder,
+    pair: str,
+    tune: BuccSplit,
+    apply: BuccSplit | None,
+    job: MiningJob,
+    predictions_dir: Path | None,
+) -> dict[str, Any]:
+    """Tune the threshold on the sample split ``tune`` of ``pair`` and score (or predict) ``apply``."""
+    tune_scores = score_split(encoder, tune, job)
     threshold = best_threshold(tune_scores, tune.gold)
     tuned = precision_recall_f1([p for p, s in tune_scores.items() if s >= threshold], tune.gold)
     result: dict[str, Any] = {
@@ -128,7 +147,7 @@ def evaluate_pair(
     }
     if apply is None:
         return {**result, **_prf_dict(tuned), "evaluated_on": tune.split, "tuned_on_sample": True}
-    predicted = [p for p, s in score_split(encoder, apply, k, margin, retrieval, index).items() if s >= threshold]
+    predicted = [p for p, s in score_split(encoder, apply, job).items() if s >= threshold]
     if predictions_dir is not None:
         path = Path(predictions_dir) / f"{pair}.{apply.split}.predictions.tsv"
         _write_pairs(path, predicted)
@@ -142,16 +161,6 @@ def evaluate_pair(
         "evaluated_on": apply.split,
         "tuned_on_sample": False,
     }
-
-
-class _Centered:
-    """An encoder whose vectors have their corpus's mean removed (``--center language``: transductive)."""
-
-    def __init__(self, encoder: Any) -> None:
-        self.encoder, self.spec, self.show_progress = encoder, encoder.spec, encoder.show_progress
-
-    def encode(self, sentences: list[str], desc: str = "encoding") -> Any:
-        return center_rows(self.encoder.encode(sentences, desc=desc))
 
 
 def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -171,44 +180,33 @@ def evaluate_bucc(
     index: IndexParams | None = None,
     allow_missing_gold: bool = False,
     center: str = "none",
+    max_memory: str = DEFAULT_MAX_MEMORY,
+    ray: str | None = None,
+    splits: dict[str, tuple[BuccSplit, BuccSplit | None]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy.
 
+    Each pair's splits are read once (or taken from ``splits``, as ``read_splits`` returns them), whatever the
+    number of layers and centering passes. Mining is ``rx mine``'s k-NN (``max_memory``, ``ray``, ``index``).
     Returns the result payload with ``scores`` keyed by pair (``f1``, ``precision``, ``recall``, ``threshold``,
     which split was scored and whether the threshold was tuned on it), ``averages`` and ``timings``.
     A ``LayerSweepEncoder`` adds ``layer_sweep`` (every layer tuned and scored on its own, one forward pass per
     corpus); the top-level scores and the predictions files are those of ``main_layer``.
     """
     started = time.perf_counter()
+    check_center(center)
     main = main_layer(encoder)
+    mining = MiningOptions(k=k, margin=margin, retrieval=retrieval)
+    job = MiningJob(mining, index, max_memory, ray)
     by_layer: dict[int, dict[str, dict[str, Any]]] = {}
     for pair in pairs:
+        tune, apply = (splits or {}).get(pair) or read_splits(pair, card, data_dir, allow_missing_gold)
         for layer, layer_encoder in layer_encoders(encoder):
-            by_layer.setdefault(layer, {})[pair] = evaluate_pair(
-                layer_encoder,
-                pair,
-                card,
-                data_dir,
-                k,
-                margin,
-                retrieval,
-                predictions_dir if layer == main else None,
-                index,
-                allow_missing_gold,
-            )
+            predictions = predictions_dir if layer == main else None
+            by_layer.setdefault(layer, {})[pair] = evaluate_pair(layer_encoder, pair, tune, apply, job, predictions)
             if center == "language":  # its own block: each corpus's mean removed, threshold tuned again
-                centered = evaluate_pair(
-                    _Centered(layer_encoder),
-                    pair,
-                    card,
-                    data_dir,
-                    k,
-                    margin,
-                    retrieval,
-                    None,
-                    index,
-                    allow_missing_gold,
-                )
+                centered_job = dataclasses.replace(job, center="language")
+                centered = evaluate_pair(layer_encoder, pair, tune, apply, centered_job, None)
                 by_layer[layer][pair]["centered"] = {
                     key: centered[key] for key in ("f1", "precision", "recall", "threshold")
                 }
@@ -222,7 +220,7 @@ def evaluate_bucc(
             "margin": margin,
             "retrieval": retrieval,
             "unify_duplicates": True,
-            "knn": "exact" if index is None or index.kind == "flat" else dataclasses.asdict(index),
+            "knn": index_description(index),
         },
         "data": str(data_dir) if data_dir else "hub (gold pairs only: not comparable to BUCC's full corpora)",
         "scores": scores,
@@ -230,23 +228,6 @@ def evaluate_bucc(
         **sweep,
         "timings": {"total_seconds": time.perf_counter() - started},
     }
-
-
-def _tuning_sentences(
-    pairs: list[str], card: dict[str, Any], data_dir: Path | None, allow_missing_gold: bool
-) -> list[str]:
-    """Both corpora of every pair's tuning split: what ``--quantize int8`` samples its calibration set from when
-    no ``--calibration-file`` is given (unlabelled text of the corpora being mined; no gold pair is used)."""
-    sentences: list[str] = []
-    for pair in pairs:
-        split = (
-            find_local_split(data_dir, pair, "tune", card, allow_missing_gold)
-            if data_dir
-            else read_hub_split(pair, "tune", card)
-        )
-        if split is not None:
-            sentences += split.src_sentences + split.trg_sentences
-    return sentences
 
 
 def run_bucc(
@@ -260,17 +241,24 @@ def run_bucc(
     allow_missing_gold: bool = False,
     center: str = "none",
     echo: Callable[[str], None] | None = None,
+    ray: str | None = None,
 ) -> dict[str, Any]:
     """The one entry point of BUCC (``rx eval bucc`` and ``rx experiment``): check the pairs and the data folder,
-    fill unset ``mining`` options from ``tasks/bucc2018.yaml`` (XTREME's k=4, ratio, max), load the encoder of
-    ``options`` (a layer sweep with ``layers``) and evaluate it; ``index`` other than flat mines with that FAISS
-    index instead of the exact k-NN. Returns ``evaluate_bucc``'s payload."""
+    read each pair's splits once, fill unset ``mining`` options from ``tasks/bucc2018.yaml`` (XTREME's k=4, ratio,
+    max), load the encoder of ``options`` (a layer sweep with ``layers``; ``--quantize int8`` without a
+    calibration file samples the tuning corpora) and evaluate it, mining with ``rx mine``'s k-NN: exact under
+    ``mining.max_memory`` (on Ray with ``ray``) or with the FAISS ``index``. Returns ``evaluate_bucc``'s
+    payload."""
     card = load_card("bucc2018")
-    if center not in ("none", "language"):
-        raise RxError(f"--center {center!r}: choose none or language")
+    check_center(center)
     pair_list = resolve_pairs(pairs, data_dir, card)
     settings = (mining or MiningOptions()).resolved(card["mining"])
-    corpus = _tuning_sentences(pair_list, card, data_dir, allow_missing_gold) if options.needs_corpus() else None
+    splits = {pair: read_splits(pair, card, data_dir, allow_missing_gold) for pair in pair_list}
+    corpus = (
+        [text for tune, _ in splits.values() for text in tune.src_sentences + tune.trg_sentences]
+        if options.needs_corpus()
+        else None
+    )
     return evaluate_bucc(
         options.load_for(layers, echo, corpus),
         pair_list,
@@ -283,6 +271,9 @@ def run_bucc(
         index=index,
         allow_missing_gold=allow_missing_gold,
         center=center,
+        max_memory=settings.max_memory,
+        ray=ray,
+        splits=splits,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY
 
 # The names of the choices, here so that reading options needs no numpy: the margin functions are
 # ``margin.MARGINS`` (a test keeps the names equal), the retrieval rules ``candidates.mine_candidates``.
@@ -16,8 +17,9 @@ RETRIEVALS = ("max", "fwd", "bwd", "intersect")
 
 @dataclass(frozen=True)
 class MiningOptions:
-    """k neighbours for the margin, the margin function and the retrieval rule. ``None`` means "the default
-    of the task" (``tasks/bucc2018.yaml``'s ``mining``: XTREME/LASER's k=4, ratio, max); ``resolved`` fills it.
+    """k neighbours for the margin, the margin function, the retrieval rule and the exact k-NN's memory budget.
+    ``None`` means "the default of the task" (``tasks/bucc2018.yaml``'s ``mining``: XTREME/LASER's k=4, ratio,
+    max); ``resolved`` fills it.
     Field metadata (``help``, ``choices``, ``min``) is what the CLI options and experiment keys are made of."""
 
     k: int | None = field(default=None, metadata={"help": "Neighbours averaged in the margin.", "min": 1, "flag": "-k"})
@@ -34,6 +36,10 @@ class MiningOptions:
             "help": "max = best of both directions (XTREME's), fwd/bwd = one direction, intersect = mutual best.",
             "choices": RETRIEVALS,
         },
+    )
+    max_memory: str = field(
+        default=DEFAULT_MAX_MEMORY,
+        metadata={"help": "Memory for the exact k-NN's blocks and results, e.g. 512MB or 16GB."},
     )
 
     def resolved(self, defaults: dict[str, Any]) -> MiningOptions:

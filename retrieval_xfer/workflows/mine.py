@@ -26,19 +26,16 @@ from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpu
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.reader import is_export, open_export
-from retrieval_xfer.indexing.factory import IndexParams, check_trainable
+from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
-from retrieval_xfer.mining.approximate import knn_approximate
-from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY, format_size, parse_size, plan_block_rows
+from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY, format_size, parse_size
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
-from retrieval_xfer.mining.checkpoint import KnnCheckpoint
-from retrieval_xfer.mining.knn import default_device, knn_both_ways
+from retrieval_xfer.mining.neighbours import find_neighbours
 from retrieval_xfer.mining.options import MiningOptions
-from retrieval_xfer.mining.ray_blocks import ray_block_runner
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.specs import EncoderSpec, check_compatible
-from retrieval_xfer.vectors import ArrayVectors, CenteredVectors, NpyVectors, VectorSet, mean_vector
+from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet
 
 
 @dataclass
@@ -150,10 +147,6 @@ def _check_pair(src: MiningSide, trg: MiningSide) -> str:
         return "not checked: a .npy side carries no encoder spec"
     check_compatible(src.spec, trg.spec, str(trg.path), stored=f"{src.kind} {src.path}", given=f"{trg.kind}")
     return "checked: same weights, layer, pooling and dimension"
-
-
-def _neighbours_fingerprint(src: MiningSide, trg: MiningSide, settings: dict[str, Any]) -> dict[str, Any]:
-    return {"src": src.identity, "trg": trg.identity, **settings}
 
 
 CHECKPOINT_SUFFIX = ".rx-mine"  # OUT.rx-mine/: the k-NN checkpoint of a run that has not finished
@@ -316,67 +309,23 @@ def _mine_locked(
             f"{src_side.vectors.dimension}"
         )
     compatibility = _check_pair(src_side, trg_side)
-    if center not in ("none", "language"):
-        raise RxError(f"--center {center!r}: choose none or language")
-    if center == "language":
-        for side in (src_side, trg_side):
-            side.vectors = CenteredVectors(side.vectors, mean_vector(side.vectors))
-    n_x, n_y, dim = len(src_side.vectors), len(trg_side.vectors), src_side.vectors.dimension
-    exact = index is None or index.kind == "flat"
-    if ray is not None and not exact:
-        raise RxError("--ray distributes the exact k-NN (--index-type flat); an approximate index runs in one process")
-    block_rows = plan_block_rows(budget, n_x, n_y, dim, settings.k)
-    if not exact:
-        for count in (n_x, n_y):
-            check_trainable(index.resolved(count, dim), count, dim)
-        echo(
-            f"approximate k-NN: {index.resolved(n_y, dim).factory_string()} over the target side, "
-            f"{index.resolved(n_x, dim).factory_string()} over the source side"
-        )
-    device = device or default_device()
-    knn_settings = {
-        "k": settings.k,
-        "block_rows": block_rows,
-        "device": device,
-        "center": center,
-        "index": "exact" if exact else dataclasses.asdict(index),
-    }
-    checkpoint = KnnCheckpoint(
-        out.with_name(out.name + CHECKPOINT_SUFFIX), _neighbours_fingerprint(src_side, trg_side, knn_settings)
-    )
-    if checkpoint.resumed:
-        echo(
-            f"resuming the k-NN from {checkpoint.folder} ({checkpoint.blocks_done} block(s) of "
-            f"{-(-n_x // block_rows)} done)"
-        )
+    n_x, n_y = len(src_side.vectors), len(trg_side.vectors)
     tic = time.perf_counter()
-    desc = None if quiet else f"{settings.k}-NN"
-    index_info: dict[str, Any]
-    if exact:
-        runner = None
-        if ray is not None:
-            runner = ray_block_runner(src_side.vectors, trg_side.vectors, settings.k, block_rows, device, ray)
-        neighbours = knn_both_ways(
-            src_side.vectors,
-            trg_side.vectors,
-            settings.k,
-            block_rows,
-            checkpoint,
-            device,
-            desc=desc and f"{desc} both directions (exact, blocks of {block_rows})",
-            runner=runner,
-        )
-        index_info = {
-            "kind": "exact",
-            "method": "blockwise matmul + top-k, both directions from one product",
-            "block_rows": block_rows,
-            "device": device,
-            "ray": ray,
-        }
-    else:
-        neighbours, index_info = knn_approximate(
-            src_side.vectors, trg_side.vectors, settings.k, index, block_rows=block_rows, desc=desc
-        )
+    found = find_neighbours(
+        src_side.vectors,
+        trg_side.vectors,
+        settings.k,
+        index,
+        max_memory,
+        device,
+        ray,
+        center,
+        checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
+        identity={"src": src_side.identity, "trg": trg_side.identity},
+        desc=None if quiet else f"{settings.k}-NN",
+        echo=echo,
+    )
+    neighbours, index_info = found.neighbours, found.knn
     phase("k-NN", tic)
     tic = time.perf_counter()
     candidates = candidates_from_neighbours(neighbours, settings.margin, settings.retrieval)
@@ -400,7 +349,7 @@ def _mine_locked(
             "center": center,
             "knn": index_info,
             "max_memory_bytes": budget,
-            "resumed": checkpoint.resumed,
+            "resumed": found.resumed,
             "pairs_written": written,
             "candidates": len(candidates),
             "phases": phases,
@@ -408,9 +357,10 @@ def _mine_locked(
             "peak_rss_bytes": peak,
         },
     )
-    shutil.rmtree(checkpoint.folder, ignore_errors=True)
+    if found.checkpoint is not None:
+        shutil.rmtree(found.checkpoint.folder, ignore_errors=True)
     return MiningSummary(
-        written, len(candidates), time.perf_counter() - started, peak, sidecar, checkpoint.resumed, settings
+        written, len(candidates), time.perf_counter() - started, peak, sidecar, found.resumed, settings
     )
 
 
