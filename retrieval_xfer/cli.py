@@ -1040,32 +1040,28 @@ def mine(
     """Margin-based bitext mining between two sides (the BUCC machinery), best pairs first. Mining options not
     given take BUCC's (k=4, ratio margin, max retrieval). Exports are mined without re-encoding; the exact k-NN
     runs out of core under --max-memory and resumes after a kill (run the same command again)."""
-    from retrieval_xfer.workflows.mine import format_summary
-    from retrieval_xfer.workflows.mine import mine as mine_sides
+    from retrieval_xfer.workflows import mine as mining_workflow
 
     mining = _take(MiningOptions, kwargs)
     index = _index_params(kwargs)
     options = _take(EncoderOptions, kwargs)
-    summary = mine_sides(
+    job = mining_workflow.MineJob(
         src,
         trg,
         out,
-        options if options.model else None,
         mining,
         threshold,
         index,
-        mining.max_memory,
         input_format,
         "skip" if skip_blank else "error",
         device=options.device,
         ray=ray_address,
         center=center,
-        echo=_echo_err,
-        quiet=options.quiet,
         overwrite=overwrite,
         verify=not no_verify,
     )
-    click.echo(format_summary(summary, out))
+    summary = mining_workflow.mine(job, options if options.model else None, echo=_echo_err, quiet=options.quiet)
+    click.echo(mining_workflow.format_summary(summary, out))
 
 
 @main.command("tune-threshold")

@@ -161,7 +161,7 @@ def test_center_option_scores_its_own_columns(tiny_model, tmp_path):
 def test_mining_with_centering_undoes_a_per_side_offset(tmp_path):
     import json
 
-    from retrieval_xfer.workflows.mine import mine
+    from retrieval_xfer.workflows.mine import MineJob, mine
 
     base = meanings(300, d=32, seed=4)
     rng = np.random.default_rng(5)
@@ -172,7 +172,7 @@ def test_mining_with_centering_undoes_a_per_side_offset(tmp_path):
         rows = [line.split("\t") for line in (tmp_path / name).read_text().splitlines()]
         return sum(r[1] == r[2] for r in rows)
 
-    mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "raw.tsv", quiet=True)
-    mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "centered.tsv", quiet=True, center="language")
+    mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "raw.tsv"), quiet=True)
+    mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "centered.tsv", center="language"), quiet=True)
     assert correct("centered.tsv") == 300 and correct("raw.tsv") < 150
     assert json.loads((tmp_path / "centered.tsv.json").read_text())["center"] == "language"

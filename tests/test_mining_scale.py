@@ -1,6 +1,7 @@
 """Mining at scale: the blockwise exact k-NN against brute force, out of core equal to in memory, resuming after
 a kill with a byte-identical pairs file, exports and .npy matrices as inputs, approximate indexes, bad input."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -15,8 +16,9 @@ from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.mining.budget import parse_size, plan_block_rows
 from retrieval_xfer.mining.checkpoint import KnnCheckpoint
 from retrieval_xfer.mining.knn import knn_both_ways
+from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.vectors import ArrayVectors, NpyVectors, ShardedVectors
-from retrieval_xfer.workflows.mine import mine
+from retrieval_xfer.workflows.mine import MineJob, mine
 
 
 def unit_rows(n, d=24, seed=0):
@@ -125,8 +127,9 @@ def test_rx_mine_resumes_after_a_kill_byte_identical(tmp_path, monkeypatch):
     x, y, _ = parallel_corpus(150, 50, seed=7)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
-    args = dict(src=tmp_path / "x.npy", trg=tmp_path / "y.npy", max_memory="200KB", quiet=True)
-    mine(out=tmp_path / "whole.tsv", **args)
+    job = MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "whole.tsv", MiningOptions(max_memory="200KB"))
+    mine(job, quiet=True)
+    job = dataclasses.replace(job, out=tmp_path / "pairs.tsv")
     real_save = KnnCheckpoint.save
 
     def save_then_die(self, number, *a):
@@ -136,16 +139,12 @@ def test_rx_mine_resumes_after_a_kill_byte_identical(tmp_path, monkeypatch):
 
     monkeypatch.setattr(KnnCheckpoint, "save", save_then_die)
     with pytest.raises(Kill):
-        mine(out=tmp_path / "pairs.tsv", **args)
+        mine(job, quiet=True)
     assert not (tmp_path / "pairs.tsv").exists() and (tmp_path / "pairs.tsv.rx-mine").is_dir()
     monkeypatch.setattr(KnnCheckpoint, "save", real_save)
     with pytest.raises(RxError, match="k differs"):
-        mine(
-            out=tmp_path / "pairs.tsv",
-            mining=__import__("retrieval_xfer.mining.options", fromlist=["x"]).MiningOptions(k=2),
-            **args,
-        )
-    summary = mine(out=tmp_path / "pairs.tsv", **args)
+        mine(dataclasses.replace(job, mining=MiningOptions(k=2, max_memory="200KB")), quiet=True)
+    summary = mine(job, quiet=True)
     assert summary.resumed
     assert (tmp_path / "pairs.tsv").read_bytes() == (tmp_path / "whole.tsv").read_bytes()
     sidecar = json.loads((tmp_path / "pairs.tsv.json").read_text())
@@ -166,14 +165,9 @@ def test_approximate_index_finds_what_exact_finds(tmp_path):
     x, y, gold = parallel_corpus(1500, 500, d=32, seed=8)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
-    exact = mine(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "exact.tsv", quiet=True)
-    ivf = mine(
-        tmp_path / "x.npy",
-        tmp_path / "y.npy",
-        tmp_path / "ivf.tsv",
-        quiet=True,
-        index=IndexParams(kind="ivf", nlist=16, nprobe=4),
-    )
+    exact = mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "exact.tsv"), quiet=True)
+    ivf_index = IndexParams(kind="ivf", nlist=16, nprobe=4)
+    ivf = mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "ivf.tsv", index=ivf_index), quiet=True)
     assert not exact.resumed and not ivf.resumed
     assert abs(best_f1(tmp_path / "exact.tsv", gold) - best_f1(tmp_path / "ivf.tsv", gold)) < 0.5
     assert best_f1(tmp_path / "exact.tsv", gold) > 95
@@ -182,11 +176,10 @@ def test_approximate_index_finds_what_exact_finds(tmp_path):
     assert set(sidecar["phases"]) == {"read and encode", "k-NN", "candidates", "write"}
     with pytest.raises(RxError, match="needs at least 2000 sentences, got 2000|needs at least 4096 sentences"):
         mine(
-            tmp_path / "x.npy",
-            tmp_path / "y.npy",
-            tmp_path / "bad.tsv",
+            MineJob(
+                tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "bad.tsv", index=IndexParams(kind="ivf", nlist=4096)
+            ),
             quiet=True,
-            index=IndexParams(kind="ivf", nlist=4096),
         )
     assert not (tmp_path / "bad.tsv").exists()
 

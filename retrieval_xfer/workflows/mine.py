@@ -28,7 +28,7 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.reader import is_export, open_export
 from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
-from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY, format_size, parse_size
+from retrieval_xfer.mining.budget import format_size, parse_size
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.neighbours import find_neighbours
 from retrieval_xfer.mining.options import MiningOptions
@@ -187,81 +187,66 @@ def check_output(out: Path, inputs: list[Path], overwrite: bool) -> None:
         raise RxError(f"{out}: already exists (pass --overwrite to replace it)")
 
 
+@dataclass(frozen=True)
+class MineJob:
+    """One ``rx mine`` run, besides the encoder that a text side needs: the two sides (text corpus, export folder
+    or ``.npy``), the pairs file ``out``, the ``mining`` options (k, margin, retrieval, memory budget; unset ones
+    take BUCC's protocol), the ``threshold`` (None: keep all), the approximate ``index`` (None or ``flat``: exact
+    k-NN), how text is read (``fmt``, ``blank``), where the k-NN runs (``device``; ``ray``: ``"local"`` or a
+    cluster address), ``center`` (``language``: each side's mean removed), ``overwrite`` an existing ``out``, and
+    ``verify`` the exports' checksums (``False`` for very large trusted exports)."""
+
+    src: Path
+    trg: Path
+    out: Path
+    mining: MiningOptions = field(default_factory=MiningOptions)
+    threshold: float | None = None
+    index: IndexParams | None = None
+    fmt: CorpusFormat = "lines"
+    blank: BlankPolicy = "error"
+    device: str | None = None
+    ray: str | None = None
+    center: str = "none"
+    overwrite: bool = False
+    verify: bool = True
+
+
 def mine(
-    src: Path,
-    trg: Path,
-    out: Path,
+    job: MineJob,
     options: EncoderOptions | None = None,
-    mining: MiningOptions | None = None,
-    threshold: float | None = None,
-    index: IndexParams | None = None,
-    max_memory: str = DEFAULT_MAX_MEMORY,
-    fmt: CorpusFormat = "lines",
-    blank: BlankPolicy = "error",
-    device: str | None = None,
-    ray: str | None = None,
-    center: str = "none",
     echo: Callable[[str], None] | None = None,
     quiet: bool = False,
-    overwrite: bool = False,
-    verify: bool = True,
 ) -> MiningSummary:
-    """Mine ``src`` against ``trg`` and write ``out`` (``score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg]``, best
-    first) and ``out.json`` (inputs, what ran, times and peak memory per phase).
+    """Run ``job``: mine its source side against its target side and write ``job.out``
+    (``score<TAB>src_id<TAB>trg_id[<TAB>src<TAB>trg]``, best first) and ``out.json`` (inputs, what ran, times and
+    peak memory per phase). ``options`` encodes a text side (an export's or the other side's settings otherwise).
 
-    ``index``: None or kind ``flat`` for the exact blockwise k-NN under ``max_memory``; another kind (``ivf``,
-    ``ivfpq``, ``hnsw``, ``auto``, ``factory``) for FAISS. Unset ``mining`` options take BUCC's protocol.
-    ``ray``: run the exact k-NN's blocks as Ray tasks (``"local"`` starts Ray here; else a cluster address).
-    ``center``: ``language`` removes each side's mean vector (estimated from the side itself) before the k-NN.
-    RxError, before any work, when ``out`` is one of the inputs (or inside one), or exists without ``overwrite``.
-    ``verify``: an export's shards are checked against their recorded SHA-256 (``False`` for very large trusted
-    exports).
+    RxError, before any work, when ``out`` is one of the inputs (or inside one), or exists without ``overwrite``
+    (unless its run did not finish); the output is locked for the whole run.
     """
-    check_output(Path(out), [Path(src), Path(trg)], overwrite)
-    with hold_output_lock(Path(out)):  # the pairs file and its checkpoint folder belong to this run
-        return _mine_locked(
-            src,
-            trg,
-            Path(out),
-            options,
-            mining,
-            threshold,
-            index,
-            max_memory,
-            fmt,
-            blank,
-            device,
-            ray,
-            center,
-            echo,
-            quiet,
-            verify,
-        )
+    check_output(Path(job.out), [Path(job.src), Path(job.trg)], job.overwrite)
+    with hold_output_lock(Path(job.out)):  # the pairs file and its checkpoint folder belong to this run
+        return _mine_locked(job, options, echo, quiet)
 
 
 def _mine_locked(
-    src: Path,
-    trg: Path,
-    out: Path,
-    options: EncoderOptions | None,
-    mining: MiningOptions | None,
-    threshold: float | None,
-    index: IndexParams | None,
-    max_memory: str,
-    fmt: CorpusFormat,
-    blank: BlankPolicy,
-    device: str | None,
-    ray: str | None,
-    center: str,
-    echo: Callable[[str], None] | None,
-    quiet: bool,
-    verify: bool,
+    job: MineJob, options: EncoderOptions | None, echo: Callable[[str], None] | None, quiet: bool
 ) -> MiningSummary:
+    src, trg, out = Path(job.src), Path(job.trg), Path(job.out)
+    threshold, index, fmt, blank, device, ray, center = (
+        job.threshold,
+        job.index,
+        job.fmt,
+        job.blank,
+        job.device,
+        job.ray,
+        job.center,
+    )
     started = time.perf_counter()
     echo = echo or (lambda line: None)
-    settings = (mining or MiningOptions()).resolved(load_card("bucc2018")["mining"])
+    settings = job.mining.resolved(load_card("bucc2018")["mining"])
+    max_memory = settings.max_memory
     budget = parse_size(max_memory)
-    out = Path(out)
     phases: dict[str, dict[str, float]] = {}
 
     def phase(name: str, tic: float) -> None:
@@ -277,7 +262,7 @@ def _mine_locked(
     sides: dict[str, MiningSide] = {}
     for name, path in (("src", src), ("trg", trg)):
         if kinds[name] == "export":
-            sides[name] = _export_side(path, verify)
+            sides[name] = _export_side(path, job.verify)
         elif kinds[name] == "npy":
             sides[name] = _npy_side(path)
     if texts:
