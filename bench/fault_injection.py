@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import os
 import random
 import shutil
@@ -147,8 +148,6 @@ def same(kind: str, reference: Path, candidate: Path) -> bool:
 
 
 def _same_manifest(a: Path, b: Path) -> bool:
-    import json
-
     strip = lambda m: {k: v for k, v in m.items() if k not in ("created_at", "finished_at")}
     return strip(json.loads(a.read_text())) == strip(json.loads(b.read_text()))
 
@@ -182,7 +181,7 @@ def finished(out: Path) -> bool:
     if (out / "run.json").is_file():
         return True
     if (out / "manifest.json").is_file():
-        return '"complete": true' in (out / "manifest.json").read_text()
+        return json.loads((out / "manifest.json").read_text()).get("complete") is True
     return out.with_name(out.name + ".json").is_file() and not out.with_name(out.name + ".rx-mine").exists()
 
 

@@ -24,6 +24,7 @@ CORE = {
     "version",
     "json_file",
     "output_lock",
+    "checksums",
     "__init__",
 }
 

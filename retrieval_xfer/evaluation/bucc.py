@@ -52,12 +52,11 @@ def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
 @dataclass(frozen=True)
 class MiningJob:
     """How BUCC mines a split, with the same k-NN as ``rx mine`` (``mining.neighbours.find_neighbours``): the
-    resolved ``mining`` options (k, margin, retrieval), the approximate ``index`` (None: exact), the exact
-    k-NN's memory budget and Ray address, and ``center`` ("language": each corpus's mean removed)."""
+    resolved ``mining`` options (k, margin, retrieval, the exact k-NN's memory budget), the approximate ``index``
+    (None: exact), the Ray address, and ``center`` ("language": each corpus's mean removed)."""
 
     mining: MiningOptions
     index: IndexParams | None = None
-    max_memory: str = DEFAULT_MAX_MEMORY
     ray: str | None = None
     center: str = "none"
 
@@ -74,7 +73,7 @@ def score_split(encoder: Encoder, split: BuccSplit, job: MiningJob) -> dict[Pair
         ArrayVectors(y, f"{split.origin}: target (encoder output)"),
         job.mining.k,
         job.index,
-        job.max_memory,
+        job.mining.max_memory,
         ray=job.ray,
         center=job.center,
         desc=f"{job.mining.k}-NN" if encoder.show_progress else None,
@@ -196,8 +195,7 @@ def evaluate_bucc(
     started = time.perf_counter()
     check_center(center)
     main = main_layer(encoder)
-    mining = MiningOptions(k=k, margin=margin, retrieval=retrieval)
-    job = MiningJob(mining, index, max_memory, ray)
+    job = MiningJob(MiningOptions(k=k, margin=margin, retrieval=retrieval, max_memory=max_memory), index, ray)
     by_layer: dict[int, dict[str, dict[str, Any]]] = {}
     for pair in pairs:
         tune, apply = (splits or {}).get(pair) or read_splits(pair, card, data_dir, allow_missing_gold)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.checksums import listed_file, verify_sha256
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.json_file import read_json_object
 from retrieval_xfer.provenance import file_sha256
@@ -92,18 +93,6 @@ class ExportCorpus:
         return source
 
 
-def _plain(folder: Path, name: str) -> Path:
-    """``folder / name`` for a file name read from the manifest; RxError for an absolute path or ``..``."""
-    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
-        raise RxError(f"{folder / MANIFEST_FILE}: corrupt manifest (shard file {name!r} is not a plain file name)")
-    return folder / name
-
-
-def _verify(path: Path, expected: str | None) -> None:
-    if expected is not None and file_sha256(path) != expected:
-        raise RxError(f"corrupt: checksum mismatch in {path}")
-
-
 def open_export(folder: Path, verify: bool = True) -> ExportCorpus:
     """Open a complete export for reading. RxError for a folder that is not an export, an incomplete export
     (naming the command that finishes it), a missing or truncated shard, ids that disagree with the vectors, or,
@@ -121,10 +110,11 @@ def open_export(folder: Path, verify: bool = True) -> ExportCorpus:
         raise RxError(f"{folder / MANIFEST_FILE}: corrupt encoder block ({err})") from None
     parts, ids = [], []
     for shard in manifest["shards"]:
-        vector_file, ids_file = _plain(folder, shard["file"]), _plain(folder, shard["ids"])
+        vector_file = listed_file(folder, shard["file"], folder / MANIFEST_FILE)
+        ids_file = listed_file(folder, shard["ids"], folder / MANIFEST_FILE)
         if verify:
-            _verify(vector_file, shard.get("sha256"))
-            _verify(ids_file, shard.get("ids_sha256"))
+            verify_sha256(vector_file, shard.get("sha256"))
+            verify_sha256(ids_file, shard.get("ids_sha256"))
         vectors = NpyVectors(vector_file)
         try:
             shard_ids = ids_file.read_text(encoding="utf-8").split("\n")[:-1]

@@ -10,6 +10,7 @@ import faiss
 import numpy as np
 
 from retrieval_xfer.atomic import atomic_directory
+from retrieval_xfer.checksums import listed_file, verify_sha256
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.indexing.factory import IndexParams, apply_search_params
 from retrieval_xfer.indexing.meta import IndexMeta
@@ -92,16 +93,6 @@ def _read_lines(path: Path) -> list[str]:
         return f.read().split("\n")[:-1]
 
 
-def verify_checksums(folder: Path, checksums: dict[str, str]) -> None:
-    """RxError ``corrupt: checksum mismatch in FILE`` for the first file of ``folder`` whose SHA-256 is not the
-    recorded one (an index written before checksums were recorded has none to compare)."""
-    for name, expected in checksums.items():
-        if Path(name).name != name or name in (".", ".."):
-            raise RxError(f"{folder / META_FILE}: corrupt metadata (file name {name!r} is not a plain name)")
-        if file_sha256(Path(folder) / name) != expected:
-            raise RxError(f"corrupt: checksum mismatch in {Path(folder) / name}")
-
-
 def load_index(folder: Path, verify: bool = True) -> SavedIndex:
     """Load an index folder; raises RxError naming the folder when it is missing, incomplete or inconsistent, and,
     with ``verify``, when a file's SHA-256 differs from the one ``meta.json`` recorded."""
@@ -116,8 +107,9 @@ def load_index(folder: Path, verify: bool = True) -> SavedIndex:
         meta.spec  # noqa: B018 - validates the encoder block
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as err:
         raise RxError(f"{folder / META_FILE}: corrupt metadata ({type(err).__name__}: {err})") from None
-    if verify:
-        verify_checksums(folder, meta.checksums)
+    if verify:  # an index written before checksums were recorded has none
+        for name, expected in meta.checksums.items():
+            verify_sha256(listed_file(folder, name, folder / META_FILE), expected)
     try:
         index = faiss.read_index(str(folder / INDEX_FILE))
     except RuntimeError:

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
-from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.atomic import atomic_write_json, atomic_write_text
 from retrieval_xfer.modeling.run_folder import CHECKPOINT_STATE, HEADS_DIR
 from retrieval_xfer.training.distributed import is_main_process, sum_across_ranks, world_size
 
@@ -30,7 +30,7 @@ def keep_steps_up_to(path: Path, step: int) -> None:
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip() and json.loads(line).get("step", 0) <= step
     ]
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    atomic_write_text(path, "".join(line + "\n" for line in lines))
 
 
 class SaveHeadsCallback(TrainerCallback):

@@ -233,15 +233,6 @@ def _mine_locked(
     job: MineJob, options: EncoderOptions | None, echo: Callable[[str], None] | None, quiet: bool
 ) -> MiningSummary:
     src, trg, out = Path(job.src), Path(job.trg), Path(job.out)
-    threshold, index, fmt, blank, device, ray, center = (
-        job.threshold,
-        job.index,
-        job.fmt,
-        job.blank,
-        job.device,
-        job.ray,
-        job.center,
-    )
     started = time.perf_counter()
     echo = echo or (lambda line: None)
     settings = job.mining.resolved(load_card("bucc2018")["mining"])
@@ -257,7 +248,9 @@ def _mine_locked(
     tic = time.perf_counter()
     kinds = {"src": classify(src), "trg": classify(trg)}
     texts = {
-        name: _read_text_side(path, fmt, blank) for name, path in (("src", src), ("trg", trg)) if kinds[name] == "text"
+        name: _read_text_side(path, job.fmt, job.blank)
+        for name, path in (("src", src), ("trg", trg))
+        if kinds[name] == "text"
     }
     sides: dict[str, MiningSide] = {}
     for name, path in (("src", src), ("trg", trg)):
@@ -273,8 +266,8 @@ def _mine_locked(
             identity = {
                 "kind": "text",
                 **_file_identity(side.path),
-                "format": fmt,
-                "blank": blank,
+                "format": job.fmt,
+                "blank": job.blank,
                 "encoder": encoder.spec.to_dict(),
             }
             sides[name] = MiningSide(
@@ -300,11 +293,11 @@ def _mine_locked(
         src_side.vectors,
         trg_side.vectors,
         settings.k,
-        index,
+        job.index,
         max_memory,
-        device,
-        ray,
-        center,
+        job.device,
+        job.ray,
+        job.center,
         checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
         identity={"src": src_side.identity, "trg": trg_side.identity},
         desc=None if quiet else f"{settings.k}-NN",
@@ -316,7 +309,7 @@ def _mine_locked(
     candidates = candidates_from_neighbours(neighbours, settings.margin, settings.retrieval)
     phase("candidates", tic)
     tic = time.perf_counter()
-    written = _write_pairs(out, src_side, trg_side, candidates, threshold)
+    written = _write_pairs(out, src_side, trg_side, candidates, job.threshold)
     phase("write", tic)
     peak = max(p["peak_rss_bytes"] for p in phases.values())
     sidecar = out.with_name(out.name + ".json")
@@ -330,8 +323,8 @@ def _mine_locked(
             "trg": {**trg_side.identity, "count": n_y},
             "compatibility": compatibility,
             "mining": dataclasses.asdict(settings),
-            "threshold": threshold,
-            "center": center,
+            "threshold": job.threshold,
+            "center": job.center,
             "knn": index_info,
             "max_memory_bytes": budget,
             "resumed": found.resumed,
