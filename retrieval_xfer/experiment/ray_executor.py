@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.runner import done_line, read_record, record_done, run_step, train_config
@@ -104,7 +105,7 @@ def execute_step(spec: ExperimentSpec, step: Step, quiet: bool, threads: int, pr
     host = socket.gethostname()
     started = time.time()
     log.parent.mkdir(parents=True, exist_ok=True)
-    _started_marker(log).write_text(json.dumps({"host": host, "started": started}), encoding="utf-8")
+    atomic_write_json(_started_marker(log), {"host": host, "started": started})  # the driver never reads half
     error = ""
     with _output_to(log) as stream:
         print(f"== {step.label} on {host}, {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
