@@ -77,7 +77,7 @@ def main() -> None:
     card = load_card("tatoeba")
     groups: dict[str, list[float]] = {g: [] for g in group_names()}
     for lang, entry in layers["8"]["languages"].items():
-        groups[resource_group(card["languages"].get(lang) or lang)].append(entry["centering_gain"])
+        groups[resource_group(card.languages.get(lang) or lang)].append(entry["centering_gain"])
     print(
         "centering gain at layer 8 by resource group: "
         + ", ".join(f"{g} {sum(v) / len(v):+.2f} (n={len(v)})" for g, v in groups.items() if v)

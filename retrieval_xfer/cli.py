@@ -10,7 +10,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.version import __version__
+
+if TYPE_CHECKING:
+    from retrieval_xfer.data.cards import TaskCard
 
 # What to do after Ctrl-C, for the commands that can pick up where they stopped.
 RESUME_HINTS = {
@@ -512,16 +515,15 @@ def tasks_list(wide: bool) -> None:
 
     if wide:
         rows = [
-            [c["name"], c["kind"], c["format"], c["head"] or c["evaluator"] or "-", *describe_sources(c, True)]
-            for c in list_cards()
+            [c.name, c.kind, c.format, c.head or c.evaluator or "-", *describe_sources(c, True)] for c in list_cards()
         ]
         click.echo(format_table(["task", "kind", "format", "head", "hub", "local format"], rows))
         return
     rows = [
         [
-            c["name"],
-            c["kind"],
-            c["head"] or c["evaluator"] or "-",
+            c.name,
+            c.kind,
+            c.head or c.evaluator or "-",
             fit(describe_sources(c)[0]),
             fit(describe_sources(c)[1], 22),
         ]
@@ -540,7 +542,7 @@ class EvalGroup(RxGroup):
         from retrieval_xfer.data.cards import list_cards
 
         try:
-            return {c["name"]: _zero_shot_command(c) for c in list_cards() if c["kind"] == "zero-shot"}
+            return {c.name: _zero_shot_command(c) for c in list_cards() if c.kind == "zero-shot"}
         except RxError as err:
             raise click.ClickException(str(err)) from None
 
@@ -700,14 +702,14 @@ def eval_bucc(
     _finish(result, bucc_table(result), output, "bucc2018")
 
 
-def _zero_shot_command(card: dict[str, Any]) -> click.Command:
+def _zero_shot_command(card: TaskCard) -> click.Command:
     """``rx eval <task>`` for a zero-shot card: one command per card, so a new card is a new command."""
-    name = card["name"]
+    name = card.name
 
     @click.command(
         name,
-        help=f"Zero-shot {name} ({card['format']}, {card['metric']}): scores a run's "
-        f"{card['head']} head ({' or '.join(card['trained_by'])}) on each language and "
+        help=f"Zero-shot {name} ({card.format}, {card.metric}): scores a run's "
+        f"{card.head} head ({' or '.join(card.trained_by)}) on each language and "
         f"their average. Writes a JSON result file.",
     )
     @click.option(
@@ -720,7 +722,7 @@ def _zero_shot_command(card: dict[str, Any]) -> click.Command:
         "--data-dir",
         type=click.Path(path_type=Path),
         default=None,
-        help=f"Folder with the files ({', '.join(card['sources']['local']['files'])}). Default: the hub.",
+        help=f"Folder with the files ({', '.join(card.sources['local']['files'])}). Default: the hub.",
     )
     @click.option(
         "--data-file",

@@ -203,3 +203,23 @@ def test_mining_threshold_imports_no_model_stack():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _source_lines(pattern: str, outside: tuple[str, ...] = ()) -> list[str]:
+    """``file:line`` of every line of the package matching the regular expression ``pattern``, in files not
+    under the sub-packages named in ``outside``."""
+    import re
+
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.relative_to(PACKAGE).parts[0] in outside:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(pattern, line):
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{number}")
+    return found
+
+
+def test_no_card_is_indexed_by_string_outside_data():
+    """Cards are typed TaskCard objects: code reads attributes (``card.max_length``), never ``card["..."]``."""
+    assert _source_lines(r"card\[|card\.get\(", outside=("data",)) == []

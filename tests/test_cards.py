@@ -1,5 +1,6 @@
 """Task cards are checked against their schema at load time: a typo is one line naming the file and the key."""
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -35,7 +36,19 @@ def test_every_shipped_card_loads_with_defaults_filled():
     loaded = list_cards()
     assert len(loaded) == len(list(TASKS.glob("*.yaml")))
     for card in loaded:
-        assert set(card) == set(cards.CARD_SCHEMA) | {"data_from"}
+        assert isinstance(card, cards.TaskCard)
+        for key, rule in cards.CARD_SCHEMA.items():  # every optional key absent from the file has its default
+            raw = yaml.safe_load((TASKS / f"{card.name}.yaml").read_text())
+            if key not in raw and rule.default is not None and not card.data_from:
+                assert getattr(card, key) == rule.default, (card.name, key)
+
+
+def test_a_card_is_frozen_and_replace_makes_a_copy():
+    card = load_card("panx")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.max_length = 12
+    shorter = card.replace(max_length=12)
+    assert (shorter.max_length, card.max_length, shorter.name) == (12, load_card("panx").max_length, "panx")
 
 
 def test_value_sets_equal_the_registries_that_implement_them():
@@ -55,11 +68,11 @@ def test_value_sets_equal_the_registries_that_implement_them():
 
 def test_data_from_is_resolved_once_at_load():
     mnli, xnli_en = load_card("mnli"), load_card("xnli_en")
-    assert xnli_en["data_from"] == "mnli" and mnli["data_from"] is None
-    assert xnli_en["sources"] == mnli["sources"]  # the readers never see data_from
-    assert (xnli_en["name"], xnli_en["kind"], xnli_en["target_task"]) == ("xnli_en", "target", "xnli")
+    assert xnli_en.data_from == "mnli" and mnli.data_from is None
+    assert xnli_en.sources == mnli.sources  # the readers never see data_from
+    assert (xnli_en.name, xnli_en.kind, xnli_en.target_task) == ("xnli_en", "target", "xnli")
     squad_en = load_card("squad_en")
-    assert squad_en["max_length"] == 384 and squad_en["sources"] == load_card("squad_v1")["sources"]
+    assert squad_en.max_length == 384 and squad_en.sources == load_card("squad_v1").sources
 
 
 @pytest.mark.parametrize(

@@ -295,4 +295,4 @@ def test_pinning_a_card_writes_the_commit_after_the_dataset(tmp_path):
         f"    - {{dataset: google/xtreme, revision: {'f' * 40}, config: XNLI}}\n"
         "    - {dataset: m/t, revision: abc, config: c}\n"
     )
-    assert load_card("xnli")["sources"]["hub"][0]["dataset"] == "google/xtreme"  # the cards still load
+    assert load_card("xnli").sources["hub"][0]["dataset"] == "google/xtreme"  # the cards still load

@@ -18,13 +18,13 @@ def jsonl(path, rows):
 
 
 def test_every_card_loads_and_names_its_sources():
-    cards = {c["name"]: c for c in list_cards()}
+    cards = {c.name: c for c in list_cards()}
     intermediate = {"anli_plus", "mnli", "qqp", "squad_v1", "squad_v2", "hellaswag", "cosmosqa", "commonsenseqa", "ccg"}
     target = {"xnli_en", "pawsx_en", "udpos_en", "panx_en", "squad_en", "tydiqa_en"}
-    assert intermediate == {n for n, c in cards.items() if c["kind"] == "intermediate"}
-    assert target == {n for n, c in cards.items() if c["kind"] == "target"}
+    assert intermediate == {n for n, c in cards.items() if c.kind == "intermediate"}
+    assert target == {n for n, c in cards.items() if c.kind == "target"}
     for card in cards.values():
-        assert card["sources"], card["name"]
+        assert card.sources, card.name
 
 
 def test_tasks_list_command():

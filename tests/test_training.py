@@ -15,6 +15,7 @@ from torch.utils.data import BatchSampler, ConcatDataset, SequentialSampler
 from toy_data import ENGLISH, write_multiple_choice, write_ner, write_nli, write_qa
 
 from retrieval_xfer.cli import main
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.tatoeba import tatoeba_accuracy
@@ -81,9 +82,9 @@ def test_each_head_learns(tiny_model, files, tmp_path, task, chance):
     head = build_heads(model, data, None)[task]
     card = data[task][0]
     rows = build_rows(card, data[task][1].examples, head.config.get("labels", []), model[0].tokenizer, 64)
-    loss_before, _ = loss_and_accuracy(model, head, task, card["format"], rows)
+    loss_before, _ = loss_and_accuracy(model, head, task, card.format, rows)
     result = train(cfg)
-    loss_after, accuracy = loss_and_accuracy(result.model, result.heads[task], task, card["format"], rows)
+    loss_after, accuracy = loss_and_accuracy(result.model, result.heads[task], task, card.format, rows)
     assert loss_after < 0.7 * loss_before
     chance = chance if chance is not None else 1 / np.mean([len(r["window_ids"]) for r in rows]) ** 2
     assert accuracy > max(chance, 0.5)
@@ -272,7 +273,7 @@ def test_qa_windows_map_answers_through_offsets(tiny_model):
         "is_impossible": False,
         "answers": [{"text": "moon", "answer_start": context.index("moon")}],
     }
-    card = {"name": "squad_v1", "format": "span-qa", "doc_stride": 8}
+    card = load_card("squad_v1").replace(doc_stride=8)
     rows = build_rows(card, [record], [], tokenizer, 24)
     assert len(rows) > 3  # 60 words do not fit one 24-token window
     with_answer = [r for r in rows if r["start"] > 0]

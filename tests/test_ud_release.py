@@ -121,7 +121,7 @@ def release(tmp_path: Path) -> Path:
 
 def test_treebanks_are_chosen_by_iso_prefix_in_file_name_order(tmp_path):
     root = release(tmp_path)
-    files = find_release_files(root, load_card("udpos")["languages"])["dev"]
+    files = find_release_files(root, load_card("udpos").languages)["dev"]
     assert {lang: [p.name for p in paths] for lang, paths in files.items()} == {
         "de": ["de_gsd-ud-dev.conllu", "de_hdt-ud-dev.conllu"],
         "el": ["el_gdt-ud-dev.conllu"],

@@ -78,7 +78,7 @@ def test_classification_batched_equals_one_by_one(run, dev):
 def test_tagging_batched_equals_one_by_one_and_long_sentences_are_cut(run, dev):
     from retrieval_xfer.data.eval_data import read_language_file
 
-    card = {**load_card("panx"), "max_length": 24}
+    card = load_card("panx").replace(max_length=24)
     model = load_task_model(run, card)
     records = read_language_file(card, dev / "panx" / "dev-fr.tsv").examples
     assert all(len(r["tokens"]) > 24 for r in records)
@@ -114,7 +114,7 @@ def test_qa_predictions_equal_brute_force_over_windows(run, dev):
     from retrieval_xfer.data.eval_data import read_language_file
     from retrieval_xfer.modeling.features import tokenize_qa
 
-    card = {**load_card("xquad"), "max_length": 16, "doc_stride": 4, "max_answer_length": 3}
+    card = load_card("xquad").replace(max_length=16, doc_stride=4, max_answer_length=3)
     model = load_task_model(run, card)
     records = read_language_file(card, dev / "xquad" / "xquad.de.json").examples
     batched = predict_answers(model, card, records, batch_size=5, show_progress=False)
@@ -224,7 +224,7 @@ def test_run_json_is_written_atomically(tmp_path, monkeypatch):
 
 
 def test_label_sets_must_match(run):
-    card = {**load_card("xnli"), "labels": ["entailment", "not_entailment"]}
+    card = load_card("xnli").replace(labels=["entailment", "not_entailment"])
     with pytest.raises(RxError, match="label sets differ"):
         load_task_model(run, card)
 
@@ -258,11 +258,11 @@ def test_a_language_without_the_split_is_skipped_and_listed(run, dev, monkeypatc
         return read_language_file(load_card("panx"), dev / "panx" / "dev-de.tsv", limit)
 
     monkeypatch.setattr(zero_shot, "read_language_hub", hub)
-    model = load_task_model(run, {**load_card("panx"), "name": "udpos"})
+    model = load_task_model(run, load_card("panx").replace(name="udpos"))
     with pytest.warns(UserWarning, match="udpos kk: skipped"):
         result = zero_shot.evaluate_zero_shot(
             model,
-            {**load_card("panx"), "name": "udpos", "comparability": card["comparability"]},
+            load_card("panx").replace(name="udpos", comparability=card.comparability),
             {"el": None, "kk": None},
             "dev",
             show_progress=False,

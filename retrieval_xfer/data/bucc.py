@@ -5,8 +5,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.data.hub import hub_source, load_hub_split
 from retrieval_xfer.data.text_files import read_corpus, read_gold_pairs
 from retrieval_xfer.errors import RxError
@@ -28,15 +28,15 @@ class BuccSplit:
     gold_excluded: int = 0
 
 
-def parse_pair(pair: str, card: dict[str, Any]) -> tuple[str, str]:
+def parse_pair(pair: str, card: TaskCard) -> tuple[str, str]:
     """``"zh-en"`` → ``("zh", "en")``; RxError for a pair the card does not list."""
-    if pair not in card["pairs"]:
-        raise RxError(f"unknown BUCC pair {pair!r}; choose from {', '.join(card['pairs'])}")
+    if pair not in card.pairs:
+        raise RxError(f"unknown BUCC pair {pair!r}; choose from {', '.join(card.pairs)}")
     src, trg = pair.split("-")
     return src, trg
 
 
-def resolve_pairs(pairs: str | list[str] | None, data_dir: Path | None, card: dict[str, Any]) -> list[str]:
+def resolve_pairs(pairs: str | list[str] | None, data_dir: Path | None, card: TaskCard) -> list[str]:
     """The pairs to evaluate: ``pairs`` (a comma string or a list, each checked), else every pair with a tuning
     split in ``data_dir``, else (the hub) every pair of the card."""
     if pairs:
@@ -45,7 +45,7 @@ def resolve_pairs(pairs: str | list[str] | None, data_dir: Path | None, card: di
         for pair in chosen:
             parse_pair(pair, card)
         return chosen
-    return available_pairs(data_dir, card) if data_dir else list(card["pairs"])
+    return available_pairs(data_dir, card) if data_dir else list(card.pairs)
 
 
 def _check_gold(
@@ -71,7 +71,7 @@ def _check_gold(
 
 
 def find_local_split(
-    data_dir: Path, pair: str, role: str, card: dict[str, Any], allow_missing_gold: bool = False
+    data_dir: Path, pair: str, role: str, card: TaskCard, allow_missing_gold: bool = False
 ) -> BuccSplit | None:
     """Read the first split of ``role`` (``tune`` or ``apply``) present in ``data_dir`` or ``data_dir/<pair>``.
 
@@ -83,9 +83,9 @@ def find_local_split(
     if not data_dir.is_dir():
         raise RxError(f"{data_dir}: no such data folder")
     src, trg = parse_pair(pair, card)
-    layout = card["sources"]["local"]
+    layout = card.sources["local"]
     for folder in (data_dir, data_dir / pair):
-        for split in card["splits"][role]:
+        for split in card.splits[role]:
             names = {
                 key: folder / layout[key].format(pair=pair, split=split, src=src, trg=trg)
                 for key in ("source", "target", "gold")
@@ -110,10 +110,10 @@ def find_local_split(
     return None
 
 
-def read_hub_split(pair: str, role: str, card: dict[str, Any]) -> BuccSplit:
+def read_hub_split(pair: str, role: str, card: TaskCard) -> BuccSplit:
     """Read a split from the hub copy. It holds only the gold pairs, so mining among them is an easier task."""
     src, _ = parse_pair(pair, card)
-    hub = card["sources"]["hub"][0]
+    hub = card.sources["hub"][0]
     config, split = hub["config"].format(src=src), hub["splits"][role]
     rows = load_hub_split(hub["dataset"], config, split, revision=hub.get("revision"))
     sources, targets = [str(s).strip() for s in rows[hub["source"]]], [str(t).strip() for t in rows[hub["target"]]]
@@ -134,18 +134,18 @@ def read_hub_split(pair: str, role: str, card: dict[str, Any]) -> BuccSplit:
     )
 
 
-def available_pairs(data_dir: Path, card: dict[str, Any]) -> list[str]:
+def available_pairs(data_dir: Path, card: TaskCard) -> list[str]:
     """The card's pairs that have a tuning split in ``data_dir``; RxError when there is none."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise RxError(f"{data_dir}: no such data folder")
-    layout, found = card["sources"]["local"], []
-    for pair in card["pairs"]:
+    layout, found = card.sources["local"], []
+    for pair in card.pairs:
         src, trg = pair.split("-")
         names = [
             folder / layout["source"].format(pair=pair, split=split, src=src, trg=trg)
             for folder in (data_dir, data_dir / pair)
-            for split in card["splits"]["tune"]
+            for split in card.splits["tune"]
         ]
         if any(name.exists() for name in names):
             found.append(pair)

@@ -13,9 +13,10 @@ implement them (``data.task_data.READERS`` and ``SHAPERS``, ``modeling.heads.HEA
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -98,34 +99,52 @@ _MINING = {
     "retrieval": Key(_STR, choices=("max", "fwd", "bwd", "intersect")),
 }
 
-CARD_SCHEMA: dict[str, Key] = {
-    "name": Key(_STR),
-    "kind": Key(_STR, choices=KINDS),
-    "format": Key(_STR, choices=FORMATS),
-    "metric": Key(_STR),
-    "sources": Key(_MAP, fields=_SOURCES),
-    "languages": Key((list, dict), []),
-    "head": Key(_STR, None, HEAD_TYPES),
-    "evaluator": Key(_STR, None, EVALUATOR_NAMES),
-    "report_key": Key(_STR, None),
-    "labels": Key(_LIST, None),
-    "num_choices": Key(_INT, None),
-    "max_length": Key(_INT, 256),
-    "doc_stride": Key(_INT, 128),
-    "max_answer_length": Key(_INT, 30),
-    "allow_unanswerable": Key(_BOOL, False),
-    "normalization": Key(_STR, "squad", ("squad", "mlqa")),
-    "trained_by": Key(_LIST, []),
-    "target_task": Key((str, list), None),
-    "language_names": Key(_MAP, {}),
-    "comparability": Key(_MAP, {}),  # {lang: why hub data differs from XTREME's}: results say so for that language
-    "language_sets": Key(_MAP, {}),
-    "directions": Key(_MAP, {}),
-    "xtreme_direction": Key(_STR, None),
-    "mining": Key(_MAP, None, fields=_MINING),
-    "pairs": Key(_LIST, []),
-    "splits": Key(_MAP, {}),
-}
+
+def _key(types: tuple[type, ...], default: Any = _REQUIRED, choices: tuple | None = None, **nested: Any) -> Any:
+    """A ``TaskCard`` field declared with its ``Key`` rule (the rule is the field's only declaration)."""
+    return field(metadata={"rule": Key(types, default, choices, **nested)})
+
+
+@dataclass(frozen=True)
+class TaskCard:
+    """One task card, checked and with its defaults filled (``load_card``); code reads its attributes.
+
+    Each field's rule (types, default, allowed values) sits beside it; ``CARD_SCHEMA`` is made from them."""
+
+    name: str = _key(_STR)
+    kind: str = _key(_STR, choices=KINDS)
+    format: str = _key(_STR, choices=FORMATS)
+    metric: str = _key(_STR)
+    sources: dict[str, Any] = _key(_MAP, fields=_SOURCES)
+    languages: list[str] | dict[str, str | None] = _key((list, dict), [])
+    head: str | None = _key(_STR, None, HEAD_TYPES)
+    evaluator: str | None = _key(_STR, None, EVALUATOR_NAMES)
+    report_key: str | None = _key(_STR, None)
+    labels: list[str] | None = _key(_LIST, None)
+    num_choices: int | None = _key(_INT, None)
+    max_length: int = _key(_INT, 256)
+    doc_stride: int = _key(_INT, 128)
+    max_answer_length: int = _key(_INT, 30)
+    allow_unanswerable: bool = _key(_BOOL, False)
+    normalization: str = _key(_STR, "squad", ("squad", "mlqa"))
+    trained_by: list[str] = _key(_LIST, [])
+    target_task: str | list[str] | None = _key((str, list), None)
+    language_names: dict[str, str] = _key(_MAP, {})
+    comparability: dict[str, str] = _key(_MAP, {})  # {lang: why hub data differs from XTREME's}: results say so
+    language_sets: dict[str, list[str]] = _key(_MAP, {})
+    directions: dict[str, Any] = _key(_MAP, {})
+    xtreme_direction: str | None = _key(_STR, None)
+    mining: dict[str, Any] | None = _key(_MAP, None, fields=_MINING)
+    pairs: list[str] = _key(_LIST, [])
+    splits: dict[str, list[str]] = _key(_MAP, {})
+    data_from: str | None = None  # the card whose sources (and unset keys) this one takes; set by load_card
+
+    def replace(self, **changes: Any) -> TaskCard:
+        """A copy with ``changes`` (e.g. a shorter ``max_length`` for one evaluation)."""
+        return dataclasses.replace(self, **changes)
+
+
+CARD_SCHEMA: dict[str, Key] = {f.name: f.metadata["rule"] for f in fields(TaskCard) if "rule" in f.metadata}
 
 
 def _check(raw: dict, schema: dict[str, Key], path: Path, scope: str, fill: bool) -> dict:
@@ -194,50 +213,54 @@ def _read_raw(path: Path, name: str) -> dict[str, Any]:
     return raw
 
 
-def load_card(name: str, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Read and check ``tasks/<name>.yaml``; CardError naming the valid cards when it does not exist, or naming
-    the file and the key when it breaks the schema. ``data_from`` is resolved here (see the module docstring):
-    the result has the other card's ``sources`` and a top-level ``data_from`` naming it."""
+def _card_values(name: str, seen: tuple[str, ...]) -> dict[str, Any]:
     folder = tasks_dir()
     path = folder / f"{name}.yaml"
     if not path.is_file():
         valid = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
         raise CardError(f"unknown task {name!r}; task cards: {valid}")
     raw = _read_raw(path, name)
-    card = _check(raw, CARD_SCHEMA, path, "", fill=True)
-    origin = card["sources"].get("data_from")
+    values = _check(raw, CARD_SCHEMA, path, "", fill=True)
+    origin = values["sources"].get("data_from")
     if origin:
-        if origin in _seen + (name,):
+        if origin in seen + (name,):
             raise CardError(f"{path}: 'sources.data_from' loops back to {origin!r}")
-        other = load_card(origin, _seen + (name,))
-        card = {**other, **{key: card[key] for key in raw if key != "sources"}, "sources": other["sources"]}
-    card["data_from"] = origin
-    return card
+        other = _card_values(origin, seen + (name,))
+        values = {**other, **{key: values[key] for key in raw if key != "sources"}, "sources": other["sources"]}
+    values["data_from"] = origin
+    return values
 
 
-def make_card(raw: dict[str, Any], where: str) -> dict[str, Any]:
+def load_card(name: str) -> TaskCard:
+    """Read and check ``tasks/<name>.yaml``; CardError naming the valid cards when it does not exist, or naming
+    the file and the key when it breaks the schema. ``data_from`` is resolved here (see the module docstring):
+    the card has the other card's ``sources`` and ``data_from`` naming it."""
+    return TaskCard(**_card_values(name, ()))
+
+
+def make_card(raw: dict[str, Any], where: str) -> TaskCard:
     """A card built in code (not read from ``tasks/``), checked and filled like a file's; ``where`` names it."""
-    return {**_check(raw, CARD_SCHEMA, Path(where), "", fill=True), "data_from": None}
+    return TaskCard(**_check(raw, CARD_SCHEMA, Path(where), "", fill=True), data_from=None)
 
 
-def list_cards() -> list[dict[str, Any]]:
+def list_cards() -> list[TaskCard]:
     """Every task card, sorted by kind (intermediate, target, component, zero-shot, retrieval) then name.
 
     A card that breaks the schema is a CardError here too: it never silently drops out of the list."""
     order = {kind: i for i, kind in enumerate(KINDS)}
     cards = [load_card(path.stem) for path in tasks_dir().glob("*.yaml")]
-    return sorted(cards, key=lambda c: (order[c["kind"]], c["name"]))
+    return sorted(cards, key=lambda c: (order[c.kind], c.name))
 
 
-def describe_sources(card: dict[str, Any], wide: bool = False) -> tuple[str, str]:
+def describe_sources(card: TaskCard, wide: bool = False) -> tuple[str, str]:
     """``(hub, local)`` one-line summaries of where a task's data comes from: the first hub source and how many
     more (every source with ``wide``)."""
-    sources = card["sources"]
+    sources = card.sources
     hubs = [f"{h['dataset']}{'/' + h['config'] if h.get('config') else ''}" for h in sources.get("hub") or []]
     if sources.get("combine"):
         hub = " + ".join(sources["combine"])
-    elif card["data_from"]:
-        hub = f"= {card['data_from']}"
+    elif card.data_from:
+        hub = f"= {card.data_from}"
     elif wide or len(hubs) <= 1:
         hub = ", ".join(hubs)
     else:
@@ -250,5 +273,5 @@ def describe_sources(card: dict[str, Any], wide: bool = False) -> tuple[str, str
         if local.get("release_reader"):
             local_text += f" (release folder: {local['release_reader']})"
     else:
-        local_text = "LASER/BUCC files" if card["kind"] == "retrieval" else ("as " + hub.lstrip("= ") if hub else "-")
+        local_text = "LASER/BUCC files" if card.kind == "retrieval" else ("as " + hub.lstrip("= ") if hub else "-")
     return hub or "-", local_text

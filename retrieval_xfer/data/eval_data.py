@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.data.task_data import TaskData, read_release_files, read_task_file, read_task_hub
 from retrieval_xfer.data.ud_release import SPLIT_WORDS, find_release_files, is_release_folder
 from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
@@ -42,8 +43,8 @@ def _fill(value: Any, fields: dict[str, str]) -> Any:
     return value
 
 
-def _fields(card: dict[str, Any], lang: str, split: str) -> dict[str, str]:
-    return {"lang": lang, "name": card["language_names"].get(lang, lang), "split": split}
+def _fields(card: TaskCard, lang: str, split: str) -> dict[str, str]:
+    return {"lang": lang, "name": card.language_names.get(lang, lang), "split": split}
 
 
 def _pattern_regex(pattern: str, split: str | None) -> re.Pattern:
@@ -54,14 +55,14 @@ def _pattern_regex(pattern: str, split: str | None) -> re.Pattern:
     return re.compile(text + "$")
 
 
-def find_language_files(card: dict[str, Any], data_dir: Path, split: str) -> dict[str, Path]:
+def find_language_files(card: TaskCard, data_dir: Path, split: str) -> dict[str, Path]:
     """Every ``language → file`` under ``data_dir`` matching one of the card's ``sources.local.files`` patterns
     (the first pattern that matches a language wins). RxError when ``data_dir`` is not a folder."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise RxError(f"{data_dir}: no such folder")
     found: dict[str, Path] = {}
-    for pattern in card["sources"]["local"]["files"]:
+    for pattern in card.sources["local"]["files"]:
         regex = _pattern_regex(pattern, split)
         glob = re.sub(r"\{lang\}", "*", pattern.replace("{split}", split))
         for path in sorted(data_dir.glob(glob)):
@@ -71,13 +72,13 @@ def find_language_files(card: dict[str, Any], data_dir: Path, split: str) -> dic
     return found
 
 
-def find_release_languages(card: dict[str, Any], folder: Path, split: str) -> dict[str, ReleaseFiles]:
+def find_release_languages(card: TaskCard, folder: Path, split: str) -> dict[str, ReleaseFiles]:
     """Every language of the card found in a release folder (UD's ``ud-treebanks-v2.5/``) by XTREME's rules,
     with its files for ``split``; a language with files for other splits only gets empty ``paths``.
     Empty when the card has no ``release_reader`` or ``folder`` is not a release folder."""
-    if not card["sources"]["local"].get("release_reader") or not is_release_folder(folder):
+    if not card.sources["local"].get("release_reader") or not is_release_folder(folder):
         return {}
-    by_split = find_release_files(folder, list(card["languages"]))
+    by_split = find_release_files(folder, list(card.languages))
     if split not in by_split:
         raise RxError(f"{folder}: a UD release has the splits {', '.join(SPLIT_WORDS)}, not {split!r}")
     languages = sorted({lang for files in by_split.values() for lang in files})
@@ -93,16 +94,16 @@ def find_release_languages(card: dict[str, Any], folder: Path, split: str) -> di
     }
 
 
-def language_of_file(card: dict[str, Any], path: Path) -> str | None:
+def language_of_file(card: TaskCard, path: Path) -> str | None:
     """The language a file name says (``dev-de.tsv`` → ``de``, any split) by the card's patterns, or None."""
-    for pattern in card["sources"]["local"]["files"]:
+    for pattern in card.sources["local"]["files"]:
         match = _pattern_regex(Path(pattern).name, None).search(Path(path).name)
         if match:
             return match.group("lang")
     return None
 
 
-def read_language_file(card: dict[str, Any], path: LanguageData, limit: int | None = None) -> TaskData:
+def read_language_file(card: TaskCard, path: LanguageData, limit: int | None = None) -> TaskData:
     """One language's evaluation records from a local file in the card's format, or from its files of a release
     folder (SplitMissingError when the language has none for the split)."""
     if isinstance(path, ReleaseFiles):
@@ -114,16 +115,16 @@ def read_language_file(card: dict[str, Any], path: LanguageData, limit: int | No
     return read_task_file(card, Path(path), limit)
 
 
-def read_language_hub(card: dict[str, Any], lang: str, split: str, limit: int | None = None) -> TaskData:
+def read_language_hub(card: TaskCard, lang: str, split: str, limit: int | None = None) -> TaskData:
     """One language's evaluation records from the first hub source of the card that loads."""
     errors = []
-    for hub in card["sources"].get("hub") or []:
+    for hub in card.sources.get("hub") or []:
         filled = _fill(hub, _fields(card, lang, split))
-        one = {**card, "sources": {"hub": [filled]}}
+        one = card.replace(sources={"hub": [filled]})
         try:
             return read_task_hub(one, split, limit, hint="pass --data-dir with local files")
         except HubUnreachableError:
             raise
         except RxError as err:
             errors.append(str(err))
-    raise RxError(f"{card['name']} {lang}: no hub source could be read ({'; '.join(errors) or 'none in the card'})")
+    raise RxError(f"{card.name} {lang}: no hub source could be read ({'; '.join(errors) or 'none in the card'})")

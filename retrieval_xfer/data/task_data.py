@@ -70,8 +70,8 @@ def _label(raw: Any, spec: dict, card: dict, where: str) -> Any:
     names = spec.get("label_names")
     if names is not None and isinstance(mapped, int):
         mapped = names[mapped] if 0 <= mapped < len(names) else mapped
-    if card["labels"] and mapped not in card["labels"]:
-        raise RxError(f"{where}: label {raw!r} is not one of {', '.join(map(str, card['labels']))}")
+    if card.labels and mapped not in card.labels:
+        raise RxError(f"{where}: label {raw!r} is not one of {', '.join(map(str, card.labels))}")
     return mapped
 
 
@@ -107,7 +107,7 @@ def _choice(row: Row, spec: dict, card: dict, where: str) -> Row | str:
         label = int(mapped)
     except (TypeError, ValueError):
         raise RxError(f"{where}: label {raw!r} is not a choice index") from None
-    n = card["num_choices"] or len(choices)
+    n = card.num_choices or len(choices)
     if len(choices) != n or not 0 <= label < n:
         raise RxError(f"{where}: label {raw!r} outside 0..{n - 1} or {len(choices)} choices instead of {n}")
     question = _get(row, fields["question"], where) if fields.get("question") else ""
@@ -123,10 +123,10 @@ def _tagged(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     tokens, tags = row["tokens"], row["tags"]
     if spec.get("label_names"):
         tags = [spec["label_names"][t] if isinstance(t, int) else t for t in tags]
-    if card["labels"]:
-        bad = next((t for t in tags if t not in card["labels"]), None)
+    if card.labels:
+        bad = next((t for t in tags if t not in card.labels), None)
         if bad is not None:
-            raise RxError(f"{where}: tag {bad!r} is not one of the card's {len(card['labels'])} tags")
+            raise RxError(f"{where}: tag {bad!r} is not one of the card's {len(card.labels)} tags")
     if len(tokens) != len(tags):
         raise RxError(f"{where}: {len(tokens)} tokens but {len(tags)} tags")
     return {"tokens": list(tokens), "tags": list(tags)}
@@ -138,7 +138,7 @@ def _qa(row: Row, spec: dict, card: dict, where: str) -> Row | str:
             {"text": t, "answer_start": int(s)} for t, s in zip(row["answers"]["text"], row["answers"]["answer_start"])
         ]
         row = {**row, "answers": answers, "is_impossible": not answers}
-    if not row["answers"] and not (card["allow_unanswerable"] and row.get("is_impossible")):
+    if not row["answers"] and not (card.allow_unanswerable and row.get("is_impossible")):
         raise RxError(f"{where}: question {row.get('id')!r} has no answer")
     for answer in row["answers"]:
         start = answer["answer_start"]
@@ -164,8 +164,8 @@ SHAPERS: dict[str, Callable[[Row, dict, dict, str], Row | str]] = {
 def _shape(
     card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, limit: int | None, allow_empty: bool = False
 ) -> TaskData:
-    shaper = SHAPERS[card["format"]]
-    data = TaskData(card["name"], card["format"], [], where)
+    shaper = SHAPERS[card.format]
+    data = TaskData(card.name, card.format, [], where)
     seen = 0
     for location, row in rows:
         seen += 1
@@ -177,7 +177,7 @@ def _shape(
         if limit is not None and len(data.examples) >= limit:
             break
     if not data.examples and not allow_empty:
-        raise RxError(f"{where}: no usable {card['name']} examples (read {seen} rows)")
+        raise RxError(f"{where}: no usable {card.name} examples (read {seen} rows)")
     bad = data.skipped.get(BAD_ANSWER, 0)
     if bad:
         if bad / seen > MAX_BAD_ANSWER_FRACTION:
@@ -189,18 +189,18 @@ def _shape(
 def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData:
     """Read a local training file in the task's original release format (``sources.local`` of the card), or,
     for a card with a ``release_reader``, the card's language from a release folder (UD's ``ud-treebanks-v2.5/``)."""
-    spec = card["sources"].get("local")
+    spec = card.sources.get("local")
     if not spec:
-        raise RxError(f"task {card['name']!r} has no local file format")
+        raise RxError(f"task {card.name!r} has no local file format")
     path = Path(path)
     if path.is_dir() and spec.get("release_reader"):
-        files = find_release_files(path, card["languages"])["train"]
+        files = find_release_files(path, card.languages)["train"]
         if not files:
             raise RxError(
-                f"{path}: no {'/'.join(card['languages'])} training files of a UD release "
+                f"{path}: no {'/'.join(card.languages)} training files of a UD release "
                 "(looked for */<iso>_*-ud-train.conllu)"
             )
-        return read_release_files(card, [p for lang in card["languages"] for p in files.get(lang, ())], limit)
+        return read_release_files(card, [p for lang in card.languages for p in files.get(lang, ())], limit)
     if not path.is_file():
         raise RxError(f"{path}: no such file")
     spec = {**spec, **spec.get("by_suffix", {}).get(path.suffix, {})}  # e.g. .conllu files of a token-tag task
@@ -210,27 +210,27 @@ def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData
 def read_release_files(card: dict, paths: list[Path], limit: int | None = None) -> TaskData:
     """One language's records from the files of a release folder, concatenated in the given order and read with
     the card's ``release_reader``; the source names the folder and every file."""
-    spec = {**card["sources"]["local"], "reader": card["sources"]["local"]["release_reader"]}
+    spec = {**card.sources["local"], "reader": card.sources["local"]["release_reader"]}
     parts = [
         _shape(card, spec, READERS[spec["reader"]](path, spec), str(path), None, allow_empty=True) for path in paths
     ]  # a treebank released without its text yields nothing, as in XTREME
     data = _merge(card, parts, limit)
     data.source = f"{paths[0].parent.parent}: {', '.join(p.name for p in paths)}"
     if not data.examples:
-        raise RxError(f"{data.source}: no usable {card['name']} sentences (treebanks without text?)")
+        raise RxError(f"{data.source}: no usable {card.name} sentences (treebanks without text?)")
     return data
 
 
 def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hint: str | None = None) -> TaskData:
     """Read a split of the task from the Hugging Face Hub (``sources.hub`` of the card; combined tasks concatenate).
     ``hint`` ends the message when the hub fails (default: how to pass a local training file)."""
-    if card["sources"].get("combine"):
+    if card.sources.get("combine"):
         return _merge(
-            card, [read_task_hub(load_card(name), split, limit, hint) for name in card["sources"]["combine"]], limit
+            card, [read_task_hub(load_card(name), split, limit, hint) for name in card.sources["combine"]], limit
         )
-    hubs = card["sources"].get("hub") or []
+    hubs = card.sources.get("hub") or []
     if not hubs:
-        raise RxError(f"task {card['name']!r} has no hub source; pass --train-file {card['name']}=PATH")
+        raise RxError(f"task {card.name!r} has no hub source; pass --train-file {card.name}=PATH")
     shaped = []
     for hub in hubs:
         for hub_split in hub["splits"][split] if isinstance(hub["splits"][split], list) else [hub["splits"][split]]:
@@ -238,14 +238,14 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hi
                 hub["dataset"],
                 hub.get("config"),
                 hub_split,
-                hint=hint or f"pass --train-file {card['name']}=PATH with a local file",
+                hint=hint or f"pass --train-file {card.name}=PATH with a local file",
                 revision=hub.get("revision"),
             )
             if "filter" in hub:
                 key, value = next(iter(hub["filter"].items()))
                 rows = rows.filter(lambda r, key=key, value=value: str(r[key]).startswith(value))
             spec = dict(hub)
-            if card["format"] == "tagging":
+            if card.format == "tagging":
                 rows = rows.rename_columns({hub["fields"]["tokens"]: "tokens", hub["fields"]["tags"]: "tags"})
                 spec.setdefault("label_names", getattr(rows.features["tags"].feature, "names", None))
             iterator = ((i, dict(r)) for i, r in enumerate(rows))
@@ -265,8 +265,8 @@ def _merge(card: dict, parts: list[TaskData], limit: int | None) -> TaskData:
     """One task's data from several sources (hub splits, or the tasks of a combined card), ``limit`` overall."""
     examples = [ex for p in parts for ex in p.examples]
     return TaskData(
-        card["name"],
-        card["format"],
+        card.name,
+        card.format,
         examples[:limit] if limit else examples,
         " + ".join(p.source for p in parts),
         sum((p.skipped for p in parts), Counter()),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.data.hub import hub_source, load_hub_split
 from retrieval_xfer.data.text_files import read_parallel
 from retrieval_xfer.errors import RxError
@@ -29,18 +29,18 @@ class TatoebaPairs:
     origin: str
 
 
-def resolve_languages(spec: str, card: dict[str, Any]) -> list[TatoebaLanguage]:
+def resolve_languages(spec: str, card: TaskCard) -> list[TatoebaLanguage]:
     """Parse ``--langs``: a set name from the card (``xtreme``, ``demo``), ``all``, or a comma list of codes.
 
     Codes may be ISO 639-3 (as in the LASER files) or ISO 639-1; results are keyed by the code as given.
     Raises RxError for an unknown code, naming it.
     """
-    iso3_to_iso1: dict[str, str | None] = card["languages"]
+    iso3_to_iso1: dict[str, str | None] = card.languages
     iso1_to_iso3 = {iso1: iso3 for iso3, iso1 in iso3_to_iso1.items() if iso1}
     spec = spec.strip()
     if spec == "all":
         return [TatoebaLanguage(code, code) for code in iso3_to_iso1]
-    codes = card["language_sets"].get(spec) or [c.strip() for c in spec.split(",") if c.strip()]
+    codes = card.language_sets.get(spec) or [c.strip() for c in spec.split(",") if c.strip()]
     if not codes:
         raise RxError("--langs is empty; give 'xtreme', 'demo', 'all' or a comma-separated list of language codes")
     languages, seen = [], set()
@@ -48,7 +48,7 @@ def resolve_languages(spec: str, card: dict[str, Any]) -> list[TatoebaLanguage]:
         key = code.lower()
         iso3 = key if key in iso3_to_iso1 else iso1_to_iso3.get(key)
         if iso3 is None:
-            sets = ", ".join(f"'{name}' ({len(langs)})" for name, langs in card["language_sets"].items())
+            sets = ", ".join(f"'{name}' ({len(langs)})" for name, langs in card.language_sets.items())
             raise RxError(
                 f"unknown Tatoeba language {code!r}; use ISO 639-1 or 639-3 codes (e.g. de or deu), "
                 f"{sets} or 'all' ({len(iso3_to_iso1)})"
@@ -59,12 +59,12 @@ def resolve_languages(spec: str, card: dict[str, Any]) -> list[TatoebaLanguage]:
     return languages
 
 
-def read_tatoeba_local(data_dir: Path, language: TatoebaLanguage, card: dict[str, Any]) -> TatoebaPairs:
+def read_tatoeba_local(data_dir: Path, language: TatoebaLanguage, card: TaskCard) -> TatoebaPairs:
     """Read ``tatoeba.<iso3>-eng.<iso3>`` and ``tatoeba.<iso3>-eng.eng`` from ``data_dir`` (LASER layout)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise RxError(f"{data_dir}: no such data folder")
-    layout = card["sources"]["local"]
+    layout = card.sources["local"]
     source = data_dir / layout["source"].format(code=language.iso3)
     english = data_dir / layout["english"].format(code=language.iso3)
     if not source.exists() and not english.exists():
@@ -73,10 +73,10 @@ def read_tatoeba_local(data_dir: Path, language: TatoebaLanguage, card: dict[str
     return TatoebaPairs(language, src_lines, eng_lines, str(source))
 
 
-def read_tatoeba_hub(language: TatoebaLanguage, card: dict[str, Any]) -> TatoebaPairs:
+def read_tatoeba_hub(language: TatoebaLanguage, card: TaskCard) -> TatoebaPairs:
     """Read a language from the first hub source in the card that has it (MTEB's copy, then XTREME's)."""
     errors = []
-    for hub in card["sources"]["hub"]:
+    for hub in card.sources["hub"]:
         config = hub["config"].format(code=language.iso3)
         try:
             rows = load_hub_split(hub["dataset"], config, hub["split"], revision=hub.get("revision"))

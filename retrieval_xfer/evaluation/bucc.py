@@ -16,7 +16,7 @@ from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_text
 from retrieval_xfer.data.bucc import BuccSplit, find_local_split, read_hub_split, resolve_pairs
-from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer, per_layer_result
 from retrieval_xfer.encoding.options import EncoderOptions
@@ -106,7 +106,7 @@ def _write_pairs(path: Path, pairs: list[Pair]) -> None:
 
 
 def read_splits(
-    pair: str, card: dict[str, Any], data_dir: Path | None, allow_missing_gold: bool = False
+    pair: str, card: TaskCard, data_dir: Path | None, allow_missing_gold: bool = False
 ) -> tuple[BuccSplit, BuccSplit | None]:
     """The tuning (sample/dev) split of ``pair`` and the one the threshold is applied to (None when absent), from
     ``data_dir`` or the hub copy; RxError when there is no tuning split."""
@@ -170,7 +170,7 @@ def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def evaluate_bucc(
     encoder: Encoder | LayerSweepEncoder,
     pairs: list[str],
-    card: dict[str, Any],
+    card: TaskCard,
     data_dir: Path | None = None,
     k: int = 4,
     margin: str = "ratio",
@@ -250,7 +250,7 @@ def run_bucc(
     card = load_card("bucc2018")
     check_center(center)
     pair_list = resolve_pairs(pairs, data_dir, card)
-    settings = (mining or MiningOptions()).resolved(card["mining"])
+    settings = (mining or MiningOptions()).resolved(card.mining)
     splits = {pair: read_splits(pair, card, data_dir, allow_missing_gold) for pair in pair_list}
     corpus = (
         [text for tune, _ in splits.values() for text in tune.src_sentences + tune.trg_sentences]

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.evaluation.metrics import accuracy
 from retrieval_xfer.modeling.collator import MultiTaskCollator, split_batch
 from retrieval_xfer.modeling.features import build_rows
@@ -15,7 +16,7 @@ from retrieval_xfer.modeling.task_model import TaskModel, batched
 
 def predict_labels(
     model: TaskModel,
-    card: dict[str, Any],
+    card: TaskCard,
     records: list[dict],
     batch_size: int = 32,
     desc: str = "classifying",
@@ -23,12 +24,12 @@ def predict_labels(
 ) -> list[str]:
     """The head's label name for each ``{text_a, text_b, label}`` record (encoded as training encodes it)."""
     labels = model.head.config["labels"]
-    rows = build_rows(card, records, labels, model.tokenizer, card["max_length"])
-    collate = MultiTaskCollator(model.tokenizer, {card["name"]: (card["format"], card["max_length"])})
+    rows = build_rows(card, records, labels, model.tokenizer, card.max_length)
+    collate = MultiTaskCollator(model.tokenizer, {card.name: (card.format, card.max_length)})
     predicted: list[str] = []
     with torch.no_grad(), tqdm(total=len(rows), desc=desc, unit="pair", disable=not show_progress) as bar:
         for batch in batched(rows, batch_size):
-            features, _ = split_batch(collate([{**r, "dataset_name": card["name"]} for r in batch]))
+            features, _ = split_batch(collate([{**r, "dataset_name": card.name} for r in batch]))
             logits = model.head.logits([model.to_device(features[0])])
             predicted.extend(labels[i] for i in logits.argmax(dim=-1).tolist())
             bar.update(len(batch))
@@ -37,12 +38,12 @@ def predict_labels(
 
 def evaluate_classification(
     model: TaskModel,
-    card: dict[str, Any],
+    card: TaskCard,
     records: list[dict],
     lang: str,
     batch_size: int = 32,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """``{"accuracy", "n"}`` for one language."""
-    predicted = predict_labels(model, card, records, batch_size, f"{card['name']} {lang}", show_progress)
+    predicted = predict_labels(model, card, records, batch_size, f"{card.name} {lang}", show_progress)
     return {"accuracy": accuracy(predicted, [r["label"] for r in records]), "n": len(records)}

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.data.tatoeba import read_tatoeba_hub, read_tatoeba_local, resolve_languages
 from retrieval_xfer.encoding.layer_sweep import layer_encoders, main_layer
 from retrieval_xfer.encoding.options import EncoderOptions
@@ -76,7 +76,7 @@ def _layer_metrics(vectors: dict[str, tuple[np.ndarray, np.ndarray]], seed: int)
 def diagnose(
     encoder: Any,
     languages: list,
-    card: dict[str, Any],
+    card: TaskCard,
     data_dir: Path | None = None,
     limit: int | None = None,
     seed: int = 0,

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.evaluation.metrics import qa_scores
 from retrieval_xfer.modeling.features import qa_stride, tokenize_qa
 from retrieval_xfer.modeling.task_model import TaskModel, batched
@@ -20,8 +21,8 @@ from retrieval_xfer.modeling.task_model import TaskModel, batched
 N_BEST = 20
 
 
-def _windows(model: TaskModel, card: dict[str, Any], records: list[dict]) -> list[dict[str, Any]]:
-    max_length = card["max_length"]
+def _windows(model: TaskModel, card: TaskCard, records: list[dict]) -> list[dict[str, Any]]:
+    max_length = card.max_length
     stride = qa_stride(card, max_length)
     windows = []
     for q, record in enumerate(records):
@@ -49,7 +50,7 @@ def _best_span(
 
 def predict_answers(
     model: TaskModel,
-    card: dict[str, Any],
+    card: TaskCard,
     records: list[dict],
     batch_size: int = 32,
     desc: str = "answering",
@@ -59,7 +60,7 @@ def predict_answers(
     windows = _windows(model, card, records)
     best: dict[int, tuple[float, str]] = {}
     pad = model.tokenizer.pad_token_id
-    max_answer_length = card["max_answer_length"]
+    max_answer_length = card.max_answer_length
     with torch.no_grad(), tqdm(total=len(windows), desc=desc, unit="window", disable=not show_progress) as bar:
         for batch in batched(windows, batch_size):
             width = max(len(w["ids"]) for w in batch)
@@ -84,14 +85,14 @@ def predict_answers(
 
 def evaluate_qa(
     model: TaskModel,
-    card: dict[str, Any],
+    card: TaskCard,
     records: list[dict],
     lang: str,
     batch_size: int = 32,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """``{"exact_match", "f1", "n"}`` for one language, normalised as the card's ``normalization`` says."""
-    predictions = predict_answers(model, card, records, batch_size, f"{card['name']} {lang}", show_progress)
+    predictions = predict_answers(model, card, records, batch_size, f"{card.name} {lang}", show_progress)
     golds = {str(q): [a["text"] for a in r["answers"]] for q, r in enumerate(records)}  # ids may repeat across files
-    scores = qa_scores(dict(zip(golds, predictions)), golds, card["normalization"], lang)
+    scores = qa_scores(dict(zip(golds, predictions)), golds, card.normalization, lang)
     return {**scores, "n": len(records)}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.language_resources import group_names, language_resources, resource_group
 from retrieval_xfer.evaluation.results import format_table
@@ -37,11 +37,11 @@ class TaskResult:
     sweep: dict[int, float] = field(default_factory=dict)
 
 
-def _language_code(task: str, key: str, card: dict[str, Any]) -> str:
+def _language_code(task: str, key: str, card: TaskCard) -> str:
     if task == "bucc2018":
         return key.split("-")[0]  # zh-en -> zh
     if task == "tatoeba":
-        return card["languages"].get(key) or key  # ISO 639-3 codes a user passed -> 639-1 where one exists
+        return card.languages.get(key) or key  # ISO 639-3 codes a user passed -> 639-1 where one exists
     return key
 
 
@@ -59,7 +59,7 @@ def read_result(path: Path, run: str | None) -> TaskResult:
     if task not in XTREME_TASKS:
         raise RxError(f"{path}: result of task {task!r}, which is not an XTREME task ({', '.join(XTREME_TASKS)})")
     card = load_card(task)
-    key = card["report_key"]
+    key = card.report_key
     languages = {}
     for name, score in payload["scores"].items():
         if not isinstance(score, dict) or key not in score:
@@ -215,7 +215,7 @@ def build_report(
 
 def _metric_label(task: str) -> str:
     card = load_card(task)
-    key = card["report_key"]
+    key = card.report_key
     return {"en2xx": "acc en→xx", "accuracy": "acc", "f1": "F1"}.get(key, key)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.evaluation.metrics import entity_f1, word_accuracy
 from retrieval_xfer.modeling.task_model import TaskModel, batched
 
@@ -31,7 +32,7 @@ def split_long_sentence(lengths: list[int], budget: int) -> list[tuple[int, int]
 
 def predict_tags(
     model: TaskModel,
-    card: dict[str, Any],
+    card: TaskCard,
     sentences: list[list[str]],
     batch_size: int = 32,
     desc: str = "tagging",
@@ -41,7 +42,7 @@ def predict_tags(
     labels = model.head.config["labels"]
     fallback = "O" if "O" in labels else labels[0]
     tokenizer = model.tokenizer
-    max_length = card["max_length"]
+    max_length = card.max_length
     budget = max_length - tokenizer.num_special_tokens_to_add(pair=False)
     pieces = []  # (sentence index, first word, words)
     for s, words in enumerate(sentences):
@@ -72,7 +73,7 @@ def predict_tags(
 
 def evaluate_tagging(
     model: TaskModel,
-    card: dict[str, Any],
+    card: TaskCard,
     records: list[dict],
     lang: str,
     batch_size: int = 32,
@@ -81,7 +82,7 @@ def evaluate_tagging(
     """Word accuracy (UD-POS) or entity F1/precision/recall (PAN-X), as the card's ``metric`` says, for one language."""
     gold = [r["tags"] for r in records]
     predicted = predict_tags(
-        model, card, [r["tokens"] for r in records], batch_size, f"{card['name']} {lang}", show_progress
+        model, card, [r["tokens"] for r in records], batch_size, f"{card.name} {lang}", show_progress
     )
-    scores = entity_f1(predicted, gold) if card["metric"] == "f1" else {"accuracy": word_accuracy(predicted, gold)}
+    scores = entity_f1(predicted, gold) if card.metric == "f1" else {"accuracy": word_accuracy(predicted, gold)}
     return {**scores, "n": len(records), "words": sum(len(g) for g in gold)}

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.data.tatoeba import TatoebaLanguage, read_tatoeba_hub, read_tatoeba_local, resolve_languages
 from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, per_layer_result
@@ -50,7 +50,7 @@ def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def evaluate_tatoeba(
     encoder: Encoder | LayerSweepEncoder,
     languages: list[TatoebaLanguage],
-    card: dict[str, Any],
+    card: TaskCard,
     data_dir: Path | None = None,
     limit: int | None = None,
     center: str = "none",
@@ -97,8 +97,8 @@ def evaluate_tatoeba(
     return {
         **result_header("tatoeba", spec),
         "metric": "accuracy (x100), 1-NN by cosine",
-        "directions": card["directions"],
-        "xtreme_direction": card["xtreme_direction"],
+        "directions": card.directions,
+        "xtreme_direction": card.xtreme_direction,
         "data": str(data_dir) if data_dir else "hub",
         "limit": limit,
         "center": center

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.data.eval_data import (
     LanguageData,
     find_language_files,
@@ -37,7 +37,7 @@ EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
 
 
 def locate_data(
-    card: dict[str, Any], langs: str, split: str, data_dir: Path | None = None, data_files: tuple[str, ...] = ()
+    card: TaskCard, langs: str, split: str, data_dir: Path | None = None, data_files: tuple[str, ...] = ()
 ) -> dict[str, LanguageData | None]:
     """``language → local file`` (None: read it from the hub) for ``langs``: ``all`` (every language with data;
     the card's list for the hub), ``xtreme`` (the card's list) or a comma list. A ``data_dir`` holding no files
@@ -50,10 +50,10 @@ def locate_data(
     if data_dir is not None:
         found.update(find_language_files(card, data_dir, split) or find_release_languages(card, data_dir, split))
         if not found:
-            patterns = ", ".join(card["sources"]["local"]["files"])
-            if card["sources"]["local"].get("release_reader"):
+            patterns = ", ".join(card.sources["local"]["files"])
+            if card.sources["local"].get("release_reader"):
                 patterns += ", or a release folder's */<iso>_*.conllu"
-            raise RxError(f"{data_dir}: no {card['name']} files for split {split!r} (looked for {patterns})")
+            raise RxError(f"{data_dir}: no {card.name} files for split {split!r} (looked for {patterns})")
     for value in data_files:
         lang, sep, path = value.partition("=")
         if not sep:
@@ -65,9 +65,9 @@ def locate_data(
         found[lang] = Path(path)
     local = data_dir is not None or bool(data_files)
     if langs == "all":
-        chosen = sorted(found) if local else list(card["languages"])
+        chosen = sorted(found) if local else list(card.languages)
     elif langs == "xtreme":
-        chosen = list(card["languages"])
+        chosen = list(card.languages)
     else:
         chosen = [code.strip() for code in langs.split(",") if code.strip()]
     if not chosen:
@@ -76,23 +76,21 @@ def locate_data(
         if local and lang not in found:
             where = data_dir or ", ".join(data_files)
             raise RxError(
-                f"{where}: no {card['name']} data for language {lang!r} (found: {', '.join(sorted(found)) or 'none'})"
+                f"{where}: no {card.name} data for language {lang!r} (found: {', '.join(sorted(found)) or 'none'})"
             )
-        if not local and lang not in card["languages"]:
-            raise RxError(
-                f"unknown {card['name']} language {lang!r}; the card's languages: {', '.join(card['languages'])}"
-            )
+        if not local and lang not in card.languages:
+            raise RxError(f"unknown {card.name} language {lang!r}; the card's languages: {', '.join(card.languages)}")
     if not local and not hub_reachable():
         raise HubUnreachableError(
-            f"{card['name']}: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file "
-            f"with local files ({', '.join(card['sources']['local']['files'])})"
+            f"{card.name}: the Hugging Face Hub cannot be reached; pass --data-dir or --data-file "
+            f"with local files ({', '.join(card.sources['local']['files'])})"
         )
     return {lang: found.get(lang) for lang in chosen}
 
 
 def evaluate_zero_shot(
     model: TaskModel,
-    card: dict[str, Any],
+    card: TaskCard,
     data: dict[str, LanguageData | None],
     split: str = "dev",
     limit: int | None = None,
@@ -104,7 +102,7 @@ def evaluate_zero_shot(
     Returns the result payload: provenance, the head used, ``scores`` per language (the card's metric, ``n``,
     rows dropped and why, the data source), ``averages`` over the languages, and timings.
     """
-    evaluator = EVALUATORS[card["evaluator"]]
+    evaluator = EVALUATORS[card.evaluator]
     started = time.perf_counter()
     scores: dict[str, dict[str, Any]] = {}
     missing: dict[str, str] = {}
@@ -112,27 +110,27 @@ def evaluate_zero_shot(
         try:
             task_data = read_language_file(card, path, limit) if path else read_language_hub(card, lang, split, limit)
         except SplitMissingError as err:  # e.g. UD-POS Kazakh has no dev split on the hub: skip that language
-            warnings.warn(f"{card['name']} {lang}: skipped, {err}", stacklevel=2)
+            warnings.warn(f"{card.name} {lang}: skipped, {err}", stacklevel=2)
             missing[lang] = str(err)
             continue
         scored = evaluator(model, card, task_data.examples, lang, batch_size=batch_size, show_progress=show_progress)
         scores[lang] = {**scored, "skipped": dict(task_data.skipped), "source": task_data.source}
-        caveat = (card["comparability"] or {}).get(lang)
+        caveat = (card.comparability or {}).get(lang)
         if caveat and not path:
             scores[lang]["comparable_with_xtreme"] = False
             scores[lang]["caveat"] = caveat
     if not scores:
-        raise RxError(f"{card['name']}: no language has a {split!r} split ({'; '.join(missing.values())})")
+        raise RxError(f"{card.name}: no language has a {split!r} split ({'; '.join(missing.values())})")
     keys = [k for k, v in next(iter(scores.values())).items() if isinstance(v, float)]
     return {
-        **provenance_header(card["name"], str(model.run)),
+        **provenance_header(card.name, str(model.run)),
         "base_model": model.run_info.get("base_model"),
         "head": model.head_task,
         "precision": model.precision,
         "split": split,
-        "metric": card["metric"],
-        "report_key": card["report_key"],
-        "normalization": card["normalization"],
+        "metric": card.metric,
+        "report_key": card.report_key,
+        "normalization": card.normalization,
         "limit": limit,
         "languages_without_split": missing,
         "scores": scores,
@@ -160,7 +158,7 @@ def evaluate_run(
     """``rx eval <task>`` as a function: find the data, load the run with its head, score every language."""
     card = load_card(task)
     if max_length:
-        card["max_length"] = max_length
+        card = card.replace(max_length=max_length)
     data = locate_data(card, langs, split, data_dir, data_files)
     model = load_task_model(Path(run), card, head, device, precision)
     return evaluate_zero_shot(model, card, data, split, limit, batch_size, show_progress)

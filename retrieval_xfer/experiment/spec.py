@@ -111,7 +111,7 @@ class ExperimentSpec:
 
     def target_task(self, task: str) -> str:
         """The English card trained in the target phase of zero-shot ``task`` (its card's first ``trained_by``)."""
-        return load_card(task)["trained_by"][0]
+        return load_card(task).trained_by[0]
 
 
 def _expect(condition: bool, path: Path, message: str) -> None:
@@ -234,7 +234,7 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         except RxError:
             card = {}
         _expect(
-            card.get("kind") == "zero-shot",
+            card.kind == "zero-shot",
             path,
             f"target {task!r} is not a zero-shot XTREME task (xnli, pawsx, udpos, panx, xquad, mlqa, tydiqa)",
         )

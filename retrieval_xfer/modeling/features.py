@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.errors import RxError
 
 
-def label_list(card: dict[str, Any], records: list[dict]) -> list[str]:
+def label_list(card: TaskCard, records: list[dict]) -> list[str]:
     """The card's labels, or for an open tag set (CCG) the sorted tags seen in the training records."""
-    if card["labels"]:
-        return list(card["labels"])
-    if card["format"] == "tagging":
+    if card.labels:
+        return list(card.labels)
+    if card.format == "tagging":
         return sorted({tag for record in records for tag in record["tags"]})
     return []
 
 
-def qa_stride(card: dict[str, Any], max_length: int) -> int:
+def qa_stride(card: TaskCard, max_length: int) -> int:
     """Tokens shared by consecutive windows of a long context: the card's ``doc_stride``, at most half a window."""
-    return min(card["doc_stride"], max_length // 2)
+    return min(card.doc_stride, max_length // 2)
 
 
 MIN_QA_LENGTH = 16
@@ -75,14 +76,14 @@ def _qa_windows(records: list[dict], tokenizer, max_length: int, stride: int) ->
     return rows
 
 
-def build_rows(card: dict[str, Any], records: list[dict], labels: list[str], tokenizer, max_length: int) -> list[dict]:
+def build_rows(card: TaskCard, records: list[dict], labels: list[str], tokenizer, max_length: int) -> list[dict]:
     """Trainer rows for one task; RxError when a label is not in ``labels`` (a training/eval label-set mismatch)."""
-    fmt = card["format"]
+    fmt = card.format
     index = {name: i for i, name in enumerate(labels)}
 
     def label_id(name: Any) -> int:
         if name not in index:
-            raise RxError(f"task {card['name']}: label {name!r} is not in its label set ({len(index)} labels)")
+            raise RxError(f"task {card.name}: label {name!r} is not in its label set ({len(index)} labels)")
         return index[name]
 
     if fmt == "pair-classification":
@@ -98,4 +99,4 @@ def build_rows(card: dict[str, Any], records: list[dict], labels: list[str], tok
         return _qa_windows(records, tokenizer, max_length, qa_stride(card, max_length))
     if fmt == "masked-lm":
         return [{"text": r["text"]} for r in records]
-    raise RxError(f"task {card['name']}: format {fmt!r} cannot be trained")
+    raise RxError(f"task {card.name}: format {fmt!r} cannot be trained")

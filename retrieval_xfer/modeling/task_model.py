@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.encoding.loader import PRECISIONS, quiet_transformers
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.modeling.heads import TaskHead, load_head, read_head_config
@@ -43,13 +44,13 @@ def batched(rows: list[Any], size: int) -> Iterator[list[Any]]:
         yield rows[start : start + size]
 
 
-def _head_hint(card: dict[str, Any], run: Path) -> str:
-    first = card["trained_by"][0]
+def _head_hint(card: TaskCard, run: Path) -> str:
+    first = card.trained_by[0]
     return f"train one with: rx train --init {run} --tasks {first} --out RUN (or --base MODEL)"
 
 
 def load_task_model(
-    run: Path, card: dict[str, Any], head_task: str | None = None, device: str | None = None, precision: str = "float32"
+    run: Path, card: TaskCard, head_task: str | None = None, device: str | None = None, precision: str = "float32"
 ) -> TaskModel:
     """Load run folder ``run`` with the head for ``card``: ``head_task`` if given, else the first of the card's
     ``trained_by`` tasks the run has a head for, in ``precision`` (``bfloat16`` is fast on GPUs). RxError when
@@ -68,22 +69,20 @@ def load_task_model(
             raise RxError(f"{run}: no head {head_task!r} (heads: {', '.join(available) or 'none'})")
         chosen = head_task
     else:
-        chosen = next((t for t in card["trained_by"] if t in available), None)
+        chosen = next((t for t in card.trained_by if t in available), None)
         if chosen is None:
             raise RxError(
-                f"{run}: no {card['head']} head for {card['name']} (it needs one of "
-                f"{', '.join(card['trained_by'])}; the run has {', '.join(available) or 'none'}); "
+                f"{run}: no {card.head} head for {card.name} (it needs one of "
+                f"{', '.join(card.trained_by)}; the run has {', '.join(available) or 'none'}); "
                 f"{_head_hint(card, run)}"
             )
     saved = read_head_config(run / HEADS_DIR / chosen)
-    if saved["head_type"] != card["head"]:
-        raise RxError(
-            f"{run}: head {chosen!r} is a {saved['head_type']} head; {card['name']} needs a {card['head']} head"
-        )
-    if card["labels"] and saved["config"].get("labels") != card["labels"]:
+    if saved["head_type"] != card.head:
+        raise RxError(f"{run}: head {chosen!r} is a {saved['head_type']} head; {card.name} needs a {card.head} head")
+    if card.labels and saved["config"].get("labels") != card.labels:
         raise RxError(
             f"{run}: head {chosen!r} was trained with labels {saved['config'].get('labels')}, but "
-            f"{card['name']} is scored with {card['labels']}: the label sets differ"
+            f"{card.name} is scored with {card.labels}: the label sets differ"
         )
     target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     with quiet_transformers():

@@ -22,7 +22,7 @@ from sentence_transformers import SentenceTransformer, SentenceTransformerTraine
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 from transformers import TrainerCallback
 
-from retrieval_xfer.data.cards import list_cards, load_card, make_card
+from retrieval_xfer.data.cards import TaskCard, list_cards, load_card, make_card
 from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
 from retrieval_xfer.data.text_files import read_corpus
 from retrieval_xfer.encoding.loader import mean_pooling_pipeline
@@ -160,10 +160,10 @@ def _batch_examples(inputs: dict[str, Any]) -> int:
 
 def trainable_tasks() -> list[str]:
     """Names of the cards that can be trained (intermediate, target and component tasks)."""
-    return [c["name"] for c in list_cards() if c["kind"] in ("intermediate", "target", "component")]
+    return [c.name for c in list_cards() if c.kind in ("intermediate", "target", "component")]
 
 
-def _card(name: str) -> dict[str, Any]:
+def _card(name: str) -> TaskCard:
     valid = trainable_tasks()
     if name not in valid:
         raise RxError(f"unknown task {name!r}; trainable tasks: {', '.join(valid)}")
@@ -201,9 +201,9 @@ def build_encoder(config: TrainConfig) -> SentenceTransformer:
     return SentenceTransformer(modules=mean_pooling_pipeline(source), device="cpu")
 
 
-def _head_config(card: dict[str, Any], labels: list[str]) -> dict[str, Any]:
-    if card["format"] == "multiple-choice":
-        return {"num_choices": card["num_choices"]}
+def _head_config(card: TaskCard, labels: list[str]) -> dict[str, Any]:
+    if card.format == "multiple-choice":
+        return {"num_choices": card.num_choices}
     return {"labels": labels} if labels else {}
 
 
@@ -213,7 +213,7 @@ def build_heads(
     """One head per task; a head saved in the ``--init`` run for the same task and labels is reused."""
     heads = {}
     for name, (card, task_data) in data.items():
-        head = HEADS[card["head"]](model, _head_config(card, label_list(card, task_data.examples)))
+        head = HEADS[card.head](model, _head_config(card, label_list(card, task_data.examples)))
         saved = Path(init) / HEADS_DIR / name if init else None
         if saved is not None and saved.is_dir():
             saved_config = read_head_config(saved)["config"]
@@ -229,12 +229,12 @@ def _datasets(
     tokenizer = model[0].tokenizer
     sets, formats, sizes = {}, {}, {}
     for name, (card, task_data) in data.items():
-        max_length = config.max_length or card["max_length"]
+        max_length = config.max_length or card.max_length
         rows = build_rows(card, task_data.examples, heads[name].config.get("labels", []), tokenizer, max_length)
         if config.max_examples_per_task:
             rows = rows[: config.max_examples_per_task]
         sets[name] = Dataset.from_list(rows)
-        formats[name] = (card["format"], max_length)
+        formats[name] = (card.format, max_length)
         sizes[name] = len(rows)
     return DatasetDict(sets), formats, sizes
 
@@ -443,8 +443,8 @@ def _run_trainer(
         "init": str(config.init or ""),
         "tasks": {
             name: {
-                "format": card["format"],
-                "head": card["head"],
+                "format": card.format,
+                "head": card.head,
                 "examples": len(d.examples),
                 "rows": sizes[name],
                 "source": d.source,

@@ -235,7 +235,7 @@ def _mine_locked(
     src, trg, out = Path(job.src), Path(job.trg), Path(job.out)
     started = time.perf_counter()
     echo = echo or (lambda line: None)
-    settings = job.mining.resolved(load_card("bucc2018")["mining"])
+    settings = job.mining.resolved(load_card("bucc2018").mining)
     max_memory = settings.max_memory
     budget = parse_size(max_memory)
     phases: dict[str, dict[str, float]] = {}
