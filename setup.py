@@ -39,6 +39,8 @@ setup(
         "dev": ["pytest>=8", "matplotlib>=3.7", "ruff>=0.6"],
         "plot": ["matplotlib>=3.7"],  # the report's pictures
         "ray": ["ray>=2.9"],  # rx export --ray, rx mine --ray
+        # rx prepare's language identification (py3langid is the default; bench/language_id.py compares them)
+        "lid": ["py3langid>=0.3", "lingua-language-detector>=2.0"],
         # --backend onnx|openvino (--quantize int8: NNCF). The export goes through torch.onnx (dynamo) and needs
         # neither optimum-onnx nor optimum-intel, which cap transformers below what rx runs.
         "onnx": ["onnx>=1.16", "onnxscript>=0.2", "onnxruntime>=1.18", "nncf>=2.14"],

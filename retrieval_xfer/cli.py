@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,10 @@ import click
 
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.logs import show_on_stderr
+from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
+from retrieval_xfer.prepare.filters import LineFilter
+from retrieval_xfer.prepare.options import PrepareOptions
 from retrieval_xfer.version import __version__
 
 if TYPE_CHECKING:
@@ -104,6 +108,8 @@ def dataclass_options(
             kwargs["type"] = click.IntRange(min=meta["min"])
         elif "int" in str(f.type):
             kwargs["type"] = int
+        elif "float" in str(f.type):
+            kwargs["type"] = float
         if meta.get("required"):
             kwargs["required"] = True
         elif f.default is not dataclasses.MISSING and not kwargs.get("is_flag"):
@@ -139,19 +145,31 @@ no_verify_option = click.option(
 )
 
 
+class ThresholdType(click.ParamType):
+    """A number, or ``auto``."""
+
+    name = "FLOAT|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float | str:
+        if isinstance(value, float) or value == "auto":
+            return value
+        try:
+            return float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor auto", param, ctx)
+
+
 def _take(cls: type, kwargs: dict[str, Any], **fixed: Any) -> Any:
     """Pop the fields of dataclass ``cls`` out of a command's ``kwargs`` and build it (``fixed`` overrides)."""
     values = {f.name: kwargs.pop(f.name) for f in dataclasses.fields(cls) if f.name in kwargs}
     return cls(**{**values, **fixed})
 
 
-def _echo_err(line: str) -> None:
-    click.echo(line, err=True)
-
-
 @click.group(cls=RxGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rx")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also show debug lines.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors (no progress lines).")
+def main(verbose: bool, quiet: bool) -> None:
     """retrieval_xfer: encode with a multilingual encoder at a chosen layer, index with FAISS, and evaluate
     zero-shot cross-lingual retrieval (BUCC, Tatoeba) as XTREME does.
 
@@ -162,6 +180,9 @@ def main() -> None:
       rx build-index --model MODEL --input corpus.txt --out indices/news
       rx search indices/news --model MODEL "a query sentence" -k 5
     """
+    if verbose and quiet:
+        raise click.UsageError("give -v/--verbose or -q/--quiet, not both")
+    show_on_stderr(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
 
 
 corpus_options = [
@@ -283,7 +304,6 @@ def build_index(
         "skip" if skip_blank else "error",
         store_sentences=not no_sentences,
         overwrite=overwrite,
-        echo=_echo_err,
         verify=not no_verify,
     )
     click.echo(
@@ -363,7 +383,6 @@ def search(
         prompt=prompt,
         nprobe=nprobe,
         ef_search=ef_search,
-        echo=_echo_err,
         verify=not no_verify,
     )
     for query, hits in zip(queries, results):
@@ -629,9 +648,7 @@ def eval_tatoeba(
     """Tatoeba accuracy per language in both directions (en->xx is XTREME's number, xx->en MTEB's)."""
     from retrieval_xfer.evaluation.tatoeba import run_tatoeba, tatoeba_table
 
-    result = run_tatoeba(
-        _take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, center=center, echo=_echo_err
-    )
+    result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, center=center)
     _finish(result, tatoeba_table(result), output, "tatoeba")
 
 
@@ -696,7 +713,6 @@ def eval_bucc(
         index,
         allow_missing_gold,
         center,
-        echo=_echo_err,
         ray=ray_address,
     )
     _finish(result, bucc_table(result), output, "bucc2018")
@@ -837,7 +853,7 @@ def diagnose(
     from retrieval_xfer.evaluation.diagnostics import diagnose_table, run_diagnose
     from retrieval_xfer.evaluation.results import output_path, write_results
 
-    result = run_diagnose(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit, echo=_echo_err)
+    result = run_diagnose(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit)
     numbers = sorted(int(layer) for layer in result["layers"])
     path = write_results(output or output_path("diagnose", result["model"], f"L{numbers[0]}-{numbers[-1]}"), result)
     click.echo(diagnose_table(result))
@@ -862,7 +878,6 @@ def diagnose(
 def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
     """Collect result files (PATHS: folders or files; results/<run>/*.json names the run) into the XTREME
     table, per-language tables, deltas against --baseline, gain by resource level, and layer sweeps."""
-    import warnings
 
     from retrieval_xfer.evaluation.report import (
         build_report,
@@ -875,11 +890,7 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
 
     search, baseline_name = resolve_baseline(list(paths), baseline)
     built = build_report(collect_results(search), baseline_name, collect_diagnostics(search))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        written = write_report(built, out)
-    for warning in caught:
-        click.echo(f"note: {warning.message}", err=True)
+    written = write_report(built, out)
     click.echo(xtreme_table(built))
     click.echo(f"report written to {out}: {', '.join(p.name for p in written)}")
 
@@ -917,7 +928,7 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: s
     if ray_address and not dry_run:
         from retrieval_xfer.experiment.ray_executor import run_experiment_on_ray
 
-        grid = run_experiment_on_ray(spec, None if ray_address == "local" else ray_address, quiet=True, echo=click.echo)
+        grid = run_experiment_on_ray(spec, None if ray_address == "local" else ray_address, quiet=True)
         counts = {s: sum(1 for _, status in grid.statuses if status == s) for s in ("ran", "done", "failed", "blocked")}
         click.echo(
             f"{counts['ran']} step(s) run, {counts['done']} already done, {counts['failed']} failed, "
@@ -929,7 +940,7 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: s
             raise SystemExit(1)
         click.echo(f"report in {spec.report_dir}/report.md")
         return
-    statuses = run_experiment(spec, dry_run=dry_run, quiet=quiet, echo=click.echo)
+    statuses = run_experiment(spec, dry_run=dry_run, quiet=quiet)
     counts = {s: sum(1 for _, status in statuses if status == s) for s in ("ran", "done", "to run")}
     click.echo(
         f"{counts['ran']} step(s) run, {counts['done']} already done"
@@ -976,7 +987,6 @@ def export(
         dtype=dtype,
         fmt=input_format,
         blank="skip" if skip_blank else "error",
-        echo=_echo_err,
         ray=ray_address,
     )
     click.echo(f"exported {manifest['count']} embeddings in {len(manifest['shards'])} shard(s) -> {out}")
@@ -1009,11 +1019,14 @@ def export(
 )
 @click.option(
     "--threshold",
-    type=float,
+    type=ThresholdType(),
     default=None,
     help="Keep pairs scoring at least this. It depends on the model: tune it on a small gold set "
-    "(README: choosing a threshold). Default: keep all.",
+    "(README: choosing a threshold), or give auto to estimate it from a parallel sample (--sample-src, "
+    "--sample-trg). Default: keep all.",
 )
+@dataclass_options(AutoThresholdOptions)
+@dataclass_options(PostFilters)
 @dataclass_options(MiningOptions)
 @with_index_options
 @mining_ray_option
@@ -1032,7 +1045,7 @@ def mine(
     input_format: str,
     skip_blank: bool,
     out: Path,
-    threshold: float | None,
+    threshold: float | str | None,
     ray_address: str | None,
     center: str,
     overwrite: bool,
@@ -1045,6 +1058,8 @@ def mine(
     from retrieval_xfer.workflows import mine as mining_workflow
 
     mining = _take(MiningOptions, kwargs)
+    post = _take(PostFilters, kwargs)
+    auto = _take(AutoThresholdOptions, kwargs)
     index = _index_params(kwargs)
     options = _take(EncoderOptions, kwargs)
     job = mining_workflow.MineJob(
@@ -1061,9 +1076,33 @@ def mine(
         center=center,
         overwrite=overwrite,
         verify=not no_verify,
+        post=post,
+        auto=auto,
     )
-    summary = mining_workflow.mine(job, options if options.model else None, echo=_echo_err, quiet=options.quiet)
+    summary = mining_workflow.mine(job, options if options.model else None, quiet=options.quiet)
     click.echo(mining_workflow.format_summary(summary, out))
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option(
+    "--out", required=True, type=click.Path(path_type=Path), help="Output folder (created whole or not at all)."
+)
+@dataclass_options(PrepareOptions, exclude=("line_filter",))
+@dataclass_options(LineFilter)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out made by rx prepare.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def prepare(input_path: Path, out: Path, overwrite: bool, quiet: bool, **kwargs: Any) -> None:
+    """Clean raw monolingual text before mining: Unicode NFKC, whitespace and punctuation normalisation, length
+    and letter filters, per-line language identification, exact and near-duplicate removal. Writes OUT/lines.txt,
+    OUT/line_numbers.txt (each kept line's number in INPUT) and OUT/report.json (what each step dropped, with
+    examples). Streams: memory does not grow with INPUT."""
+    from retrieval_xfer.prepare.pipeline import format_report, prepare_file
+
+    line_filter = _take(LineFilter, kwargs)
+    options = _take(PrepareOptions, kwargs, line_filter=line_filter)
+    report = prepare_file(input_path, out, options, overwrite=overwrite, quiet=quiet)
+    click.echo(format_report(report))
 
 
 @main.command("tune-threshold")

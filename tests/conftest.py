@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -122,3 +125,26 @@ def real_encoder() -> Path:
             "(make test does it)"
         )
     return folder
+
+
+@pytest.fixture
+def rx_log(caplog):
+    """What rx logs (INFO and up, the ``retrieval_xfer`` logger tree) during the test: ``rx_log()`` returns the
+    messages so far, in order; ``caplog.clear()`` forgets them."""
+    caplog.set_level(logging.INFO, logger="retrieval_xfer")
+    return lambda: [r.getMessage() for r in caplog.records if r.name.startswith("retrieval_xfer")]
+
+
+@pytest.fixture
+def rx_warns(caplog):
+    """``with rx_warns(PATTERN):``: the block must log a warning (``retrieval_xfer`` tree) matching PATTERN."""
+
+    @contextlib.contextmanager
+    def expect(pattern: str = ""):
+        start = len(caplog.records)
+        with caplog.at_level(logging.WARNING, logger="retrieval_xfer"):
+            yield
+        said = [r.getMessage() for r in caplog.records[start:] if r.levelno >= logging.WARNING]
+        assert any(re.search(pattern, message) for message in said), f"no warning matching {pattern!r}: {said}"
+
+    return expect

@@ -25,6 +25,7 @@ CORE = {
     "json_file",
     "output_lock",
     "checksums",
+    "logs",
     "__init__",
 }
 
@@ -33,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"*"},
     "__main__": {"cli"},
     "experiment": {"workflows", "training", "evaluation", "modeling", "encoding", "mining", "indexing", "data"},
-    "workflows": {"training", "evaluation", "modeling", "encoding", "mining", "indexing", "export", "data"},
+    "workflows": {"training", "evaluation", "modeling", "encoding", "mining", "indexing", "export", "prepare", "data"},
     "training": {"modeling", "encoding", "data"},
     "evaluation": {"modeling", "encoding", "mining", "indexing", "export", "data"},
     "modeling": {"encoding", "data"},
@@ -41,6 +42,7 @@ ALLOWED: dict[str, set[str]] = {
     "encoding": set(),
     "mining": {"indexing"},
     "indexing": set(),
+    "prepare": set(),
     "data": set(),
 }
 
@@ -223,3 +225,25 @@ def _source_lines(pattern: str, outside: tuple[str, ...] = ()) -> list[str]:
 def test_no_card_is_indexed_by_string_outside_data():
     """Cards are typed TaskCard objects: code reads attributes (``card.max_length``), never ``card["..."]``."""
     assert _source_lines(r"card\[|card\.get\(", outside=("data",)) == []
+
+
+def test_library_functions_take_no_echo_callables():
+    """Progress and warnings go through the ``retrieval_xfer`` logger tree (retrieval_xfer/logs.py), not through
+    ``echo`` parameters or ``warnings.warn``; only the command line writes to the terminal itself."""
+    printing = {line.split(":")[0] for line in _source_lines(r"\becho\s*[:=]|warnings\.warn\(|\bprint\(", ("cli.py",))}
+    assert printing == {
+        "retrieval_xfer/logs.py",  # the command line's handler itself
+        "retrieval_xfer/experiment/distributed_step.py",  # a torchrun child's one-line error, before any logging
+        "retrieval_xfer/experiment/ray_executor.py",  # the header line of a step's own log file
+    }
+
+
+def test_evaluation_builds_no_index_of_its_own():
+    """BUCC and Tatoeba find neighbours through mining/ (one exact/approximate switch, one k-NN): nothing in
+    evaluation/ touches FAISS."""
+    assert (
+        _source_lines(
+            r"faiss|index_factory|IndexFlat", outside=tuple(p.name for p in PACKAGE.iterdir() if p.name != "evaluation")
+        )
+        == []
+    )

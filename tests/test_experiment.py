@@ -59,14 +59,14 @@ def write_spec(tmp_path, tiny_model, data, **overrides):
     return path
 
 
-def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
+def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path, caplog, rx_log):
     from retrieval_xfer.data.cards import load_card
     from retrieval_xfer.data.tatoeba import resolve_languages
     from retrieval_xfer.encoding.loader import load_layer_sweep
     from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba
 
     spec = load_spec(write_spec(tmp_path, tiny_model, data))
-    statuses = run_experiment(spec, quiet=True, echo=lambda line: None)
+    statuses = run_experiment(spec, quiet=True)
     assert [s for _, s in statuses] == ["ran"] * len(statuses)
     assert [step.kind for step, _ in statuses].count("train") == 5  # mnli + two targets for each of two sets
     for run in ("tiny-baseline", "tiny-mnli"):
@@ -91,10 +91,10 @@ def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
     csv_rows = (tmp_path / "report" / "xtreme.csv").read_text().splitlines()
     assert csv_rows[0] == "run,xnli,panx,tatoeba,avg" and csv_rows[1].startswith("tiny-baseline,")
     assert (tmp_path / "report" / "gain_vs_size.png").is_file()
-    lines = []
-    again = run_experiment(spec, quiet=True, echo=lines.append)
+    caplog.clear()
+    again = run_experiment(spec, quiet=True)
     assert [(step.kind, s) for step, s in again if s == "ran"] == [("report", "ran")]
-    assert not any("WARNING" in line for line in lines)
+    assert not any("WARNING" in line for line in rx_log())
     changed = load_spec(
         write_spec(
             tmp_path,
@@ -106,9 +106,9 @@ def test_end_to_end_then_nothing_to_do(tiny_model, data, tmp_path):
             },
         )
     )
-    lines.clear()
-    run_experiment(changed, quiet=True, echo=lines.append)
-    warned = [line for line in lines if "WARNING" in line]
+    caplog.clear()
+    run_experiment(changed, quiet=True)
+    warned = [line for line in rx_log() if "WARNING" in line]
     assert len(warned) == 2 and all(": panx: done already" in line for line in warned)  # both sets' panx results
 
 
@@ -132,7 +132,7 @@ def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tm
 
     monkeypatch.setattr(CheckpointState, "on_save", crash_after_first_checkpoint)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        run_experiment(spec, quiet=True, echo=lambda line: None)
+        run_experiment(spec, quiet=True)
     intermediate = tmp_path / "runs" / "tiny" / "mnli"
     assert (intermediate / "checkpoints" / "checkpoint-2").is_dir() and not (intermediate / "run.json").exists()
     monkeypatch.setattr(CheckpointState, "on_save", original_save)
@@ -151,12 +151,12 @@ def test_resume_after_a_crash_in_evaluation_and_in_training(tiny_model, data, tm
 
     monkeypatch.setattr(runner, "_evaluate", crash_on_xnli)
     with pytest.raises(RuntimeError, match="simulated evaluation crash"):
-        run_experiment(spec, quiet=True, echo=lambda line: None)
+        run_experiment(spec, quiet=True)
     assert configs[0].resume and configs[0].out == intermediate  # continued from checkpoint-2
     assert json.loads((intermediate / "run.json").read_text())["steps"] == 6
     assert not configs[1].resume  # the target phase started fresh
     monkeypatch.setattr(runner, "_evaluate", real_evaluate)
-    statuses = dict((step.label, s) for step, s in run_experiment(spec, quiet=True, echo=lambda line: None))
+    statuses = dict((step.label, s) for step, s in run_experiment(spec, quiet=True))
     assert statuses == {
         "tiny: intermediate mnli (mnli)": "done",
         "tiny/mnli: tatoeba": "done",

@@ -37,19 +37,19 @@ def scores(results_dir):
     return report.scores, report.languages, report.sweeps
 
 
-def test_ray_grid_equals_sequential_and_overlaps(tiny_model, data, tmp_path):  # noqa: F811
+def test_ray_grid_equals_sequential_and_overlaps(tiny_model, data, tmp_path, caplog, rx_log):  # noqa: F811
     (tmp_path / "seq").mkdir()
     sequential = load_spec(write_spec(tmp_path / "seq", tiny_model, data))
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # each Ray task trains on one thread: the same arithmetic, so the same numbers
     try:
-        run_experiment(sequential, quiet=True, echo=lambda line: None)
+        run_experiment(sequential, quiet=True)
     finally:
         torch.set_num_threads(threads)
     (tmp_path / "ray").mkdir()
     grid_spec = load_spec(write_spec(tmp_path / "ray", tiny_model, data))
-    lines = []
-    grid = run_experiment_on_ray(grid_spec, echo=lines.append)
+    grid = run_experiment_on_ray(grid_spec)
+    lines = rx_log()
     assert not grid.failures
     assert {status for _, status in grid.statuses} == {"ran"}
     assert sum(len(tasks) for tasks in scores(tmp_path / "seq" / "results")[0].values()) == 6  # 2 sets x 3 tasks
@@ -64,8 +64,9 @@ def test_ray_grid_equals_sequential_and_overlaps(tiny_model, data, tmp_path):  #
     assert f"done {len(plan_steps(grid_spec))} / running 0 / waiting 0 / failed 0" in lines[-1]
     for step in plan_steps(grid_spec):
         assert step_log(grid_spec, step).read_text().startswith(f"== {step.label} on ")
-    again = []
-    run_experiment_on_ray(grid_spec, echo=again.append)  # all done: only the report is redrawn
+    caplog.clear()
+    run_experiment_on_ray(grid_spec)  # all done: only the report is redrawn
+    again = rx_log()
     assert sum("start" in line.split()[1:2] for line in again) == 1
 
 
@@ -83,7 +84,7 @@ def test_a_failing_step_stops_only_what_needs_it_and_a_rerun_finishes(tiny_model
         },
     )
     spec = load_spec(path)
-    grid = run_experiment_on_ray(spec, echo=lambda line: None)
+    grid = run_experiment_on_ray(spec)
     status = {step.label: s for step, s in grid.statuses}
     assert status["tiny/baseline: panx"] == status["tiny/mnli: panx"] == "failed"
     assert status["report"] == "blocked"
@@ -97,7 +98,7 @@ def test_a_failing_step_stops_only_what_needs_it_and_a_rerun_finishes(tiny_model
     assert result.output.count("FAILED") >= 2 and "log:" in result.output
 
     spec.evaluation["panx"]["data_dir"] = str(data / "panx")  # fix the input: only the failed steps and the report run
-    rerun = run_experiment_on_ray(spec, echo=lambda line: None)
+    rerun = run_experiment_on_ray(spec)
     assert sorted(step.label for step, s in rerun.statuses if s == "ran") == [
         "report",
         "tiny/baseline: panx",
@@ -159,7 +160,7 @@ def test_a_step_with_several_gpus_trains_data_parallel_in_its_task(tiny_model, d
         evaluation={"tatoeba": {"data_dir": str(data / "tatoeba"), "langs": "de"}},
         resources={"train": {"num_gpus": 2}},
     )
-    grid = run_experiment_on_ray(load_spec(path), echo=lambda line: None)
+    grid = run_experiment_on_ray(load_spec(path))
     assert not grid.failures, [log.read_text()[-2000:] for _, _, log in grid.failures]
     run = json.loads((tmp_path / "runs" / "tiny" / "mnli" / "run.json").read_text())
     assert run["distributed"]["world_size"] == 2 and run["distributed"]["global_batch"] == 8

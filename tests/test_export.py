@@ -97,12 +97,11 @@ def test_resume_with_another_layer_speaks_of_the_export(tmp_path, encoder, tiny_
     )
 
 
-def test_a_resumed_export_says_from_where(tmp_path, encoder, corpus):
+def test_a_resumed_export_says_from_where(tmp_path, encoder, corpus, rx_log):
     path, _ = corpus
     export_embeddings(encoder, path, tmp_path / "out", shard_size=10)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     manifest.update(complete=False, shards=manifest["shards"][:1], count=10)
     (tmp_path / "out" / "manifest.json").write_text(json.dumps(manifest))
-    said = []
-    export_embeddings(encoder, path, tmp_path / "out", shard_size=10, echo=said.append)
-    assert said == [f"resuming {tmp_path / 'out'}: 10 of 25 sentences done in 1 shard(s); continuing from shard 2"]
+    export_embeddings(encoder, path, tmp_path / "out", shard_size=10)
+    assert rx_log() == [f"resuming {tmp_path / 'out'}: 10 of 25 sentences done in 1 shard(s); continuing from shard 2"]

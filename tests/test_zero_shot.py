@@ -245,7 +245,7 @@ def test_bfloat16_predictions_agree_with_float32(run, dev):
         load_task_model(run, card, precision="int8")
 
 
-def test_a_language_without_the_split_is_skipped_and_listed(run, dev, monkeypatch):
+def test_a_language_without_the_split_is_skipped_and_listed(run, dev, monkeypatch, rx_warns):
     from retrieval_xfer.data.eval_data import read_language_file
     from retrieval_xfer.errors import SplitMissingError
     from retrieval_xfer.evaluation import zero_shot
@@ -259,7 +259,7 @@ def test_a_language_without_the_split_is_skipped_and_listed(run, dev, monkeypatc
 
     monkeypatch.setattr(zero_shot, "read_language_hub", hub)
     model = load_task_model(run, load_card("panx").replace(name="udpos"))
-    with pytest.warns(UserWarning, match="udpos kk: skipped"):
+    with rx_warns("udpos kk: skipped"):
         result = zero_shot.evaluate_zero_shot(
             model,
             load_card("panx").replace(name="udpos", comparability=card.comparability),
@@ -273,5 +273,5 @@ def test_a_language_without_the_split_is_skipped_and_listed(run, dev, monkeypatc
         and "Ancient Greek" in result["scores"]["el"]["caveat"]
     )
     with pytest.raises(RxError, match="no language has a 'dev' split"):
-        with pytest.warns(UserWarning):
+        with rx_warns():
             zero_shot.evaluate_zero_shot(model, load_card("panx"), {"kk": None}, "dev", show_progress=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +10,8 @@ from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.data.hub import hub_source, load_hub_split
 from retrieval_xfer.data.text_files import read_corpus, read_gold_pairs
 from retrieval_xfer.errors import RxError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,9 +65,8 @@ def _check_gold(
             f"{path}: {len(missing)} gold pair(s) name ids absent from the corpora (first: {first!r}); "
             "fix the files, or pass --allow-missing-gold to leave those pairs out"
         )
-    warnings.warn(
-        f"{path}: left out {len(missing)} gold pair(s) whose ids are absent from the corpora (first: {first!r})",
-        stacklevel=3,
+    logger.warning(
+        f"{path}: left out {len(missing)} gold pair(s) whose ids are absent from the corpora (first: {first!r})"
     )
     return gold - set(missing), len(missing)
 

@@ -14,20 +14,22 @@ entry, not a new branch. Bad rows raise RxError naming the file and line; rows w
 
 from __future__ import annotations
 
-import warnings
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.data.hub import hub_source, load_hub_split
 from retrieval_xfer.data.squad import iter_squad
 from retrieval_xfer.data.structured import iter_delimited, iter_jsonl
 from retrieval_xfer.data.tagged import iter_ccg_auto, iter_conllu, iter_token_tag
 from retrieval_xfer.data.ud_release import find_release_files, iter_ud_xtreme
 from retrieval_xfer.errors import RxError
+
+logger = logging.getLogger(__name__)
 
 MAX_BAD_ANSWER_FRACTION = 0.01
 BAD_ANSWER = "answer not at its offset"
@@ -65,7 +67,7 @@ def _get(row: Row, path: str, where: str) -> Any:
     return value
 
 
-def _label(raw: Any, spec: dict, card: dict, where: str) -> Any:
+def _label(raw: Any, spec: dict, card: TaskCard, where: str) -> Any:
     mapped = spec.get("label_map", {}).get(str(raw), raw) if spec.get("label_map") else raw
     names = spec.get("label_names")
     if names is not None and isinstance(mapped, int):
@@ -75,7 +77,7 @@ def _label(raw: Any, spec: dict, card: dict, where: str) -> Any:
     return mapped
 
 
-def _pair(row: Row, spec: dict, card: dict, where: str) -> Row | str:
+def _pair(row: Row, spec: dict, card: TaskCard, where: str) -> Row | str:
     fields = spec["fields"]
     raw = _get(row, fields["label"], where)
     if str(raw) in {str(s) for s in spec.get("skip_labels", [])}:
@@ -90,7 +92,7 @@ def _pair(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     }
 
 
-def _choice(row: Row, spec: dict, card: dict, where: str) -> Row | str:
+def _choice(row: Row, spec: dict, card: TaskCard, where: str) -> Row | str:
     fields = spec["fields"]
     choices_spec = fields["choices"]
     if isinstance(choices_spec, list):
@@ -119,7 +121,7 @@ def _choice(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     }
 
 
-def _tagged(row: Row, spec: dict, card: dict, where: str) -> Row | str:
+def _tagged(row: Row, spec: dict, card: TaskCard, where: str) -> Row | str:
     tokens, tags = row["tokens"], row["tags"]
     if spec.get("label_names"):
         tags = [spec["label_names"][t] if isinstance(t, int) else t for t in tags]
@@ -132,7 +134,7 @@ def _tagged(row: Row, spec: dict, card: dict, where: str) -> Row | str:
     return {"tokens": list(tokens), "tags": list(tags)}
 
 
-def _qa(row: Row, spec: dict, card: dict, where: str) -> Row | str:
+def _qa(row: Row, spec: dict, card: TaskCard, where: str) -> Row | str:
     if "answers" in row and isinstance(row["answers"], dict):  # hub layout {"text": [...], "answer_start": [...]}
         answers = [
             {"text": t, "answer_start": int(s)} for t, s in zip(row["answers"]["text"], row["answers"]["answer_start"])
@@ -162,7 +164,12 @@ SHAPERS: dict[str, Callable[[Row, dict, dict, str], Row | str]] = {
 
 
 def _shape(
-    card: dict, spec: dict, rows: Iterator[tuple[Any, Row]], where: str, limit: int | None, allow_empty: bool = False
+    card: TaskCard,
+    spec: dict,
+    rows: Iterator[tuple[Any, Row]],
+    where: str,
+    limit: int | None,
+    allow_empty: bool = False,
 ) -> TaskData:
     shaper = SHAPERS[card.format]
     data = TaskData(card.name, card.format, [], where)
@@ -182,11 +189,11 @@ def _shape(
     if bad:
         if bad / seen > MAX_BAD_ANSWER_FRACTION:
             raise RxError(f"{where}: {bad} of {seen} answers do not occur at their offset in the context (over 1%)")
-        warnings.warn(f"{where}: skipped {bad} of {seen} questions whose answer is not at its offset", stacklevel=2)
+        logger.warning(f"{where}: skipped {bad} of {seen} questions whose answer is not at its offset")
     return data
 
 
-def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData:
+def read_task_file(card: TaskCard, path: Path, limit: int | None = None) -> TaskData:
     """Read a local training file in the task's original release format (``sources.local`` of the card), or,
     for a card with a ``release_reader``, the card's language from a release folder (UD's ``ud-treebanks-v2.5/``)."""
     spec = card.sources.get("local")
@@ -207,7 +214,7 @@ def read_task_file(card: dict, path: Path, limit: int | None = None) -> TaskData
     return _shape(card, spec, READERS[spec["reader"]](path, spec), str(path), limit)
 
 
-def read_release_files(card: dict, paths: list[Path], limit: int | None = None) -> TaskData:
+def read_release_files(card: TaskCard, paths: list[Path], limit: int | None = None) -> TaskData:
     """One language's records from the files of a release folder, concatenated in the given order and read with
     the card's ``release_reader``; the source names the folder and every file."""
     spec = {**card.sources["local"], "reader": card.sources["local"]["release_reader"]}
@@ -221,7 +228,7 @@ def read_release_files(card: dict, paths: list[Path], limit: int | None = None) 
     return data
 
 
-def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hint: str | None = None) -> TaskData:
+def read_task_hub(card: TaskCard, split: str = "train", limit: int | None = None, hint: str | None = None) -> TaskData:
     """Read a split of the task from the Hugging Face Hub (``sources.hub`` of the card; combined tasks concatenate).
     ``hint`` ends the message when the hub fails (default: how to pass a local training file)."""
     if card.sources.get("combine"):
@@ -261,7 +268,7 @@ def read_task_hub(card: dict, split: str = "train", limit: int | None = None, hi
     return _merge(card, shaped, limit)
 
 
-def _merge(card: dict, parts: list[TaskData], limit: int | None) -> TaskData:
+def _merge(card: TaskCard, parts: list[TaskData], limit: int | None) -> TaskData:
     """One task's data from several sources (hub splits, or the tasks of a combined card), ``limit`` overall."""
     examples = [ex for p in parts for ex in p.examples]
     return TaskData(

@@ -2,6 +2,7 @@
 
 XTREME builds its UD-POS files from ``ud-treebanks-v2.5/`` in three steps (``scripts/download_data.sh`` and
 ``utils_preprocess.py --task udpos`` of google-research/xtreme); this module repeats them, so that results read
+import logging
 from the release are comparable with XTREME's published ones:
 
 1. **Selection by ISO prefix**: every ``*/*.conllu`` whose file name starts with ``<iso>_`` for an ISO code of the
@@ -21,7 +22,7 @@ writes no file for that treebank split), this reader ranks the unlisted tag afte
 
 from __future__ import annotations
 
-import warnings
+import logging
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from pathlib import Path
 
 from retrieval_xfer.data.text_files import iter_lines
 from retrieval_xfer.errors import RxError
+
+logger = logging.getLogger(__name__)
 
 # conllu_to_conll.py's precedence of UPOS tags when choosing the head of a fused span (first = preferred).
 POS_PRECEDENCE: dict[str, list[str]] = {
@@ -97,10 +100,9 @@ def _span_head(sentence: _Sentence, span: list[int], precedence: list[str], wher
         return highest[0]
     unlisted = sorted({sentence.tags[w] for w in highest if sentence.tags[w] not in precedence})
     if unlisted:
-        warnings.warn(
+        logger.warning(
             f"{where}: tied head of a fused token tagged {', '.join(unlisted)}, not in the precedence "
-            "list (XTREME's converter stops on this file); ranked last",
-            stacklevel=2,
+            "list (XTREME's converter stops on this file); ranked last"
         )
     rank = {tag: i for i, tag in enumerate(precedence)}
     return min(highest, key=lambda w: (rank.get(sentence.tags[w], len(precedence)), span.index(w)))

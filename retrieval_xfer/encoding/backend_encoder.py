@@ -10,6 +10,7 @@ prepended, longest first, truncation at the spec's ``max_length``) and runs ONNX
 from __future__ import annotations
 
 import gc
+import logging
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -47,13 +48,10 @@ from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
 
-Echo = Callable[[str], None]
+logger = logging.getLogger(__name__)
+
 Found = tuple[Path, dict[str, Any], EncoderSpec, Any]  # entry folder, its manifest, the torch spec, the tokenizer
 COMPILED = "openvino-compiled"
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 class BackendEncoder:
@@ -120,7 +118,6 @@ def _entry(
     backend: str,
     quantization: str,
     build: Callable[[Path], dict[str, Any]],
-    echo: Echo,
     stale: Callable[[dict[str, Any]], str] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """The cache entry of ``spec``'s encoder run by ``backend`` at ``quantization``: reused when sound (and not
@@ -135,7 +132,7 @@ def _entry(
     if manifest is not None:
         return folder, manifest
     if why != "not cached":
-        echo(f"{why}; rebuilding")
+        logger.info(f"{why}; rebuilding")
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with atomic_directory(folder, overwrite=True) as tmp:
@@ -166,15 +163,13 @@ def load_backend_encoder(
     max_length: int | None = None,
     batch_size: int = 32,
     show_progress: bool = True,
-    echo: Echo | None = None,
 ) -> BackendEncoder:
     """An encoder of ``model`` at ``layer`` run by ``backend`` (``onnx``/``openvino``), float32 or static int8.
 
     int8 calibrates on ``calibration_file``, else on a sample of ``corpus`` (the sentences the command is about
     to encode), else reuses the cached int8 model; RxError when none of them is available. A cached int8 model
-    calibrated on another file than the given one is rebuilt. ``echo`` receives what is exported and where.
+    calibrated on another file than the given one is rebuilt.
     """
-    echo = echo or _quiet
     if backend not in ("onnx", "openvino"):
         raise RxError(f"--backend {backend!r}: choose torch, onnx or openvino")
     if quantize not in ("none", "int8"):
@@ -182,14 +177,14 @@ def load_backend_encoder(
     require_extra(backend, quantize)
     calibration = read_calibration_file(Path(calibration_file)) if calibration_file else None
     root = cache_root(cache)
-    echo(f"{backend} cache: {root}")
+    logger.info(f"{backend} cache: {root}")
     shortcut = source_key(
         resolve_model(model).folder, [layer, pool_skip_special, prompt, max_length, backend, quantize]
     )
     found = _from_shortcut(root, shortcut, calibration)
     if found is None:
         folder, manifest, spec, tokenizer = _export(
-            model, layer, backend, quantize, calibration, corpus, root, pool_skip_special, prompt, max_length, echo
+            model, layer, backend, quantize, calibration, corpus, root, pool_skip_special, prompt, max_length
         )
         write_shortcut(root, shortcut, folder.name, spec.to_dict(), tokenizer.save_pretrained)
     else:
@@ -204,7 +199,7 @@ def load_backend_encoder(
             "calibration": manifest.get("calibration", ""),
         }
     )
-    echo(f"{backend} {'int8' if quantize == 'int8' else 'float32'} model: {folder}")
+    logger.info(f"{backend} {'int8' if quantize == 'int8' else 'float32'} model: {folder}")
     return BackendEncoder(
         _runner(backend, path, quantize == "int8", root),
         tokenizer,
@@ -251,7 +246,6 @@ def _export(
     pool_skip_special: bool,
     prompt: str,
     max_length: int | None,
-    echo: Echo,
 ) -> Found:
     """Load the torch encoder, then find its exported model in the cache or build it there."""
     torch_encoder = load_encoder(
@@ -268,24 +262,24 @@ def _export(
     graph = pooled_graph(torch_encoder.model, spec.pooling, spec.layer)
 
     def build_onnx(tmp: Path) -> dict[str, Any]:
-        echo(f"exporting {spec.model} (layers 1..{spec.layer}) to ONNX...")
+        logger.info(f"exporting {spec.model} (layers 1..{spec.layer}) to ONNX...")
         export_onnx(graph, tokenizer, tmp)
         return {}
 
     def onnx_file() -> Path:  # the float32 ONNX export every other model is made from (checked only when needed)
-        return _entry(root, spec, "onnx", "none", build_onnx, echo)[0] / ONNX_FILE
+        return _entry(root, spec, "onnx", "none", build_onnx)[0] / ONNX_FILE
 
     if quantize == "none" and backend == "onnx":
-        folder, manifest = _entry(root, spec, "onnx", "none", build_onnx, echo)
+        folder, manifest = _entry(root, spec, "onnx", "none", build_onnx)
     elif quantize == "none":
 
         def build_openvino(tmp: Path) -> dict[str, Any]:
             source = onnx_file()
-            echo("converting the ONNX model to OpenVINO IR...")
+            logger.info("converting the ONNX model to OpenVINO IR...")
             convert_openvino(source, tmp)
             return {}
 
-        folder, manifest = _entry(root, spec, "openvino", "none", build_openvino, echo)
+        folder, manifest = _entry(root, spec, "openvino", "none", build_openvino)
     else:
 
         def stale(found: dict[str, Any]) -> str:
@@ -300,7 +294,7 @@ def _export(
                         "(sentences like those you encode)"
                     )
                 sample = sample_corpus(corpus)
-            echo(f"calibrating static int8 ({backend}) on {sample.describe()}...")
+            logger.info(f"calibrating static int8 ({backend}) on {sample.describe()}...")
             source = onnx_file()
             keep_float = ffn_output_matmuls(source, getattr(graph.model.config, "intermediate_size", None))
             with warnings.catch_warnings():
@@ -314,7 +308,7 @@ def _export(
                 "float_matmuls": keep_float,
             }
 
-        folder, manifest = _entry(root, spec, backend, "int8", build_int8, echo, stale)
+        folder, manifest = _entry(root, spec, backend, "int8", build_int8, stale)
     graph = torch_encoder = None  # free the torch model: the exported one runs from here
     gc.collect()
     return folder, manifest, spec, tokenizer

@@ -8,12 +8,15 @@ stack only when called, so reading options stays light.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from retrieval_xfer.encoding.backend_encoder import BackendEncoder
@@ -144,11 +147,9 @@ class EncoderOptions:
 
         return named_prompt(resolve_model(self.model), self.prompt_name)
 
-    def load(
-        self, echo: Callable[[str], None] | None = None, corpus: Sequence[str] | None = None
-    ) -> Encoder | BackendEncoder:
-        """The ``Encoder`` these options describe; ``echo`` (if given) receives ``describe``'s line. ``corpus``:
-        sentences the command will encode, from which ``--quantize int8`` samples its calibration set."""
+    def load(self, corpus: Sequence[str] | None = None) -> Encoder | BackendEncoder:
+        """The ``Encoder`` these options describe (``describe``'s line is logged). ``corpus``: sentences the
+        command will encode, from which ``--quantize int8`` samples its calibration set."""
         self.check_backend()
         if self.backend != "torch":
             from retrieval_xfer.encoding.backend_encoder import load_backend_encoder
@@ -166,10 +167,8 @@ class EncoderOptions:
                 max_length=self.max_length,
                 batch_size=self.batch_size,
                 show_progress=not self.quiet,
-                echo=echo,
             )
-            if echo is not None:
-                echo(self.describe(encoder))
+            logger.info(self.describe(encoder))
             return encoder
         from retrieval_xfer.encoding.loader import load_encoder
 
@@ -184,11 +183,10 @@ class EncoderOptions:
             batch_size=self.batch_size,
             show_progress=not self.quiet,
         )
-        if echo is not None:
-            echo(self.describe(encoder))
+        logger.info(self.describe(encoder))
         return encoder
 
-    def load_sweep(self, layers: str, echo: Callable[[str], None] | None = None) -> LayerSweepEncoder:
+    def load_sweep(self, layers: str) -> LayerSweepEncoder:
         """A ``LayerSweepEncoder`` over ``layers`` (``"all"`` or ``"4,8,-1"``); ``layer``, if set, is its headline."""
         from retrieval_xfer.encoding.loader import load_layer_sweep
 
@@ -209,12 +207,11 @@ class EncoderOptions:
             batch_size=self.batch_size,
             show_progress=not self.quiet,
         )
-        if echo is not None:
-            echo(self.describe(sweep))
+        logger.info(self.describe(sweep))
         return sweep
 
     def load_for(
-        self, layers: str | None, echo: Callable[[str], None] | None = None, corpus: Sequence[str] | None = None
+        self, layers: str | None, corpus: Sequence[str] | None = None
     ) -> Encoder | BackendEncoder | LayerSweepEncoder:
-        """``load_sweep(layers)`` when ``layers`` is given, else ``load(echo, corpus)``."""
-        return self.load_sweep(layers, echo) if layers else self.load(echo, corpus)
+        """``load_sweep(layers)`` when ``layers`` is given, else ``load(corpus)``."""
+        return self.load_sweep(layers) if layers else self.load(corpus)

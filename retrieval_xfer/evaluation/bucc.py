@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,7 +237,6 @@ def run_bucc(
     index: IndexParams | None = None,
     allow_missing_gold: bool = False,
     center: str = "none",
-    echo: Callable[[str], None] | None = None,
     ray: str | None = None,
 ) -> dict[str, Any]:
     """The one entry point of BUCC (``rx eval bucc`` and ``rx experiment``): check the pairs and the data folder,
@@ -258,7 +256,7 @@ def run_bucc(
         else None
     )
     return evaluate_bucc(
-        options.load_for(layers, echo, corpus),
+        options.load_for(layers, corpus),
         pair_list,
         card,
         data_dir,

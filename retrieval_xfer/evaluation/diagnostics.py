@@ -9,9 +9,8 @@ per-language recall, and uniformity. See ``alignment.py`` for the measures.
 
 from __future__ import annotations
 
+import logging
 import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,8 @@ from retrieval_xfer.evaluation.alignment import (
 )
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.evaluation.tatoeba import tatoeba_accuracy
+
+logger = logging.getLogger(__name__)
 
 PROBE_SENTENCES = 200  # per language: language identity is easy to find; more would only cost time
 
@@ -94,10 +95,9 @@ def diagnose(
     for p in pairs:
         n = min(len(p.source), limit or len(p.source))
         if n < MIN_PROBE_SENTENCES:
-            warnings.warn(
+            logger.warning(
                 f"{p.language.code}: {n} sentence pairs, the language-ID probe needs at least "
-                f"{MIN_PROBE_SENTENCES}: skipped",
-                stacklevel=2,
+                f"{MIN_PROBE_SENTENCES}: skipped"
             )
             skipped[p.language.code] = f"{n} pairs (< {MIN_PROBE_SENTENCES})"
         else:
@@ -134,7 +134,6 @@ def run_diagnose(
     data_dir: Path | None = None,
     layers: str | None = None,
     limit: int | None = None,
-    echo: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The entry point of ``rx diagnose``: check the languages (two at least: English and one other), load the
     encoder (a layer sweep with ``layers``) and measure."""
@@ -147,7 +146,7 @@ def run_diagnose(
         )
     if data_dir is not None and not Path(data_dir).is_dir():
         raise RxError(f"{data_dir}: no such Tatoeba folder")
-    return diagnose(options.load_for(layers, echo), languages, card, data_dir, limit)
+    return diagnose(options.load_for(layers), languages, card, data_dir, limit)
 
 
 def diagnose_table(result: dict[str, Any]) -> str:

@@ -3,12 +3,14 @@ group, and score vs. layer. Without matplotlib no picture is drawn and the calle
 
 from __future__ import annotations
 
+import logging
 import math
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval_xfer.evaluation.language_resources import group_names, language_resources
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from retrieval_xfer.evaluation.report import Report
@@ -158,7 +160,7 @@ def draw_all(report: Report, out: Path) -> list[Path]:
     """Every picture that applies to ``report``, written into ``out``; [] (with a warning) without matplotlib."""
     plt = _pyplot()
     if plt is None:
-        warnings.warn(MISSING, stacklevel=2)
+        logger.warning(MISSING)
         return []
     pictures = []
     if report.baseline and any(report.gains(run) for run in report.runs if run != report.baseline):

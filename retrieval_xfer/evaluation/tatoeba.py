@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,14 +118,13 @@ def run_tatoeba(
     layers: str | None = None,
     limit: int | None = None,
     center: str = "none",
-    echo: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The one entry point of Tatoeba (``rx eval tatoeba`` and ``rx experiment``): check the languages and the
     data folder, load the encoder of ``options`` (a layer sweep with ``layers``) and evaluate it.
 
     ``langs``: ``xtreme``, ``demo``, ``all`` or codes; ``data_dir``: LASER files, else the hub; ``limit``: the
-    first N pairs per language. Returns the result payload of ``evaluate_tatoeba``. ``echo`` receives one line
-    describing the encoder."""
+    first N pairs per language. Returns the result payload of ``evaluate_tatoeba``. The encoder's description
+    is logged."""
     card = load_card("tatoeba")
     languages = resolve_languages(langs, card)
     if data_dir is not None and not Path(data_dir).is_dir():
@@ -139,7 +137,7 @@ def run_tatoeba(
             read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card) for lang in languages
         ]
         corpus = [s for d in datasets for s in d.source[:limit] + d.english[:limit]]
-    return evaluate_tatoeba(options.load_for(layers, echo, corpus), languages, card, data_dir, limit, center)
+    return evaluate_tatoeba(options.load_for(layers, corpus), languages, card, data_dir, limit, center)
 
 
 def tatoeba_table(result: dict[str, Any]) -> str:

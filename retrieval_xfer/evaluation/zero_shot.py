@@ -6,8 +6,8 @@ The evaluators live one per task family: ``classification.py`` (XNLI, PAWS-X), `
 
 from __future__ import annotations
 
+import logging
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from retrieval_xfer.evaluation.results import format_table, provenance_header
 from retrieval_xfer.evaluation.tagging import evaluate_tagging
 from retrieval_xfer.hub import hub_reachable
 from retrieval_xfer.modeling.task_model import TaskModel, load_task_model
+
+logger = logging.getLogger(__name__)
 
 EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
     "classification": evaluate_classification,
@@ -110,7 +112,7 @@ def evaluate_zero_shot(
         try:
             task_data = read_language_file(card, path, limit) if path else read_language_hub(card, lang, split, limit)
         except SplitMissingError as err:  # e.g. UD-POS Kazakh has no dev split on the hub: skip that language
-            warnings.warn(f"{card.name} {lang}: skipped, {err}", stacklevel=2)
+            logger.warning(f"{card.name} {lang}: skipped, {err}")
             missing[lang] = str(err)
             continue
         scored = evaluator(model, card, task_data.examples, lang, batch_size=batch_size, show_progress=show_progress)

@@ -23,7 +23,6 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,13 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.runner import done_line, read_record, record_done, run_step, train_config
 from retrieval_xfer.experiment.spec import ExperimentSpec
+from retrieval_xfer.logs import ROOT as ROOT_LOGGER
 from retrieval_xfer.ray_cluster import connect
 
 LOGS_DIR = "logs"
 STORAGE_CHECK_DIR = ".rx-storage-check"
+
+logger = logging.getLogger(__name__)
 
 
 def step_log(spec: ExperimentSpec, step: Step) -> Path:
@@ -64,13 +66,16 @@ def _output_to(log: Path):
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as stream:
         handler = logging.StreamHandler(stream)
-        root = logging.getLogger()
+        root, ours = logging.getLogger(), logging.getLogger(ROOT_LOGGER)
         root.addHandler(handler)
+        level = ours.level
+        ours.setLevel(logging.INFO)  # rx's progress lines belong in the step's log
         try:
             with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
                 yield stream
         finally:
             root.removeHandler(handler)
+            ours.setLevel(level)
 
 
 def _run_distributed_training(spec: ExperimentSpec, step: Step, processes: int, log: Path, quiet: bool) -> None:
@@ -175,7 +180,6 @@ def run_experiment_on_ray(
     spec: ExperimentSpec,
     address: str | None = None,
     quiet: bool = False,
-    echo: Callable[[str], None] = print,
     num_cpus: int | None = None,
 ) -> GridStatus:
     """Run the steps of ``spec`` that are not done as Ray tasks on the cluster at ``address`` (``None``: a local
@@ -195,7 +199,7 @@ def run_experiment_on_ray(
     status: dict[Path, str] = {}
     for step in steps:
         if step.done():
-            echo(f"{_clock()} {step.label}: {done_line(step, record)}")
+            logger.info(f"{_clock()} {step.label}: {done_line(step, record)}")
             status[step.output] = "done"
     waiting = [s for s in steps if s.output not in status]
     running: dict[Any, Step] = {}
@@ -216,7 +220,7 @@ def run_experiment_on_ray(
             if any(s in ("failed", "blocked") for s in needs):
                 waiting.remove(step)
                 status[step.output] = "blocked"
-                echo(f"{_clock()} blocked {step.label}: a step it needs failed  [{counts()}]")
+                logger.info(f"{_clock()} blocked {step.label}: a step it needs failed  [{counts()}]")
             elif all(s in ("done", "ran") for s in needs):
                 waiting.remove(step)
                 _started_marker(step_log(spec, step)).unlink(missing_ok=True)  # left by an earlier run
@@ -235,7 +239,7 @@ def run_experiment_on_ray(
             if step.output not in announced and marker.is_file():
                 announced.add(step.output)
                 host = json.loads(marker.read_text(encoding="utf-8"))["host"]
-                echo(f"{_clock()} start {step.label} on {host}  [{counts()}]")
+                logger.info(f"{_clock()} start {step.label} on {host}  [{counts()}]")
         for ref in finished:
             step = running.pop(ref)
             log = step_log(spec, step)
@@ -247,18 +251,18 @@ def run_experiment_on_ray(
             if outcome.error:
                 status[step.output] = "failed"
                 result.failures.append((step, outcome.error, log))
-                echo(
+                logger.info(
                     f"{_clock()} FAILED {step.label} on {outcome.host} after {outcome.ended - outcome.started:.0f}s: "
                     f"{outcome.error} (log: {log})  [{counts()}]"
                 )
             else:
                 status[step.output] = "ran"
                 record_done(spec, record, step)
-                echo(
+                logger.info(
                     f"{_clock()} end {step.label} on {outcome.host} in {outcome.ended - outcome.started:.0f}s  "
                     f"[{counts()}]"
                 )
-    echo(f"{_clock()} grid finished in {time.time() - tic:.0f}s  [{counts()}]")
+    logger.info(f"{_clock()} grid finished in {time.time() - tic:.0f}s  [{counts()}]")
     result.statuses = [(step, status.get(step.output, "waiting")) for step in steps]
     return result
 

@@ -6,6 +6,7 @@ as Ray tasks."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -158,12 +159,12 @@ def done_line(step: Step, record: dict[str, str]) -> str:
     )
 
 
+logger = logging.getLogger(__name__)
+
 STEPS_FILE = "experiment-steps.json"
 
 
-def run_experiment(
-    spec: ExperimentSpec, dry_run: bool = False, quiet: bool = False, echo: Callable[[str], None] = print
-) -> list[tuple[Step, str]]:
+def run_experiment(spec: ExperimentSpec, dry_run: bool = False, quiet: bool = False) -> list[tuple[Step, str]]:
     """Run every step of ``spec`` whose output does not exist; returns ``(step, "done" | "ran" | "to run")``.
 
     ``runs_dir/experiment-steps.json`` records the fingerprint of each finished step: a step done with other
@@ -175,18 +176,18 @@ def run_experiment(
     for number, step in enumerate(steps, 1):
         prefix = f"[{number}/{len(steps)}] {step.label}"
         if step.done():
-            echo(f"{prefix}: {done_line(step, record)}")
+            logger.info(f"{prefix}: {done_line(step, record)}")
             statuses.append((step, "done"))
             continue
         if dry_run:
-            echo(f"{prefix}: to run -> {step.output}{training_size(spec, step)}")
+            logger.info(f"{prefix}: to run -> {step.output}{training_size(spec, step)}")
             statuses.append((step, "to run"))
             continue
-        echo(f"{prefix}: running -> {step.output}")
+        logger.info(f"{prefix}: running -> {step.output}")
         tic = time.perf_counter()
         run_step(spec, step, quiet)
         record_done(spec, record, step)
-        echo(
+        logger.info(
             f"{prefix}: finished in {time.perf_counter() - tic:.0f}s "
             f"(experiment so far {time.perf_counter() - started:.0f}s)"
         )

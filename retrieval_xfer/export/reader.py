@@ -3,8 +3,8 @@ sentences when the exported file is still at hand. Every defect is one line nami
 
 from __future__ import annotations
 
+import logging
 import shlex
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from retrieval_xfer.json_file import read_json_object
 from retrieval_xfer.provenance import file_sha256
 from retrieval_xfer.specs import EncoderSpec
 from retrieval_xfer.vectors import NpyVectors, ShardedVectors
+
+logger = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
 
@@ -84,10 +86,9 @@ class ExportCorpus:
         if source.stat().st_size != self.manifest["input"]["bytes"] or file_sha256(source) != self.manifest[
             "input"
         ].get("sha256"):
-            warnings.warn(
+            logger.warning(
                 f"{source}: changed since {self.folder} was exported from it (its SHA-256 differs); "
-                "its sentences are not shown",
-                stacklevel=2,
+                "its sentences are not shown"
             )
             return None
         return source

@@ -17,7 +17,8 @@ from __future__ import annotations
 import collections
 import itertools
 import json
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,8 @@ from retrieval_xfer.output_lock import check_free, hold_output_lock
 from retrieval_xfer.provenance import file_sha256, now_iso
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.version import __version__
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from retrieval_xfer.encoding.encoder import Encoder
@@ -76,7 +79,6 @@ def export_corpus(
     dtype: str = "float32",
     fmt: CorpusFormat = "lines",
     blank: BlankPolicy = "error",
-    echo: Callable[[str], None] | None = None,
     ray: str | None = None,
 ) -> dict:
     """``rx export``: check the options and stream through the whole input first (a missing or bad file fails
@@ -88,10 +90,10 @@ def export_corpus(
     total = _validate(Path(input_path), fmt, blank)
     check_free(Path(out))  # before the model loads
     corpus = _calibration_corpus(Path(input_path), fmt, blank) if options.needs_corpus() else None
-    encoder = RayShardEncoder(options, ray) if ray is not None else options.load(echo, corpus=corpus)
-    if ray is not None and echo is not None:
-        echo(f"{options.describe(encoder)} | on {encoder.actors} Ray actor(s)")
-    return export_embeddings(encoder, input_path, out, shard_size, dtype, fmt, blank, total=total, echo=echo)
+    encoder = RayShardEncoder(options, ray) if ray is not None else options.load(corpus=corpus)
+    if ray is not None:
+        logger.info(f"{options.describe(encoder)} | on {encoder.actors} Ray actor(s)")
+    return export_embeddings(encoder, input_path, out, shard_size, dtype, fmt, blank, total=total)
 
 
 def _calibration_corpus(path: Path, fmt: CorpusFormat, blank: BlankPolicy, limit: int = 20_000) -> list[str]:
@@ -115,17 +117,16 @@ def export_embeddings(
     fmt: CorpusFormat = "lines",
     blank: BlankPolicy = "error",
     total: int | None = None,
-    echo: Callable[[str], None] | None = None,
 ) -> dict:
     """Encode ``input_path`` into shards under ``out``; resume an incomplete export there. Returns the manifest.
 
     ``total``: the input's sentence count when the caller has already validated it (else it is validated here).
-    ``echo`` is told when an interrupted export is resumed, and from where.
+    A resumed export is logged, with where it goes on from.
     Raises RxError on bad input (before writing), or when ``out`` holds an export made with another encoder,
     prompt, dtype, shard size, or input file.
     """
     with hold_output_lock(Path(out)):  # a second export into the same folder stops at once
-        return _export_locked(encoder, input_path, out, shard_size, dtype, fmt, blank, total, echo)
+        return _export_locked(encoder, input_path, out, shard_size, dtype, fmt, blank, total)
 
 
 def _export_locked(
@@ -137,7 +138,6 @@ def _export_locked(
     fmt: CorpusFormat,
     blank: BlankPolicy,
     total: int | None,
-    echo: Callable[[str], None] | None,
 ) -> dict:
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
@@ -165,11 +165,10 @@ def _export_locked(
         _check_resumable(manifest, encoder.spec, settings, out)
         if manifest["complete"]:
             return manifest
-        if echo is not None:
-            echo(
-                f"resuming {out}: {manifest['count']} of {total} sentences done in {len(manifest['shards'])} "
-                f"shard(s); continuing from shard {len(manifest['shards']) + 1}"
-            )
+        logger.info(
+            f"resuming {out}: {manifest['count']} of {total} sentences done in {len(manifest['shards'])} "
+            f"shard(s); continuing from shard {len(manifest['shards']) + 1}"
+        )
     else:
         if out.exists() and any(out.iterdir()):
             raise RxError(f"{out}: exists and is not an rx export folder; choose another --out")

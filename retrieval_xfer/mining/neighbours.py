@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ from retrieval_xfer.mining.checkpoint import KnnCheckpoint
 from retrieval_xfer.mining.knn import Neighbours, default_device, knn_both_ways
 from retrieval_xfer.mining.ray_blocks import ray_block_runner
 from retrieval_xfer.vectors import CenteredVectors, VectorSet, mean_vector
+
+logger = logging.getLogger(__name__)
 
 CENTER_CHOICES = ("none", "language")
 
@@ -65,7 +67,6 @@ def find_neighbours(
     checkpoint_folder: Path | None = None,
     identity: dict[str, Any] | None = None,
     desc: str | None = None,
-    echo: Callable[[str], None] | None = None,
 ) -> FoundNeighbours:
     """The k nearest neighbours of every row of ``x`` among ``y`` and of ``y`` among ``x``.
 
@@ -73,9 +74,8 @@ def find_neighbours(
     ``flat``: the exact blockwise k-NN, in blocks sized for ``max_memory``, on Ray with ``ray`` (``"local"`` or an
     address); another kind: FAISS's approximate search. ``checkpoint_folder``: the exact k-NN saves each block
     there and resumes an interrupted run (``identity`` names the inputs, so another job's folder is refused).
-    ``desc`` shows a progress bar; ``echo`` is told what runs."""
+    ``desc`` shows a progress bar; what runs is logged."""
     check_center(center)
-    echo = echo or (lambda line: None)
     if center == "language":
         x, y = CenteredVectors(x, mean_vector(x)), CenteredVectors(y, mean_vector(y))
     n_x, n_y, dimension = len(x), len(y), x.dimension
@@ -86,7 +86,7 @@ def find_neighbours(
     device = device or default_device()
     if not exact:
         check_approximate(index, (n_x, n_y), dimension)
-        echo(
+        logger.info(
             f"approximate k-NN: {index.resolved(n_y, dimension).factory_string()} over the target side, "
             f"{index.resolved(n_x, dimension).factory_string()} over the source side"
         )
@@ -97,7 +97,7 @@ def find_neighbours(
         settings = {"k": k, "block_rows": block_rows, "device": device, "center": center, "index": "exact"}
         checkpoint = KnnCheckpoint(checkpoint_folder, {**(identity or {}), **settings})
         if checkpoint.resumed:
-            echo(
+            logger.info(
                 f"resuming the k-NN from {checkpoint.folder} ({checkpoint.blocks_done} block(s) of "
                 f"{-(-n_x // block_rows)} done)"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.errors import RxError
@@ -56,3 +57,70 @@ class MiningOptions:
         if not isinstance(values["k"], int) or values["k"] < 1:
             raise RxError(f"k must be a positive integer, not {values['k']!r}")
         return MiningOptions(**values)
+
+
+DEFAULT_MAX_DISTRACTORS = 50_000
+
+
+@dataclass(frozen=True)
+class PostFilters:
+    """Which post-filters ``rx mine`` applies (none by default: the pairs file is the margin's ranking)."""
+
+    max_score: float | None = field(
+        default=None,
+        metadata={"help": "Drop pairs scoring above this: near-identical boilerplate (stopes: 1.25 with LASER)."},
+    )
+    length_ratio: str | None = field(
+        default=None,
+        metadata={
+            "help": "MIN,MAX: keep pairs whose source/target length ratio is within, e.g. 0.5,2. Lengths in "
+            "characters; in tokens (a CJK character is one) when either side is CJK."
+        },
+    )
+    one_to_one: bool = field(
+        default=False,
+        metadata={"help": "Each source and target sentence in one pair at most (best first).", "flag": True},
+    )
+    dedup_pairs: bool = field(
+        default=False,
+        metadata={"help": "Drop a pair whose two sentences, normalised, equal an already kept pair's.", "flag": True},
+    )
+
+    def __post_init__(self) -> None:
+        self.ratio_bounds()
+
+    def ratio_bounds(self) -> tuple[float, float] | None:
+        """``length_ratio`` as ``(min, max)``; RxError in one line when it is not ``MIN,MAX`` with 0 < MIN <= MAX."""
+        if self.length_ratio is None:
+            return None
+        try:
+            low, high = (float(part) for part in self.length_ratio.split(","))
+        except ValueError:
+            raise RxError(f"--length-ratio {self.length_ratio!r}: give MIN,MAX, e.g. 0.5,2") from None
+        if not 0 < low <= high:
+            raise RxError(f"--length-ratio {self.length_ratio!r}: need 0 < MIN <= MAX")
+        return low, high
+
+    def needs_texts(self) -> bool:
+        """Whether these filters read the sentences (length ratio, pair de-duplication)."""
+        return self.length_ratio is not None or self.dedup_pairs
+
+
+@dataclass(frozen=True)
+class AutoThresholdOptions:
+    """Where ``--threshold auto`` takes its known parallel sample, and the precision it aims for."""
+
+    sample_src: Path | None = field(
+        default=None, metadata={"help": "--threshold auto: source lines of a parallel sample (line i = sample-trg's)."}
+    )
+    sample_trg: Path | None = field(default=None, metadata={"help": "--threshold auto: the sample's target lines."})
+    target_precision: float = field(
+        default=0.95, metadata={"help": "--threshold auto: the precision the chosen threshold should reach."}
+    )
+    max_distractors: int = field(
+        default=DEFAULT_MAX_DISTRACTORS,
+        metadata={
+            "help": "--threshold auto: corpus rows per side the sample hides among (more: slower, closer).",
+            "min": 1,
+        },
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
@@ -57,7 +57,6 @@ def build_index_folder(
     blank: BlankPolicy = "error",
     store_sentences: bool = True,
     overwrite: bool = False,
-    echo: Callable[[str], None] | None = None,
     verify: bool = True,
 ) -> IndexMeta:
     """Build ``out`` from ``input_path`` (text, export folder or ``.npy``) with the index ``params`` describes and
@@ -67,7 +66,7 @@ def build_index_folder(
     out, input_path = Path(out), Path(input_path)
     check_replaceable(out, overwrite)  # before any encoding
     with hold_output_lock(out):
-        return _build_locked(options, input_path, out, params, fmt, blank, store_sentences, overwrite, echo, verify)
+        return _build_locked(options, input_path, out, params, fmt, blank, store_sentences, overwrite, verify)
 
 
 def _build_locked(
@@ -79,7 +78,6 @@ def _build_locked(
     blank: BlankPolicy,
     store_sentences: bool,
     overwrite: bool,
-    echo: Callable[[str], None] | None,
     verify: bool,
 ) -> IndexMeta:
     tic = time.perf_counter()
@@ -101,7 +99,7 @@ def _build_locked(
             raise RxError(f"{input_path}: a text corpus needs --model to encode it")
         ids, sentences = read_corpus(input_path, fmt, blank)
         check_trainable(params.resolved(len(ids), None), len(ids), None)
-        encoder = options.load(echo, corpus=sentences)
+        encoder = options.load(corpus=sentences)
         vectors = ArrayVectors(encoder.encode(sentences, desc="encoding corpus"), f"{input_path} (encoder output)")
         spec = encoder.spec
     resolved = params.resolved(len(vectors), vectors.dimension)

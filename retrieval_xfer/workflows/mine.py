@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,14 +28,19 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.reader import is_export, open_export
 from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
+from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, estimate_threshold
 from retrieval_xfer.mining.budget import format_size, parse_size
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.neighbours import find_neighbours
-from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
+from retrieval_xfer.mining.post_filters import apply_post_filters
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.output_lock import hold_output_lock
+from retrieval_xfer.prepare.normalise import duplicate_key, normalise_text
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -159,18 +164,44 @@ def escape_field(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candidates, threshold: float | None) -> int:
+def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candidates) -> int:
     lines = []
     with_text = src.texts is not None and trg.texts is not None
     for s, t, score in zip(candidates.src.tolist(), candidates.trg.tolist(), candidates.score.tolist()):
-        if threshold is not None and score < threshold:
-            continue
         row = [f"{score:.6f}", src.ids[s], trg.ids[t]]
         if with_text:
             row += [escape_field(src.texts[s]), escape_field(trg.texts[t])]
         lines.append("\t".join(row) + "\n")
     atomic_write_text(out, "".join(lines))
     return len(lines)
+
+
+def _check_threshold(job: MineJob, options: EncoderOptions | None) -> None:
+    """RxError in one line, before any work, for a ``--threshold`` that cannot run."""
+    if job.threshold is None or isinstance(job.threshold, (int, float)):
+        return
+    if job.threshold != "auto":
+        raise RxError(f"--threshold {job.threshold!r}: give a number or auto")
+    if job.auto.sample_src is None or job.auto.sample_trg is None:
+        raise RxError(
+            "--threshold auto needs a parallel sample of this language pair: --sample-src and --sample-trg "
+            "(line i of one translates line i of the other; a few hundred pairs, e.g. from Tatoeba)"
+        )
+    if options is None or not options.model:
+        raise RxError("--threshold auto encodes the parallel sample: give --model (the sides' encoder)")
+    if any(classify(Path(side)) == "npy" for side in (job.src, job.trg)):
+        raise RxError("--threshold auto cannot check that a .npy side comes from --model: mine rx exports or text")
+
+
+def _read_sample(auto: AutoThresholdOptions) -> tuple[list[str], list[str]]:
+    _, src = read_corpus(Path(auto.sample_src), "lines", "error")
+    _, trg = read_corpus(Path(auto.sample_trg), "lines", "error")
+    if len(src) != len(trg):
+        raise RxError(
+            f"{auto.sample_trg}: {len(trg)} lines, but {auto.sample_src} has {len(src)}: a parallel sample pairs "
+            "line i with line i"
+        )
+    return src, trg
 
 
 def check_output(out: Path, inputs: list[Path], overwrite: bool) -> None:
@@ -191,7 +222,8 @@ def check_output(out: Path, inputs: list[Path], overwrite: bool) -> None:
 class MineJob:
     """One ``rx mine`` run, besides the encoder that a text side needs: the two sides (text corpus, export folder
     or ``.npy``), the pairs file ``out``, the ``mining`` options (k, margin, retrieval, memory budget; unset ones
-    take BUCC's protocol), the ``threshold`` (None: keep all), the approximate ``index`` (None or ``flat``: exact
+    take BUCC's protocol), the ``threshold`` (None: keep all; ``"auto"``: estimated from the parallel sample of
+    ``auto``), the ``post`` filters, the approximate ``index`` (None or ``flat``: exact
     k-NN), how text is read (``fmt``, ``blank``), where the k-NN runs (``device``; ``ray``: ``"local"`` or a
     cluster address), ``center`` (``language``: each side's mean removed), ``overwrite`` an existing ``out``, and
     ``verify`` the exports' checksums (``False`` for very large trusted exports)."""
@@ -200,7 +232,7 @@ class MineJob:
     trg: Path
     out: Path
     mining: MiningOptions = field(default_factory=MiningOptions)
-    threshold: float | None = None
+    threshold: float | str | None = None
     index: IndexParams | None = None
     fmt: CorpusFormat = "lines"
     blank: BlankPolicy = "error"
@@ -209,12 +241,13 @@ class MineJob:
     center: str = "none"
     overwrite: bool = False
     verify: bool = True
+    post: PostFilters = field(default_factory=PostFilters)
+    auto: AutoThresholdOptions = field(default_factory=AutoThresholdOptions)
 
 
 def mine(
     job: MineJob,
     options: EncoderOptions | None = None,
-    echo: Callable[[str], None] | None = None,
     quiet: bool = False,
 ) -> MiningSummary:
     """Run ``job``: mine its source side against its target side and write ``job.out``
@@ -225,16 +258,14 @@ def mine(
     (unless its run did not finish); the output is locked for the whole run.
     """
     check_output(Path(job.out), [Path(job.src), Path(job.trg)], job.overwrite)
+    _check_threshold(job, options)
     with hold_output_lock(Path(job.out)):  # the pairs file and its checkpoint folder belong to this run
-        return _mine_locked(job, options, echo, quiet)
+        return _mine_locked(job, options, quiet)
 
 
-def _mine_locked(
-    job: MineJob, options: EncoderOptions | None, echo: Callable[[str], None] | None, quiet: bool
-) -> MiningSummary:
+def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> MiningSummary:
     src, trg, out = Path(job.src), Path(job.trg), Path(job.out)
     started = time.perf_counter()
-    echo = echo or (lambda line: None)
     settings = job.mining.resolved(load_card("bucc2018").mining)
     max_memory = settings.max_memory
     budget = parse_size(max_memory)
@@ -246,6 +277,7 @@ def _mine_locked(
 
     reset_peak_rss()
     tic = time.perf_counter()
+    sample = _read_sample(job.auto) if job.threshold == "auto" else None
     kinds = {"src": classify(src), "trg": classify(trg)}
     texts = {
         name: _read_text_side(path, job.fmt, job.blank)
@@ -258,9 +290,13 @@ def _mine_locked(
             sides[name] = _export_side(path, job.verify)
         elif kinds[name] == "npy":
             sides[name] = _npy_side(path)
-    if texts:
+    encoder = None
+    if texts or sample is not None:
         reference = next((s.spec for s in sides.values() if s.spec is not None), None)
-        encoder = _encoder_for(options, reference).load(echo, corpus=[t for side in texts.values() for t in side.texts])
+        encoder = _encoder_for(options, reference).load(corpus=[t for side in texts.values() for t in side.texts])
+        if reference is not None and not texts:  # only the sample is encoded: it must match the exports
+            where = next(s.path for s in sides.values() if s.spec is not None)
+            check_compatible(reference, encoder.spec, str(where), stored="export", given="encoder of --model")
         for name, side in texts.items():
             vectors = encoder.encode(side.texts, desc=f"encoding {name} ({len(side.texts)} unique)")
             identity = {
@@ -301,15 +337,48 @@ def _mine_locked(
         checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
         identity={"src": src_side.identity, "trg": trg_side.identity},
         desc=None if quiet else f"{settings.k}-NN",
-        echo=echo,
     )
     neighbours, index_info = found.neighbours, found.knn
     phase("k-NN", tic)
     tic = time.perf_counter()
     candidates = candidates_from_neighbours(neighbours, settings.margin, settings.retrieval)
     phase("candidates", tic)
+    estimate: ThresholdEstimate | None = None
+    threshold = job.threshold
+    if sample is not None:
+        tic = time.perf_counter()
+        vectors = [
+            encoder.encode(lines, desc=None if quiet else f"encoding the sample's {name}")
+            for name, lines in zip(("src", "trg"), sample)
+        ]
+        estimate = estimate_threshold(
+            vectors[0],
+            vectors[1],
+            src_side.vectors,
+            trg_side.vectors,
+            candidates,
+            settings,
+            job.auto.target_precision,
+            job.auto.max_distractors,
+            job.device,
+            job.center,
+        )
+        threshold = estimate.threshold
+        logger.info(
+            f"--threshold auto: {threshold:.4f} (expected precision {estimate.expected_precision:.3f}, recall "
+            f"{estimate.expected_recall:.3f} on {estimate.sample_pairs} sample pairs)"
+        )
+        phase("threshold auto", tic)
     tic = time.perf_counter()
-    written = _write_pairs(out, src_side, trg_side, candidates, job.threshold)
+    kept, dropped = apply_post_filters(
+        candidates,
+        threshold,
+        job.post,
+        src_side.texts,
+        trg_side.texts,
+        lambda text: duplicate_key(normalise_text(text)),
+    )
+    written = _write_pairs(out, src_side, trg_side, kept)
     phase("write", tic)
     peak = max(p["peak_rss_bytes"] for p in phases.values())
     sidecar = out.with_name(out.name + ".json")
@@ -323,7 +392,10 @@ def _mine_locked(
             "trg": {**trg_side.identity, "count": n_y},
             "compatibility": compatibility,
             "mining": dataclasses.asdict(settings),
-            "threshold": job.threshold,
+            "threshold": threshold,
+            "threshold_auto": estimate.to_dict() if estimate is not None else None,
+            "post_filters": dataclasses.asdict(job.post),
+            "dropped": dropped,
             "center": job.center,
             "knn": index_info,
             "max_memory_bytes": budget,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,6 @@ def search_index(
     prompt: str | None = None,
     nprobe: int | None = None,
     ef_search: int | None = None,
-    echo: Callable[[str], None] | None = None,
     verify: bool = True,
 ) -> list[list[Hit]]:
     """The ``k`` nearest sentences of ``index_dir`` for each query, best first. The index is loaded (and checked,
@@ -53,7 +52,7 @@ def search_index(
     saved = load_index(index_dir, verify)
     built = saved.meta.spec
     require_known(built, str(index_dir))
-    encoder = query_options(options, built, prompt).load(echo)
+    encoder = query_options(options, built, prompt).load()
     check_compatible(built, encoder.spec, str(index_dir))
     params = IndexParams(**saved.meta.index)
     params.nprobe = nprobe or params.nprobe

@@ -1,0 +1,126 @@
+"""``rx mine --threshold auto``: choose the margin threshold for this encoder and language pair without gold.
+
+A known parallel sample (``--sample-src``/``--sample-trg``, line i translating line i) is hidden among the
+corpus's own sentences (every row of each side up to ``max_distractors``, else a random sample) and mined with
+the job's k, margin and retrieval, with only the first half of the sample's targets present. So the sample
+shows, at every threshold t, how often a sentence whose translation is there is paired rightly (``tp``) or at all
+(``any``), and how often a sentence without one still gets a pair (``fp``). The corpus's own candidates give the
+share of its sentences that are paired at t, from which the share ``pi`` of sentences that have a translation
+is estimated (least squares of ``paired(t) = pi * any(t) + (1 - pi) * fp(t)``). The expected precision at t is
+``pi * tp / (pi * any + (1 - pi) * fp)``, made non-increasing as t falls (a running minimum from the top, so a
+lucky dip in a small sample is not chosen); the threshold is the lowest t where it still reaches the target.
+The expected recall is ``tp`` there.
+
+On real text (bench/real_mining.py) the estimate is a few points optimistic with a sample of a few hundred
+pairs; a larger sample narrows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
+from retrieval_xfer.mining.neighbours import find_neighbours
+from retrieval_xfer.mining.options import DEFAULT_MAX_DISTRACTORS, MiningOptions
+from retrieval_xfer.vectors import ArrayVectors, VectorSet, sample_rows
+
+MIN_SAMPLE = 50
+
+
+@dataclass(frozen=True)
+class ThresholdEstimate:
+    """The chosen ``threshold`` and what it is expected to give: precision and recall on the sample, with the
+    sample and distractor sizes it was measured on."""
+
+    threshold: float
+    target_precision: float
+    expected_precision: float
+    expected_recall: float
+    share_with_translation: float
+    sample_pairs: int
+    distractors: tuple[int, int]
+    method: str = "sample hidden among corpus distractors"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _best_per_row(src: np.ndarray, trg: np.ndarray, score: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each source row's best candidate score (-inf: none) and target (-1: none)."""
+    best, target = np.full(rows, -np.inf), np.full(rows, -1)
+    order = np.lexsort((-score, src))
+    first = np.r_[True, src[order][1:] != src[order][:-1]] if len(order) else np.zeros(0, bool)
+    chosen = order[first]
+    best[src[chosen]], target[src[chosen]] = score[chosen], trg[chosen]
+    return best, target
+
+
+def _share_at_least(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    ordered = np.sort(values)
+    return (len(ordered) - np.searchsorted(ordered, grid, side="left")) / max(1, len(ordered))
+
+
+def estimate_threshold(
+    sample_x: np.ndarray,
+    sample_y: np.ndarray,
+    corpus_x: VectorSet,
+    corpus_y: VectorSet,
+    corpus_candidates: Candidates,
+    settings: MiningOptions,
+    target_precision: float = 0.95,
+    max_distractors: int = DEFAULT_MAX_DISTRACTORS,
+    device: str | None = None,
+    center: str = "none",
+) -> ThresholdEstimate:
+    """The threshold at which mining ``corpus_x`` against ``corpus_y`` (whose candidates are
+    ``corpus_candidates``) is expected to reach ``target_precision``, from the parallel sample ``(sample_x[i],
+    sample_y[i])`` mined among the corpus with ``settings`` (resolved k, margin, retrieval). See the module."""
+    n = len(sample_x)
+    if len(sample_y) != n:
+        raise RxError(f"the parallel sample has {n} source and {len(sample_y)} target lines: they must pair up")
+    if n < MIN_SAMPLE:
+        raise RxError(f"the parallel sample has {n} pairs; --threshold auto needs at least {MIN_SAMPLE}")
+    if not 0 < target_precision <= 1:
+        raise RxError(f"--target-precision {target_precision}: choose a value in (0, 1]")
+    half = n // 2  # sample rows [0, half) have their translation among the targets, [half, n) do not
+    distract_x = sample_rows(corpus_x, min(max_distractors, len(corpus_x)), seed=1)
+    distract_y = sample_rows(corpus_y, min(max_distractors, len(corpus_y)), seed=2)
+    x = ArrayVectors(np.concatenate([sample_x, distract_x]).astype(np.float32), "the sample and the corpus")
+    y = ArrayVectors(np.concatenate([sample_y[:half], distract_y]).astype(np.float32), "the sample and the corpus")
+    found = find_neighbours(x, y, settings.k, max_memory=settings.max_memory, device=device, center=center)
+    mined = candidates_from_neighbours(found.neighbours, settings.margin, settings.retrieval)
+    best, target = _best_per_row(mined.src, mined.trg, mined.score, len(x))
+    with_pair, right, without_pair = best[:half], target[:half] == np.arange(half), best[half:n]
+    grid = np.unique(best[:n][np.isfinite(best[:n])])[::-1]  # every score a sample row reached, high to low
+    if not len(grid):
+        raise RxError("--threshold auto: no sample sentence was paired at all; check the sample's languages")
+    any_pair = _share_at_least(with_pair, grid)
+    right_pair = _share_at_least(np.where(right, with_pair, -np.inf), grid)
+    false_pair = _share_at_least(without_pair, grid)
+    corpus_best, _ = _best_per_row(corpus_candidates.src, corpus_candidates.trg, corpus_candidates.score, len(corpus_x))
+    paired = _share_at_least(corpus_best, grid)
+    gap = any_pair - false_pair
+    pi = float(np.clip(((paired - false_pair) * gap).sum() / max(float((gap * gap).sum()), 1e-12), 1e-3, 1.0))
+    model = pi * any_pair + (1 - pi) * false_pair
+    precision = np.where(model > 0, pi * right_pair / np.maximum(model, 1e-12), 0.0)
+    enough = any_pair * half >= min(10, half)  # fewer sample rows above t than that: too noisy to judge
+    steady = np.minimum.accumulate(np.where(enough, precision, np.inf))
+    reaching = np.flatnonzero(enough & (steady >= target_precision))
+    if not len(reaching):
+        raise RxError(
+            f"--threshold auto: no threshold reaches precision {target_precision} on the sample "
+            f"(best {precision[enough].max(initial=0):.3f}); lower --target-precision or check the sample"
+        )
+    last = int(reaching[-1])
+    return ThresholdEstimate(
+        threshold=float(grid[last]),
+        target_precision=target_precision,
+        expected_precision=float(steady[last]),
+        expected_recall=float(right_pair[last]),
+        share_with_translation=pi,
+        sample_pairs=n,
+        distractors=(len(distract_x), len(distract_y)),
+    )

@@ -1,0 +1,34 @@
+"""Line filters before mining: length in characters and the share of letters (what is left of markup, tables,
+numbers and code is not a sentence to mine)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class LineFilter:
+    """Keep a line when its length and its share of letters are within these bounds."""
+
+    min_chars: int = field(default=5, metadata={"help": "Drop lines shorter than this (characters).", "min": 0})
+    max_chars: int = field(default=1000, metadata={"help": "Drop lines longer than this (characters).", "min": 1})
+    min_letters: float = field(
+        default=0.5,
+        metadata={"help": "Drop lines whose share of letters (any script) is below this: numbers, code, tables."},
+    )
+
+    def reason(self, text: str) -> str | None:
+        """Why ``text`` is dropped (``empty``, ``too short``, ``too long``, ``few letters``), or None to keep it."""
+        n = len(text)
+        if n == 0:
+            return "empty"
+        if n < self.min_chars:
+            return "too short"
+        if n > self.max_chars:
+            return "too long"
+        if len(_LETTER.findall(text)) < self.min_letters * n:
+            return "few letters"
+        return None

@@ -1,0 +1,35 @@
+"""What ``rx prepare`` does to a file: one options object (the click options are made from its fields)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from retrieval_xfer.prepare.filters import LineFilter
+
+IDENTIFIERS = ("py3langid", "lingua")
+
+
+@dataclass(frozen=True)
+class PrepareOptions:
+    """How ``rx prepare`` cleans a file (the click options and experiment keys are made from these fields)."""
+
+    lang: str = field(
+        default="", metadata={"help": "The language the file should be in (ISO 639-1, e.g. de).", "required": True}
+    )
+    lid: str = field(
+        default="py3langid",
+        metadata={
+            "help": "Language identifier: py3langid (fast; the default, README: Preparing raw text), lingua, or "
+            "none (keep every language).",
+            "choices": (*IDENTIFIERS, "none"),
+        },
+    )
+    errors: str = field(
+        default="strict",
+        metadata={
+            "help": "strict: a line that is not UTF-8 is an error naming it; replace: decode it with U+FFFD "
+            "and go on (counted in the report).",
+            "choices": ("strict", "replace"),
+        },
+    )
+    line_filter: LineFilter = field(default_factory=LineFilter)

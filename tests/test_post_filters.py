@@ -1,0 +1,152 @@
+"""rx mine's post-filters (--max-score, --length-ratio, --one-to-one, --dedup-pairs) and --threshold auto."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from retrieval_xfer.cli import main
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.mining.auto_threshold import estimate_threshold
+from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
+from retrieval_xfer.mining.knn import knn_both_ways
+from retrieval_xfer.mining.options import MiningOptions, PostFilters
+from retrieval_xfer.mining.post_filters import apply_post_filters, text_length
+from retrieval_xfer.vectors import ArrayVectors
+
+SRC = ["ein Haus", "ein sehr langer Satz mit vielen Wörtern darin", "ein Haus!", "Baum", "猫喜欢鱼"]
+TRG = ["a house", "short", "A house", "tree", "the cat likes fish"]
+
+
+def candidates(rows: list[tuple[int, int, float]]) -> Candidates:
+    src, trg, score = zip(*rows)
+    return Candidates(np.array(src), np.array(trg), np.array(score, dtype=np.float64))
+
+
+def test_each_filter_drops_what_it_names_and_counts_it():
+    found = candidates([(0, 0, 1.5), (2, 2, 1.2), (1, 1, 1.15), (0, 3, 1.1), (3, 3, 1.05), (4, 4, 1.03), (3, 1, 0.9)])
+    filters = PostFilters(max_score=1.4, length_ratio="0.5,2", one_to_one=True, dedup_pairs=True)
+    kept, dropped = apply_post_filters(
+        found, 1.0, filters, SRC, TRG, pair_key=lambda text: "".join(c for c in text.lower() if c.isalnum())
+    )
+    # (3,1) is below 1.0; (0,0) above 1.4; (1,1): 45 chars vs 5; (0,3) is 8 vs 4 chars = 2.0 (kept), then (3,3)
+    # shares target 3 with it; (4,4): 4 CJK tokens vs 4 words; (2,2) is the only pair with text "einhaus"/"ahouse"
+    assert dropped == {
+        "below threshold": 1,
+        "above max score": 1,
+        "length ratio": 1,
+        "not one-to-one": 1,
+        "duplicate pair": 0,
+    }
+    assert list(zip(kept.src.tolist(), kept.trg.tolist())) == [(2, 2), (0, 3), (4, 4)]
+
+
+def test_duplicate_pairs_by_normalised_text():
+    found = candidates([(0, 0, 1.3), (2, 2, 1.2)])  # "ein Haus"/"a house" and "ein Haus!"/"A house"
+    kept, dropped = apply_post_filters(
+        found, None, PostFilters(dedup_pairs=True), SRC, TRG, pair_key=lambda text: text.lower().strip("!")
+    )
+    assert dropped == {"duplicate pair": 1} and kept.src.tolist() == [0]
+
+
+def test_length_in_tokens_for_cjk():
+    assert text_length("猫喜欢鱼", in_tokens=True) == 4
+    assert text_length("Blender 的 3D 视图", in_tokens=True) == 2 + 3  # 2 words (Blender, 3D), 3 Han characters
+    assert text_length("the cat", in_tokens=False) == 7
+
+
+@pytest.mark.parametrize("ratio", ["2", "a,b", "2,1", "0,1"])
+def test_a_bad_length_ratio_is_one_line(ratio):
+    with pytest.raises(RxError, match="--length-ratio"):
+        PostFilters(length_ratio=ratio)
+
+
+def test_filters_that_read_sentences_need_them():
+    with pytest.raises(RxError, match="need the sentences"):
+        apply_post_filters(candidates([(0, 0, 1.0)]), None, PostFilters(dedup_pairs=True), None, None)
+
+
+def synthetic(n_gold: int, n_distract: int, seed: int, dim: int = 64, noise: float = 0.6):
+    """Gold pairs (a shared random direction plus noise on each side) and unpaired distractors on each side."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((n_gold, dim))
+    x = np.concatenate([base + noise * rng.standard_normal((n_gold, dim)), rng.standard_normal((n_distract, dim))])
+    y = np.concatenate([base + noise * rng.standard_normal((n_gold, dim)), rng.standard_normal((n_distract, dim))])
+    unit = lambda m: (m / np.linalg.norm(m, axis=1, keepdims=True)).astype(np.float32)
+    return unit(x), unit(y)
+
+
+def test_auto_threshold_is_near_the_precision_measured_with_gold():
+    """Estimated without the corpus's gold, checked with it: the corpus is half pairs, half unpaired rows."""
+    settings = MiningOptions().resolved({"k": 4, "margin": "ratio", "retrieval": "max"})
+    corpus_x, corpus_y = synthetic(800, 800, seed=1, noise=1.0)
+    sample_x, sample_y = synthetic(1000, 0, seed=2, noise=1.0)
+    found = candidates_from_neighbours(knn_both_ways(ArrayVectors(corpus_x), ArrayVectors(corpus_y), 4), "ratio", "max")
+    estimate = estimate_threshold(
+        sample_x, sample_y, ArrayVectors(corpus_x), ArrayVectors(corpus_y), found, settings, target_precision=0.9
+    )
+    assert estimate.expected_precision >= 0.9 and 0.3 < estimate.expected_recall < 1
+    assert abs(estimate.share_with_translation - 0.5) < 0.15  # 800 of 1600 rows have a translation
+    assert estimate.sample_pairs == 1000 and estimate.distractors == (1600, 1600)
+    kept = found.score >= estimate.threshold
+    right = (found.src == found.trg) & (found.src < 800)
+    precision, recall = right[kept].mean(), right[kept].sum() / 800
+    assert precision >= 0.8 and abs(recall - estimate.expected_recall) < 0.1, (precision, recall, estimate)
+
+
+def test_auto_threshold_errors():
+    settings = MiningOptions().resolved({"k": 4, "margin": "ratio", "retrieval": "max"})
+    x, y = synthetic(100, 100, seed=3)
+    corpus = ArrayVectors(x)
+    found = candidates_from_neighbours(knn_both_ways(corpus, ArrayVectors(y), 4), "ratio", "max")
+    with pytest.raises(RxError, match="must pair up"):
+        estimate_threshold(x[:60], y[:61], corpus, corpus, found, settings)
+    with pytest.raises(RxError, match="at least 50"):
+        estimate_threshold(x[:10], y[:10], corpus, corpus, found, settings)
+    with pytest.raises(RxError, match="no threshold reaches precision"):
+        rng = np.random.default_rng(0)
+        noise = rng.standard_normal((60, x.shape[1])).astype(np.float32)  # a "sample" whose lines do not pair
+        estimate_threshold(x[:60], noise, corpus, corpus, found, settings, target_precision=1.0)
+
+
+def test_rx_mine_post_filters_equal_filtering_the_unfiltered_pairs(tiny_model, tmp_path):
+    src = tmp_path / "src.txt"
+    trg = tmp_path / "trg.txt"
+    src.write_text("".join(f"Satz Nummer {i} über Dinge.\n" for i in range(30)) + "x\n", encoding="utf-8")
+    trg.write_text("".join(f"sentence number {i} about things and more words.\n" for i in range(31)), encoding="utf-8")
+    runner = CliRunner()
+    base = ["mine", "--model", str(tiny_model), "--src", str(src), "--trg", str(trg), "--quiet"]
+    assert runner.invoke(main, [*base, "--out", str(tmp_path / "all.tsv")]).exit_code == 0
+    rows = [line.split("\t") for line in (tmp_path / "all.tsv").read_text(encoding="utf-8").splitlines()]
+    scores = sorted(float(r[0]) for r in rows)
+    cap = scores[len(scores) // 2]
+    result = runner.invoke(
+        main, [*base, "--out", str(tmp_path / "some.tsv"), "--max-score", str(cap), "--length-ratio", "0.4,1.0"]
+    )
+    assert result.exit_code == 0, result.output
+    expected = [
+        r for r in rows if float(r[0]) <= cap and 0.4 <= len(r[3]) / len(r[4]) <= 1.0
+    ]  # independent: from the unfiltered file's texts
+    assert [line.split("\t") for line in (tmp_path / "some.tsv").read_text(encoding="utf-8").splitlines()] == expected
+    sidecar = json.loads((tmp_path / "some.tsv.json").read_text())
+    assert sidecar["dropped"]["above max score"] + sidecar["dropped"]["length ratio"] == len(rows) - len(expected)
+    assert sidecar["post_filters"]["length_ratio"] == "0.4,1.0"
+
+
+def test_rx_mine_threshold_auto_errors_are_one_line(tiny_model, tmp_path):
+    src = tmp_path / "src.txt"
+    src.write_text("eins zwei\ndrei vier\n", encoding="utf-8")
+    runner = CliRunner()
+    base = ["mine", "--model", str(tiny_model), "--src", str(src), "--trg", str(src), "--out", str(tmp_path / "p")]
+    result = runner.invoke(main, [*base, "--threshold", "auto"])
+    assert result.exit_code == 1 and "needs a parallel sample of this language pair" in result.output
+    assert not (tmp_path / "p").exists()
+    result = runner.invoke(main, [*base, "--threshold", "high"])
+    assert result.exit_code == 2 and "neither a number nor auto" in result.output
+    short = tmp_path / "short.txt"
+    short.write_text("eins\n", encoding="utf-8")
+    result = runner.invoke(main, [*base, "--threshold", "auto", "--sample-src", str(src), "--sample-trg", str(short)])
+    assert result.exit_code == 1 and "a parallel sample pairs line i with line i" in result.output
