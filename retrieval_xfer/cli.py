@@ -18,7 +18,7 @@ import click
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.logs import show_on_stderr
-from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
+from retrieval_xfer.mining.options import CENTER_CHOICES, AutoThresholdOptions, MiningOptions, PostFilters
 from retrieval_xfer.prepare.filters import LineFilter
 from retrieval_xfer.prepare.options import PrepareOptions
 from retrieval_xfer.version import __version__
@@ -580,7 +580,7 @@ def eval_group() -> None:
 
 center_option = click.option(
     "--center",
-    type=click.Choice(["none", "language"]),
+    type=click.Choice(list(CENTER_CHOICES)),
     default="none",
     show_default=True,
     help="language: also score with each language's mean vector removed (transductive: the means come from the "
@@ -1032,7 +1032,7 @@ def export(
 @mining_ray_option
 @click.option(
     "--center",
-    type=click.Choice(["none", "language"]),
+    type=click.Choice(list(CENTER_CHOICES)),
     default="none",
     show_default=True,
     help="language: remove each side's mean vector (estimated from that side) before mining.",

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from retrieval_xfer.atomic import atomic_directory, atomic_write_json
 from retrieval_xfer.encoding.backend_cache import (
@@ -42,6 +41,7 @@ from retrieval_xfer.encoding.backend_export import (
     quantize_int8,
     require_extra,
 )
+from retrieval_xfer.encoding.batching import encode_longest_first
 from retrieval_xfer.encoding.calibration import Calibration, read_calibration_file, sample_corpus
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.encoding.source import resolve_model
@@ -77,22 +77,20 @@ class BackendEncoder:
 
     def encode(self, sentences: Sequence[str], desc: str = "encoding") -> np.ndarray:
         """Encode ``sentences`` (the spec's prompt prepended), longest first in batches of ``batch_size``."""
-        vectors = np.zeros((len(sentences), self.spec.dimension), dtype=np.float32)
-        order = np.argsort([-len(s) for s in sentences], kind="stable")
-        with tqdm(total=len(sentences), desc=desc, unit="sent", disable=not self.show_progress) as bar:
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                batch = self.tokenizer(
-                    [self.spec.prompt + sentences[i] for i in rows],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.spec.max_length,
-                    return_tensors="np",
-                )
-                out = self.run(batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64))
-                vectors[rows] = np.asarray(out, dtype=np.float32)
-                bar.update(len(rows))
-        return vectors
+
+        def encode_batch(texts: list[str]) -> np.ndarray:
+            batch = self.tokenizer(
+                [self.spec.prompt + text for text in texts],
+                padding=True,
+                truncation=True,
+                max_length=self.spec.max_length,
+                return_tensors="np",
+            )
+            return self.run(batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64))
+
+        return encode_longest_first(
+            sentences, self.spec.dimension, self.batch_size, encode_batch, desc, self.show_progress
+        )
 
 
 def _runner(backend: str, path: Path, int8: bool, root: Path) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:

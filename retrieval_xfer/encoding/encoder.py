@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from sentence_transformers import SentenceTransformer
-from tqdm.auto import tqdm
 
+from retrieval_xfer.encoding.batching import encode_longest_first
 from retrieval_xfer.specs import EncoderSpec
 
 
@@ -32,19 +32,18 @@ class Encoder:
         Sentences are sorted by length (longest first, so padding is minimal and memory peaks early) and fed
         in chunks, with one progress bar labelled ``desc`` counting sentences.
         """
-        vectors = np.zeros((len(sentences), self.spec.dimension), dtype=np.float32)
-        order = np.argsort([-len(s) for s in sentences], kind="stable")
-        chunk = self.batch_size * 16
-        with tqdm(total=len(sentences), desc=desc, unit="sent", disable=not self.show_progress) as bar:
-            for start in range(0, len(order), chunk):
-                rows = order[start : start + chunk]
-                vectors[rows] = self.model.encode(
-                    [sentences[i] for i in rows],
-                    prompt=self.spec.prompt or None,
-                    batch_size=self.batch_size,
-                    show_progress_bar=False,
-                    convert_to_numpy=True,
-                    normalize_embeddings=True,
-                ).astype(np.float32, copy=False)
-                bar.update(len(rows))
-        return vectors
+        return encode_longest_first(
+            sentences,
+            self.spec.dimension,
+            self.batch_size * 16,
+            lambda texts: self.model.encode(
+                texts,
+                prompt=self.spec.prompt or None,
+                batch_size=self.batch_size,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            ),
+            desc,
+            self.show_progress,
+        )

@@ -18,8 +18,7 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.alignment import center as center_rows
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.mining.knn import knn
-
-CENTERING = ("none", "language")
+from retrieval_xfer.mining.neighbours import check_center
 
 
 def tatoeba_accuracy(source: np.ndarray, english: np.ndarray) -> tuple[float, float]:
@@ -129,8 +128,7 @@ def run_tatoeba(
     languages = resolve_languages(langs, card)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise RxError(f"{data_dir}: no such Tatoeba folder")
-    if center not in CENTERING:
-        raise RxError(f"--center {center!r}: choose one of {', '.join(CENTERING)}")
+    check_center(center)
     corpus = None
     if options.needs_corpus():  # int8 calibrates on a sample of the (unlabelled) sentences to be encoded
         datasets = [

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, iter_corpu
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.ray_encode import RayShardEncoder
-from retrieval_xfer.export.reader import MANIFEST_FILE, open_export
+from retrieval_xfer.export.reader import MANIFEST_FILE, open_export, read_manifest
 from retrieval_xfer.output_lock import check_free, hold_output_lock
 from retrieval_xfer.provenance import file_sha256, now_iso
 from retrieval_xfer.specs import EncoderSpec, check_compatible
@@ -158,10 +157,7 @@ def _export_locked(
     }
     manifest_path = out / MANIFEST_FILE
     if manifest_path.exists():
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            raise RxError(f"{manifest_path}: corrupt manifest; remove {out} and export again") from None
+        manifest = read_manifest(out)
         _check_resumable(manifest, encoder.spec, settings, out)
         if manifest["complete"]:
             return manifest

@@ -185,17 +185,11 @@ def build_faiss_index(vectors: np.ndarray, params: IndexParams, seed: int = 0) -
     count, dimension = vectors.shape
     if count == 0:
         raise RxError("cannot build an index from zero sentences")
-    params = params.resolved(count, dimension)
-    check_trainable(params, count, dimension)
-    index = faiss.index_factory(dimension, params.factory_string(), faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:
-        _quiet_clustering(index)
-        sample = vectors
-        if count > _MAX_TRAIN:
-            sample = vectors[np.random.default_rng(seed).choice(count, _MAX_TRAIN, replace=False)]
-        index.train(sample)
+    sample = vectors
+    if count > _MAX_TRAIN:
+        sample = vectors[np.random.default_rng(seed).choice(count, _MAX_TRAIN, replace=False)]
+    index, params = trained_index(params, count, dimension, sample)
     index.add(vectors)
-    apply_search_params(index, params)
     return index, params
 
 

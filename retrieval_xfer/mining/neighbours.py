@@ -18,12 +18,11 @@ from retrieval_xfer.mining.approximate import knn_approximate
 from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY, parse_size, plan_block_rows
 from retrieval_xfer.mining.checkpoint import KnnCheckpoint
 from retrieval_xfer.mining.knn import Neighbours, default_device, knn_both_ways
+from retrieval_xfer.mining.options import CENTER_CHOICES
 from retrieval_xfer.mining.ray_blocks import ray_block_runner
 from retrieval_xfer.vectors import CenteredVectors, VectorSet, mean_vector
 
 logger = logging.getLogger(__name__)
-
-CENTER_CHOICES = ("none", "language")
 
 
 @dataclass

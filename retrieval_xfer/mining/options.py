@@ -14,6 +14,7 @@ from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY
 # ``margin.MARGINS`` (a test keeps the names equal), the retrieval rules ``candidates.mine_candidates``.
 MARGIN_NAMES = ("ratio", "distance", "absolute")
 RETRIEVALS = ("max", "fwd", "bwd", "intersect")
+CENTER_CHOICES = ("none", "language")  # language: each side's (or language's) mean vector removed
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.export.reader import MANIFEST_FILE
+from retrieval_xfer.export.reader import MANIFEST_FILE, read_manifest
 from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.indexing.store import META_FILE, load_index
 
@@ -40,10 +39,7 @@ def describe_folder(folder: Path) -> str:
             ]
         )
     if (folder / MANIFEST_FILE).is_file():
-        try:
-            manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise RxError(f"{folder / MANIFEST_FILE}: corrupt manifest ({err})") from None
+        manifest = read_manifest(folder)
         state = "complete" if manifest["complete"] else "INCOMPLETE (re-run rx export to resume)"
         return "\n".join(
             [
