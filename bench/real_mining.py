@@ -201,8 +201,9 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
             "wrong language removed": sum(key(line) not in kept_keys for line in wrong) / len(wrong),
             "exact duplicates left": len(prepared[side]) - len(kept_texts),
         }
-    kept_src, kept_trg = set(prepared["src"]), set(prepared["trg"])
-    gold_lost = sum(normalise_text(a) not in kept_src or normalise_text(b) not in kept_trg for a, b in gold_rows) / g
+    # lost: no kept line carries the sentence (a near duplicate kept in its place still carries it)
+    kept_src, kept_trg = {key(line) for line in prepared["src"]}, {key(line) for line in prepared["trg"]}
+    gold_lost = sum(key(a) not in kept_src or key(b) not in kept_trg for a, b in gold_rows) / g
 
     sample_x = cache([r[0] for r in sample], f"{pair}-sample-src")
     sample_y = cache([r[1] for r in sample], f"{pair}-sample-trg")

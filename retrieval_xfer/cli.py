@@ -17,10 +17,13 @@ import click
 
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
+from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.logs import show_on_stderr
 from retrieval_xfer.mining.options import CENTER_CHOICES, AutoThresholdOptions, MiningOptions, PostFilters
 from retrieval_xfer.prepare.filters import LineFilter
 from retrieval_xfer.prepare.options import PrepareOptions
+from retrieval_xfer.training.config import TrainConfig
 from retrieval_xfer.version import __version__
 
 if TYPE_CHECKING:
@@ -105,11 +108,15 @@ def dataclass_options(
         elif "choices" in meta:
             kwargs["type"] = click.Choice(list(meta["choices"]))
         elif "min" in meta:
-            kwargs["type"] = click.IntRange(min=meta["min"])
+            kwargs["type"] = click.IntRange(min=meta["min"], max=meta.get("max"))
+        elif meta.get("path"):
+            kwargs["type"] = click.Path(path_type=Path)
         elif "int" in str(f.type):
             kwargs["type"] = int
         elif "float" in str(f.type):
             kwargs["type"] = float
+        if "metavar" in meta:
+            kwargs["metavar"] = meta["metavar"]
         if meta.get("required"):
             kwargs["required"] = True
         elif f.default is not dataclasses.MISSING and not kwargs.get("is_flag"):
@@ -208,46 +215,14 @@ def with_corpus_options(func: Callable) -> Callable:
     return func
 
 
-index_options = [
-    click.option(
-        "--index-type",
-        type=click.Choice(["flat", "ivf", "ivfpq", "hnsw", "auto"]),
-        default="flat",
-        show_default=True,
-        help="flat = exact; ivf/ivfpq = clustered (faster, approximate); hnsw = graph; "
-        "auto = by corpus size (README: choosing an index).",
-    ),
-    click.option(
-        "--index-factory",
-        default=None,
-        metavar="STRING",
-        help="Any faiss.index_factory string (e.g. 'OPQ64,IVF4096,PQ64'); overrides --index-type.",
-    ),
-    click.option("--nlist", type=click.IntRange(min=1), default=None, help="ivf/ivfpq cells. Default: ~4*sqrt(n)."),
-    click.option(
-        "--nprobe", type=click.IntRange(min=1), default=16, show_default=True, help="ivf/ivfpq cells searched."
-    ),
-    click.option("--hnsw-m", type=click.IntRange(min=2), default=32, show_default=True, help="hnsw links per node."),
-    click.option(
-        "--ef-search", type=click.IntRange(min=1), default=128, show_default=True, help="hnsw search breadth."
-    ),
-    click.option("--pq-m", type=click.IntRange(min=1), default=None, help="ivfpq sub-vectors. Default: dimension/8."),
-    click.option("--pq-bits", type=click.IntRange(min=1, max=16), default=8, show_default=True),
-]
-
-
-def with_index_options(func: Callable) -> Callable:
-    """The options that choose and tune a FAISS index (rx build-index, rx mine, rx eval bucc)."""
-    for option in reversed(index_options):
-        func = option(func)
-    return func
+with_index_options = dataclass_options(IndexOptions)  # rx build-index, rx mine, rx eval bucc
 
 
 def _index_params(kwargs: dict[str, Any]):
     """IndexParams from the index options in a command's ``kwargs`` (popped)."""
-    from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES, IndexParams
+    from retrieval_xfer.indexing.factory import IndexParams
 
-    return IndexParams.from_options(**{name: kwargs.pop(name) for name in INDEX_OPTION_NAMES})
+    return IndexParams.from_options(_take(IndexOptions, kwargs))
 
 
 @main.command("build-index")
@@ -414,95 +389,27 @@ def _train_files(values: tuple[str, ...]) -> dict[str, str]:
 
 
 @main.command("train")
-@click.option(
-    "--tasks", required=True, help="Comma list of task cards, e.g. mnli or anli_plus,mnli,qqp (rx tasks list)."
+@dataclass_options(
+    TrainConfig,
+    replace={
+        "tasks": click.option(
+            "--tasks",
+            required=True,
+            help="Comma list of task cards, e.g. mnli or anli_plus,mnli,qqp (rx tasks list).",
+        ),
+        "train_files": click.option(
+            "--train-file",
+            "train_files",
+            multiple=True,
+            metavar="TASK=PATH",
+            help="A local file in the task's original format instead of the hub (repeatable).",
+        ),
+    },
 )
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder to create.")
-@click.option("--base", default=None, help="Model to start from: hub id or folder (e.g. xlm-roberta-large).")
-@click.option(
-    "--init",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Continue from a previous run folder (its encoder, and the heads of tasks trained again).",
-)
-@click.option(
-    "--train-file",
-    "train_files",
-    multiple=True,
-    metavar="TASK=PATH",
-    help="A local file in the task's original format instead of the hub (repeatable).",
-)
-@click.option(
-    "--mlm-file",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="One sentence per line, any languages: adds a masked-LM task to the mixture.",
-)
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use the first N examples of each task.")
-@click.option(
-    "--max-examples-per-task",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Cap on training rows per task (after QA windowing), for the sampler's sizes too.",
-)
-@click.option(
-    "--sampling",
-    type=click.Choice(["proportional", "round-robin", "temperature"]),
-    default="proportional",
-    show_default=True,
-    help="How tasks interleave; one task per batch.",
-)
-@click.option(
-    "--temperature", type=float, default=2.0, show_default=True, help="T of p ∝ n^(1/T) for --sampling temperature."
-)
-@click.option("--epochs", type=float, default=1.0, show_default=True)
-@click.option("--max-steps", type=int, default=-1, help="Stop after this many optimizer steps (overrides --epochs).")
-@click.option("--lr", type=float, default=1e-5, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option(
-    "--max-length", type=click.IntRange(min=8), default=None, help="Tokens per example. Default: each card's."
-)
-@click.option("--warmup", type=float, default=0.1, show_default=True, help="Warm-up, as a fraction of the steps.")
-@click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--save-steps", type=click.IntRange(min=1), default=500, show_default=True, help="Checkpoint interval.")
-@click.option("--logging-steps", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue an interrupted run in --out from its last checkpoint.")
-@click.option("--report-to", default="none", show_default=True, help="Passed to transformers, e.g. tensorboard.")
-@click.option(
-    "--eval-every",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Every N steps, Tatoeba accuracy on --eval-langs (in the trainer's logs, eval_log.jsonl and run.json).",
-)
-@click.option("--eval-data", type=click.Path(path_type=Path), default=None, help="Tatoeba folder for --eval-every.")
-@click.option("--eval-langs", default="de,sw,jv", show_default=True, help="Languages for --eval-every.")
-@click.option(
-    "--eval-layer", type=int, default=None, help="Layer pooled for --eval-every. Default: rx's default layer."
-)
-@click.option("--eval-prompt", default="", help='Prompt for --eval-every, e.g. "query: ".')
-@click.option(
-    "--precision",
-    type=click.Choice(["float32", "bfloat16", "float16"]),
-    default="float32",
-    show_default=True,
-    help="Mixed precision (weights and optimizer stay float32): bfloat16 is the fast "
-    "choice on a recent GPU; float16 needs a GPU.",
-)
-@click.option(
-    "--dataloader-workers",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Processes that tokenise the next batches while the model trains (for a GPU; 0 tokenises in the "
-    "training process, best on a CPU).",
-)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
 def train_command(tasks: str, train_files: tuple[str, ...], **kwargs: Any) -> None:
     """Train an encoder on English intermediate task(s) or a target task; writes a run folder that every rx
     command accepts as MODEL (a sentence-transformers model + heads/ + run.json)."""
     from retrieval_xfer.training.distributed import is_main_process
-    from retrieval_xfer.training.runner import TrainConfig
     from retrieval_xfer.workflows.train import train_phase
 
     config = TrainConfig(
@@ -734,43 +641,23 @@ def _zero_shot_command(card: TaskCard) -> click.Command:
         type=click.Path(path_type=Path),
         help="A run folder written by rx train, with a head for this task.",
     )
-    @click.option(
-        "--data-dir",
-        type=click.Path(path_type=Path),
-        default=None,
-        help=f"Folder with the files ({', '.join(card.sources['local']['files'])}). Default: the hub.",
-    )
-    @click.option(
-        "--data-file",
-        "data_files",
-        multiple=True,
-        metavar="[LANG=]PATH",
-        help="One language's file (repeatable); the language comes from the name or LANG=.",
-    )
-    @click.option(
-        "--langs",
-        default="all",
-        show_default=True,
-        help="'all' (every language with data), 'xtreme' (the card's list) or codes like de,sw.",
-    )
-    @click.option("--split", type=click.Choice(["dev", "test"]), default="dev", show_default=True)
-    @click.option(
-        "--head", "head_task", default=None, help="Which head of the run to use (default: the card's choice)."
-    )
-    @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-    @click.option(
-        "--max-length", type=click.IntRange(min=8), default=None, help="Tokens per window. Default: the card's."
-    )
-    @click.option(
-        "--limit", type=click.IntRange(min=1), default=None, help="First N examples per language (a quick look)."
-    )
-    @click.option("--device", default=None, help="cpu, cuda, ... Default: cuda if available.")
-    @click.option(
-        "--precision",
-        type=click.Choice(["float32", "bfloat16", "float16"]),
-        default="float32",
-        show_default=True,
-        help="Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.",
+    @dataclass_options(
+        ZeroShotOptions,
+        replace={
+            "data_dir": click.option(
+                "--data-dir",
+                type=click.Path(path_type=Path),
+                default=None,
+                help=f"Folder with the files ({', '.join(card.sources['local']['files'])}). Default: the hub.",
+            ),
+            "data_files": click.option(
+                "--data-file",
+                "data_files",
+                multiple=True,
+                metavar="[LANG=]PATH",
+                help="One language's file (repeatable); the language comes from the name or LANG=.",
+            ),
+        },
     )
     @click.option(
         "--output",
@@ -779,39 +666,13 @@ def _zero_shot_command(card: TaskCard) -> click.Command:
         help=f"Result JSON. Default: results/{name}-<run>-<time>.json",
     )
     @click.option("--quiet", is_flag=True, help="No progress bars.")
-    def command(
-        model: Path,
-        data_dir: Path | None,
-        data_files: tuple[str, ...],
-        langs: str,
-        split: str,
-        head_task: str | None,
-        batch_size: int,
-        max_length: int | None,
-        limit: int | None,
-        device: str | None,
-        precision: str,
-        output: Path | None,
-        quiet: bool,
-    ) -> None:
+    def command(model: Path, output: Path | None, quiet: bool, **kwargs: Any) -> None:
         from retrieval_xfer.evaluation.results import output_path, write_results
         from retrieval_xfer.evaluation.zero_shot import evaluate_run, zero_shot_table
 
-        result = evaluate_run(
-            model,
-            name,
-            data_dir=data_dir,
-            data_files=data_files,
-            langs=langs,
-            split=split,
-            head=head_task,
-            batch_size=batch_size,
-            max_length=max_length,
-            limit=limit,
-            device=device,
-            precision=precision,
-            show_progress=not quiet,
-        )
+        options = _take(ZeroShotOptions, kwargs)
+        result = evaluate_run(model, name, options, show_progress=not quiet)
+        split = options.split
         click.echo(
             f"model: {model} | head {result['head']} | {len(result['scores'])} language(s), split {split}", err=True
         )

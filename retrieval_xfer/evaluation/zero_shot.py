@@ -26,6 +26,7 @@ from retrieval_xfer.evaluation.classification import evaluate_classification
 from retrieval_xfer.evaluation.qa import evaluate_qa
 from retrieval_xfer.evaluation.results import format_table, provenance_header
 from retrieval_xfer.evaluation.tagging import evaluate_tagging
+from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
 from retrieval_xfer.hub import hub_reachable
 from retrieval_xfer.modeling.task_model import TaskModel, load_task_model
 
@@ -142,28 +143,16 @@ def evaluate_zero_shot(
 
 
 def evaluate_run(
-    run: Path,
-    task: str,
-    *,
-    data_dir: Path | None = None,
-    data_files: tuple[str, ...] = (),
-    langs: str = "all",
-    split: str = "dev",
-    head: str | None = None,
-    batch_size: int = 32,
-    max_length: int | None = None,
-    limit: int | None = None,
-    device: str | None = None,
-    precision: str = "float32",
-    show_progress: bool = True,
+    run: Path, task: str, options: ZeroShotOptions | None = None, show_progress: bool = True
 ) -> dict[str, Any]:
     """``rx eval <task>`` as a function: find the data, load the run with its head, score every language."""
+    options = options or ZeroShotOptions()
     card = load_card(task)
-    if max_length:
-        card = card.replace(max_length=max_length)
-    data = locate_data(card, langs, split, data_dir, data_files)
-    model = load_task_model(Path(run), card, head, device, precision)
-    return evaluate_zero_shot(model, card, data, split, limit, batch_size, show_progress)
+    if options.max_length:
+        card = card.replace(max_length=options.max_length)
+    data = locate_data(card, options.langs, options.split, options.data_dir, tuple(options.data_files))
+    model = load_task_model(Path(run), card, options.head, options.device, options.precision)
+    return evaluate_zero_shot(model, card, data, options.split, options.limit, options.batch_size, show_progress)
 
 
 def zero_shot_table(result: dict[str, Any]) -> str:

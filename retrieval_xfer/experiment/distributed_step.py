@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.training.runner import TrainConfig
+from retrieval_xfer.training.config import TrainConfig
 from retrieval_xfer.workflows.train import train_phase
 
 

@@ -22,13 +22,15 @@ from retrieval_xfer.evaluation.report_files import write_report
 from retrieval_xfer.evaluation.results import write_results
 from retrieval_xfer.evaluation.tatoeba import run_tatoeba
 from retrieval_xfer.evaluation.zero_shot import evaluate_run
+from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
 from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.sizing import training_size
-from retrieval_xfer.experiment.spec import ENCODER_KEYS, MINING_KEYS, ExperimentSpec
+from retrieval_xfer.experiment.spec import ENCODER_KEYS, MINING_KEYS, ZERO_SHOT_KEYS, ExperimentSpec
 from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES, IndexParams
+from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.modeling.run_folder import latest_checkpoint, unstarted_run
-from retrieval_xfer.training.runner import TrainConfig
+from retrieval_xfer.training.config import TrainConfig
 from retrieval_xfer.workflows.train import train_phase
 
 
@@ -83,7 +85,7 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
         )
     if step.task == "bucc2018":
         mining = MiningOptions(**{key: s[key] for key in MINING_KEYS if key in s})
-        index = IndexParams.from_options(**{key: s[key] for key in INDEX_OPTION_NAMES if key in s})
+        index = IndexParams.from_options(IndexOptions(**{key: s[key] for key in INDEX_OPTION_NAMES if key in s}))
         return run_bucc(
             _encoder_options(step, quiet),
             mining,
@@ -95,21 +97,15 @@ def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
             allow_missing_gold=bool(s.get("allow_missing_gold", False)),
             center=s.get("center", "none"),
         )
-    return evaluate_run(
-        Path(step.model),
-        step.task,
-        data_dir=_data_dir(s),
-        data_files=tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
-        langs=str(s.get("langs", "all")),
-        split=s.get("split", "dev"),
-        head=s.get("head"),
-        batch_size=s.get("batch_size", 32),
-        max_length=s.get("max_length"),
-        limit=s.get("limit"),
-        device=s.get("device"),
-        precision=s.get("precision", "float32"),
-        show_progress=not quiet,
+    options = ZeroShotOptions(
+        **{
+            **{key: s[key] for key in ZERO_SHOT_KEYS if key in s},
+            "data_dir": _data_dir(s),
+            "data_files": tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
+            "langs": str(s.get("langs", "all")),
+        }
     )
+    return evaluate_run(Path(step.model), step.task, options, show_progress=not quiet)
 
 
 def _report(spec: ExperimentSpec, step: Step, quiet: bool) -> None:

@@ -10,7 +10,7 @@ from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.task_data import read_task_file
 from retrieval_xfer.experiment.plan import Step
 from retrieval_xfer.experiment.spec import ExperimentSpec
-from retrieval_xfer.training.runner import TrainConfig
+from retrieval_xfer.training.config import TrainConfig
 
 
 def task_examples(spec: ExperimentSpec, task: str, limit: int | None, cap: int | None) -> int | None:

@@ -37,9 +37,11 @@ import yaml
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
 from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES
 from retrieval_xfer.mining.options import MiningOptions
-from retrieval_xfer.training.runner import TrainConfig, trainable_tasks
+from retrieval_xfer.training.config import TrainConfig
+from retrieval_xfer.training.runner import trainable_tasks
 
 RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
 STEP_KINDS = ("train", "eval", "report")
@@ -57,19 +59,9 @@ TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {
 # progress bars follow `rx experiment --quiet`).
 ENCODER_KEYS = {f.name for f in dataclasses.fields(EncoderOptions)} - {"model", "quiet"}
 MINING_KEYS = {f.name for f in dataclasses.fields(MiningOptions)}
+ZERO_SHOT_KEYS = {f.name for f in dataclasses.fields(ZeroShotOptions)}
 EVAL_OPTIONS = {
-    "zero-shot": {
-        "data_dir",
-        "data_files",
-        "langs",
-        "split",
-        "limit",
-        "batch_size",
-        "max_length",
-        "head",
-        "device",
-        "precision",
-    },
+    "zero-shot": ZERO_SHOT_KEYS,
     "tatoeba": {"data_dir", "langs", "layers", "limit", "center"} | ENCODER_KEYS,
     "bucc2018": {"data_dir", "pairs", "layers", "allow_missing_gold", "center"}
     | ENCODER_KEYS

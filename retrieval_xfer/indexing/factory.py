@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -11,10 +12,11 @@ import faiss
 import numpy as np
 
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.indexing.options import IndexOptions
 
 INDEX_TYPES = ("flat", "ivf", "hnsw", "ivfpq")
 INDEX_CHOICES = (*INDEX_TYPES, "auto")
-INDEX_OPTION_NAMES = ("index_type", "index_factory", "nlist", "nprobe", "hnsw_m", "ef_search", "pq_m", "pq_bits")
+INDEX_OPTION_NAMES = tuple(f.name for f in dataclasses.fields(IndexOptions))  # also an experiment file's keys
 _MAX_TRAIN = 256 * 1024  # training sample cap (rows); k-means gains little beyond this
 TRAIN_PER_CELL = 40  # k-means sample per IVF cell (faiss warns below 39)
 
@@ -69,28 +71,17 @@ class IndexParams:
     pq_bits: int = 8
 
     @classmethod
-    def from_options(
-        cls,
-        index_type: str = "flat",
-        index_factory: str | None = None,
-        nlist: int | None = None,
-        nprobe: int = 16,
-        hnsw_m: int = 32,
-        ef_search: int = 128,
-        pq_m: int | None = None,
-        pq_bits: int = 8,
-    ) -> IndexParams:
-        """From the names of the command-line options (``--index-type``, ``--index-factory``, ...), which are also
-        the keys an experiment file takes; a factory string wins over the type."""
+    def from_options(cls, options: IndexOptions) -> IndexParams:
+        """From the options as the user gives them (a factory string wins over the type)."""
         return cls(
-            kind="factory" if index_factory else index_type,
-            factory=index_factory,
-            nlist=nlist,
-            nprobe=nprobe,
-            hnsw_m=hnsw_m,
-            ef_search=ef_search,
-            pq_m=pq_m,
-            pq_bits=pq_bits,
+            kind="factory" if options.index_factory else options.index_type,
+            factory=options.index_factory,
+            nlist=options.nlist,
+            nprobe=options.nprobe,
+            hnsw_m=options.hnsw_m,
+            ef_search=options.ef_search,
+            pq_m=options.pq_m,
+            pq_bits=options.pq_bits,
         )
 
     def resolved(self, count: int, dimension: int | None) -> IndexParams:

@@ -1,18 +1,20 @@
 """``rx mine --threshold auto``: choose the margin threshold for this encoder and language pair without gold.
 
 A known parallel sample (``--sample-src``/``--sample-trg``, line i translating line i) is hidden among the
-corpus's own sentences (every row of each side up to ``max_distractors``, else a random sample) and mined with
-the job's k, margin and retrieval, with only the first half of the sample's targets present. So the sample
-shows, at every threshold t, how often a sentence whose translation is there is paired rightly (``tp``) or at all
-(``any``), and how often a sentence without one still gets a pair (``fp``). The corpus's own candidates give the
-share of its sentences that are paired at t, from which the share ``pi`` of sentences that have a translation
-is estimated (least squares of ``paired(t) = pi * any(t) + (1 - pi) * fp(t)``). The expected precision at t is
+corpus's own sentences and mined with the job's k, margin and retrieval: a third of the sample with both sides,
+a third with only its sources, a third with only its targets, taking the place of as many corpus rows (a margin
+depends on how crowded the neighbourhood is, so the set is kept as crowded as the corpus; above
+``max_distractors`` rows per side, a random part of the corpus stands for it). The sample then shows, at every
+threshold t, how often a sentence whose translation is there is paired rightly (``tp``) or at all (``any``), and
+how often a sentence without one still gets a pair (``fp``). The corpus's own candidates give the share of its
+sentences paired at t, from which the share ``pi`` of sentences that have a translation is estimated (least
+squares of ``paired(t) = pi * any(t) + (1 - pi) * fp(t)``). The expected precision at t is
 ``pi * tp / (pi * any + (1 - pi) * fp)``, made non-increasing as t falls (a running minimum from the top, so a
-lucky dip in a small sample is not chosen); the threshold is the lowest t where it still reaches the target.
-The expected recall is ``tp`` there.
+lucky dip in a small sample is not chosen); the threshold is the lowest t where it still reaches the target. The
+expected recall is ``tp`` there.
 
-On real text (bench/real_mining.py) the estimate is a few points optimistic with a sample of a few hundred
-pairs; a larger sample narrows it.
+How close the expectation comes on real text: bench/real_mining.py and README ("How good is the mining on real
+text").
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class ThresholdEstimate:
     share_with_translation: float
     sample_pairs: int
     distractors: tuple[int, int]
-    method: str = "sample hidden among corpus distractors"
+    method: str = "parallel sample hidden in the corpus (thirds: both sides, source only, target only)"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,16 +87,25 @@ def estimate_threshold(
         raise RxError(f"the parallel sample has {n} pairs; --threshold auto needs at least {MIN_SAMPLE}")
     if not 0 < target_precision <= 1:
         raise RxError(f"--target-precision {target_precision}: choose a value in (0, 1]")
-    half = n // 2  # sample rows [0, half) have their translation among the targets, [half, n) do not
-    distract_x = sample_rows(corpus_x, min(max_distractors, len(corpus_x)), seed=1)
-    distract_y = sample_rows(corpus_y, min(max_distractors, len(corpus_y)), seed=2)
-    x = ArrayVectors(np.concatenate([sample_x, distract_x]).astype(np.float32), "the sample and the corpus")
-    y = ArrayVectors(np.concatenate([sample_y[:half], distract_y]).astype(np.float32), "the sample and the corpus")
+    # thirds of the sample: [0, third) with both sides present, [third, 2 third) with only the source, the last
+    # third with only the target, so both sides get unpaired sentences, as a corpus has
+    third = n // 3
+    # as many rows per side as the corpus has (the sample takes the place of some of its rows): a margin depends
+    # on how crowded the neighbourhood is, so the sample must be judged in a set as crowded as the corpus
+    distract_x = sample_rows(corpus_x, max(0, min(max_distractors, len(corpus_x)) - 2 * third), seed=1)
+    distract_y = sample_rows(corpus_y, max(0, min(max_distractors, len(corpus_y)) - 2 * third), seed=2)
+    x = ArrayVectors(
+        np.concatenate([sample_x[: 2 * third], distract_x]).astype(np.float32), "the sample and the corpus"
+    )
+    y_rows = [sample_y[:third], sample_y[2 * third : 3 * third], distract_y]
+    y = ArrayVectors(np.concatenate(y_rows).astype(np.float32), "the sample and the corpus")
     found = find_neighbours(x, y, settings.k, max_memory=settings.max_memory, device=device, center=center)
     mined = candidates_from_neighbours(found.neighbours, settings.margin, settings.retrieval)
     best, target = _best_per_row(mined.src, mined.trg, mined.score, len(x))
-    with_pair, right, without_pair = best[:half], target[:half] == np.arange(half), best[half:n]
-    grid = np.unique(best[:n][np.isfinite(best[:n])])[::-1]  # every score a sample row reached, high to low
+    with_pair, right, without_pair = best[:third], target[:third] == np.arange(third), best[third : 2 * third]
+    grid = np.unique(best[: 2 * third][np.isfinite(best[: 2 * third])])[
+        ::-1
+    ]  # every score a sample row reached, high to low
     if not len(grid):
         raise RxError("--threshold auto: no sample sentence was paired at all; check the sample's languages")
     any_pair = _share_at_least(with_pair, grid)
@@ -102,11 +113,11 @@ def estimate_threshold(
     false_pair = _share_at_least(without_pair, grid)
     corpus_best, _ = _best_per_row(corpus_candidates.src, corpus_candidates.trg, corpus_candidates.score, len(corpus_x))
     paired = _share_at_least(corpus_best, grid)
-    gap = any_pair - false_pair
+    gap = np.where((any_pair > 0.05) & (any_pair < 0.95), any_pair - false_pair, 0.0)  # the informative range
     pi = float(np.clip(((paired - false_pair) * gap).sum() / max(float((gap * gap).sum()), 1e-12), 1e-3, 1.0))
     model = pi * any_pair + (1 - pi) * false_pair
     precision = np.where(model > 0, pi * right_pair / np.maximum(model, 1e-12), 0.0)
-    enough = any_pair * half >= min(10, half)  # fewer sample rows above t than that: too noisy to judge
+    enough = any_pair * third >= min(10, third)  # fewer sample rows above t than that: too noisy to judge
     steady = np.minimum.accumulate(np.where(enough, precision, np.inf))
     reaching = np.flatnonzero(enough & (steady >= target_precision))
     if not len(reaching):

@@ -12,7 +12,7 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from retrieval_xfer.training.callbacks import (
     TaskLossLog,
     keep_steps_up_to,
 )
+from retrieval_xfer.training.config import SAMPLERS, TrainConfig
 from retrieval_xfer.training.distributed import (
     HeadGradientSync,
     RankSlice,
@@ -61,7 +62,7 @@ from retrieval_xfer.training.distributed import (
     rank,
     world_size,
 )
-from retrieval_xfer.training.samplers import SAMPLERS, batch_sampler
+from retrieval_xfer.training.samplers import batch_sampler
 from retrieval_xfer.version import __version__
 
 MLM_TASK = "mlm"
@@ -77,42 +78,6 @@ MLM_CARD = make_card(
     },
     "the masked-LM task of --mlm-file",
 )
-
-
-@dataclass
-class TrainConfig:
-    """Everything a training phase depends on; stored in ``run.json``."""
-
-    tasks: list[str]
-    out: Path
-    base: str | None = None
-    init: Path | None = None
-    train_files: dict[str, str] = field(default_factory=dict)
-    mlm_file: str | None = None
-    limit: int | None = None
-    max_examples_per_task: int | None = None
-    sampling: str = "proportional"
-    temperature: float = 2.0
-    epochs: float = 1.0
-    max_steps: int = -1
-    lr: float = 1e-5
-    batch_size: int = 4
-    grad_accum: int = 1
-    max_length: int | None = None
-    warmup: float = 0.1
-    seed: int = 42
-    save_steps: int = 500
-    logging_steps: int = 10
-    resume: bool = False
-    report_to: str = "none"
-    eval_every: int | None = None
-    eval_data: str | None = None
-    eval_langs: str = "de,sw,jv"
-    eval_layer: int | None = None
-    eval_prompt: str = ""
-    precision: str = "float32"
-    dataloader_workers: int = 0
-    quiet: bool = False
 
 
 class _Trainer(SentenceTransformerTrainer):

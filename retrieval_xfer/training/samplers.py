@@ -19,8 +19,6 @@ from sentence_transformers.base.sampler import (
     RoundRobinBatchSampler,
 )
 
-SAMPLERS = ("proportional", "round-robin", "temperature")
-
 
 def temperature_probabilities(sizes: list[int], temperature: float) -> list[float]:
     """p_i = n_i^(1/T) / Σ_j n_j^(1/T)."""

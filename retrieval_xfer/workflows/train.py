@@ -6,7 +6,8 @@ from pathlib import Path
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.tatoeba_during_training import TatoebaDuringTraining
-from retrieval_xfer.training.runner import TrainConfig, TrainResult, train
+from retrieval_xfer.training.config import TrainConfig
+from retrieval_xfer.training.runner import TrainResult, train
 
 
 def train_phase(config: TrainConfig) -> TrainResult:
