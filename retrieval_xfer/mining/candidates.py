@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.knn import Neighbours, knn_both_ways
-from retrieval_xfer.mining.margin import MARGINS, margin_scores
-from retrieval_xfer.mining.options import RETRIEVALS
+from retrieval_xfer.mining.margin import margin_scores
+from retrieval_xfer.mining.options import check_mining_names
 from retrieval_xfer.vectors import ArrayVectors
 
 
@@ -44,8 +43,7 @@ def candidates_from_neighbours(neighbours: Neighbours, margin: str = "ratio", re
     intersect: pairs that are best in both directions; max: the union of fwd and bwd taken greedily by score,
     keeping each source and each target at most once (the XTREME/LASER BUCC setting).
     """
-    if retrieval not in RETRIEVALS:
-        raise RxError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
+    check_mining_names(margin, retrieval)
     x_sim, x_nn, y_sim, y_nn = neighbours.x_sims, neighbours.x_ids, neighbours.y_sims, neighbours.y_ids
     x_mean, y_mean = _knn_means(x_sim, x_nn), _knn_means(y_sim, y_nn)
     fwd_scores = np.where(x_nn >= 0, margin_scores(x_sim, x_nn, x_mean, y_mean, margin), -np.inf)
@@ -82,10 +80,7 @@ def mine_candidates(
 ) -> Candidates:
     """Mine candidate pairs between in-memory vectors x (sources) and y (targets): exact k-NN in both directions
     (``knn.knn_both_ways``), then ``candidates_from_neighbours``. ``show_progress`` shows a k-NN progress bar."""
-    if retrieval not in RETRIEVALS:
-        raise RxError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
-    if margin not in MARGINS:
-        raise RxError(f"unknown margin {margin!r}; choose one of {', '.join(MARGINS)}")
+    check_mining_names(margin, retrieval)  # before the k-NN
     neighbours = knn_both_ways(
         ArrayVectors(x), ArrayVectors(y), k, desc=f"{k}-NN both directions" if show_progress else None
     )

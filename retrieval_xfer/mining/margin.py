@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from retrieval_xfer.errors import RxError
+from retrieval_xfer.mining.options import check_mining_names
 
 # margin(a, b): a = cos(x, y), b = (mean kNN cos of x + mean kNN cos of y) / 2
 MARGINS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -25,6 +25,5 @@ def margin_scores(
     y; the mean similarity of each x row to its k nearest y rows (n,) and of each y row to its k nearest x rows
     (m,). Output: scores (n, k).
     """
-    if margin not in MARGINS:
-        raise RxError(f"unknown margin {margin!r}; choose one of {', '.join(MARGINS)}")
+    check_mining_names(margin)
     return MARGINS[margin](cosine, (x_knn_mean[:, None] + y_knn_mean[candidates]) / 2)

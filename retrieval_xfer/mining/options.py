@@ -14,7 +14,15 @@ from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY
 # ``margin.MARGINS`` (a test keeps the names equal), the retrieval rules ``candidates.mine_candidates``.
 MARGIN_NAMES = ("ratio", "distance", "absolute")
 RETRIEVALS = ("max", "fwd", "bwd", "intersect")
-CENTER_CHOICES = ("none", "language")  # language: each side's (or language's) mean vector removed
+CENTER_CHOICES = ("none", "language")  # language: each side's (or each language's) mean vector removed
+
+
+def check_mining_names(margin: str | None = None, retrieval: str | None = None) -> None:
+    """RxError in one line for a margin or retrieval rule that does not exist (None: not checked)."""
+    if margin is not None and margin not in MARGIN_NAMES:
+        raise RxError(f"unknown margin {margin!r}; choose one of {', '.join(MARGIN_NAMES)}")
+    if retrieval is not None and retrieval not in RETRIEVALS:
+        raise RxError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(RETRIEVALS)}")
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,7 @@ class MiningOptions:
             f.name: getattr(self, f.name) if getattr(self, f.name) is not None else defaults[f.name]
             for f in dataclasses.fields(self)
         }
-        if values["margin"] not in MARGIN_NAMES:
-            raise RxError(f"unknown margin {values['margin']!r}; choose one of {', '.join(MARGIN_NAMES)}")
-        if values["retrieval"] not in RETRIEVALS:
-            raise RxError(f"unknown retrieval {values['retrieval']!r}; choose one of {', '.join(RETRIEVALS)}")
+        check_mining_names(values["margin"], values["retrieval"])
         if not isinstance(values["k"], int) or values["k"] < 1:
             raise RxError(f"k must be a positive integer, not {values['k']!r}")
         return MiningOptions(**values)
