@@ -151,3 +151,38 @@ def test_rx_mine_threshold_auto_errors_are_one_line(tiny_model, tmp_path):
     short.write_text("eins\n", encoding="utf-8")
     result = runner.invoke(main, [*base, "--threshold", "auto", "--sample-src", str(src), "--sample-trg", str(short)])
     assert result.exit_code == 1 and "a parallel sample pairs line i with line i" in result.output
+    result = runner.invoke(main, [*base, "--sample-src", str(src), "--sample-trg", str(src)])
+    assert result.exit_code == 1 and "are for --threshold auto" in result.output
+
+
+def test_rx_mine_threshold_auto_end_to_end(tiny_model, tmp_path):
+    """A random tiny model maps equal texts to equal vectors: a sample whose two sides are the same lines is a
+    perfect parallel sample; the corpus pairs its first 40 lines the same way."""
+    from conftest import WORDS
+
+    rng = np.random.default_rng(0)
+    words = list(WORDS)  # the tiny tokenizer's vocabulary
+    line = lambda: " ".join(rng.choice(words, 8))
+    shared = [line() for _ in range(40)]
+    src = tmp_path / "src.txt"
+    trg = tmp_path / "trg.txt"
+    src.write_text("\n".join(shared + [line() for _ in range(40)]) + "\n", encoding="utf-8")
+    trg.write_text("\n".join(shared + [line() for _ in range(40)]) + "\n", encoding="utf-8")
+    sample = tmp_path / "sample.txt"
+    sample.write_text("\n".join(line() for _ in range(90)) + "\n", encoding="utf-8")
+    out = tmp_path / "pairs.tsv"
+    result = CliRunner().invoke(
+        main,
+        [
+            "mine", "--model", str(tiny_model), "--src", str(src), "--trg", str(trg), "--out", str(out), "--quiet",
+            "--threshold", "auto", "--sample-src", str(sample), "--sample-trg", str(sample),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sidecar = json.loads((tmp_path / "pairs.tsv.json").read_text())
+    auto = sidecar["threshold_auto"]
+    assert sidecar["threshold"] == auto["threshold"] and auto["expected_precision"] >= 0.95
+    assert auto["sample_pairs"] == 90 and auto["target_precision"] == 0.95
+    scores = [float(row.split("\t")[0]) for row in out.read_text(encoding="utf-8").splitlines()]
+    assert scores and min(scores) >= auto["threshold"]
+    assert sidecar["dropped"]["below threshold"] + len(scores) == sidecar["candidates"]

@@ -179,6 +179,8 @@ def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candid
 def _check_threshold(job: MineJob, options: EncoderOptions | None) -> None:
     """RxError in one line, before any work, for a ``--threshold`` that cannot run."""
     if job.threshold is None or isinstance(job.threshold, (int, float)):
+        if job.auto.sample_src is not None or job.auto.sample_trg is not None:
+            raise RxError("--sample-src and --sample-trg are for --threshold auto; add it, or leave them out")
         return
     if job.threshold != "auto":
         raise RxError(f"--threshold {job.threshold!r}: give a number or auto")
