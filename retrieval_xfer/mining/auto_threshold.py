@@ -9,8 +9,9 @@ threshold t, how often a sentence whose translation is there is paired rightly (
 how often a sentence without one still gets a pair (``fp``). The corpus's own candidates give the share of its
 sentences paired at t, from which the share ``pi`` of sentences that have a translation is estimated (least
 squares of ``paired(t) = pi * any(t) + (1 - pi) * fp(t)``). The expected precision at t is
-``pi * tp / (pi * any + (1 - pi) * fp)``, made non-increasing as t falls (a running minimum from the top, so a
-lucky dip in a small sample is not chosen); the threshold is the lowest t where it still reaches the target. The
+``pi * tp / (pi * any + (1 - pi) * fp)``, judged where at least a tenth of the sample's pairs are above t and
+made non-increasing as t falls (a running minimum from there, so a lucky dip in a small sample is not chosen);
+the threshold is the lowest t where it still reaches the target. The
 expected recall is ``tp`` there.
 
 How close the expectation comes on real text: bench/real_mining.py and README ("How good is the mining on real
@@ -117,7 +118,9 @@ def estimate_threshold(
     pi = float(np.clip(((paired - false_pair) * gap).sum() / max(float((gap * gap).sum()), 1e-12), 1e-3, 1.0))
     model = pi * any_pair + (1 - pi) * false_pair
     precision = np.where(model > 0, pi * right_pair / np.maximum(model, 1e-12), 0.0)
-    enough = any_pair * third >= min(10, third)  # fewer sample rows above t than that: too noisy to judge
+    # judged only where at least a tenth of the sample's pairs (and 10) are above t: higher up, one wrong pair
+    # among a handful moves the estimate by several points and would stop the search at the very top
+    enough = any_pair * third >= max(min(10, third), 0.1 * third)
     steady = np.minimum.accumulate(np.where(enough, precision, np.inf))
     reaching = np.flatnonzero(enough & (steady >= target_precision))
     if not len(reaching):
