@@ -44,7 +44,7 @@ from retrieval_xfer.mining.neighbours import find_neighbours  # noqa: E402
 from retrieval_xfer.mining.options import MiningOptions, PostFilters  # noqa: E402
 from retrieval_xfer.mining.post_filters import apply_post_filters  # noqa: E402
 from retrieval_xfer.mining.sentences import unique_texts  # noqa: E402
-from retrieval_xfer.prepare.normalise import duplicate_key, normalise_text  # noqa: E402
+from retrieval_xfer.prepare.normalise import line_key  # noqa: E402
 from retrieval_xfer.prepare.options import PrepareOptions  # noqa: E402
 from retrieval_xfer.prepare.pipeline import prepare_file  # noqa: E402
 from retrieval_xfer.vectors import ArrayVectors  # noqa: E402
@@ -54,10 +54,6 @@ NOISE = {"wrong language": 0.05, "exact duplicate": 0.05, "near duplicate": 0.03
 PRECISION_GOAL = 0.93  # issue 21: --threshold auto's precision on real text
 SETTINGS = MiningOptions().resolved({"k": 4, "margin": "ratio", "retrieval": "max"})
 POST = PostFilters(length_ratio="0.4,2.5", one_to_one=True, dedup_pairs=True)
-
-
-def key(text: str) -> str:
-    return duplicate_key(normalise_text(text))
 
 
 @dataclass
@@ -117,13 +113,6 @@ class VectorCache:
         return np.stack([self.known[t] for t in texts]).astype(np.float32)
 
 
-def scores_against_gold(kept: Candidates, src: list[str], trg: list[str], gold: set[tuple[str, str]]) -> tuple:
-    """(precision, recall, F1) of ``kept`` (best first), and the best F1 over thresholds with its threshold."""
-    right = np.array([(key(src[s]), key(trg[t])) in gold for s, t in zip(kept.src, kept.trg)], dtype=bool)
-    found = len({(key(src[s]), key(trg[t])) for s, t, ok in zip(kept.src, kept.trg, right) if ok})
-    return right, found
-
-
 def prf(correct: int, kept: int, gold: int) -> tuple[float, float, float]:
     p = correct / kept if kept else 0.0
     r = correct / gold if gold else 0.0
@@ -133,18 +122,16 @@ def prf(correct: int, kept: int, gold: int) -> tuple[float, float, float]:
 def evaluate(
     candidates: Candidates, threshold_auto: float, src: list[str], trg: list[str], gold: set, post: PostFilters | None
 ) -> dict:
-    filtered, dropped = apply_post_filters(candidates, None, post or PostFilters(), src, trg, key)
-    right, _ = scores_against_gold(filtered, src, trg, gold)
-    # right pairs are counted once per gold pair (a duplicate gold sentence may be mined twice)
+    filtered, dropped = apply_post_filters(candidates, None, post or PostFilters(), src, trg, line_key)
+    # a right pair counts once per gold pair (a duplicate gold sentence may be mined twice)
     seen: set = set()
-    first = np.zeros(len(right), dtype=bool)
+    first = np.zeros(len(filtered), dtype=bool)
     for i, (s, t) in enumerate(zip(filtered.src, filtered.trg)):
-        if right[i]:
-            pair = (key(src[s]), key(trg[t]))
-            first[i] = pair not in seen
-            seen.add(pair)
+        pair = (line_key(src[s]), line_key(trg[t]))
+        first[i] = pair in gold and pair not in seen
+        seen.add(pair)
     correct = np.cumsum(first)
-    kept = np.arange(1, len(right) + 1)
+    kept = np.arange(1, len(filtered) + 1)
     precision, recall = correct / kept, correct / len(gold)
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0)
     best = int(f1.argmax())
@@ -182,7 +169,7 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
     half = len(pool) // 2
     src_noisy = make_side(src_base, [r[1] for r in pool[:half]], rng)  # English lines among the L side
     trg_noisy = make_side(trg_base, [r[0] for r in pool[half:]], rng)  # L lines among the English side
-    gold = {(key(a), key(b)) for a, b in gold_rows}
+    gold = {(line_key(a), line_key(b)) for a, b in gold_rows}
     folder = work / pair
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "src.raw").write_text("".join(line + "\n" for line in src_noisy.lines), encoding="utf-8")
@@ -205,16 +192,16 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
     timings["prepare"] = time.perf_counter() - tic
     removal = {}
     for side, noisy in (("src", src_noisy), ("trg", trg_noisy)):
-        kept_keys = {key(line) for line in prepared[side]}
+        kept_keys = {line_key(line) for line in prepared[side]}
         kept_texts = set(prepared[side])
         wrong = noisy.injected["wrong language"]
         removal[side] = {
-            "wrong language removed": sum(key(line) not in kept_keys for line in wrong) / len(wrong),
+            "wrong language removed": sum(line_key(line) not in kept_keys for line in wrong) / len(wrong),
             "exact duplicates left": len(prepared[side]) - len(kept_texts),
         }
     # lost: no kept line carries the sentence (a near duplicate kept in its place still carries it)
-    kept_src, kept_trg = {key(line) for line in prepared["src"]}, {key(line) for line in prepared["trg"]}
-    gold_lost = sum(key(a) not in kept_src or key(b) not in kept_trg for a, b in gold_rows) / g
+    kept_src, kept_trg = {line_key(line) for line in prepared["src"]}, {line_key(line) for line in prepared["trg"]}
+    gold_lost = sum(line_key(a) not in kept_src or line_key(b) not in kept_trg for a, b in gold_rows) / g
 
     sample_x = cache([r[0] for r in sample], f"{pair}-sample-src")
     sample_y = cache([r[1] for r in sample], f"{pair}-sample-trg")

@@ -133,6 +133,14 @@ def dataclass_options(
 
 
 encoder_options = dataclass_options(EncoderOptions)
+
+
+def encoder_options_with_optional_model(needed_for: str) -> Callable[[Callable], Callable]:
+    """The encoder options of a command that reads vectors too, so ``--model`` is needed only for ``needed_for``."""
+    model = click.option("--model", default=None, help=f"Hub id or local folder: encodes {needed_for}.")
+    return dataclass_options(EncoderOptions, replace={"model": model})
+
+
 mining_ray_option = click.option(
     "--ray",
     "ray_address",
@@ -226,16 +234,7 @@ def _index_params(kwargs: dict[str, Any]):
 
 
 @main.command("build-index")
-@dataclass_options(
-    EncoderOptions,
-    replace={
-        "model": click.option(
-            "--model",
-            default=None,
-            help="Hub id or local folder: encodes a text corpus (not needed for an export or .npy).",
-        )
-    },
-)
+@encoder_options_with_optional_model("a text corpus (not needed for an export or .npy)")
 @click.option(
     "--input",
     "input_path",
@@ -854,16 +853,7 @@ def export(
 
 
 @main.command()
-@dataclass_options(
-    EncoderOptions,
-    replace={
-        "model": click.option(
-            "--model",
-            default=None,
-            help="Hub id or local folder: encodes a text side (not needed for exports or .npy).",
-        )
-    },
-)
+@encoder_options_with_optional_model("a text side (not needed for exports or .npy)")
 @click.option(
     "--src",
     required=True,

@@ -54,3 +54,8 @@ def duplicate_key(normalised: str) -> str:
     """What two lines must share to be near duplicates: the case-folded letters and digits of a line that
     ``normalise_text`` made (punctuation, spaces and case differences do not count)."""
     return _NOT_KEY.sub("", normalised.casefold())
+
+
+def line_key(line: str) -> str:
+    """``duplicate_key`` of a raw line (normalised first): what ``--dedup-pairs`` compares."""
+    return duplicate_key(normalise_text(line))

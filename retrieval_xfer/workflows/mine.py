@@ -36,7 +36,7 @@ from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, P
 from retrieval_xfer.mining.post_filters import apply_post_filters
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.output_lock import hold_output_lock
-from retrieval_xfer.prepare.normalise import duplicate_key, normalise_text
+from retrieval_xfer.prepare.normalise import line_key
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet
 
@@ -378,7 +378,7 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
         job.post,
         src_side.texts,
         trg_side.texts,
-        lambda text: duplicate_key(normalise_text(text)),
+        line_key,
     )
     written = _write_pairs(out, src_side, trg_side, kept)
     phase("write", tic)
