@@ -193,3 +193,11 @@ def test_memory_does_not_grow_with_the_input(tmp_path):
         assert done.returncode == 0, done.stderr
         peaks.append(int(done.stdout.split()[-1]))
     assert peaks[1] - peaks[0] < 8 * 2**20, peaks
+
+
+def test_only_undecodable_lines_count_as_replaced(tmp_path):
+    source = tmp_path / "mixed.de"
+    lines = [GERMAN[0] + " \ufffd", GERMAN[1]]  # a valid line holding U+FFFD itself, then a clean one
+    source.write_bytes(("\n".join(lines) + "\n").encode() + b"Kaputt \xff hier steht etwas.\n")
+    report = prepare_file(source, tmp_path / "out", PrepareOptions(lang="de", errors="replace"), quiet=True)
+    assert report["undecodable_lines_replaced"] == 1 and report["input_lines"] == 3

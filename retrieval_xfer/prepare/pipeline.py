@@ -46,8 +46,9 @@ class _Drops:
             shown.append([line_number, text[:200]])
 
 
-def _decoded_lines(path: Path, errors: str) -> Iterator[tuple[int, str, int]]:
-    """``(line number from 1, text without its line end, bytes read)`` of each line of ``path``."""
+def _decoded_lines(path: Path, errors: str) -> Iterator[tuple[int, str, int, bool]]:
+    """``(line number from 1, text without its line end, bytes read, whether bad bytes were replaced)`` of each
+    line of ``path``."""
     with open(path, "rb") as f:
         for number, raw in enumerate(f, 1):
             body = raw.rstrip(b"\n").rstrip(b"\r")
@@ -58,8 +59,9 @@ def _decoded_lines(path: Path, errors: str) -> Iterator[tuple[int, str, int]]:
                     raise RxError(
                         f"{path}: line {number} is not UTF-8 (byte {err.start + 1}); --errors replace to go on"
                     ) from None
-                text = body.decode("utf-8", errors="replace")
-            yield number, text, len(raw)
+                yield number, body.decode("utf-8", errors="replace"), len(raw), True
+                continue
+            yield number, text, len(raw), False
 
 
 def prepare_file(
@@ -112,11 +114,10 @@ def _prepare(
     bar = tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"prepare {path.name}", disable=quiet)
     with open(candidates, "w", encoding="utf-8", newline="\n") as out, bar:
         tic = time.perf_counter()
-        for number, original, size in _decoded_lines(path, options.errors):
+        for number, original, size, bad_bytes in _decoded_lines(path, options.errors):
             total = number
             bar.update(size)
-            if "\ufffd" in original and options.errors == "replace":
-                replaced += 1
+            replaced += bad_bytes
             text = normalise_text(original)
             reason = options.line_filter.reason(text)
             if reason is not None:
