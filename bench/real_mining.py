@@ -9,12 +9,15 @@ punctuation), 3 % fragments (the first word or two of a line). Two runs are mine
 pipeline: its best layer, the last; "query: " prompt), exact and approximate (IVF):
 
 - raw: the noisy files as they are (rx mine already encodes each distinct line once);
-- prepared: rx prepare on each side, then rx mine with --length-ratio 0.4,2.5 --one-to-one --dedup-pairs.
+- prepared: rx prepare on each side, then rx mine with --length-ratio 0.4,2.5 --numbers-agree --one-to-one
+  --dedup-pairs (the best F1s without --numbers-agree are reported too).
 
 Reported per run: precision, recall and F1 against the gold at the best threshold (an oracle), at the best
-threshold whose precision is still >= 0.93 (an oracle under the precision goal), and at --threshold auto
-(target precision 0.95, from a SAMPLE-pair parallel sample disjoint from everything else), the preparation's
-removal rates, and the seconds of each phase. A pair is right when its two sentences,
+threshold whose precision is still >= 0.93 (an oracle under the precision goal: what any threshold that meets
+the goal can reach at most), and at --threshold auto with target precision 0.95 and 0.93, from a SAMPLE-pair
+parallel sample of the same bitext disjoint from everything else, and (prepared runs) at 0.95 from the Tatoeba
+test pair of the language (../shared/data/tatoeba, an out-of-domain sample), the preparation's removal rates,
+and the seconds of each phase. A pair is right when its two sentences,
 normalised, are a gold pair's (so a duplicate of a gold sentence paired with its translation is right). Vectors
 are cached under --cache by text: the raw and prepared runs share them, and a second run does not encode again.
 """
@@ -38,7 +41,7 @@ from common import machine, real_encoder  # noqa: E402
 from retrieval_xfer.encoding.options import EncoderOptions  # noqa: E402
 from retrieval_xfer.errors import RxError  # noqa: E402
 from retrieval_xfer.indexing.factory import IndexParams  # noqa: E402
-from retrieval_xfer.mining.auto_threshold import estimate_threshold  # noqa: E402
+from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, estimate_threshold  # noqa: E402
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours  # noqa: E402
 from retrieval_xfer.mining.neighbours import find_neighbours  # noqa: E402
 from retrieval_xfer.mining.options import MiningOptions, PostFilters  # noqa: E402
@@ -50,10 +53,14 @@ from retrieval_xfer.prepare.pipeline import prepare_file  # noqa: E402
 from retrieval_xfer.vectors import ArrayVectors  # noqa: E402
 
 BITEXT = Path.home() / ".cache/retrieval_xfer/real-bitext"
+TATOEBA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tatoeba" / "v1"
+TATOEBA_CODES = {"de": "deu", "fr": "fra", "zh": "cmn"}
 NOISE = {"wrong language": 0.05, "exact duplicate": 0.05, "near duplicate": 0.03, "fragment": 0.03}
 PRECISION_GOAL = 0.93  # issue 21: --threshold auto's precision on real text
 SETTINGS = MiningOptions().resolved({"k": 4, "margin": "ratio", "retrieval": "max"})
-POST = PostFilters(length_ratio="0.4,2.5", one_to_one=True, dedup_pairs=True)
+POST = PostFilters(length_ratio="0.4,2.5", numbers_agree=True, one_to_one=True, dedup_pairs=True)
+POST_WITHOUT_NUMBERS = PostFilters(length_ratio="0.4,2.5", one_to_one=True, dedup_pairs=True)
+TARGETS = (0.95, 0.93)
 
 
 @dataclass
@@ -120,8 +127,15 @@ def prf(correct: int, kept: int, gold: int) -> tuple[float, float, float]:
 
 
 def evaluate(
-    candidates: Candidates, threshold_auto: float, src: list[str], trg: list[str], gold: set, post: PostFilters | None
+    candidates: Candidates,
+    thresholds: dict[str, float],
+    src: list[str],
+    trg: list[str],
+    gold: set,
+    post: PostFilters | None,
 ) -> dict:
+    """P, R and F1 at the best threshold, at the best one with precision >= the goal, and at each of
+    ``thresholds`` (name: threshold; inf keeps nothing)."""
     filtered, dropped = apply_post_filters(candidates, None, post or PostFilters(), src, trg, line_key)
     # a right pair counts once per gold pair (a duplicate gold sentence may be mined twice)
     seen: set = set()
@@ -137,8 +151,11 @@ def evaluate(
     best = int(f1.argmax())
     precise = np.flatnonzero(precision >= PRECISION_GOAL)  # the oracle under the precision goal
     at = int(precise[f1[precise].argmax()]) if len(precise) else 0
-    at_auto = int((filtered.score >= threshold_auto).sum())
-    auto = prf(int(correct[at_auto - 1]) if at_auto else 0, at_auto, len(gold))
+    at_threshold = {}
+    for name, threshold in thresholds.items():
+        kept_rows = int((filtered.score >= threshold).sum())
+        p, r, f = prf(int(correct[kept_rows - 1]) if kept_rows else 0, kept_rows, len(gold))
+        at_threshold[name] = {"threshold": threshold, "P": p, "R": r, "F1": f}
     return {
         "best": {"threshold": float(filtered.score[best]), "P": precision[best], "R": recall[best], "F1": f1[best]},
         "best_at_precision_goal": {
@@ -147,7 +164,7 @@ def evaluate(
             "R": recall[at],
             "F1": f1[at],
         },
-        "auto": {"threshold": threshold_auto, "P": auto[0], "R": auto[1], "F1": auto[2]},
+        **at_threshold,
         "post_dropped": dropped,
     }
 
@@ -203,8 +220,21 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
     kept_src, kept_trg = {line_key(line) for line in prepared["src"]}, {line_key(line) for line in prepared["trg"]}
     gold_lost = sum(line_key(a) not in kept_src or line_key(b) not in kept_trg for a, b in gold_rows) / g
 
-    sample_x = cache([r[0] for r in sample], f"{pair}-sample-src")
-    sample_y = cache([r[1] for r in sample], f"{pair}-sample-trg")
+    samples = {
+        "in-domain": (
+            cache([r[0] for r in sample], f"{pair}-sample-src"),
+            cache([r[1] for r in sample], f"{pair}-sample-trg"),
+        )
+    }
+    code = TATOEBA_CODES.get(lang)
+    if code and (TATOEBA / f"tatoeba.{code}-eng.{code}").is_file():
+        tatoeba = [
+            (TATOEBA / f"tatoeba.{code}-eng.{suffix}").read_text(encoding="utf-8").splitlines()
+            for suffix in (code, "eng")
+        ]
+        samples["tatoeba"] = (cache(tatoeba[0], f"{pair}-tatoeba-src"), cache(tatoeba[1], f"{pair}-tatoeba-trg"))
+    else:
+        print(f"{pair}: no Tatoeba test pair under {TATOEBA}; the out-of-domain sample is skipped", flush=True)
     results = []
     for condition, texts, post in (
         ("raw", {side: unique_texts(n.lines) for side, n in (("src", src_noisy), ("trg", trg_noisy))}, None),
@@ -220,43 +250,57 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
             found = find_neighbours(ArrayVectors(x), ArrayVectors(y), SETTINGS.k, index)
             candidates = candidates_from_neighbours(found.neighbours, SETTINGS.margin, SETTINGS.retrieval)
             knn_seconds = time.perf_counter() - tic
+            runs = {f"auto {target}": (samples["in-domain"], target) for target in TARGETS}
+            if condition == "prepared" and "tatoeba" in samples:
+                runs["auto 0.95 tatoeba"] = (samples["tatoeba"], 0.95)
+            estimates: dict[str, ThresholdEstimate | None] = {}
             tic = time.perf_counter()
-            try:
-                estimate = estimate_threshold(
-                    sample_x, sample_y, ArrayVectors(x), ArrayVectors(y), candidates, SETTINGS, target_precision=0.95
-                )
-            except RxError as err:  # what rx mine says in one line; here the run is recorded as keeping nothing
-                print(f"{pair} {condition} {search}: {err}", flush=True)
-                estimate = None
-            auto_seconds = time.perf_counter() - tic
-            threshold = estimate.threshold if estimate is not None else float("inf")
-            scored = evaluate(candidates, threshold, texts["src"], texts["trg"], gold, post)
+            for name, ((sx, sy), target) in runs.items():
+                try:
+                    estimates[name] = estimate_threshold(
+                        sx, sy, ArrayVectors(x), ArrayVectors(y), candidates, SETTINGS, target_precision=target
+                    )
+                except RxError as err:  # what rx mine says in one line; here the run is recorded as keeping nothing
+                    print(f"{pair} {condition} {search} {name}: {err}", flush=True)
+                    estimates[name] = None
+            auto_seconds = (time.perf_counter() - tic) / len(runs)
+            thresholds = {name: e.threshold if e is not None else float("inf") for name, e in estimates.items()}
+            scored = evaluate(candidates, thresholds, texts["src"], texts["trg"], gold, post)
+            if post is POST:
+                without = evaluate(candidates, {}, texts["src"], texts["trg"], gold, POST_WITHOUT_NUMBERS)
+                scored["without numbers-agree"] = {k: without[k] for k in ("best", "best_at_precision_goal")}
             results.append(
                 {
                     "pair": pair,
                     "condition": condition,
                     "search": search,
                     **scored,
-                    "estimate": estimate.to_dict() if estimate is not None else None,
-                    "seconds": {"k-NN": knn_seconds, "threshold auto": auto_seconds},
+                    "estimates": {name: e.to_dict() if e is not None else None for name, e in estimates.items()},
+                    "seconds": {"k-NN": knn_seconds, "threshold auto (each)": auto_seconds},
                     "sizes": (len(x), len(y)),
                 }
             )
             r = results[-1]
-            print(
+            line = (
                 f"{pair} {condition:<8} {search:<5} best F1 {100 * r['best']['F1']:5.1f} "
                 f"(P {100 * r['best']['P']:5.1f} R {100 * r['best']['R']:5.1f} @ {r['best']['threshold']:.3f}) | "
-                f"best with P>={PRECISION_GOAL} F1 {100 * r['best_at_precision_goal']['F1']:5.1f} | "
-                f"auto F1 {100 * r['auto']['F1']:5.1f} "
-                f"(P {100 * r['auto']['P']:5.1f} R {100 * r['auto']['R']:5.1f} @ {r['auto']['threshold']:.3f}; "
-                + (
-                    f"expected P {100 * estimate.expected_precision:.1f} R {100 * estimate.expected_recall:.1f}) | "
-                    if estimate is not None
-                    else "not reached) | "
-                )
-                + f"k-NN {knn_seconds:.1f}s auto {auto_seconds:.1f}s",
-                flush=True,
+                f"best with P>={PRECISION_GOAL} F1 {100 * r['best_at_precision_goal']['F1']:5.1f}"
             )
+            if "without numbers-agree" in r:
+                w = r["without numbers-agree"]
+                line += (
+                    f" (without --numbers-agree {100 * w['best']['F1']:5.1f} / "
+                    f"{100 * w['best_at_precision_goal']['F1']:5.1f})"
+                )
+            for name, e in estimates.items():
+                m = r[name]
+                line += f" | {name} F1 {100 * m['F1']:5.1f} (P {100 * m['P']:5.1f} R {100 * m['R']:5.1f}"
+                line += (
+                    f"; expected P {100 * e.expected_precision:.1f} R {100 * e.expected_recall:.1f})"
+                    if e is not None
+                    else "; not reached)"
+                )
+            print(line + f" | k-NN {knn_seconds:.1f}s, auto {auto_seconds:.1f}s each", flush=True)
     summary = {
         "pair": pair,
         "preparation": {"removal": removal, "gold pairs lost": gold_lost, "reports": reports},

@@ -1,8 +1,10 @@
-"""rx mine's post-filters (--max-score, --length-ratio, --one-to-one, --dedup-pairs) and --threshold auto."""
+"""rx mine's post-filters (--max-score, --length-ratio, --numbers-agree, --one-to-one, --dedup-pairs) and --threshold
+auto."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from retrieval_xfer.mining.auto_threshold import estimate_threshold
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.knn import knn_both_ways
 from retrieval_xfer.mining.options import MiningOptions, PostFilters
-from retrieval_xfer.mining.post_filters import apply_post_filters, text_length
+from retrieval_xfer.mining.post_filters import apply_post_filters, numbers_in, text_length
 from retrieval_xfer.vectors import ArrayVectors
 
 SRC = ["ein Haus", "ein sehr langer Satz mit vielen Wörtern darin", "ein Haus!", "Baum", "猫喜欢鱼"]
@@ -58,15 +60,35 @@ def test_length_in_tokens_for_cjk():
     assert text_length("the cat", in_tokens=False) == 7
 
 
+def test_numbers_are_digit_runs_in_any_script_and_order():
+    assert numbers_in("1.000,5 Euro") == numbers_in("EUR 1,000.5") == ["000", "1", "5"]
+    assert numbers_in("Seite ١٢ von ３") == ["12", "3"]  # Arabic-Indic and full-width digits read as ASCII
+    assert numbers_in("von 1 bis 31") != numbers_in("from 1 to 12")
+    assert numbers_in("007") != numbers_in("7") and numbers_in("no digits") == []
+
+
+def test_numbers_agree_drops_near_misses_before_one_to_one():
+    src = ["Tag des Monats (1 bis 31)", "Kapitel 2 und 3", "ohne Zahl"]
+    trg = ["day of the month (1 to 12)", "day of the month (1 to 31)", "chapters 3 and 2", "no number"]
+    # source 0's best candidate differs in its numbers; dropped before one-to-one, its second candidate is kept
+    found = candidates([(0, 0, 1.3), (0, 1, 1.2), (1, 2, 1.1), (2, 3, 1.05), (2, 2, 1.0)])
+    kept, dropped = apply_post_filters(found, None, PostFilters(numbers_agree=True, one_to_one=True), src, trg)
+    assert dropped == {"numbers differ": 2, "not one-to-one": 0}
+    assert list(zip(kept.src.tolist(), kept.trg.tolist())) == [(0, 1), (1, 2), (2, 3)]
+
+
 @pytest.mark.parametrize("ratio", ["2", "a,b", "2,1", "0,1"])
 def test_a_bad_length_ratio_is_one_line(ratio):
     with pytest.raises(RxError, match="--length-ratio"):
         PostFilters(length_ratio=ratio)
 
 
-def test_filters_that_read_sentences_need_them():
+@pytest.mark.parametrize(
+    "filters", [PostFilters(dedup_pairs=True), PostFilters(numbers_agree=True), PostFilters(length_ratio="0.5,2")]
+)
+def test_filters_that_read_sentences_need_them(filters):
     with pytest.raises(RxError, match="need the sentences"):
-        apply_post_filters(candidates([(0, 0, 1.0)]), None, PostFilters(dedup_pairs=True), None, None)
+        apply_post_filters(candidates([(0, 0, 1.0)]), None, filters, None, None)
 
 
 def synthetic(n_gold: int, n_distract: int, seed: int, dim: int = 64, noise: float = 0.6):
@@ -135,6 +157,27 @@ def test_rx_mine_post_filters_equal_filtering_the_unfiltered_pairs(tiny_model, t
     sidecar = json.loads((tmp_path / "some.tsv.json").read_text())
     assert sidecar["dropped"]["above max score"] + sidecar["dropped"]["length ratio"] == len(rows) - len(expected)
     assert sidecar["post_filters"]["length_ratio"] == "0.4,1.0"
+
+
+def test_rx_mine_numbers_agree_equals_filtering_the_unfiltered_pairs(tiny_model, tmp_path):
+    src = tmp_path / "src.txt"
+    trg = tmp_path / "trg.txt"
+    name = lambda i: chr(97 + i % 26) * (1 + i // 26)  # distinct lines without digits of their own
+    src.write_text("".join(f"Satz {name(i)} Nummer {i % 2}.\n" for i in range(30)), encoding="utf-8")
+    trg.write_text("".join(f"sentence {name(i)} number {i % 2}.\n" for i in range(30)), encoding="utf-8")
+    runner = CliRunner()
+    base = ["mine", "--model", str(tiny_model), "--src", str(src), "--trg", str(trg), "--quiet"]
+    assert runner.invoke(main, [*base, "--out", str(tmp_path / "all.tsv")]).exit_code == 0
+    rows = [line.split("\t") for line in (tmp_path / "all.tsv").read_text(encoding="utf-8").splitlines()]
+    result = runner.invoke(main, [*base, "--out", str(tmp_path / "some.tsv"), "--numbers-agree"])
+    assert result.exit_code == 0, result.output
+    digits = lambda text: sorted(re.findall(r"[0-9]+", text))  # independent: ASCII digits are all this input has
+    expected = [r for r in rows if digits(r[3]) == digits(r[4])]
+    assert 0 < len(expected) < len(rows)  # the random model pairs some sentences rightly and some not
+    assert [line.split("\t") for line in (tmp_path / "some.tsv").read_text(encoding="utf-8").splitlines()] == expected
+    sidecar = json.loads((tmp_path / "some.tsv.json").read_text())
+    assert sidecar["dropped"]["numbers differ"] == len(rows) - len(expected)
+    assert sidecar["post_filters"]["numbers_agree"] is True
 
 
 def test_rx_mine_threshold_auto_errors_are_one_line(tiny_model, tmp_path):

@@ -83,6 +83,13 @@ class PostFilters:
             "characters; in tokens (a CJK character is one) when either side is CJK."
         },
     )
+    numbers_agree: bool = field(
+        default=False,
+        metadata={
+            "help": "Drop a pair whose two sentences do not hold the same numbers (digit runs, in any order).",
+            "flag": True,
+        },
+    )
     one_to_one: bool = field(
         default=False,
         metadata={"help": "Each source and target sentence in one pair at most (best first).", "flag": True},
@@ -108,8 +115,8 @@ class PostFilters:
         return low, high
 
     def needs_texts(self) -> bool:
-        """Whether these filters read the sentences (length ratio, pair de-duplication)."""
-        return self.length_ratio is not None or self.dedup_pairs
+        """Whether these filters read the sentences (length ratio, numbers, pair de-duplication)."""
+        return self.length_ratio is not None or self.numbers_agree or self.dedup_pairs
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,15 @@
 
 Applied in this order, each counted: ``--threshold`` (too low), ``--max-score`` (too high: near-identical
 boilerplate, numbers, copies), ``--length-ratio`` (a pair whose lengths differ too much is rarely a
-translation), ``--one-to-one`` (each source and target sentence in one pair at most, best first: what the max
-retrieval rule already ensures) and ``--dedup-pairs`` (a pair whose two sides, normalised, were already
-kept)."""
+translation), ``--numbers-agree`` (a translation keeps its numbers: a pair whose digit runs differ is a near
+miss, such as "from 1 to 31" against "from 1 to 12"; Bicleaner's hard rules have the same check),
+``--one-to-one`` (each source and target sentence in one pair at most, best first: what the max retrieval rule
+already ensures) and ``--dedup-pairs`` (a pair whose two sides, normalised, were already kept)."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -18,6 +20,7 @@ from retrieval_xfer.mining.candidates import Candidates
 from retrieval_xfer.mining.options import PostFilters
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_DIGITS = re.compile(r"\d+")
 _WORD = re.compile(r"[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
 
@@ -26,6 +29,12 @@ def text_length(text: str, in_tokens: bool) -> int:
     if not in_tokens:
         return len(text)
     return len(_CJK.findall(text)) + len(_WORD.findall(text))
+
+
+def numbers_in(text: str) -> list[str]:
+    """The runs of digits in ``text`` (any script's decimal digits, read as ASCII), sorted: "1.000,5" and "1,000.5"
+    both hold ``["000", "1", "5"]``, so separators and word order do not matter."""
+    return sorted("".join(str(unicodedata.digit(c)) for c in run) for run in _DIGITS.findall(text))
 
 
 def _is_cjk(text: str) -> bool:
@@ -45,8 +54,8 @@ def apply_post_filters(
     and pair de-duplication; ``pair_key`` maps a sentence to what two duplicates share."""
     if filters.needs_texts() and (src_texts is None or trg_texts is None):
         raise RxError(
-            "--length-ratio and --dedup-pairs need the sentences: mine text files, or exports whose input file "
-            "is still where it was"
+            "--length-ratio, --numbers-agree and --dedup-pairs need the sentences: mine text files, or exports "
+            "whose input file is still where it was"
         )
     keep = np.ones(len(candidates), dtype=bool)
     dropped: dict[str, int] = {}
@@ -70,6 +79,11 @@ def apply_post_filters(
             ratio = text_length(s, tokens) / max(1, text_length(t, tokens))
             outside[i] = not bounds[0] <= ratio <= bounds[1]
         drop("length ratio", outside)
+    if filters.numbers_agree:
+        differ = np.zeros(len(candidates), dtype=bool)
+        for i in np.flatnonzero(keep):
+            differ[i] = numbers_in(src_texts[candidates.src[i]]) != numbers_in(trg_texts[candidates.trg[i]])
+        drop("numbers differ", differ)
     if filters.one_to_one:
         repeated = np.zeros(len(candidates), dtype=bool)
         used_src: set[int] = set()
