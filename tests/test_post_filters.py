@@ -120,6 +120,28 @@ def test_auto_threshold_is_near_the_precision_measured_with_gold():
     assert precision >= 0.87 and abs(recall - estimate.expected_recall) < 0.1, (precision, recall, estimate)
 
 
+def test_auto_threshold_for_f1_is_near_the_best_f1_measured_with_gold():
+    """The f1 objective, checked with the corpus's gold: its threshold's measured F1 is close to the best any
+    threshold reaches, and it keeps more pairs than a high precision target."""
+    settings = MiningOptions().resolved({"k": 4, "margin": "ratio", "retrieval": "max"})
+    corpus_x, corpus_y = synthetic(800, 800, seed=1, noise=1.0)
+    sample_x, sample_y = synthetic(1000, 0, seed=2, noise=1.0)
+    found = candidates_from_neighbours(knn_both_ways(ArrayVectors(corpus_x), ArrayVectors(corpus_y), 4), "ratio", "max")
+    corpus = ArrayVectors(corpus_x), ArrayVectors(corpus_y)
+    for_f1 = estimate_threshold(sample_x, sample_y, *corpus, found, settings, objective="f1")
+    for_precision = estimate_threshold(sample_x, sample_y, *corpus, found, settings, target_precision=0.95)
+    assert for_f1.objective == "f1" and for_f1.threshold < for_precision.threshold
+    right = (found.src == found.trg) & (found.src < 800)
+    order = np.argsort(-found.score)
+    hits = np.cumsum(right[order])
+    f1_at = 2 * hits / (np.arange(1, len(order) + 1) + 800)  # F1 = 2 right / (kept + gold), keeping the best i
+    kept = found.score >= for_f1.threshold
+    measured = 2 * right[kept].sum() / (kept.sum() + 800)
+    assert measured >= f1_at.max() - 0.03, (measured, f1_at.max())
+    expected = 2 * for_f1.expected_precision * for_f1.expected_recall
+    assert abs(expected / (for_f1.expected_precision + for_f1.expected_recall) - measured) < 0.05
+
+
 def test_auto_threshold_errors():
     settings = MiningOptions().resolved({"k": 4, "margin": "ratio", "retrieval": "max"})
     x, y = synthetic(100, 100, seed=3)
@@ -129,6 +151,8 @@ def test_auto_threshold_errors():
         estimate_threshold(x[:60], y[:61], corpus, corpus, found, settings)
     with pytest.raises(RxError, match="at least 50"):
         estimate_threshold(x[:10], y[:10], corpus, corpus, found, settings)
+    with pytest.raises(RxError, match="--objective 'recall': choose one of precision, f1"):
+        estimate_threshold(x[:60], y[:60], corpus, corpus, found, settings, objective="recall")
     with pytest.raises(RxError, match="no threshold reaches precision"):
         rng = np.random.default_rng(0)
         noise = rng.standard_normal((60, x.shape[1])).astype(np.float32)  # a "sample" whose lines do not pair
@@ -225,7 +249,7 @@ def test_rx_mine_threshold_auto_end_to_end(tiny_model, tmp_path):
     sidecar = json.loads((tmp_path / "pairs.tsv.json").read_text())
     auto = sidecar["threshold_auto"]
     assert sidecar["threshold"] == auto["threshold"] and auto["expected_precision"] >= 0.95
-    assert auto["sample_pairs"] == 90 and auto["target_precision"] == 0.95
+    assert auto["sample_pairs"] == 90 and auto["target_precision"] == 0.95 and auto["objective"] == "precision"
     scores = [float(row.split("\t")[0]) for row in out.read_text(encoding="utf-8").splitlines()]
     assert scores and min(scores) >= auto["threshold"]
     assert sidecar["dropped"]["below threshold"] + len(scores) == sidecar["candidates"]

@@ -12,7 +12,9 @@ squares of ``paired(t) = pi * any(t) + (1 - pi) * fp(t)``). The expected precisi
 ``pi * tp / (pi * any + (1 - pi) * fp)``, judged where at least a tenth of the sample's pairs are above t and
 made non-increasing as t falls (a running minimum from there, so a lucky dip in a small sample is not chosen);
 the threshold is the lowest t where it still reaches the target. The
-expected recall is ``tp`` there.
+expected recall is ``tp`` there. With the ``f1`` objective the threshold is instead the one whose expected F1
+(from that precision and recall) is highest: what a BUCC-style F1-optimal threshold is, estimated without gold,
+at a precision that is then whatever the data gives.
 
 How close the expectation comes on real text: bench/real_mining.py and README ("How good is the mining on real
 text").
@@ -27,7 +29,7 @@ import numpy as np
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.neighbours import find_neighbours
-from retrieval_xfer.mining.options import DEFAULT_MAX_DISTRACTORS, MiningOptions
+from retrieval_xfer.mining.options import AUTO_OBJECTIVES, DEFAULT_MAX_DISTRACTORS, MiningOptions
 from retrieval_xfer.vectors import ArrayVectors, VectorSet, sample_rows
 
 MIN_SAMPLE = 50
@@ -39,6 +41,7 @@ class ThresholdEstimate:
     sample and distractor sizes it was measured on."""
 
     threshold: float
+    objective: str
     target_precision: float
     expected_precision: float
     expected_recall: float
@@ -77,15 +80,19 @@ def estimate_threshold(
     max_distractors: int = DEFAULT_MAX_DISTRACTORS,
     device: str | None = None,
     center: str = "none",
+    objective: str = "precision",
 ) -> ThresholdEstimate:
     """The threshold at which mining ``corpus_x`` against ``corpus_y`` (whose candidates are
     ``corpus_candidates``) is expected to reach ``target_precision``, from the parallel sample ``(sample_x[i],
-    sample_y[i])`` mined among the corpus with ``settings`` (resolved k, margin, retrieval). See the module."""
+    sample_y[i])`` mined among the corpus with ``settings`` (resolved k, margin, retrieval); with ``objective``
+    ``"f1"``, the threshold of the best expected F1 instead. See the module."""
     n = len(sample_x)
     if len(sample_y) != n:
         raise RxError(f"the parallel sample has {n} source and {len(sample_y)} target lines: they must pair up")
     if n < MIN_SAMPLE:
         raise RxError(f"the parallel sample has {n} pairs; --threshold auto needs at least {MIN_SAMPLE}")
+    if objective not in AUTO_OBJECTIVES:
+        raise RxError(f"--objective {objective!r}: choose one of {', '.join(AUTO_OBJECTIVES)}")
     if not 0 < target_precision <= 1:
         raise RxError(f"--target-precision {target_precision}: choose a value in (0, 1]")
     # thirds of the sample: [0, third) with both sides present, [third, 2 third) with only the source, the last
@@ -122,6 +129,15 @@ def estimate_threshold(
     # among a handful moves the estimate by several points and would stop the search at the very top
     enough = any_pair * third >= max(min(10, third), 0.1 * third)
     steady = np.minimum.accumulate(np.where(enough, precision, np.inf))
+    if objective == "f1":
+        judged = np.where(enough, steady, 0.0)  # steady is inf where not judged
+        f1 = np.where(enough, 2 * judged * right_pair / np.maximum(judged + right_pair, 1e-12), -1.0)
+        last = int(f1.argmax())
+        if f1[last] <= 0:
+            raise RxError("--threshold auto: the sample gives no usable F1; check the sample's languages")
+        return _estimate(
+            grid[last], objective, target_precision, steady[last], right_pair[last], pi, n, distract_x, distract_y
+        )
     reaching = np.flatnonzero(enough & (steady >= target_precision))
     if not len(reaching):
         raise RxError(
@@ -129,11 +145,28 @@ def estimate_threshold(
             f"(best {precision[enough].max(initial=0):.3f}); lower --target-precision or check the sample"
         )
     last = int(reaching[-1])
+    return _estimate(
+        grid[last], objective, target_precision, steady[last], right_pair[last], pi, n, distract_x, distract_y
+    )
+
+
+def _estimate(
+    threshold: float,
+    objective: str,
+    target_precision: float,
+    precision: float,
+    recall: float,
+    pi: float,
+    n: int,
+    distract_x: np.ndarray,
+    distract_y: np.ndarray,
+) -> ThresholdEstimate:
     return ThresholdEstimate(
-        threshold=float(grid[last]),
+        threshold=float(threshold),
+        objective=objective,
         target_precision=target_precision,
-        expected_precision=float(steady[last]),
-        expected_recall=float(right_pair[last]),
+        expected_precision=float(precision),
+        expected_recall=float(recall),
         share_with_translation=pi,
         sample_pairs=n,
         distractors=(len(distract_x), len(distract_y)),

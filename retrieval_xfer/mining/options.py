@@ -66,6 +66,7 @@ class MiningOptions:
 
 
 DEFAULT_MAX_DISTRACTORS = 50_000
+AUTO_OBJECTIVES = ("precision", "f1")  # what --threshold auto chooses for: a precision target, or the best F1
 
 
 @dataclass(frozen=True)
@@ -121,12 +122,21 @@ class PostFilters:
 
 @dataclass(frozen=True)
 class AutoThresholdOptions:
-    """Where ``--threshold auto`` takes its known parallel sample, and the precision it aims for."""
+    """Where ``--threshold auto`` takes its known parallel sample, and what it chooses for (a precision target, or
+    the best expected F1)."""
 
     sample_src: Path | None = field(
         default=None, metadata={"help": "--threshold auto: source lines of a parallel sample (line i = sample-trg's)."}
     )
     sample_trg: Path | None = field(default=None, metadata={"help": "--threshold auto: the sample's target lines."})
+    objective: str = field(
+        default="precision",
+        metadata={
+            "help": "--threshold auto: 'precision' picks the lowest threshold expected to reach --target-precision; "
+            "'f1' the one with the best expected F1 (more pairs, no precision promise).",
+            "choices": AUTO_OBJECTIVES,
+        },
+    )
     target_precision: float = field(
         default=0.95, metadata={"help": "--threshold auto: the precision the chosen threshold should reach."}
     )

@@ -364,6 +364,7 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
             job.auto.max_distractors,
             job.device,
             job.center,
+            job.auto.objective,
         )
         threshold = estimate.threshold
         logger.info(
