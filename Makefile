@@ -17,7 +17,7 @@ $(VENV)/.rx-installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[dev,plot,ray,onnx,openvino,lid]"
+	$(PY) -m pip install --quiet -e ".[dev,plot,ray,onnx,openvino,lid,split]"
 	touch $@
 
 encoder: setup

@@ -41,6 +41,8 @@ setup(
         "ray": ["ray>=2.9"],  # rx export --ray, rx mine --ray
         # rx prepare's language identification (py3langid is the default; bench/language_id.py compares them)
         "lid": ["py3langid>=0.3", "lingua-language-detector>=2.0"],
+        # rx prepare --split-sentences (bench/sentence_split.py compares them)
+        "split": ["sentence-splitter>=1.4", "pysbd>=0.3"],
         # --backend onnx|openvino (--quantize int8: NNCF). The export goes through torch.onnx (dynamo) and needs
         # neither optimum-onnx nor optimum-intel, which cap transformers below what rx runs.
         "onnx": ["onnx>=1.16", "onnxscript>=0.2", "onnxruntime>=1.18", "nncf>=2.14"],

@@ -201,3 +201,55 @@ def test_only_undecodable_lines_count_as_replaced(tmp_path):
     source.write_bytes(("\n".join(lines) + "\n").encode() + b"Kaputt \xff hier steht etwas.\n")
     report = prepare_file(source, tmp_path / "out", PrepareOptions(lang="de", errors="replace"), quiet=True)
     assert report["undecodable_lines_replaced"] == 1 and report["input_lines"] == 3
+
+
+@pytest.mark.parametrize("splitter", ["moses", "pysbd"])
+def test_paragraphs_split_into_sentences_each_mapped_to_its_line(tmp_path, splitter):
+    pytest.importorskip("sentence_splitter" if splitter == "moses" else "pysbd", reason="the split extra is missing")
+    paragraph = f"{GERMAN[0]} {GERMAN[1]}"  # two sentences on one line
+    abbreviations = "Das gilt z. B. für Dr. Müller und seine Kollegen im Büro."  # one sentence, four periods
+    raw = [paragraph, ENGLISH[0], abbreviations, f"{GERMAN[2]} {ENGLISH[1]} {GERMAN[0]}"]
+    source = write(tmp_path / "raw.de", raw)
+    options = PrepareOptions(lang="de", split_sentences=splitter)
+    report = prepare_file(source, tmp_path / "out", options, quiet=True)
+    kept = (tmp_path / "out" / "lines.txt").read_text(encoding="utf-8").splitlines()
+    numbers = [int(n) for n in (tmp_path / "out" / "line_numbers.txt").read_text().split()]
+    # the English sentence inside line 4 is dropped alone, and its last sentence repeats line 1's first
+    assert kept == [GERMAN[0], GERMAN[1], abbreviations, GERMAN[2]]
+    assert numbers == [1, 1, 3, 4]
+    assert report["input_lines"] == 4 and report["sentences"] == 2 + 1 + 1 + 3
+    assert report["dropped"] == {"wrong language": 2, "exact duplicate": 1}
+    assert report["examples"]["wrong language"] == [[2, ENGLISH[0]], [4, ENGLISH[1]]]
+
+
+def test_chinese_paragraphs_split_with_pysbd(tmp_path):
+    pytest.importorskip("pysbd", reason="the split extra (pysbd) is not installed")
+    sentences = [
+        "今天的天气非常好，我们一起去公园散步吧。",
+        "这个软件可以帮助你管理所有的文件！",
+        "你想喝咖啡还是喝茶？",
+    ]
+    source = write(tmp_path / "raw.zh", ["".join(sentences)])
+    options = PrepareOptions(lang="zh", split_sentences="pysbd", lid="none")
+    report = prepare_file(source, tmp_path / "out", options, quiet=True)
+    kept = (tmp_path / "out" / "lines.txt").read_text(encoding="utf-8").splitlines()
+    assert kept == [normalise_text(sentence) for sentence in sentences]  # NFKC: full-width ，！？ become ASCII
+    assert report["sentences"] == 3 and report["kept"] == 3
+
+
+def test_splitter_errors_are_one_line(tmp_path, monkeypatch):
+    pytest.importorskip("sentence_splitter", reason="the split extra is missing")
+    runner = CliRunner()
+    source = write(tmp_path / "raw.zh", ["今天的天气非常好。"])
+    out = tmp_path / "out"
+    base = ["prepare", str(source), "--lang", "zh", "--out", str(out), "--lid", "none"]
+    result = runner.invoke(main, [*base, "--split-sentences", "moses"])
+    assert (
+        result.exit_code == 1
+        and "--lang 'zh': the moses sentence splitter does not know this language" in result.output
+    )
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+    monkeypatch.setitem(sys.modules, "pysbd", None)  # as if the split extra were not installed
+    result = runner.invoke(main, [*base, "--split-sentences", "pysbd"])
+    assert result.exit_code == 1 and "needs pysbd: pip install 'retrieval_xfer[split]'" in result.output
+    assert not out.exists()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from retrieval_xfer.prepare.filters import LineFilter
 
 IDENTIFIERS = ("py3langid", "lingua")
+SPLITTERS = ("moses", "pysbd")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,14 @@ class PrepareOptions:
             "help": "Language identifier: py3langid (fast; the default, README: Preparing raw text), lingua, or "
             "none (keep every language).",
             "choices": (*IDENTIFIERS, "none"),
+        },
+    )
+    split_sentences: str = field(
+        default="none",
+        metadata={
+            "help": "Split each line into sentences first (for paragraphs): moses (Moses' rules, 24 European "
+            "languages), pysbd (23 languages, zh and ja among them), or none (a line is a sentence).",
+            "choices": (*SPLITTERS, "none"),
         },
     )
     errors: str = field(

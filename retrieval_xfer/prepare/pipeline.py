@@ -1,6 +1,7 @@
 """``rx prepare``: raw monolingual text in, the lines worth mining out, with a map back and a report.
 
-One streaming pass normalises, filters and identifies the language of each line, writing the survivors to a
+One streaming pass splits each line into sentences (``--split-sentences``; by default a line is one sentence),
+then normalises, filters and identifies the language of each sentence, writing the survivors to a
 temporary file and their hashes to ``DuplicateFinder``'s buckets; the duplicates are then found bucket by
 bucket, and a last pass writes the kept lines. Memory does not grow with the input (two bits per line aside).
 The output folder appears complete or not at all."""
@@ -22,6 +23,7 @@ from retrieval_xfer.prepare.dedup import DuplicateFinder, is_set
 from retrieval_xfer.prepare.language_id import LanguageIdentifier, is_language, load_identifier
 from retrieval_xfer.prepare.normalise import duplicate_key, normalise_text
 from retrieval_xfer.prepare.options import PrepareOptions
+from retrieval_xfer.prepare.sentences import SentenceSplitter, load_splitter
 
 logger = logging.getLogger(__name__)
 
@@ -78,23 +80,30 @@ def prepare_file(
     if out.exists() and not (out / REPORT_FILE).is_file():
         raise RxError(f"{out}: exists and is not an rx prepare folder; choose another --out")
     identifier = load_identifier(options.lid, options.lang) if options.lid != "none" else None
+    splitter = load_splitter(options.split_sentences, options.lang) if options.split_sentences != "none" else None
     with hold_output_lock(out), atomic_directory(out, overwrite=True) as tmp:
-        report = _prepare(input_path, tmp, options, identifier, quiet)
-    logger.info(f"kept {report['kept']:,} of {report['input_lines']:,} lines -> {out}")
+        report = _prepare(input_path, tmp, options, identifier, splitter, quiet)
+    logger.info(f"kept {report['kept']:,} of {_units(report)} -> {out}")
     return report
 
 
 def _prepare(
-    path: Path, folder: Path, options: PrepareOptions, identifier: LanguageIdentifier | None, quiet: bool
+    path: Path,
+    folder: Path,
+    options: PrepareOptions,
+    identifier: LanguageIdentifier | None,
+    splitter: SentenceSplitter | None,
+    quiet: bool,
 ) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
     drops = _Drops()
-    seconds = {"normalise_filter_hash": 0.0, "language_id": 0.0, "deduplicate": 0.0, "write": 0.0}
+    seconds = {"split": 0.0, "normalise_filter_hash": 0.0, "language_id": 0.0, "deduplicate": 0.0, "write": 0.0}
     finder = DuplicateFinder(folder / "buckets")
     candidates = folder / "candidates.tmp"
     replaced = 0
     total = 0
+    sentences = 0
     batch: list[tuple[int, str, str]] = []
 
     def flush(out) -> None:
@@ -118,12 +127,22 @@ def _prepare(
             total = number
             bar.update(size)
             replaced += bad_bytes
-            text = normalise_text(original)
-            reason = options.line_filter.reason(text)
-            if reason is not None:
-                drops.add(reason, number, original)
-                continue
-            batch.append((number, text, original))
+            if splitter is not None:
+                seconds["normalise_filter_hash"] += time.perf_counter() - tic
+                tic = time.perf_counter()
+                pieces = splitter.split(original) or [original]  # an empty line stays one, for the filters to count
+                seconds["split"] += time.perf_counter() - tic
+                tic = time.perf_counter()
+            else:
+                pieces = [original]
+            for piece in pieces:
+                sentences += 1
+                text = normalise_text(piece)
+                reason = options.line_filter.reason(text)
+                if reason is not None:
+                    drops.add(reason, number, piece)
+                    continue
+                batch.append((number, text, piece))
             if len(batch) >= _LID_BATCH:
                 seconds["normalise_filter_hash"] += time.perf_counter() - tic
                 flush(out)
@@ -160,6 +179,7 @@ def _prepare(
     report = {
         "input": str(path.resolve()),
         "input_lines": total,
+        "sentences": sentences,
         "kept": kept,
         "dropped": {
             reason: drops.counts[reason] for reason in sorted(drops.counts, key=drops.counts.get, reverse=True)
@@ -173,13 +193,20 @@ def _prepare(
     return report
 
 
+def _units(report: dict[str, Any]) -> str:
+    """What ``kept`` counts against: the input's lines, or the sentences they were split into."""
+    if report["options"]["split_sentences"] == "none":
+        return f"{report['input_lines']:,} lines"
+    return f"{report['sentences']:,} sentences (from {report['input_lines']:,} lines)"
+
+
 def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{reason}: {n:,}" for reason, n in counts.items()) or "the file is empty"
 
 
 def format_report(report: dict[str, Any]) -> str:
     """The report as the command prints it: kept, then each reason with its count and first example."""
-    lines = [f"kept {report['kept']:,} of {report['input_lines']:,} lines"]
+    lines = [f"kept {report['kept']:,} of {_units(report)}"]
     for reason, n in report["dropped"].items():
         example = report["examples"].get(reason, [[None, ""]])[0]
         lines.append(f"  {reason:<24} {n:>10,}   e.g. line {example[0]}: {example[1][:60]!r}")
