@@ -135,38 +135,20 @@ def estimate_threshold(
         last = int(f1.argmax())
         if f1[last] <= 0:
             raise RxError("--threshold auto: the sample gives no usable F1; check the sample's languages")
-        return _estimate(
-            grid[last], objective, target_precision, steady[last], right_pair[last], pi, n, distract_x, distract_y
-        )
-    reaching = np.flatnonzero(enough & (steady >= target_precision))
-    if not len(reaching):
-        raise RxError(
-            f"--threshold auto: no threshold reaches precision {target_precision} on the sample "
-            f"(best {precision[enough].max(initial=0):.3f}); lower --target-precision or check the sample"
-        )
-    last = int(reaching[-1])
-    return _estimate(
-        grid[last], objective, target_precision, steady[last], right_pair[last], pi, n, distract_x, distract_y
-    )
-
-
-def _estimate(
-    threshold: float,
-    objective: str,
-    target_precision: float,
-    precision: float,
-    recall: float,
-    pi: float,
-    n: int,
-    distract_x: np.ndarray,
-    distract_y: np.ndarray,
-) -> ThresholdEstimate:
+    else:
+        reaching = np.flatnonzero(enough & (steady >= target_precision))
+        if not len(reaching):
+            raise RxError(
+                f"--threshold auto: no threshold reaches precision {target_precision} on the sample "
+                f"(best {precision[enough].max(initial=0):.3f}); lower --target-precision or check the sample"
+            )
+        last = int(reaching[-1])
     return ThresholdEstimate(
-        threshold=float(threshold),
+        threshold=float(grid[last]),
         objective=objective,
         target_precision=target_precision,
-        expected_precision=float(precision),
-        expected_recall=float(recall),
+        expected_precision=float(steady[last]),
+        expected_recall=float(right_pair[last]),
         share_with_translation=pi,
         sample_pairs=n,
         distractors=(len(distract_x), len(distract_y)),
