@@ -11,6 +11,7 @@ wheel); ``bench/sentence_split.py`` compares them on real text (README: "Prepari
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 from retrieval_xfer.errors import RxError
@@ -53,7 +54,7 @@ class MosesSplitter:
         return [sentence.strip() for sentence in self._splitter.split(text) if sentence.strip()]
 
 
-def _moses_languages(module) -> list[str]:
+def _moses_languages(module: ModuleType) -> list[str]:
     folder = Path(module.__file__).parent / "non_breaking_prefixes"
     return sorted(path.name.split(".")[0] for path in folder.glob("*.txt"))
 
