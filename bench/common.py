@@ -12,6 +12,19 @@ REPO = Path(__file__).resolve().parent.parent
 # RX_SHARED: a copy of ../shared (its data/ folder), for a machine where the checkout travels without it.
 SHARED = Path(os.environ["RX_SHARED"]) if os.environ.get("RX_SHARED") else REPO.parent / "shared"
 FETCH = SHARED / "tools/offline-encoder/fetch-multilingual-e5-small.sh"
+# where ../shared/tools/real-bitext builds its pairs (its README): PAIR/pairs.tsv, "source<TAB>English" per line
+REAL_BITEXT = Path.home() / ".cache/retrieval_xfer/real-bitext"
+
+
+def require_real_bitext(bitext: Path) -> None:
+    """Exit with one line when the real bitext has not been built under ``bitext``."""
+    if not (bitext / "de-en" / "pairs.tsv").is_file():
+        raise SystemExit(f"{bitext}: no real bitext; build it with ../shared/tools/real-bitext (see its README)")
+
+
+def real_bitext_rows(bitext: Path, pair: str) -> list[list[str]]:
+    """The ``[source, English]`` rows of one pair of the real bitext, in file order."""
+    return [line.split("\t") for line in (bitext / pair / "pairs.tsv").read_text(encoding="utf-8").splitlines()]
 
 
 def real_encoder() -> str:

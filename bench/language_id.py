@@ -11,28 +11,31 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")  # lingua's thread pool: one thread, for a per-core rate
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REAL_BITEXT, real_bitext_rows, require_real_bitext  # noqa: E402
+
 from retrieval_xfer.prepare.language_id import is_language, load_identifier  # noqa: E402
 
 
 def sample(bitext: Path, pair: str, n: int) -> dict[str, list[str]]:
-    rows = (bitext / pair / "pairs.tsv").read_text(encoding="utf-8").splitlines()
+    rows = real_bitext_rows(bitext, pair)
     rows = random.Random(0).sample(rows, min(n, len(rows)))
     lang = pair.split("-")[0]
-    return {lang: [r.split("\t")[0] for r in rows], f"en ({pair})": [r.split("\t")[1] for r in rows]}
+    return {lang: [r[0] for r in rows], f"en ({pair})": [r[1] for r in rows]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--bitext", type=Path, default=Path.home() / ".cache/retrieval_xfer/real-bitext")
+    parser.add_argument("--bitext", type=Path, default=REAL_BITEXT)
     parser.add_argument("--lines", type=int, default=3000)
     args = parser.parse_args()
-    if not (args.bitext / "de-en" / "pairs.tsv").is_file():
-        raise SystemExit(f"{args.bitext}: no real bitext; build it with ../shared/tools/real-bitext")
+    require_real_bitext(args.bitext)
     sets: dict[str, list[str]] = {}
     for pair in ("de-en", "fr-en", "zh-en"):
         sets.update(sample(args.bitext, pair, args.lines))

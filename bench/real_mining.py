@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, real_encoder  # noqa: E402
+from common import REAL_BITEXT, SHARED, machine, real_bitext_rows, real_encoder, require_real_bitext  # noqa: E402
 
 from retrieval_xfer.encoding.options import EncoderOptions  # noqa: E402
 from retrieval_xfer.errors import RxError  # noqa: E402
@@ -53,8 +53,7 @@ from retrieval_xfer.prepare.options import PrepareOptions  # noqa: E402
 from retrieval_xfer.prepare.pipeline import prepare_file  # noqa: E402
 from retrieval_xfer.vectors import ArrayVectors  # noqa: E402
 
-BITEXT = Path.home() / ".cache/retrieval_xfer/real-bitext"
-TATOEBA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tatoeba" / "v1"
+TATOEBA = SHARED / "data" / "tatoeba" / "v1"
 TATOEBA_CODES = {"de": "deu", "fr": "fra", "zh": "cmn"}
 NOISE = {"wrong language": 0.05, "exact duplicate": 0.05, "near duplicate": 0.03, "fragment": 0.03}
 PRECISION_GOAL = 0.93  # issue 21: --threshold auto's precision on real text
@@ -172,7 +171,7 @@ def evaluate(
 
 def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path) -> list[dict]:
     lang = pair.split("-")[0]
-    rows = [line.split("\t") for line in (args.bitext / pair / "pairs.tsv").read_text(encoding="utf-8").splitlines()]
+    rows = real_bitext_rows(args.bitext, pair)
     random.Random(0).shuffle(rows)
     g, d, s = args.gold, args.gold, args.sample
     need = g + 2 * d + s + 2 * int(NOISE["wrong language"] * (g + d)) + 10
@@ -331,12 +330,11 @@ def main() -> None:
     parser.add_argument("--gold", type=int, default=15_000)
     parser.add_argument("--sample", type=int, default=1000)
     parser.add_argument("--pairs", default="de-en,fr-en,zh-en")
-    parser.add_argument("--bitext", type=Path, default=BITEXT)
+    parser.add_argument("--bitext", type=Path, default=REAL_BITEXT)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache/retrieval_xfer/bench-real-mining")
     parser.add_argument("--json", type=Path, default=None, help="Also write every number here.")
     args = parser.parse_args()
-    if not (args.bitext / "de-en" / "pairs.tsv").is_file():
-        raise SystemExit(f"{args.bitext}: no real bitext; build it with ../shared/tools/real-bitext (see its README)")
+    require_real_bitext(args.bitext)
     options = EncoderOptions(model=real_encoder(), prompt="query: ", max_length=128, batch_size=64, quiet=False)
     cache = VectorCache(args.cache / "vectors", options.load())
     print(f"machine: {machine()}; gold {args.gold} + {args.gold} distractors per side, sample {args.sample}")

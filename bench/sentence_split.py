@@ -18,19 +18,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import REAL_BITEXT, machine, real_bitext_rows, require_real_bitext  # noqa: E402
 
 from retrieval_xfer.errors import RxError  # noqa: E402
 from retrieval_xfer.prepare.options import SPLITTERS  # noqa: E402
 from retrieval_xfer.prepare.sentences import load_splitter  # noqa: E402
 
-BITEXT = Path.home() / ".cache/retrieval_xfer/real-bitext"
 SIDES = [("de-en", 0, "de"), ("de-en", 1, "en"), ("fr-en", 0, "fr"), ("zh-en", 0, "zh")]
 ENDS = tuple(".!?。！？")
 
 
 def paragraphs(bitext: Path, pair: str, column: int, lang: str, count: int) -> list[list[str]]:
-    rows = [line.split("\t") for line in (bitext / pair / "pairs.tsv").read_text(encoding="utf-8").splitlines()]
+    rows = real_bitext_rows(bitext, pair)
     random.Random(0).shuffle(rows)
     whole = [row[column].strip() for row in rows if row[column].strip().endswith(ENDS)]
     return [whole[i : i + 3] for i in range(0, 3 * count, 3)]
@@ -39,10 +38,9 @@ def paragraphs(bitext: Path, pair: str, column: int, lang: str, count: int) -> l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--paragraphs", type=int, default=1000)
-    parser.add_argument("--bitext", type=Path, default=BITEXT)
+    parser.add_argument("--bitext", type=Path, default=REAL_BITEXT)
     args = parser.parse_args()
-    if not (args.bitext / "de-en" / "pairs.tsv").is_file():
-        raise SystemExit(f"{args.bitext}: no real bitext; build it with ../shared/tools/real-bitext (see its README)")
+    require_real_bitext(args.bitext)
     print(f"machine: {machine()}; {args.paragraphs} paragraphs of 3 sentences per language")
     print("| splitter | " + " | ".join(lang for _, _, lang in SIDES) + " | paragraphs/s (de) |")
     print("|---|" + "---|" * (len(SIDES) + 1))
