@@ -187,7 +187,7 @@ def _check_threshold(job: MineJob, options: EncoderOptions | None) -> None:
     if job.auto.sample_src is None or job.auto.sample_trg is None:
         raise RxError(
             "--threshold auto needs a parallel sample of this language pair: --sample-src and --sample-trg "
-            "(line i of one translates line i of the other; a few hundred pairs, e.g. from Tatoeba)"
+            "(line i of one translates line i of the other; a few hundred pairs of the corpus's kind of text)"
         )
     if options is None or not options.model:
         raise RxError("--threshold auto encodes the parallel sample: give --model (the sides' encoder)")
@@ -360,11 +360,11 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
             trg_side.vectors,
             candidates,
             settings,
-            job.auto.target_precision,
-            job.auto.max_distractors,
-            job.device,
-            job.center,
-            job.auto.objective,
+            target_precision=job.auto.target_precision,
+            max_distractors=job.auto.max_distractors,
+            device=job.device,
+            center=job.center,
+            objective=job.auto.objective,
         )
         threshold = estimate.threshold
         logger.info(
