@@ -186,9 +186,14 @@ def test_rx_mine_post_filters_equal_filtering_the_unfiltered_pairs(tiny_model, t
 def test_rx_mine_numbers_agree_equals_filtering_the_unfiltered_pairs(tiny_model, tmp_path):
     src = tmp_path / "src.txt"
     trg = tmp_path / "trg.txt"
+    # whatever the random model's weights: the lines both sides share are each other's nearest (equal texts, equal
+    # vectors), so those pairs agree; every other line holds a number no line of the other side has, so it does not
     name = lambda i: chr(97 + i % 26) * (1 + i // 26)  # distinct lines without digits of their own
-    src.write_text("".join(f"Satz {name(i)} Nummer {i % 2}.\n" for i in range(30)), encoding="utf-8")
-    trg.write_text("".join(f"sentence {name(i)} number {i % 2}.\n" for i in range(30)), encoding="utf-8")
+    shared = [f"Zeile {name(i)} hat {i}." for i in range(10)]
+    src_lines = shared + [f"Satz {name(i)} Nummer {100 + i}." for i in range(20)]
+    trg_lines = shared + [f"sentence {name(i)} number {200 + i}." for i in range(20)]
+    src.write_text("".join(f"{line}\n" for line in src_lines), encoding="utf-8")
+    trg.write_text("".join(f"{line}\n" for line in trg_lines), encoding="utf-8")
     runner = CliRunner()
     base = ["mine", "--model", str(tiny_model), "--src", str(src), "--trg", str(trg), "--quiet"]
     assert runner.invoke(main, [*base, "--out", str(tmp_path / "all.tsv")]).exit_code == 0
