@@ -23,7 +23,7 @@ from retrieval_xfer.modeling.collator import MultiTaskCollator, split_batch
 from retrieval_xfer.modeling.features import build_rows
 from retrieval_xfer.modeling.heads import load_head
 from retrieval_xfer.training.callbacks import CheckpointState
-from retrieval_xfer.training.runner import TrainConfig, build_encoder, build_heads, load_task_data, train
+from retrieval_xfer.training.runner import MLM_CARD, TrainConfig, build_encoder, build_heads, load_task_data, train
 from retrieval_xfer.training.samplers import TemperatureBatchSampler, batch_sampler, temperature_probabilities
 from retrieval_xfer.workflows.train import train_phase
 
@@ -60,7 +60,7 @@ def config(tiny_model, files, out, tasks, **kw):
 def loss_and_accuracy(model, head, task, card_format, rows):
     """Mean loss and accuracy of a head on rows, dropout off; accuracy counts labelled tokens/positions."""
     model.eval(), head.eval()
-    collator = MultiTaskCollator(model[0].tokenizer, {task: (card_format, 64)})
+    collator = MultiTaskCollator(model[0].tokenizer, {task: card_format})
     features, labels = split_batch(collator([{**r, "dataset_name": task} for r in rows]))
     with torch.no_grad():
         loss = float(head(features, labels))
@@ -318,8 +318,9 @@ def test_mlm_mixture_masks_only_real_tokens(tiny_model, files, tmp_path):
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     torch.manual_seed(0)
-    batch = MultiTaskCollator(tokenizer, {"mlm": ("masked-lm", 32)}, mlm_probability=0.5)(
-        [{"text": "der hund läuft schnell über die grüne wiese", "dataset_name": "mlm"}] * 8
+    rows = build_rows(MLM_CARD, [{"text": "der hund läuft schnell über die grüne wiese"}] * 8, [], tokenizer, 32)
+    batch = MultiTaskCollator(tokenizer, {"mlm": "masked-lm"}, mlm_probability=0.5)(
+        [{**r, "dataset_name": "mlm"} for r in rows]
     )
     features, labels = split_batch(batch)
     original = tokenizer(["der hund läuft schnell über die grüne wiese"] * 8, return_tensors="pt")["input_ids"]

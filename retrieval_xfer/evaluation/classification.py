@@ -25,7 +25,7 @@ def predict_labels(
     """The head's label name for each ``{text_a, text_b, label}`` record (encoded as training encodes it)."""
     labels = model.head.config["labels"]
     rows = build_rows(card, records, labels, model.tokenizer, card.max_length)
-    collate = MultiTaskCollator(model.tokenizer, {card.name: (card.format, card.max_length)})
+    collate = MultiTaskCollator(model.tokenizer, {card.name: card.format})
     predicted: list[str] = []
     with torch.no_grad(), tqdm(total=len(rows), desc=desc, unit="pair", disable=not show_progress) as bar:
         for batch in batched(rows, batch_size):

@@ -13,17 +13,21 @@ from typing import Any
 
 import torch
 
+from retrieval_xfer.modeling.features import IGNORED
+
 
 def _group(name: str, encoded: dict[str, Any]) -> dict[str, torch.Tensor]:
-    return {f"{name}_{key}": value for key, value in encoded.items() if key != "offset_mapping"}
+    return {f"{name}_{key}": value for key, value in encoded.items()}
 
 
 @dataclass
 class MultiTaskCollator:
-    """``tasks`` maps a task name to ``(format, max_length)``; formats as in ``modeling.features``."""
+    """Pads the rows of ``modeling.features.build_rows`` (already tokenized) into one batch.
+
+    ``tasks`` maps a task name to its format (as in ``modeling.features``)."""
 
     tokenizer: Any
-    tasks: dict[str, tuple[str, int]]
+    tasks: dict[str, str]
     mlm_probability: float = 0.15
     valid_label_columns: list[str] = field(default_factory=lambda: ["label"])  # read by the trainer's samplers
     _by_format: dict[str, Callable] = field(init=False, repr=False)
@@ -39,37 +43,41 @@ class MultiTaskCollator:
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         name = rows[0]["dataset_name"]
-        fmt, max_length = self.tasks[name]
-        return {"dataset_name": name, **self._by_format[fmt](rows, max_length)}
+        return {"dataset_name": name, **self._by_format[self.tasks[name]](rows)}
 
-    def _encode(self, *texts, max_length: int, **kwargs) -> dict[str, torch.Tensor]:
-        return self.tokenizer(
-            *texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt", **kwargs
-        )
+    def _pad(self, sequences: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        """Token sequences padded to the longest on the tokenizer's padding side, with the attention mask;
+        ``token_type_ids`` pad with 0, ``special_tokens_mask`` with 1, ``tag_ids`` with -100."""
+        width = max(len(s["input_ids"]) for s in sequences)
+        fill = {"input_ids": self.tokenizer.pad_token_id, "special_tokens_mask": 1, "tag_ids": IGNORED}
+        out = {key: torch.full((len(sequences), width), fill.get(key, 0), dtype=torch.long) for key in sequences[0]}
+        out["attention_mask"] = torch.zeros((len(sequences), width), dtype=torch.long)
+        left = self.tokenizer.padding_side == "left"
+        for b, sequence in enumerate(sequences):
+            length = len(sequence["input_ids"])
+            span = slice(width - length, width) if left else slice(0, length)
+            for key, values in sequence.items():
+                out[key][b, span] = torch.tensor(values, dtype=torch.long)
+            out["attention_mask"][b, span] = 1
+        return out
 
-    def _pairs(self, rows: list[dict], max_length: int) -> dict[str, Any]:
-        second = [r["text_b"] for r in rows]
-        encoded = self._encode([r["text_a"] for r in rows], second if any(second) else None, max_length=max_length)
+    def _pairs(self, rows: list[dict]) -> dict[str, Any]:
+        encoded = self._pad([{k: v for k, v in r.items() if k not in ("label", "dataset_name")} for r in rows])
         return {**_group("pair", encoded), "label": torch.tensor([r["label"] for r in rows])}
 
-    def _choices(self, rows: list[dict], max_length: int) -> dict[str, Any]:
-        first = [r["context"] for r in rows for _ in r["choices"]]
-        second = [choice for r in rows for choice in r["choices"]]
-        encoded = self._encode(first, second, max_length=max_length)
-        return {**_group("choices", encoded), "label": torch.tensor([r["label"] for r in rows])}
+    def _choices(self, rows: list[dict]) -> dict[str, Any]:
+        keys = [k for k in rows[0] if k.startswith("choice_")]
+        choices = [
+            {k.removeprefix("choice_"): r[k][c] for k in keys} for r in rows for c in range(len(r["choice_input_ids"]))
+        ]
+        return {**_group("choices", self._pad(choices)), "label": torch.tensor([r["label"] for r in rows])}
 
-    def _tags(self, rows: list[dict], max_length: int) -> dict[str, Any]:
-        encoded = self._encode([r["tokens"] for r in rows], max_length=max_length, is_split_into_words=True)
-        labels = torch.full(encoded["input_ids"].shape, -100, dtype=torch.long)
-        for b, row in enumerate(rows):
-            previous = None
-            for position, word in enumerate(encoded.word_ids(b)):
-                if word is not None and word != previous:  # the first sub-word of each word carries its tag
-                    labels[b, position] = row["tags"][word]
-                previous = word
+    def _tags(self, rows: list[dict]) -> dict[str, Any]:
+        encoded = self._pad([{k: v for k, v in r.items() if k != "dataset_name"} for r in rows])
+        labels = encoded.pop("tag_ids")
         return {**_group("tokens", encoded), "label": labels}
 
-    def _windows(self, rows: list[dict], max_length: int) -> dict[str, Any]:
+    def _windows(self, rows: list[dict]) -> dict[str, Any]:
         width = max(len(r["window_ids"]) for r in rows)
         ids = torch.full((len(rows), width), self.tokenizer.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
@@ -79,12 +87,12 @@ class MultiTaskCollator:
         labels = torch.tensor([[r["start"], r["end"]] for r in rows])
         return {"window_input_ids": ids, "window_attention_mask": mask, "label": labels}
 
-    def _masked(self, rows: list[dict], max_length: int) -> dict[str, Any]:
-        encoded = self._encode([r["text"] for r in rows], max_length=max_length, return_special_tokens_mask=True)
+    def _masked(self, rows: list[dict]) -> dict[str, Any]:
+        encoded = self._pad([{k: v for k, v in r.items() if k != "dataset_name"} for r in rows])
         ids = encoded["input_ids"]
         special = encoded.pop("special_tokens_mask").bool() | (encoded["attention_mask"] == 0)
         chosen = (torch.rand(ids.shape) < self.mlm_probability) & ~special
-        labels = torch.where(chosen, ids, torch.full_like(ids, -100))
+        labels = torch.where(chosen, ids, torch.full_like(ids, IGNORED))
         roll = torch.rand(ids.shape)
         masked = ids.masked_fill(chosen & (roll < 0.8), self.tokenizer.mask_token_id)
         random_ids = torch.randint(len(self.tokenizer), ids.shape)

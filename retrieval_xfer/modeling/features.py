@@ -1,7 +1,13 @@
-"""Records (see ``retrieval_xfer.data.task_data``) into trainer rows: label ids, and QA contexts cut into windows.
+"""Records (see ``retrieval_xfer.data.task_data``) into trainer rows: tokenized once, with label ids, and QA
+contexts cut into windows. The collator (``modeling.collator``) then only pads: tokenizing in the training loop
+would cost the main process a few milliseconds a step, which a GPU step of XLM-R Large cannot hide.
 
-Row shapes by format: classification ``{text_a, text_b, label}``; multiple choice ``{context, choices, label}``;
-tagging ``{tokens, tags}`` (tag ids); span QA ``{window_ids, start, end}`` (one row per window); masked LM ``{text}``.
+Row shapes by format (``tokens``: the tokenizer's output for one sequence, ``input_ids`` and, for models that
+have them, ``token_type_ids``):
+classification ``{**tokens, label}`` (text, or text pair when any record of the task has a second text);
+multiple choice ``{choice_<key>: one list per choice, label}`` (context and question paired with each choice);
+tagging ``{**tokens, tag_ids}`` (the first sub-word of each word carries its tag id, every other position -100);
+span QA ``{window_ids, start, end}`` (one row per window); masked LM ``{**tokens, special_tokens_mask}``.
 """
 
 from __future__ import annotations
@@ -76,8 +82,31 @@ def _qa_windows(records: list[dict], tokenizer, max_length: int, stride: int) ->
     return rows
 
 
+IGNORED = -100  # the label of a position no loss counts (PyTorch's cross-entropy ``ignore_index``)
+
+
+def _sequences(encoded: Any, keys: tuple[str, ...] = ()) -> list[dict[str, list[int]]]:
+    """A batched tokenizer output as one dict per sequence: ``input_ids``, ``token_type_ids`` when the tokenizer
+    makes them, and ``keys``."""
+    names = ["input_ids", *(["token_type_ids"] if "token_type_ids" in encoded else []), *keys]
+    return [dict(zip(names, values)) for values in zip(*(encoded[name] for name in names))]
+
+
+def _first_subword_tags(encoded: Any, tags: list[list[int]]) -> list[list[int]]:
+    """Per sequence, each position's tag id: the word's tag on its first sub-word, ``IGNORED`` elsewhere."""
+    aligned = []
+    for b, word_tags in enumerate(tags):
+        row, previous = [], None
+        for word in encoded.word_ids(b):
+            row.append(word_tags[word] if word is not None and word != previous else IGNORED)
+            previous = word
+        aligned.append(row)
+    return aligned
+
+
 def build_rows(card: TaskCard, records: list[dict], labels: list[str], tokenizer, max_length: int) -> list[dict]:
-    """Trainer rows for one task; RxError when a label is not in ``labels`` (a training/eval label-set mismatch)."""
+    """Trainer rows for one task, tokenized to at most ``max_length`` tokens; RxError when a label is not in
+    ``labels`` (a training/eval label-set mismatch)."""
     fmt = card.format
     index = {name: i for i, name in enumerate(labels)}
 
@@ -86,17 +115,30 @@ def build_rows(card: TaskCard, records: list[dict], labels: list[str], tokenizer
             raise RxError(f"task {card.name}: label {name!r} is not in its label set ({len(index)} labels)")
         return index[name]
 
+    encode = lambda *texts, **kw: tokenizer(*texts, truncation=True, max_length=max_length, **kw)  # noqa: E731
     if fmt == "pair-classification":
-        return [{"text_a": r["text_a"], "text_b": r["text_b"] or "", "label": label_id(r["label"])} for r in records]
+        second = [r["text_b"] or "" for r in records]
+        encoded = encode([r["text_a"] for r in records], second if any(second) else None)
+        return [{**seq, "label": label_id(r["label"])} for seq, r in zip(_sequences(encoded), records)]
     if fmt == "multiple-choice":
-        return [
-            {"context": f"{r['context']} {r['question']}".strip(), "choices": r["choices"], "label": r["label"]}
-            for r in records
-        ]
+        contexts = [f"{r['context']} {r['question']}".strip() for r in records]
+        encoded = encode(
+            [c for c, r in zip(contexts, records) for _ in r["choices"]],
+            [choice for r in records for choice in r["choices"]],
+        )
+        sequences, rows, start = _sequences(encoded), [], 0
+        for r in records:
+            choices = sequences[start : start + len(r["choices"])]
+            start += len(r["choices"])
+            rows.append({**{f"choice_{k}": [c[k] for c in choices] for k in choices[0]}, "label": r["label"]})
+        return rows
     if fmt == "tagging":
-        return [{"tokens": r["tokens"], "tags": [label_id(t) for t in r["tags"]]} for r in records]
+        encoded = encode([r["tokens"] for r in records], is_split_into_words=True)
+        tags = _first_subword_tags(encoded, [[label_id(t) for t in r["tags"]] for r in records])
+        return [{**seq, "tag_ids": t} for seq, t in zip(_sequences(encoded), tags)]
     if fmt == "span-qa":
         return _qa_windows(records, tokenizer, max_length, qa_stride(card, max_length))
     if fmt == "masked-lm":
-        return [{"text": r["text"]} for r in records]
+        encoded = encode([r["text"] for r in records], return_special_tokens_mask=True)
+        return _sequences(encoded, ("special_tokens_mask",))
     raise RxError(f"task {card.name}: format {fmt!r} cannot be trained")

@@ -47,6 +47,18 @@ class SaveHeadsCallback(TrainerCallback):
         return control
 
 
+class NoFinalCheckpoint(TrainerCallback):
+    """Stops the trainer's checkpoint at the last step (it saves one there whatever ``save_steps`` is): the run
+    folder written right after holds the trained encoder and heads, and the checkpoint (encoder, heads and the
+    optimizer's state, three times the encoder's size: about 6.7 GB for XLM-R Large) would be deleted unread. A run
+    killed before its run folder is complete resumes from its last periodic checkpoint."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= state.max_steps:
+            control.should_save = False
+        return control
+
+
 class TaskLossLog(TrainerCallback):
     """Records each head's loss on every batch and, at each logging step, writes per-task means to
     ``train_log.jsonl`` (and into the trainer's logs, so the console and TensorBoard show them). With several

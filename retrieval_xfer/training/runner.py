@@ -49,6 +49,7 @@ from retrieval_xfer.provenance import file_sha256, git_commit, now_iso
 from retrieval_xfer.training.callbacks import (
     CheckpointState,
     EvaluationLog,
+    NoFinalCheckpoint,
     SaveHeadsCallback,
     TaskLossLog,
     keep_steps_up_to,
@@ -190,7 +191,7 @@ def build_heads(
 
 def _datasets(
     config: TrainConfig, model: SentenceTransformer, data: dict[str, tuple[dict, TaskData]], heads: dict[str, TaskHead]
-) -> tuple[DatasetDict, dict[str, tuple[str, int]], dict[str, int]]:
+) -> tuple[DatasetDict, dict[str, str], dict[str, int]]:
     tokenizer = model[0].tokenizer
     sets, formats, sizes = {}, {}, {}
     for name, (card, task_data) in data.items():
@@ -199,7 +200,7 @@ def _datasets(
         if config.max_examples_per_task:
             rows = rows[: config.max_examples_per_task]
         sets[name] = Dataset.from_list(rows)
-        formats[name] = (card.format, max_length)
+        formats[name] = card.format
         sizes[name] = len(rows)
     return DatasetDict(sets), formats, sizes
 
@@ -359,7 +360,15 @@ def _run_trainer(
     loss_log = TaskLossLog(heads, out / LOSS_LOG, resumed.get("losses"))
     eval_log = EvaluationLog(out / EVAL_LOG, resumed.get("evaluations"))
     state = CheckpointState(settings, loss_log, eval_log, resumed.get("examples_seen"))
-    callbacks = [SaveHeadsCallback(heads), loss_log, eval_log, HeadGradientSync(heads), *extra_callbacks, state]
+    callbacks = [
+        SaveHeadsCallback(heads),
+        loss_log,
+        eval_log,
+        HeadGradientSync(heads),
+        *extra_callbacks,
+        state,
+        NoFinalCheckpoint(),
+    ]
     evaluate = bool(config.eval_every and evaluator is not None)
     with _quiet_logger("sentence_transformers.base.training_args"):  # its drop_last advice is undone below
         args = SentenceTransformerTrainingArguments(
