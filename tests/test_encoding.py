@@ -5,6 +5,7 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from retrieval_xfer.encoding.batching import batch_plan
 from retrieval_xfer.encoding.loader import default_layer, load_encoder, resolve_layer
 from retrieval_xfer.errors import RxError
 
@@ -70,6 +71,29 @@ def test_vectors_are_unit_length_and_in_input_order(tiny_model):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     one_by_one = np.stack([encoder.encode([s])[0] for s in SENTENCES])
     np.testing.assert_allclose(vectors, one_by_one, atol=1e-5)
+
+
+def test_token_budget_batches_fit_the_budget_and_cover_every_sentence():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 120, size=500)
+    batches = batch_plan(lengths, batch_size=32, max_tokens=1000)
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(500))  # every sentence once
+    assert list(lengths[rows]) == sorted(lengths, reverse=True)  # longest first
+    for batch in batches:  # the padded size of each pass stays in the budget (a lone sentence may exceed it)
+        assert len(batch) * lengths[batch].max() <= 1000 or len(batch) == 1
+    assert len(batches[-1]) > len(batches[0])  # short sentences share a pass by more
+    assert batch_plan([500, 3], batch_size=32, max_tokens=100)[0].tolist() == [0]  # over the budget: alone
+    assert [len(b) for b in batch_plan(lengths, batch_size=32)] == [32] * 15 + [20]
+
+
+def test_token_budget_gives_the_same_vectors(tiny_model):
+    sentences = [" ".join(["word"] * n) for n in (1, 30, 2, 7, 15, 3, 60, 4)]
+    fixed = load_encoder(str(tiny_model), 2, batch_size=3, show_progress=False)
+    budget = load_encoder(str(tiny_model), 2, max_tokens=40, show_progress=False)
+    assert [len(b) for b in budget.batches(sentences)] != [len(b) for b in fixed.batches(sentences)]
+    np.testing.assert_allclose(budget.encode(sentences), fixed.encode(sentences), atol=1e-5)
+    np.testing.assert_allclose(budget.encode(sentences), reference_embeddings(tiny_model, sentences, 2), atol=1e-5)
 
 
 def test_prompt_is_prepended(tiny_model):

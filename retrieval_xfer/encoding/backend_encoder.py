@@ -41,7 +41,7 @@ from retrieval_xfer.encoding.backend_export import (
     quantize_int8,
     require_extra,
 )
-from retrieval_xfer.encoding.batching import encode_longest_first
+from retrieval_xfer.encoding.batching import encode_in_batches, sentence_batches
 from retrieval_xfer.encoding.calibration import Calibration, read_calibration_file, sample_corpus
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.encoding.source import resolve_model
@@ -68,15 +68,18 @@ class BackendEncoder:
         spec: EncoderSpec,
         batch_size: int = 32,
         show_progress: bool = True,
+        max_tokens: int | None = None,
     ) -> None:
         self.run = run
         self.tokenizer = tokenizer
         self.spec = spec
         self.batch_size = batch_size
+        self.max_tokens = max_tokens
         self.show_progress = show_progress
 
     def encode(self, sentences: Sequence[str], desc: str = "encoding") -> np.ndarray:
-        """Encode ``sentences`` (the spec's prompt prepended), longest first in batches of ``batch_size``."""
+        """Encode ``sentences`` (the spec's prompt prepended), longest first in batches of ``batch_size`` (or
+        under the ``max_tokens`` budget)."""
 
         def encode_batch(texts: list[str]) -> np.ndarray:
             batch = self.tokenizer(
@@ -88,9 +91,10 @@ class BackendEncoder:
             )
             return self.run(batch["input_ids"].astype(np.int64), batch["attention_mask"].astype(np.int64))
 
-        return encode_longest_first(
-            sentences, self.spec.dimension, self.batch_size, encode_batch, desc, self.show_progress
+        batches = sentence_batches(
+            sentences, self.tokenizer, self.spec.prompt, self.spec.max_length, self.batch_size, self.max_tokens
         )
+        return encode_in_batches(sentences, self.spec.dimension, batches, encode_batch, desc, self.show_progress)
 
 
 def _runner(backend: str, path: Path, int8: bool, root: Path) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -160,6 +164,7 @@ def load_backend_encoder(
     prompt: str = "",
     max_length: int | None = None,
     batch_size: int = 32,
+    max_tokens: int | None = None,
     show_progress: bool = True,
 ) -> BackendEncoder:
     """An encoder of ``model`` at ``layer`` run by ``backend`` (``onnx``/``openvino``), float32 or static int8.
@@ -204,6 +209,7 @@ def load_backend_encoder(
         full,
         batch_size=batch_size,
         show_progress=show_progress,
+        max_tokens=max_tokens,
     )
 
 

@@ -1,4 +1,10 @@
-"""The encode loop every encoder shares: longest sentences first, in chunks, one progress bar, input order back."""
+"""The encode loop every encoder shares: sentences grouped into batches of similar length, longest first, one
+progress bar, input order back.
+
+Batches hold ``batch_size`` sentences, or, with a token budget (``max_tokens``), as many as fit in it: a batch's
+sentence count times its longest sentence's tokens (what the forward pass computes on, padding included). Short
+sentences then share a pass by the hundreds, which keeps a GPU busy, and long ones never exceed the budget's memory.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +13,57 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+_TOKENIZE_CHUNK = 4096  # sentences tokenized at once to measure their lengths (bounds the memory it takes)
 
-def encode_longest_first(
+
+def token_lengths(tokenizer, sentences: Sequence[str], prompt: str, max_length: int) -> np.ndarray:
+    """Tokens of each sentence as the encoder sees it: prompt prepended, special tokens added, cut at
+    ``max_length``."""
+    lengths = np.zeros(len(sentences), dtype=np.int64)
+    for start in range(0, len(sentences), _TOKENIZE_CHUNK):
+        texts = [prompt + s for s in sentences[start : start + _TOKENIZE_CHUNK]]
+        ids = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
+        lengths[start : start + len(texts)] = [len(i) for i in ids]
+    return lengths
+
+
+def batch_plan(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[np.ndarray]:
+    """Row indices of each batch, longest sentences first: ``batch_size`` rows per batch, or with ``max_tokens``
+    as many as keep rows x longest length <= ``max_tokens`` (at least one row)."""
+    order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
+    if max_tokens is None:
+        return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    batches, start = [], 0
+    while start < len(order):
+        rows = max(1, max_tokens // max(1, int(lengths[order[start]])))  # the first row is the batch's longest
+        batches.append(order[start : start + rows])
+        start += rows
+    return batches
+
+
+def encode_in_batches(
     sentences: Sequence[str],
     dimension: int,
-    chunk: int,
-    encode_chunk: Callable[[list[str]], np.ndarray],
+    batches: list[np.ndarray],
+    encode_batch: Callable[[list[str]], np.ndarray],
     desc: str,
     show_progress: bool,
 ) -> np.ndarray:
-    """``encode_chunk`` over ``sentences`` sorted by length, longest first (padding is minimal and memory peaks
-    early), ``chunk`` at a time; a float32 array of shape ``(len(sentences), dimension)`` in input order."""
+    """``encode_batch`` over each batch of ``batch_plan``; a float32 array of shape ``(len(sentences),
+    dimension)`` in input order, with one progress bar counting sentences."""
     vectors = np.zeros((len(sentences), dimension), dtype=np.float32)
-    order = np.argsort([-len(s) for s in sentences], kind="stable")
     with tqdm(total=len(sentences), desc=desc, unit="sent", disable=not show_progress) as bar:
-        for start in range(0, len(order), chunk):
-            rows = order[start : start + chunk]
-            vectors[rows] = np.asarray(encode_chunk([sentences[i] for i in rows]), dtype=np.float32)
+        for rows in batches:
+            vectors[rows] = np.asarray(encode_batch([sentences[i] for i in rows]), dtype=np.float32)
             bar.update(len(rows))
     return vectors
+
+
+def sentence_batches(
+    sentences: Sequence[str], tokenizer, prompt: str, max_length: int, batch_size: int, max_tokens: int | None
+) -> list[np.ndarray]:
+    """``batch_plan`` for ``sentences``: by token length under a token budget (measured with ``tokenizer``),
+    else by character length (free to measure, and the order is all a fixed batch size needs)."""
+    if max_tokens is None:
+        return batch_plan([len(s) for s in sentences], batch_size)
+    return batch_plan(token_lengths(tokenizer, sentences, prompt, max_length), batch_size, max_tokens)

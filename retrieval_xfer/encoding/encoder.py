@@ -7,39 +7,51 @@ from collections.abc import Sequence
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from retrieval_xfer.encoding.batching import encode_longest_first
+from retrieval_xfer.encoding.batching import encode_in_batches, sentence_batches
 from retrieval_xfer.specs import EncoderSpec
 
 
 class Encoder:
     """Encodes sentences into L2-normalised float32 vectors with a sentence-transformers pipeline.
 
-    Batches are sorted by length (sentence-transformers does it) to minimise padding; ``encode`` returns an
-    array of shape (len(sentences), spec.dimension) in input order.
+    Batches group sentences of similar length (``batch_size`` of them, or as many as fit in ``max_tokens``: see
+    ``encoding.batching``); ``encode`` returns an array of shape (len(sentences), spec.dimension) in input order.
     """
 
     def __init__(
-        self, model: SentenceTransformer, spec: EncoderSpec, batch_size: int = 32, show_progress: bool = True
+        self,
+        model: SentenceTransformer,
+        spec: EncoderSpec,
+        batch_size: int = 32,
+        show_progress: bool = True,
+        max_tokens: int | None = None,
     ) -> None:
         self.model = model
         self.spec = spec
         self.batch_size = batch_size
+        self.max_tokens = max_tokens
         self.show_progress = show_progress
+
+    def batches(self, sentences: Sequence[str]) -> list[np.ndarray]:
+        """Row indices of each forward pass over ``sentences``, longest first (``encoding.batching``)."""
+        return sentence_batches(
+            sentences, self.model.tokenizer, self.spec.prompt, self.spec.max_length, self.batch_size, self.max_tokens
+        )
 
     def encode(self, sentences: Sequence[str], desc: str = "encoding") -> np.ndarray:
         """Encode ``sentences`` (the spec's prompt is prepended) to a float32 array, one unit-length row each.
 
         Sentences are sorted by length (longest first, so padding is minimal and memory peaks early) and fed
-        in chunks, with one progress bar labelled ``desc`` counting sentences.
+        one batch at a time, with one progress bar labelled ``desc`` counting sentences.
         """
-        return encode_longest_first(
+        return encode_in_batches(
             sentences,
             self.spec.dimension,
-            self.batch_size * 16,
+            self.batches(sentences),
             lambda texts: self.model.encode(
                 texts,
                 prompt=self.spec.prompt or None,
-                batch_size=self.batch_size,
+                batch_size=len(texts),
                 show_progress_bar=False,
                 convert_to_numpy=True,
                 normalize_embeddings=True,

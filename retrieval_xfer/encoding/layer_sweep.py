@@ -71,14 +71,11 @@ class LayerSweepEncoder:
         model = self.encoder.model
         modules = list(model)
         out = {layer: np.zeros((len(sentences), self.spec.dimension), dtype=np.float32) for layer in self.layers}
-        order = np.argsort([-len(s) for s in sentences], kind="stable")
-        size = self.encoder.batch_size
         with (
             torch.no_grad(),
             tqdm(total=len(sentences), desc=desc, unit="sent", disable=not self.encoder.show_progress) as bar,
         ):
-            for start in range(0, len(order), size):
-                rows = order[start : start + size]
+            for rows in self.encoder.batches(sentences):
                 features = model.preprocess([sentences[i] for i in rows], prompt=self.spec.prompt or None)
                 features = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
                 hidden = modules[0](features)["all_layer_embeddings"]

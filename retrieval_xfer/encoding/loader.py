@@ -136,6 +136,7 @@ def load_encoder(
     device: str | None = None,
     precision: str = "float32",
     batch_size: int = 32,
+    max_tokens: int | None = None,
     show_progress: bool = True,
 ) -> Encoder:
     """Load ``model`` (hub id or folder) as an ``Encoder``.
@@ -178,7 +179,7 @@ def load_encoder(
     target = device or ("cuda" if torch.cuda.is_available() else "cpu")
     st_model.to(device=target, dtype=PRECISIONS[precision])
     st_model.eval()
-    return Encoder(st_model, spec, batch_size=batch_size, show_progress=show_progress)
+    return Encoder(st_model, spec, batch_size=batch_size, show_progress=show_progress, max_tokens=max_tokens)
 
 
 def load_layer_sweep(model: str, layers: str, main_layer: int | None = None, **kwargs: Any) -> LayerSweepEncoder:

@@ -55,6 +55,15 @@ class EncoderOptions:
         },
     )
     batch_size: int = field(default=32, metadata={"help": "Sentences per forward pass.", "min": 1})
+    max_tokens: int | None = field(
+        default=None,
+        metadata={
+            "help": "Instead of --batch-size sentences, as many per forward pass as fit in this many tokens "
+            "(sentences x the longest's tokens): short sentences share a pass by the hundreds, which keeps a GPU "
+            "busy. E.g. 16384.",
+            "min": 1,
+        },
+    )
     max_length: int | None = field(
         default=None,
         metadata={"help": "Tokens per sentence (longer ones are truncated). Default: the model's.", "min": 1},
@@ -166,6 +175,7 @@ class EncoderOptions:
                 prompt=self.resolved_prompt(),
                 max_length=self.max_length,
                 batch_size=self.batch_size,
+                max_tokens=self.max_tokens,
                 show_progress=not self.quiet,
             )
             logger.info(self.describe(encoder))
@@ -181,6 +191,7 @@ class EncoderOptions:
             device=self.device,
             precision=self.precision,
             batch_size=self.batch_size,
+            max_tokens=self.max_tokens,
             show_progress=not self.quiet,
         )
         logger.info(self.describe(encoder))
@@ -205,6 +216,7 @@ class EncoderOptions:
             device=self.device,
             precision=self.precision,
             batch_size=self.batch_size,
+            max_tokens=self.max_tokens,
             show_progress=not self.quiet,
         )
         logger.info(self.describe(sweep))
