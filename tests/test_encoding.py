@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from retrieval_xfer.encoding.batching import batch_plan
+from retrieval_xfer.encoding.batching import DEFAULT_MAX_TOKENS, batch_plan
 from retrieval_xfer.encoding.loader import default_layer, load_encoder, resolve_layer
 from retrieval_xfer.errors import RxError
 
@@ -94,6 +94,18 @@ def test_token_budget_gives_the_same_vectors(tiny_model):
     assert [len(b) for b in budget.batches(sentences)] != [len(b) for b in fixed.batches(sentences)]
     np.testing.assert_allclose(budget.encode(sentences), fixed.encode(sentences), atol=1e-5)
     np.testing.assert_allclose(budget.encode(sentences), reference_embeddings(tiny_model, sentences, 2), atol=1e-5)
+
+
+def test_token_budget_is_the_default_and_a_fixed_batch_is_the_alternative(tiny_model):
+    from retrieval_xfer.encoding.options import EncoderOptions
+
+    default = load_encoder(str(tiny_model), 2, show_progress=False)
+    assert (default.batch_size, default.max_tokens) == (None, DEFAULT_MAX_TOKENS)
+    fixed = load_encoder(str(tiny_model), 2, batch_size=3, show_progress=False)
+    assert (fixed.batch_size, fixed.max_tokens) == (3, None)
+    assert [len(b) for b in fixed.batches(SENTENCES)] == [3, 1]
+    with pytest.raises(RxError, match="give --batch-size .* or --max-tokens .*, not both"):
+        EncoderOptions(model=str(tiny_model), batch_size=8, max_tokens=512).load()
 
 
 def test_prompt_is_prepended(tiny_model):

@@ -41,7 +41,7 @@ from retrieval_xfer.encoding.backend_export import (
     quantize_int8,
     require_extra,
 )
-from retrieval_xfer.encoding.batching import encode_in_batches, sentence_batches
+from retrieval_xfer.encoding.batching import batching, encode_in_batches, sentence_batches
 from retrieval_xfer.encoding.calibration import Calibration, read_calibration_file, sample_corpus
 from retrieval_xfer.encoding.loader import load_encoder
 from retrieval_xfer.encoding.source import resolve_model
@@ -66,20 +66,19 @@ class BackendEncoder:
         run: Callable[[np.ndarray, np.ndarray], np.ndarray],
         tokenizer,
         spec: EncoderSpec,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         show_progress: bool = True,
         max_tokens: int | None = None,
     ) -> None:
         self.run = run
         self.tokenizer = tokenizer
         self.spec = spec
-        self.batch_size = batch_size
-        self.max_tokens = max_tokens
+        self.batch_size, self.max_tokens = batching(batch_size, max_tokens)
         self.show_progress = show_progress
 
     def encode(self, sentences: Sequence[str], desc: str = "encoding") -> np.ndarray:
-        """Encode ``sentences`` (the spec's prompt prepended), longest first in batches of ``batch_size`` (or
-        under the ``max_tokens`` budget)."""
+        """Encode ``sentences`` (the spec's prompt prepended), longest first in batches under the ``max_tokens``
+        budget (or of ``batch_size``)."""
 
         def encode_batch(texts: list[str]) -> np.ndarray:
             batch = self.tokenizer(
@@ -163,7 +162,7 @@ def load_backend_encoder(
     pool_skip_special: bool = False,
     prompt: str = "",
     max_length: int | None = None,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     max_tokens: int | None = None,
     show_progress: bool = True,
 ) -> BackendEncoder:

@@ -7,29 +7,29 @@ from collections.abc import Sequence
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from retrieval_xfer.encoding.batching import encode_in_batches, sentence_batches
+from retrieval_xfer.encoding.batching import batching, encode_in_batches, sentence_batches
 from retrieval_xfer.specs import EncoderSpec
 
 
 class Encoder:
     """Encodes sentences into L2-normalised float32 vectors with a sentence-transformers pipeline.
 
-    Batches group sentences of similar length (``batch_size`` of them, or as many as fit in ``max_tokens``: see
-    ``encoding.batching``); ``encode`` returns an array of shape (len(sentences), spec.dimension) in input order.
+    Batches group sentences of similar length (as many as fit in ``max_tokens``, default 2,048, or a fixed
+    ``batch_size``: see ``encoding.batching``); ``encode`` returns an array of shape (len(sentences),
+    spec.dimension) in input order.
     """
 
     def __init__(
         self,
         model: SentenceTransformer,
         spec: EncoderSpec,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         show_progress: bool = True,
         max_tokens: int | None = None,
     ) -> None:
         self.model = model
         self.spec = spec
-        self.batch_size = batch_size
-        self.max_tokens = max_tokens
+        self.batch_size, self.max_tokens = batching(batch_size, max_tokens)
         self.show_progress = show_progress
 
     def batches(self, sentences: Sequence[str]) -> list[np.ndarray]:

@@ -135,7 +135,7 @@ def load_encoder(
     max_length: int | None = None,
     device: str | None = None,
     precision: str = "float32",
-    batch_size: int = 32,
+    batch_size: int | None = None,
     max_tokens: int | None = None,
     show_progress: bool = True,
 ) -> Encoder:

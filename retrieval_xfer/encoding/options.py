@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from retrieval_xfer.encoding.batching import batching
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
 
@@ -54,14 +55,18 @@ class EncoderOptions:
             "help": "A prompt the sentence-transformers model names in its config (e.g. query), instead of --prompt."
         },
     )
-    batch_size: int = field(default=32, metadata={"help": "Sentences per forward pass.", "min": 1})
+    batch_size: int | None = field(
+        default=None,
+        metadata={"help": "A fixed number of sentences per forward pass, instead of --max-tokens.", "min": 1},
+    )
     max_tokens: int | None = field(
         default=None,
         metadata={
-            "help": "Instead of --batch-size sentences, as many per forward pass as fit in this many tokens "
-            "(sentences x the longest's tokens): short sentences share a pass by the hundreds, which keeps a GPU "
-            "busy. E.g. 16384.",
+            "help": "Tokens per forward pass: as many sentences as fit (sentences x the longest's tokens), so "
+            "short ones share a pass by the hundreds. Default: 2048, unless --batch-size is given (a GPU wants "
+            "more: 16384, say).",
             "min": 1,
+            "show_default": False,
         },
     )
     max_length: int | None = field(
@@ -160,6 +165,7 @@ class EncoderOptions:
         """The ``Encoder`` these options describe (``describe``'s line is logged). ``corpus``: sentences the
         command will encode, from which ``--quantize int8`` samples its calibration set."""
         self.check_backend()
+        batching(self.batch_size, self.max_tokens)  # both given: one line before any model is loaded
         if self.backend != "torch":
             from retrieval_xfer.encoding.backend_encoder import load_backend_encoder
 
@@ -201,6 +207,7 @@ class EncoderOptions:
         """A ``LayerSweepEncoder`` over ``layers`` (``"all"`` or ``"4,8,-1"``); ``layer``, if set, is its headline."""
         from retrieval_xfer.encoding.loader import load_layer_sweep
 
+        batching(self.batch_size, self.max_tokens)
         if self.backend != "torch":
             raise RxError(
                 f"--layers pools every layer from one torch forward pass; --backend {self.backend} runs one "

@@ -94,8 +94,8 @@ class TrainConfig:
     dataloader_workers: int = field(
         default=0,
         metadata={
-            "help": "Processes that tokenise the next batches while the model trains (for a GPU; 0 tokenises in "
-            "the training process, best on a CPU).",
+            "help": "Processes that collate the next batches (pad; mask, for --mlm-file) while the model trains. "
+            "Rows are tokenized once before training, so 0 (collate in the training process) suits most runs.",
             "min": 0,
         },
     )
