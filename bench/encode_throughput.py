@@ -79,23 +79,17 @@ def main() -> None:
         ],
         device=args.device,
     ).to(dtype)
-    ours = load_encoder(
-        model,
-        args.layer,
-        prompt="query: ",
-        batch_size=args.batch_size,
-        device=args.device,
-        precision=args.precision,
-        show_progress=False,
-    )
-    budget = load_encoder(
-        model,
-        args.layer,
-        prompt="query: ",
-        max_tokens=args.max_tokens,
-        device=args.device,
-        precision=args.precision,
-        show_progress=False,
+    ours, budget = (  # rx with a fixed batch, and with a token budget
+        load_encoder(
+            model,
+            args.layer,
+            prompt="query: ",
+            device=args.device,
+            precision=args.precision,
+            show_progress=False,
+            **batching,
+        )
+        for batching in ({"batch_size": args.batch_size}, {"max_tokens": args.max_tokens})
     )
     n_layers = ours.spec.num_layers
     passes = budget.batches(texts)
