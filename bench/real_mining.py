@@ -5,12 +5,13 @@
 For each pair of ../shared/tools/real-bitext (build it first: its README), GOLD translation pairs are hidden
 among as many distractor sentences per side (sentences whose translation is left out), and noise is injected
 into both sides: 5 % lines in another language, 5 % exact duplicates, 3 % near duplicates (case, spacing,
-punctuation), 3 % fragments (the first word or two of a line). Two runs are mined with multilingual-e5-small (own
+punctuation), 3 % fragments (the first word or two of a line). Three runs are mined with multilingual-e5-small (own
 pipeline: its best layer, the last; "query: " prompt), exact and approximate (IVF):
 
 - raw: the noisy files as they are (rx mine already encodes each distinct line once);
 - prepared: rx prepare on each side, then rx mine with --length-ratio 0.4,2.5 --numbers-agree --one-to-one
-  --dedup-pairs (the best F1s without --numbers-agree are reported too).
+  --dedup-pairs (the best F1s without --numbers-agree are reported too);
+- centered: the same, mined with --center language (each side's mean vector removed; the sample's estimate too).
 
 Reported per run: precision, recall and F1 against the gold at the best threshold (an oracle), at the best
 threshold whose precision is still >= 0.93 (an oracle under the precision goal: what any threshold that meets
@@ -236,9 +237,11 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
     else:
         print(f"{pair}: no Tatoeba test pair under {TATOEBA}; the out-of-domain sample is skipped", flush=True)
     results = []
-    for condition, texts, post in (
-        ("raw", {side: unique_texts(n.lines) for side, n in (("src", src_noisy), ("trg", trg_noisy))}, None),
-        ("prepared", prepared, POST),
+    raw = {side: unique_texts(n.lines) for side, n in (("src", src_noisy), ("trg", trg_noisy))}
+    for condition, texts, post, center in (
+        ("raw", raw, None, "none"),
+        ("prepared", prepared, POST, "none"),
+        ("centered", prepared, POST, "language"),  # prepared, and mined with --center language
     ):
         tic = time.perf_counter()
         x = cache(texts["src"], f"{pair}-{condition}-src")
@@ -247,12 +250,12 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
         for search in ("exact", "ivf"):
             index = None if search == "exact" else IndexParams(kind="ivf")
             tic = time.perf_counter()
-            found = find_neighbours(ArrayVectors(x), ArrayVectors(y), SETTINGS.k, index)
+            found = find_neighbours(ArrayVectors(x), ArrayVectors(y), SETTINGS.k, index, center=center)
             candidates = candidates_from_neighbours(found.neighbours, SETTINGS.margin, SETTINGS.retrieval)
             knn_seconds = time.perf_counter() - tic
             runs = {f"auto {target}": (samples["in-domain"], "precision", target) for target in TARGETS}
             runs["auto f1"] = (samples["in-domain"], "f1", 0.95)
-            if condition == "prepared" and "tatoeba" in samples:
+            if post is POST and "tatoeba" in samples:
                 runs["auto 0.95 tatoeba"] = (samples["tatoeba"], "precision", 0.95)
             estimates: dict[str, ThresholdEstimate | None] = {}
             tic = time.perf_counter()
@@ -267,6 +270,7 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
                         SETTINGS,
                         target_precision=target,
                         objective=objective,
+                        center=center,
                     )
                 except RxError as err:  # what rx mine says in one line; here the run is recorded as keeping nothing
                     print(f"{pair} {condition} {search} {name}: {err}", flush=True)
