@@ -45,25 +45,26 @@ class MultiTaskCollator:
         name = rows[0]["dataset_name"]
         return {"dataset_name": name, **self._by_format[self.tasks[name]](rows)}
 
-    def _pad(self, sequences: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
-        """Token sequences padded to the longest on the tokenizer's padding side, with the attention mask;
-        ``token_type_ids`` pad with 0, ``special_tokens_mask`` with 1, ``tag_ids`` with -100."""
+    def _pad(self, sequences: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        """Token sequences (rows; their ``label`` and ``dataset_name`` are left out) padded to the longest on the
+        tokenizer's padding side, with the attention mask; ``token_type_ids`` pad with 0, ``special_tokens_mask``
+        with 1, ``tag_ids`` with -100."""
         width = max(len(s["input_ids"]) for s in sequences)
         fill = {"input_ids": self.tokenizer.pad_token_id, "special_tokens_mask": 1, "tag_ids": IGNORED}
-        out = {key: torch.full((len(sequences), width), fill.get(key, 0), dtype=torch.long) for key in sequences[0]}
+        keys = [key for key in sequences[0] if key not in ("label", "dataset_name")]
+        out = {key: torch.full((len(sequences), width), fill.get(key, 0), dtype=torch.long) for key in keys}
         out["attention_mask"] = torch.zeros((len(sequences), width), dtype=torch.long)
         left = self.tokenizer.padding_side == "left"
         for b, sequence in enumerate(sequences):
             length = len(sequence["input_ids"])
             span = slice(width - length, width) if left else slice(0, length)
-            for key, values in sequence.items():
-                out[key][b, span] = torch.tensor(values, dtype=torch.long)
+            for key in keys:
+                out[key][b, span] = torch.tensor(sequence[key], dtype=torch.long)
             out["attention_mask"][b, span] = 1
         return out
 
     def _pairs(self, rows: list[dict]) -> dict[str, Any]:
-        encoded = self._pad([{k: v for k, v in r.items() if k not in ("label", "dataset_name")} for r in rows])
-        return {**_group("pair", encoded), "label": torch.tensor([r["label"] for r in rows])}
+        return {**_group("pair", self._pad(rows)), "label": torch.tensor([r["label"] for r in rows])}
 
     def _choices(self, rows: list[dict]) -> dict[str, Any]:
         keys = [k for k in rows[0] if k.startswith("choice_")]
@@ -73,7 +74,7 @@ class MultiTaskCollator:
         return {**_group("choices", self._pad(choices)), "label": torch.tensor([r["label"] for r in rows])}
 
     def _tags(self, rows: list[dict]) -> dict[str, Any]:
-        encoded = self._pad([{k: v for k, v in r.items() if k != "dataset_name"} for r in rows])
+        encoded = self._pad(rows)
         labels = encoded.pop("tag_ids")
         return {**_group("tokens", encoded), "label": labels}
 
@@ -88,7 +89,7 @@ class MultiTaskCollator:
         return {"window_input_ids": ids, "window_attention_mask": mask, "label": labels}
 
     def _masked(self, rows: list[dict]) -> dict[str, Any]:
-        encoded = self._pad([{k: v for k, v in r.items() if k != "dataset_name"} for r in rows])
+        encoded = self._pad(rows)
         ids = encoded["input_ids"]
         special = encoded.pop("special_tokens_mask").bool() | (encoded["attention_mask"] == 0)
         chosen = (torch.rand(ids.shape) < self.mlm_probability) & ~special

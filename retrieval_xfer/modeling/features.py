@@ -115,7 +115,9 @@ def build_rows(card: TaskCard, records: list[dict], labels: list[str], tokenizer
             raise RxError(f"task {card.name}: label {name!r} is not in its label set ({len(index)} labels)")
         return index[name]
 
-    encode = lambda *texts, **kw: tokenizer(*texts, truncation=True, max_length=max_length, **kw)  # noqa: E731
+    def encode(*texts: Any, **kwargs: Any) -> Any:
+        return tokenizer(*texts, truncation=True, max_length=max_length, **kwargs)
+
     if fmt == "pair-classification":
         second = [r["text_b"] or "" for r in records]
         encoded = encode([r["text_a"] for r in records], second if any(second) else None)
