@@ -36,7 +36,7 @@ setup(
         "seqeval>=1.2",  # PAN-X entity F1 (conlleval semantics)
     ],
     extras_require={
-        "dev": ["pytest>=8", "matplotlib>=3.7", "ruff>=0.6"],
+        "dev": ["pytest>=8", "hypothesis>=6.100", "matplotlib>=3.7", "ruff>=0.6"],
         "plot": ["matplotlib>=3.7"],  # the report's pictures
         "ray": ["ray>=2.9"],  # rx export --ray, rx mine --ray
         # rx prepare's language identification (py3langid is the default; bench/language_id.py compares them)

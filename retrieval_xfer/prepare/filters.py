@@ -3,10 +3,9 @@ numbers and code is not a sentence to mine)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-_LETTER = re.compile(r"[^\W\d_]")
+from retrieval_xfer.prepare.normalise import is_letter
 
 
 @dataclass(frozen=True)
@@ -17,7 +16,13 @@ class LineFilter:
     max_chars: int = field(default=1000, metadata={"help": "Drop lines longer than this (characters).", "min": 1})
     min_letters: float = field(
         default=0.5,
-        metadata={"help": "Drop lines whose share of letters (any script) is below this: numbers, code, tables."},
+        metadata={
+            "help": "Drop lines whose share of letters among their visible characters is below this: numbers, "
+            "code, tables. Letters are Unicode letters and marks (Indic vowel signs count) in any script; spaces "
+            "do not count (scripts without spaces are not penalised).",
+            "min": 0.0,
+            "max": 1.0,
+        },
     )
 
     def reason(self, text: str) -> str | None:
@@ -29,6 +34,7 @@ class LineFilter:
             return "too short"
         if n > self.max_chars:
             return "too long"
-        if len(_LETTER.findall(text)) < self.min_letters * n:
+        visible = n - sum(map(str.isspace, text))
+        if sum(map(is_letter, text)) < self.min_letters * visible:
             return "few letters"
         return None

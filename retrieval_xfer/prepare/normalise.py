@@ -1,5 +1,9 @@
 """Text normalisation before mining: Unicode NFKC, whitespace and punctuation (in the spirit of Moses'
-``normalize-punctuation.perl`` that stopes runs), and the key by which two lines count as near duplicates."""
+``normalize-punctuation.perl`` that stopes runs), and the key by which two lines count as near duplicates.
+
+Text is counted and keyed the same way in every script: a letter is a Unicode letter or mark (categories L* and
+M*: the vowel signs of Devanagari, Bengali, Tamil or Thai are marks, and "तो" and "ती" differ only by one), a
+digit is a Unicode number (N*)."""
 
 from __future__ import annotations
 
@@ -29,17 +33,20 @@ _PUNCTUATION = str.maketrans(
         "\u2015": "-",
         "\u2212": "-",
         "\u00ad": "",  # soft hyphen
-        "\u200b": "",  # zero-width space, joiners, BOM
-        "\u200c": "",
-        "\u200d": "",
-        "\u2060": "",
+        "\u200b": "",  # zero-width space, word joiner, BOM (the joiners ZWJ/ZWNJ stay: Persian and Indic
+        "\u2060": "",  # spelling needs them; the duplicate key ignores them)
         "\ufeff": "",
     }
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE = re.compile(r" ([,.)\]}](?:\s|$))")  # "word ," -> "word,"; French " ;", " !" kept
-_NOT_KEY = re.compile(r"[\W_]+")
+_KEPT_IN_KEY = frozenset("LMNS")
+
+
+def is_letter(char: str) -> bool:
+    """Whether ``char`` is a letter of any script: Unicode category L* (letters) or M* (combining marks)."""
+    return unicodedata.category(char)[0] in "LM"
 
 
 def normalise_text(line: str) -> str:
@@ -51,9 +58,12 @@ def normalise_text(line: str) -> str:
 
 
 def duplicate_key(normalised: str) -> str:
-    """What two lines must share to be near duplicates: the case-folded letters and digits of a line that
-    ``normalise_text`` made (punctuation, spaces and case differences do not count)."""
-    return _NOT_KEY.sub("", normalised.casefold())
+    """What two lines must share to be near duplicates: the case-folded letters, marks, numbers and symbols
+    (Unicode L*, M*, N*, S*) of a line that ``normalise_text`` made, in NFKC; punctuation, spaces, invisible
+    characters (joiners) and case do not count."""
+    folded = unicodedata.normalize("NFKC", normalised.casefold())
+    kept = "".join(char for char in folded if unicodedata.category(char)[0] in _KEPT_IN_KEY)
+    return unicodedata.normalize("NFKC", kept)  # a mark left beside a letter once a space between them went
 
 
 def line_key(line: str) -> str:

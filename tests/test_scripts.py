@@ -1,0 +1,150 @@
+"""Text in any script: rx prepare's letter count and near-duplicate key on the 112 Tatoeba languages, and the
+normalisation functions' properties on arbitrary Unicode (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from retrieval_xfer.prepare.filters import LineFilter
+from retrieval_xfer.prepare.normalise import duplicate_key, line_key, normalise_text
+from retrieval_xfer.prepare.options import PrepareOptions
+from retrieval_xfer.prepare.pipeline import LINE_NUMBERS_FILE, prepare_file
+
+
+def modulo_case_space_punctuation(text: str) -> str:
+    """An independent statement of "the same sentence but for case, spacing and punctuation" (the third-party
+    ``regex`` module's Unicode classes, not ``unicodedata``)."""
+    return regex.sub(r"[\p{P}\p{Z}\p{C}\s]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+def letter_share(text: str) -> float:
+    """Letters and marks among the visible characters, counted with ``regex``'s classes."""
+    visible = regex.sub(r"\s+", "", text)
+    return len(regex.findall(r"[\p{L}\p{M}]", visible)) / max(len(visible), 1)
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("तो जपानी आहे का?", "ती जपानी आहे का?"),  # Marathi: he / she, one vowel sign apart
+        ("यह किताब है।", "यह कताब है।"),  # Hindi: a vowel sign (i) missing
+        ("அவன் வந்தான்.", "அவள் வந்தாள்."),  # Tamil: he came / she came
+        ("Es kostet 5 €.", "Es kostet 5 $."),  # a currency symbol is not punctuation
+        ("ข้าวมันไก่", "ข่าวมันไก่"),  # Thai: tone marks
+    ],
+)
+def test_sentences_that_differ_in_a_mark_or_symbol_have_different_keys(first, second):
+    assert line_key(first) != line_key(second)
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("तो जपानी आहे का?", "तो  जपानी आहे का"),
+        ("Das ist gut!", " das  IST gut ."),
+        ("می\u200cخواهم بروم.", "میخواهم بروم"),  # Persian: the zero-width non-joiner is spelling, not content
+        ("「你好」", "你好。"),
+    ],
+)
+def test_case_space_and_punctuation_variants_share_a_key(first, second):
+    assert line_key(first) == line_key(second)
+
+
+@pytest.mark.parametrize("text", ["तो जपानी आहे का?", "నేను ఇంటికి వెళ్తున్నాను.", "আমি বাংলায় কথা বলি।", "நான் வீட்டுக்குப் போகிறேன்."])
+def test_indic_sentences_are_letters(text):
+    assert LineFilter().reason(normalise_text(text)) is None
+
+
+def test_zero_width_joiners_are_kept_in_the_text():
+    assert normalise_text("می\u200cخواهم") == "می\u200cخواهم"
+
+
+def tatoeba_languages(shared: Path) -> list[Path]:
+    """The non-English side of every Tatoeba pair."""
+    return sorted(p for p in (shared / "tatoeba" / "v1").glob("tatoeba.*-eng.*") if p.suffix != ".eng")
+
+
+def test_rx_prepare_keeps_the_text_of_all_112_tatoeba_languages(shared_data, tmp_path):
+    files = tatoeba_languages(shared_data)
+    assert len(files) == 112
+    shares = {}
+    for path in files:
+        lang = path.suffix[1:]
+        lines = path.read_text(encoding="utf-8").splitlines()
+        report = prepare_file(path, tmp_path / lang, PrepareOptions(lang=lang, lid="none"), quiet=True)
+        candidates = [normalise_text(line) for line in lines]
+        candidates = [text for text in candidates if 5 <= len(text) <= 1000]
+        few = report["dropped"].get("few letters", 0)
+        # every line dropped as "few letters" really has under half letters, by an independent count
+        assert few == sum(letter_share(text) < 0.5 for text in candidates), lang
+        shares[lang] = 1 - few / len(candidates)
+        # near duplicates are exactly the lines equal to an earlier one but for case, spacing and punctuation
+        kept_texts = [text for text in candidates if letter_share(text) >= 0.5]
+        seen_text, seen_key, exact, near = set(), set(), 0, 0
+        for text in kept_texts:
+            key = modulo_case_space_punctuation(text)
+            if text in seen_text:
+                exact += 1
+            elif key in seen_key:
+                near += 1
+            seen_text.add(text)
+            seen_key.add(key)
+        assert report["dropped"].get("exact duplicate", 0) == exact, lang
+        assert report["dropped"].get("near duplicate", 0) == near, lang
+        kept_numbers = (tmp_path / lang / LINE_NUMBERS_FILE).read_text().split()
+        assert len(kept_numbers) == report["kept"] == len(kept_texts) - exact - near
+    worst = min(shares, key=shares.get)
+    assert shares[worst] >= 0.99, f"{worst} keeps only {shares[worst]:.1%} of its lines"
+
+
+# assigned characters only: Python's unicodedata and the regex module may know different Unicode versions
+UNICODE_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cn")), max_size=60)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(UNICODE_TEXT)
+def test_normalise_is_idempotent_and_keys_are_stable(text):
+    once = normalise_text(text)
+    assert normalise_text(once) == once
+    assert once == once.strip() and "  " not in once and "\n" not in once
+    assert line_key(text) == duplicate_key(once) == line_key(once)
+    assert duplicate_key(duplicate_key(once)) == duplicate_key(once)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(UNICODE_TEXT, st.sampled_from([" ", "  ", ".", "!", "?", ",", "\u3002", "\u00bf", "\u200c"]))
+def test_case_space_and_punctuation_never_change_the_key(text, noise):
+    key = line_key(text)
+    assert line_key(text.upper().lower()) == line_key(text.lower())
+    assert line_key(noise + text + noise) == key
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(UNICODE_TEXT)
+def test_the_key_keeps_every_letter_mark_number_and_symbol(text):
+    folded = unicodedata.normalize("NFKC", normalise_text(text).casefold())
+    assert line_key(text) == unicodedata.normalize("NFKC", regex.sub(r"[^\p{L}\p{M}\p{N}\p{S}]", "", folded))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(UNICODE_TEXT)
+def test_the_letter_filter_counts_like_an_independent_count(text):
+    text = normalise_text(text)
+    reason = LineFilter(min_chars=1, max_chars=1000).reason(text)
+    if text:
+        assert (reason == "few letters") == (letter_share(text) < 0.5)
+
+
+def test_the_report_is_json_with_every_script(tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_text("तो जपानी आहे का?\nती जपानी आहे का?\nతెలుగు వాక్యం ఇది.\n", encoding="utf-8")
+    report = prepare_file(path, tmp_path / "out", PrepareOptions(lang="mr", lid="none"), quiet=True)
+    assert report["kept"] == 3
+    assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["kept"] == 3
