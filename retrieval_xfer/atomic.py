@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from retrieval_xfer.errors import RxError
 
 
 @contextlib.contextmanager
@@ -69,5 +72,22 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as indented UTF-8 JSON, atomically."""
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    """Write ``obj`` as indented UTF-8 JSON, atomically. A NaN or an infinity is not JSON: RxError naming the file
+    and the first key holding one, and nothing written."""
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise RxError(f"{path}: {_non_finite_key(obj) or 'a value'} is not a finite number; nothing written") from None
+    atomic_write_text(path, text + "\n")
+
+
+def _non_finite_key(obj: Any, where: str = "") -> str:
+    """The dotted key of the first NaN or infinity in ``obj`` (``where`` when ``obj`` itself is one)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return where or "a value"
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else []
+    for key, value in items:
+        found = _non_finite_key(value, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ import click
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
+from retrieval_xfer.field_checks import check_field, field_kind
 from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.logs import show_on_stderr
 from retrieval_xfer.mining.options import CENTER_CHOICES, AutoThresholdOptions, MiningOptions, PostFilters
@@ -85,6 +87,52 @@ def _on_sigterm(handler: Any) -> Any:
     return signal.signal(signal.SIGTERM, handler)
 
 
+class _FieldChecked:
+    """A click number type whose values go through ``field_checks.check_field`` (type, finite, bounds)."""
+
+    field: dataclasses.Field
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return check_field(self.field, value)
+        except RxError as err:
+            self.fail(str(err), param, ctx)  # type: ignore[attr-defined]
+
+
+class FieldType(_FieldChecked, click.ParamType):
+    """A number option without bounds."""
+
+    def __init__(self, f: dataclasses.Field) -> None:
+        self.field = f
+        self.name = "INTEGER" if field_kind(f) == "int" else "FLOAT"
+
+
+class IntFieldRange(_FieldChecked, click.IntRange):
+    """An integer option with bounds (shown in its help, as click does)."""
+
+    def __init__(self, f: dataclasses.Field) -> None:
+        self.field = f
+        super().__init__(min=f.metadata.get("min"), max=f.metadata.get("max"))
+
+
+class FloatFieldRange(_FieldChecked, click.FloatRange):
+    """A float option with bounds (shown in its help, as click does)."""
+
+    def __init__(self, f: dataclasses.Field) -> None:
+        self.field = f
+        above = f.metadata.get("above")
+        low = above if above is not None else f.metadata.get("min")
+        super().__init__(min=low, max=f.metadata.get("max"), min_open=above is not None)
+
+
+def field_type(f: dataclasses.Field) -> click.ParamType:
+    """The click type of a number field: bounded (its help shows the range) or not."""
+    bounded = any(f.metadata.get(key) is not None for key in ("min", "max", "above"))
+    if not bounded:
+        return FieldType(f)
+    return IntFieldRange(f) if field_kind(f) == "int" else FloatFieldRange(f)
+
+
 def dataclass_options(
     cls: type, exclude: tuple[str, ...] = (), replace: dict[str, Callable] | None = None
 ) -> Callable[[Callable], Callable]:
@@ -107,14 +155,10 @@ def dataclass_options(
             kwargs["is_flag"] = True
         elif "choices" in meta:
             kwargs["type"] = click.Choice(list(meta["choices"]))
-        elif "min" in meta:
-            kwargs["type"] = click.IntRange(min=meta["min"], max=meta.get("max"))
+        elif field_kind(f) in ("int", "float"):
+            kwargs["type"] = field_type(f)
         elif meta.get("path"):
             kwargs["type"] = click.Path(path_type=Path)
-        elif "int" in str(f.type):
-            kwargs["type"] = int
-        elif "float" in str(f.type):
-            kwargs["type"] = float
         if "metavar" in meta:
             kwargs["metavar"] = meta["metavar"]
         if meta.get("required"):
@@ -161,17 +205,20 @@ no_verify_option = click.option(
 
 
 class ThresholdType(click.ParamType):
-    """A number, or ``auto``."""
+    """A finite number, or ``auto``."""
 
     name = "FLOAT|auto"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float | str:
-        if isinstance(value, float) or value == "auto":
+        if value == "auto":
             return value
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             self.fail(f"{value!r} is neither a number nor auto", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r}: a threshold must be a finite number (a NaN would keep every pair)", param, ctx)
+        return number
 
 
 def _take(cls: type, kwargs: dict[str, Any], **fixed: Any) -> Any:

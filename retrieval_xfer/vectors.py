@@ -2,7 +2,8 @@
 block is checked to be finite on read (a NaN row is an error naming the file and the row, never a silent NaN).
 
 A ``VectorSet`` has ``len()``, ``dimension`` and ``rows(start, stop)``, which returns float32 unit rows. Files are
-memory-mapped, so a block is read when it is asked for and a corpus never has to fit in RAM. float16 files are
+memory-mapped, so a block is read when it is asked for and a corpus never has to fit in RAM. A zero row is refused
+like a NaN one: it has no direction, and its cosine with everything would be 0 / 0. float16 files are
 widened to float32 and every row is L2-normalised on read (export shards are unit vectors rounded to float16;
 a foreign dump may not be normalised at all).
 """
@@ -30,19 +31,27 @@ class VectorSet(Protocol):
     def rows(self, start: int, stop: int) -> np.ndarray: ...
 
 
-def check_finite(block: np.ndarray, where: str, first_row: int = 0) -> None:
-    """RxError naming ``where`` and the first row (counted from 0) holding a NaN or an infinity: one such row makes
-    every margin NaN, and a NaN compares false with any threshold."""
+MIN_NORM = 1e-12  # a row shorter than this is a zero vector
+CENTERED_MIN_NORM = 1e-5  # a unit row this close to its side's mean is the mean, at float32/float16 precision
+
+
+def check_rows(block: np.ndarray, where: str, first_row: int = 0) -> None:
+    """RxError naming ``where`` and the first row (counted from 0) holding a NaN or an infinity, or that is a zero
+    vector: one such row makes margins NaN, and a NaN compares false with any threshold."""
     finite = np.isfinite(block).all(axis=1)
     if not finite.all():
         row = first_row + int(np.argmin(finite))
         raise RxError(f"{where}: row {row} holds NaN or infinite values; vectors must be finite")
+    nonzero = np.linalg.norm(np.asarray(block, dtype=np.float64), axis=1) >= MIN_NORM
+    if not nonzero.all():
+        row = first_row + int(np.argmin(nonzero))
+        raise RxError(f"{where}: row {row} is a zero vector (it has no direction, so no cosine); drop that row")
 
 
 def _unit_float32(block: np.ndarray) -> np.ndarray:
     block = np.asarray(block, dtype=np.float32)
-    norms = np.linalg.norm(block, axis=1, keepdims=True)
-    return block / np.maximum(norms, 1e-12)
+    norms = np.linalg.norm(block.astype(np.float64), axis=1, keepdims=True)
+    return (block / np.maximum(norms, MIN_NORM)).astype(np.float32)
 
 
 class ArrayVectors:
@@ -51,7 +60,7 @@ class ArrayVectors:
     def __init__(self, vectors: np.ndarray, where: str = "vectors") -> None:
         if vectors.ndim != 2:
             raise ValueError("expected an (n, d) array")
-        check_finite(vectors, where)
+        check_rows(vectors, where)
         self.vectors = _unit_float32(vectors)
         self.dimension = int(vectors.shape[1])
 
@@ -86,7 +95,7 @@ class NpyVectors:
 
     def rows(self, start: int, stop: int) -> np.ndarray:
         block = self.matrix[start:stop]
-        check_finite(block, str(self.path), start)
+        check_rows(block, str(self.path), start)
         return _unit_float32(block)
 
     def __getstate__(self) -> dict:
@@ -123,7 +132,8 @@ class ShardedVectors:
 
 class CenteredVectors:
     """Another vector set with ``mean`` subtracted from every row and the rows re-normalised (mining with each
-    language's mean removed)."""
+    language's mean removed). A row equal to the mean (a side whose lines are all the same) has no direction left:
+    it becomes the zero vector, whose cosine with every row is 0 (and its margins 0), never a NaN."""
 
     def __init__(self, vectors: VectorSet, mean: np.ndarray) -> None:
         self.vectors, self.mean, self.dimension = vectors, np.asarray(mean, dtype=np.float32), vectors.dimension
@@ -132,7 +142,10 @@ class CenteredVectors:
         return len(self.vectors)
 
     def rows(self, start: int, stop: int) -> np.ndarray:
-        return _unit_float32(self.vectors.rows(start, stop) - self.mean)
+        centered = self.vectors.rows(start, stop) - self.mean
+        same = np.linalg.norm(centered, axis=1) < CENTERED_MIN_NORM
+        centered[same] = 0.0  # the mean itself: no direction is left, so its cosine with every row is 0
+        return _unit_float32(centered)
 
 
 def mean_vector(vectors: VectorSet, block_rows: int = 65536) -> np.ndarray:

@@ -23,6 +23,8 @@ CORE = {
     "hub",
     "version",
     "json_file",
+    "field_checks",
+    "outputs",
     "output_lock",
     "checksums",
     "logs",

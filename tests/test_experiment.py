@@ -8,6 +8,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from helpers import write_tatoeba
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from toy_data import sentence, write_ner, write_nli
 
 from retrieval_xfer.cli import main
@@ -185,6 +187,25 @@ def test_xquad_and_mlqa_share_one_target_run(tiny_model, data, tmp_path):
         ({"evaluation": {"xnli": {"data_dir": "no-such-dir"}}}, "evaluation.xnli.data_dir: no-such-dir does not exist"),
         ({"train_files": {"mnli": "missing.jsonl"}}, "train_files.mnli: missing.jsonl does not exist"),
         ({"base_models": {"tiny": "./no-model"}}, "base_models.tiny: ./no-model does not exist"),
+        ({"targets": "xnli"}, "'targets' must be a list of task names"),
+        ({"retrieval": {"tatoeba": 1}}, "'retrieval' must be a list of task names"),
+        ({"intermediate": {"x": "mnli"}}, "intermediate set 'x' must be a list of task names, not 'mnli'"),
+        ({"intermediate": {"x": [{"a": 1}]}}, "intermediate set 'x' must be a list of task names"),
+        ({"intermediate": {1: ["mnli"]}}, "intermediate: the name 1 must be text (quote it: '1')"),
+        ({"baseline": []}, "baseline [] is not an intermediate set"),
+        ({"train": {"lr": "abc"}}, "train.lr: --lr 'abc': expected a number"),
+        ({"train": {"lr": float("nan")}}, "train.lr: --lr nan: must be a finite number"),
+        ({"train": {"batch_size": 0}}, "train.batch_size: --batch-size 0: must be >= 1"),
+        (
+            {"task_settings": {"mnli": {"temperature": 0}}},
+            "task_settings.mnli.temperature: --temperature 0: must be > 0",
+        ),
+        ({"train": {"max_steps": 0}}, "train.max_steps: 0 trains nothing"),
+        ({"evaluation": {"tatoeba": {"center": "yes"}}}, "evaluation.tatoeba.center 'yes': choose none or language"),
+        ({"evaluation": {"tatoeba": {"batch_size": -1}}}, "evaluation.tatoeba.batch_size: --batch-size -1"),
+        ({"name": "../outside"}, "name '../outside': must be a plain name"),
+        ({"name": "/tmp/abs"}, "name '/tmp/abs': must be a plain name"),
+        ({"base_models": {"tiny": ["a"]}}, "base_models.tiny: expected a hub id or a path"),
     ],
 )
 def test_bad_experiment_files(tiny_model, data, tmp_path, override, message):
@@ -193,6 +214,68 @@ def test_bad_experiment_files(tiny_model, data, tmp_path, override, message):
         load_spec(path)
     result = CliRunner().invoke(main, ["experiment", str(path)])
     assert result.exit_code == 1 and message in result.output
+
+
+def test_two_runs_that_would_share_a_results_folder_are_refused_at_dry_run(tiny_model, data, tmp_path):
+    path = write_spec(
+        tmp_path,
+        tiny_model,
+        data,
+        base_models={"a": str(tiny_model), "a-b": str(tiny_model)},
+        intermediate={"b-c": [], "c": []},
+        targets=[],
+        evaluation={},
+    )
+    result = CliRunner().invoke(main, ["experiment", str(path), "--dry-run"])
+    assert result.exit_code == 1
+    assert "base model 'a' with set 'b-c' and base model 'a-b' with set 'c' would share" in result.output
+    assert not (tmp_path / "results").exists()
+
+
+def test_duplicate_yaml_keys_are_refused(tiny_model, data, tmp_path):
+    path = write_spec(tmp_path, tiny_model, data)
+    path.write_text(path.read_text() + "targets: [xnli]\n")
+    with pytest.raises(RxError, match=r"exp\.yaml: duplicate key 'targets' \(line \d+\)"):
+        load_spec(path)
+
+
+YAML_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 3)
+    | st.floats(allow_nan=True)
+    | st.sampled_from(["", "x", "mnli", "xnli", "tatoeba", "none", "language", "..", "a/b", "abc"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(["x", "mnli", "lr", "limit"]), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+SPEC_KEYS = [
+    "name",
+    "base_models",
+    "intermediate",
+    "baseline",
+    "targets",
+    "retrieval",
+    "train",
+    "task_settings",
+    "evaluation",
+    "resources",
+    "train_files",
+]
+
+
+@settings(
+    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.dictionaries(st.sampled_from(SPEC_KEYS), YAML_VALUES, max_size=6))
+def test_any_yaml_shaped_file_loads_or_is_one_rx_error(tmp_path, tiny_model, data, overrides):
+    path = write_spec(tmp_path, tiny_model, data, **overrides)
+    try:
+        plan_steps(load_spec(path))
+    except RxError as err:
+        assert str(err).startswith(str(path))
 
 
 def test_shipped_experiment_files_are_valid():

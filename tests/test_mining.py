@@ -112,8 +112,10 @@ def test_unknown_margin_or_retrieval_is_an_rx_error():
     assert MARGIN_NAMES == tuple(MARGINS)  # the option's choices are the functions that exist
     defaults = {"k": 4, "margin": "ratio", "retrieval": "max"}
     assert MiningOptions(k=2).resolved(defaults) == MiningOptions(k=2, margin="ratio", retrieval="max")
-    with pytest.raises(RxError, match="unknown margin 'cosine'; choose one of ratio, distance, absolute"):
-        MiningOptions(margin="cosine").resolved(defaults)
+    with pytest.raises(RxError, match="--margin 'cosine': choose one of ratio, distance, absolute"):
+        MiningOptions(margin="cosine")
+    with pytest.raises(RxError, match="unknown retrieval 'both'"):
+        MiningOptions().resolved({**defaults, "retrieval": "both"})
     x = np.eye(3, dtype=np.float32)
     with pytest.raises(RxError, match="unknown retrieval 'both'"):
         mine_candidates(x, x, 2, "ratio", "both")

@@ -148,14 +148,14 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     assert result.exit_code == 1 and "--lang 'xx': py3langid does not know this language" in result.output
 
     result = runner.invoke(main, ["prepare", str(bad), "--lang", "de", "--out", str(out), "--errors", "replace"])
-    assert result.exit_code == 1 and "exists; add --overwrite" in result.output
+    assert result.exit_code == 1 and "already exists (pass --overwrite to replace it)" in result.output
     thesis = tmp_path / "thesis"
     thesis.mkdir()
     (thesis / "chapter1.tex").write_text("precious")
     result = runner.invoke(
         main, ["prepare", str(bad), "--lang", "de", "--out", str(thesis), "--errors", "replace", "--overwrite"]
     )
-    assert result.exit_code == 1 and "is not an rx prepare folder" in result.output
+    assert result.exit_code == 1 and "not an rx prepare output (no report.json of rx's)" in result.output
     assert (thesis / "chapter1.tex").read_text() == "precious"
 
 

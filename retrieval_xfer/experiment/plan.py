@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.errors import RxError
 from retrieval_xfer.experiment.spec import ExperimentSpec
 from retrieval_xfer.modeling.run_folder import RUN_FILE
 
@@ -73,7 +74,32 @@ def run_name(base: str, intermediate_set: str) -> str:
 
 
 def plan_steps(spec: ExperimentSpec) -> list[Step]:
-    """Every step of ``spec``, in the order they must run."""
+    """Every step of ``spec``, in the order they must run; RxError (also at ``--dry-run``) when two steps would
+    write one folder or file (``<base>-<set>`` is ambiguous: base ``a`` with set ``b-c`` and base ``a-b`` with set
+    ``c`` are both ``a-b-c``)."""
+    steps = _steps(spec)
+    _check_unique_outputs(spec, steps)
+    return steps
+
+
+def _check_unique_outputs(spec: ExperimentSpec, steps: list[Step]) -> None:
+    runs: dict[str, tuple[str, str]] = {}
+    for base in spec.base_models:
+        for set_name in spec.intermediate:
+            other = runs.setdefault(run_name(base, set_name), (base, set_name))
+            if other != (base, set_name):
+                raise RxError(
+                    f"{spec.path}: base model {other[0]!r} with set {other[1]!r} and base model {base!r} with set "
+                    f"{set_name!r} would share the results folder {run_name(base, set_name)!r}; rename one"
+                )
+    writers: dict[Path, str] = {}
+    for step in steps:
+        other = writers.setdefault(step.output, step.label)
+        if other != step.label:
+            raise RxError(f"{spec.path}: steps {other!r} and {step.label!r} would both write {step.output}; rename one")
+
+
+def _steps(spec: ExperimentSpec) -> list[Step]:
     steps: list[Step] = []
     for base, model in spec.base_models.items():
         for set_name, tasks in spec.intermediate.items():

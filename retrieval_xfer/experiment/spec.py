@@ -38,8 +38,10 @@ from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
+from retrieval_xfer.field_checks import check_field
 from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES
-from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.indexing.options import IndexOptions
+from retrieval_xfer.mining.options import CENTER_CHOICES, MiningOptions
 from retrieval_xfer.training.config import TrainConfig
 from retrieval_xfer.training.runner import trainable_tasks
 
@@ -106,6 +108,35 @@ class ExperimentSpec:
         return load_card(task).trained_by[0]
 
 
+# The fields an experiment file's option values are checked against (type, finite, bounds, choices), by key.
+_FIELDS = {
+    f.name: f
+    for cls in (EncoderOptions, MiningOptions, IndexOptions, ZeroShotOptions)
+    for f in dataclasses.fields(cls)
+    if f.name not in ("model", "quiet")
+}
+_TRAIN_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a mapping that repeats a key (plain YAML keeps the last one silently)."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (str, int, float, bool)) and key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (line {key_node.start_mark.line + 1})", key_node.start_mark
+            )
+        seen.add(key) if isinstance(key, (str, int, float, bool)) else None
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
 def _expect(condition: bool, path: Path, message: str) -> None:
     if not condition:
         raise RxError(f"{path}: {message}")
@@ -124,6 +155,28 @@ def _plain_name(name: str, key: str, path: Path) -> None:
         path,
         f"{key} {name!r}: must be a plain name (it becomes a folder name under the runs and results folders)",
     )
+
+
+def _list_of_names(raw: dict, key: str, path: Path) -> list[str]:
+    """``raw[key]`` as a list of strings (absent or empty: none); RxError for a string, a mapping or a number."""
+    value = raw.get(key) or []
+    _expect(
+        isinstance(value, list) and all(isinstance(item, str) for item in value),
+        path,
+        f"'{key}' must be a list of task names, e.g. [{key == 'retrieval' and 'tatoeba' or 'xnli'}], not {value!r}",
+    )
+    return list(value)
+
+
+def _checked_options(options: dict, fields: dict[str, dataclasses.Field], scope: str, path: Path) -> dict:
+    """``options`` with each value checked against its field (``field_checks``); RxError naming ``scope``."""
+    checked = {}
+    for key, value in options.items():
+        try:
+            checked[key] = check_field(fields[key], value) if key in fields else value
+        except RxError as err:
+            raise RxError(f"{path}: {scope}.{key}: {err}") from None
+    return checked
 
 
 def _resources(raw: dict, path: Path) -> dict[str, dict[str, float]]:
@@ -196,7 +249,9 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
     path = Path(path)
     _expect(path.is_file(), path, "no such experiment file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
+    except yaml.constructor.ConstructorError as err:
+        raise RxError(f"{path}: {err.problem}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise RxError(f"{path}: malformed YAML ({err.__class__.__name__})") from None
     _expect(isinstance(raw, dict), path, "expected a mapping at the top level")
@@ -204,22 +259,37 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
     unknown = set(raw) - known
     _expect(not unknown, path, f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
     name = raw.get("name") or path.stem
-    for key in ("base_models", "train_files", "train", "task_settings", "evaluation"):
+    _expect(isinstance(name, str), path, f"name {name!r}: must be text")
+    _plain_name(name, "name", path)
+    for key in ("base_models", "train_files", "train", "task_settings", "evaluation", "intermediate"):
         _mapping(raw, key, path)
+    for key in ("base_models", "intermediate", "train_files", "task_settings", "evaluation"):
+        for item, value in raw[key].items() if raw.get(key) else []:
+            _expect(isinstance(item, str), path, f"{key}: the name {item!r} must be text (quote it: '{item}')")
+            if key in ("base_models", "train_files"):
+                _expect(isinstance(value, str), path, f"{key}.{item}: expected a hub id or a path, not {value!r}")
+    for key in ("runs_dir", "results_dir", "report_dir"):
+        _expect(
+            raw.get(key) is None or isinstance(raw[key], str), path, f"{key}: expected a path, not {raw.get(key)!r}"
+        )
     _resolve_inputs(raw, path, check_inputs)
-    bases = {str(k): str(v) for k, v in _mapping(raw, "base_models", path).items()}
+    bases = dict(_mapping(raw, "base_models", path))
     _expect(bool(bases), path, "'base_models' must name at least one model")
     for base in bases:
         _plain_name(base, "base model", path)
     intermediate = _mapping(raw, "intermediate", path) or {"none": []}
     for set_name in intermediate:
-        _plain_name(str(set_name), "intermediate set", path)
+        _plain_name(set_name, "intermediate set", path)
     valid_train = set(trainable_tasks())
     for set_name, tasks in intermediate.items():
-        _expect(isinstance(tasks, list), path, f"intermediate set {set_name!r} must be a list of tasks")
+        _expect(
+            isinstance(tasks, list) and all(isinstance(task, str) for task in tasks),
+            path,
+            f"intermediate set {set_name!r} must be a list of task names, not {tasks!r}",
+        )
         bad = [t for t in tasks if t not in valid_train]
         _expect(not bad, path, f"intermediate set {set_name!r}: unknown task(s) {', '.join(map(str, bad))}")
-    targets = list(raw.get("targets") or [])
+    targets = _list_of_names(raw, "targets", path)
     for task in targets:
         try:
             card = load_card(task)
@@ -230,26 +300,36 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
             path,
             f"target {task!r} is not a zero-shot XTREME task (xnli, pawsx, udpos, panx, xquad, mlqa, tydiqa)",
         )
-    retrieval = list(raw.get("retrieval") or [])
+    retrieval = _list_of_names(raw, "retrieval", path)
     bad = [t for t in retrieval if t not in RETRIEVAL_TASKS]
     _expect(not bad, path, f"retrieval: unknown task(s) {', '.join(bad)} (tatoeba, bucc2018)")
     _expect(bool(targets or retrieval), path, "nothing to evaluate: give 'targets' and/or 'retrieval'")
     baseline = raw.get("baseline", next((n for n, t in intermediate.items() if not t), None))
-    _expect(baseline is None or baseline in intermediate, path, f"baseline {baseline!r} is not an intermediate set")
+    _expect(
+        baseline is None or (isinstance(baseline, str) and baseline in intermediate),
+        path,
+        f"baseline {baseline!r} is not an intermediate set",
+    )
     train = _mapping(raw, "train", path)
     task_settings = _mapping(raw, "task_settings", path)
     for scope, options in [("train", train), *[(f"task_settings.{t}", o) for t, o in task_settings.items()]]:
         _expect(isinstance(options, dict), path, f"'{scope}' must be a mapping")
         bad = set(options) - TRAIN_OPTIONS
         _expect(not bad, path, f"{scope}: unknown training option(s) {', '.join(sorted(bad))}")
+        options.update(_checked_options(options, _TRAIN_FIELDS, scope, path))
+        _expect(options.get("max_steps") != 0, path, f"{scope}.max_steps: 0 trains nothing; give a positive number")
     evaluation = _mapping(raw, "evaluation", path)
     for task, options in evaluation.items():
         kind = task if task in RETRIEVAL_TASKS else "zero-shot"
         _expect(
             task in targets or task in retrieval, path, f"evaluation.{task}: not among the targets or retrieval tasks"
         )
+        _expect(options is None or isinstance(options, dict), path, f"evaluation.{task} must be a mapping")
         bad = set(options or {}) - EVAL_OPTIONS[kind]
         _expect(not bad, path, f"evaluation.{task}: unknown option(s) {', '.join(sorted(bad))}")
+        evaluation[task] = _checked_options(options or {}, _FIELDS, f"evaluation.{task}", path)
+        center = evaluation[task].get("center", "none")
+        _expect(center in CENTER_CHOICES, path, f"evaluation.{task}.center {center!r}: choose none or language")
 
     def folder(key: str, default: str) -> Path:
         return Path(str(raw[key])) if raw.get(key) else Path(default) / str(name)

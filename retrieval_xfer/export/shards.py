@@ -30,6 +30,7 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.ray_encode import RayShardEncoder
 from retrieval_xfer.export.reader import MANIFEST_FILE, open_export, read_manifest
 from retrieval_xfer.output_lock import check_free, hold_output_lock
+from retrieval_xfer.outputs import check_not_an_input
 from retrieval_xfer.provenance import file_sha256, now_iso
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.version import __version__
@@ -87,12 +88,21 @@ def export_corpus(
     if dtype not in DTYPES:
         raise RxError(f"--dtype {dtype!r}: choose float32 or float16")
     total = _validate(Path(input_path), fmt, blank)
-    check_free(Path(out))  # before the model loads
+    check_export_folder(Path(out), Path(input_path))  # before the model loads
+    check_free(Path(out))
     corpus = _calibration_corpus(Path(input_path), fmt, blank) if options.needs_corpus() else None
     encoder = RayShardEncoder(options, ray) if ray is not None else options.load(corpus=corpus)
     if ray is not None:
         logger.info(f"{options.describe(encoder)} | on {encoder.actors} Ray actor(s)")
     return export_embeddings(encoder, input_path, out, shard_size, dtype, fmt, blank, total=total)
+
+
+def check_export_folder(out: Path, input_path: Path) -> None:
+    """RxError when ``out`` may not hold this export: it holds the input, is a file, or is a folder with other
+    files and no rx manifest (an rx export folder is resumed; rx never writes shards among a user's files)."""
+    check_not_an_input([out], [input_path])
+    if out.exists() and (not out.is_dir() or (not (out / MANIFEST_FILE).exists() and any(out.iterdir()))):
+        raise RxError(f"{out}: exists and is not an rx export (no {MANIFEST_FILE}); choose another --out")
 
 
 def _calibration_corpus(path: Path, fmt: CorpusFormat, blank: BlankPolicy, limit: int = 20_000) -> list[str]:
@@ -156,6 +166,7 @@ def _export_locked(
         },
     }
     manifest_path = out / MANIFEST_FILE
+    check_export_folder(out, input_path)
     if manifest_path.exists():
         manifest = read_manifest(out)
         _check_resumable(manifest, encoder.spec, settings, out)

@@ -14,9 +14,17 @@ from retrieval_xfer.checksums import listed_file, verify_sha256
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.indexing.factory import IndexParams, apply_search_params
 from retrieval_xfer.indexing.meta import IndexMeta
+from retrieval_xfer.outputs import OutputKind, check_replaceable_folder
 from retrieval_xfer.provenance import file_sha256
 
 INDEX_FILE, IDS_FILE, SENTENCES_FILE, META_FILE = "index.faiss", "ids.txt", "sentences.txt", "meta.json"
+# What rx build-index writes, recognised by its meta.json's keys; --overwrite replaces nothing else.
+INDEX_OUTPUT = OutputKind(
+    "rx build-index",
+    META_FILE,
+    frozenset({"encoder", "index", "count", "rx_version"}),
+    frozenset({INDEX_FILE, IDS_FILE, SENTENCES_FILE, META_FILE}),
+)
 
 
 @dataclass
@@ -41,22 +49,15 @@ def _write_lines(path: Path, lines: list[str]) -> None:
 
 def check_replaceable(folder: Path, overwrite: bool) -> None:
     """RxError unless ``folder`` may be written: it does not exist, or ``overwrite`` is given and it is an rx index
-    folder (``meta.json`` and ``index.faiss``); rx never replaces a folder it did not make."""
+    folder (``meta.json`` and ``index.faiss``) holding nothing else; rx never replaces a folder it did not make,
+    nor a file beside an index that it did not write."""
     folder = Path(folder)
-    if not folder.exists() and not folder.is_symlink():
-        return
-    if not overwrite:
-        raise RxError(f"{folder}: already exists (pass --overwrite to replace it)")
-    if (
-        folder.is_symlink()
-        or not folder.is_dir()
-        or not (folder / META_FILE).is_file()
-        or not (folder / INDEX_FILE).is_file()
-    ):
+    if overwrite and folder.is_dir() and not folder.is_symlink() and not (folder / INDEX_FILE).is_file():
         raise RxError(
             f"{folder}: not an rx index folder (no {META_FILE} and {INDEX_FILE}); --overwrite replaces only "
             "an index rx built: choose another --out"
         )
+    check_replaceable_folder(folder, INDEX_OUTPUT, overwrite)
 
 
 def save_index(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.field_checks import check_fields
 from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY
 
 # The names of the choices, here so that reading options needs no numpy: the margin functions are
@@ -51,6 +52,9 @@ class MiningOptions:
         default=DEFAULT_MAX_MEMORY,
         metadata={"help": "Memory for the exact k-NN's blocks and results, e.g. 512MB or 16GB."},
     )
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def resolved(self, defaults: dict[str, Any]) -> MiningOptions:
         """These options with every ``None`` taken from ``defaults`` (a card's ``mining`` mapping); RxError when
@@ -101,6 +105,7 @@ class PostFilters:
     )
 
     def __post_init__(self) -> None:
+        check_fields(self)
         self.ratio_bounds()
 
     def ratio_bounds(self) -> tuple[float, float] | None:
@@ -138,7 +143,8 @@ class AutoThresholdOptions:
         },
     )
     target_precision: float = field(
-        default=0.95, metadata={"help": "--threshold auto: the precision the chosen threshold should reach."}
+        default=0.95,
+        metadata={"help": "--threshold auto: the precision the chosen threshold should reach.", "above": 0, "max": 1},
     )
     max_distractors: int = field(
         default=DEFAULT_MAX_DISTRACTORS,
@@ -147,3 +153,6 @@ class AutoThresholdOptions:
             "min": 1,
         },
     )
+
+    def __post_init__(self) -> None:
+        check_fields(self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from retrieval_xfer.field_checks import check_fields
 from retrieval_xfer.prepare.normalise import is_letter
 
 
@@ -24,6 +25,9 @@ class LineFilter:
             "max": 1.0,
         },
     )
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def reason(self, text: str) -> str | None:
         """Why ``text`` is dropped (``empty``, ``too short``, ``too long``, ``few letters``), or None to keep it."""

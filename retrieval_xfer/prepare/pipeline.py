@@ -19,6 +19,7 @@ from typing import Any
 from retrieval_xfer.atomic import atomic_directory
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.output_lock import hold_output_lock
+from retrieval_xfer.outputs import OutputKind, check_not_an_input, check_replaceable_folder
 from retrieval_xfer.prepare.dedup import DuplicateFinder, is_set
 from retrieval_xfer.prepare.language_id import LanguageIdentifier, is_language, load_identifier
 from retrieval_xfer.prepare.normalise import duplicate_key, normalise_text
@@ -30,6 +31,13 @@ logger = logging.getLogger(__name__)
 LINES_FILE = "lines.txt"
 LINE_NUMBERS_FILE = "line_numbers.txt"
 REPORT_FILE = "report.json"
+# What rx prepare writes, recognised by its report's keys; --overwrite replaces nothing else.
+PREPARE_OUTPUT = OutputKind(
+    "rx prepare",
+    REPORT_FILE,
+    frozenset({"input", "input_lines", "kept", "dropped", "options"}),
+    frozenset({LINES_FILE, LINE_NUMBERS_FILE, REPORT_FILE}),
+)
 EXAMPLES = 3
 _LID_BATCH = 2048
 
@@ -70,15 +78,14 @@ def prepare_file(
     input_path: Path, out: Path, options: PrepareOptions, overwrite: bool = False, quiet: bool = False
 ) -> dict[str, Any]:
     """Clean ``input_path`` into ``out`` (``lines.txt``, ``line_numbers.txt``, ``report.json``); returns the
-    report. RxError (nothing written) for a missing or non-UTF-8 input, an unknown language, an existing ``out``
-    without ``overwrite``, or when no line is left."""
+    report. RxError (nothing written) for a missing or non-UTF-8 input, an unknown language, an ``out`` that may
+    not be replaced (``outputs``: only with ``overwrite``, only an rx prepare folder holding nothing else), an
+    ``out`` that holds the input, or when no line is left."""
     input_path, out = Path(input_path), Path(out)
     if not input_path.is_file():
         raise RxError(f"{input_path}: no such file")
-    if out.exists() and not overwrite:
-        raise RxError(f"{out}: exists; add --overwrite to replace it")
-    if out.exists() and not (out / REPORT_FILE).is_file():
-        raise RxError(f"{out}: exists and is not an rx prepare folder; choose another --out")
+    check_not_an_input([out], [input_path])
+    check_replaceable_folder(out, PREPARE_OUTPUT, overwrite)
     identifier = load_identifier(options.lid, options.lang) if options.lid != "none" else None
     splitter = load_splitter(options.split_sentences, options.lang) if options.split_sentences != "none" else None
     with hold_output_lock(out), atomic_directory(out, overwrite=True) as tmp:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.field_checks import check_fields
+
 SAMPLERS = ("proportional", "round-robin", "temperature")  # how tasks interleave: training/samplers.py
 
 
@@ -48,20 +51,26 @@ class TrainConfig:
         default="proportional",
         metadata={"help": "How tasks interleave; one task per batch.", "choices": SAMPLERS},
     )
-    temperature: float = field(default=2.0, metadata={"help": "T of p ∝ n^(1/T) for --sampling temperature."})
-    epochs: float = 1.0
+    temperature: float = field(
+        default=2.0, metadata={"help": "T of p ∝ n^(1/T) for --sampling temperature.", "above": 0}
+    )
+    epochs: float = field(default=1.0, metadata={"help": "Passes over the data (fractions allowed).", "above": 0})
     max_steps: int = field(
         default=-1,
-        metadata={"help": "Stop after this many optimizer steps (overrides --epochs).", "show_default": False},
+        metadata={
+            "help": "Stop after this many optimizer steps (overrides --epochs).",
+            "show_default": False,
+            "min": -1,
+        },
     )
-    lr: float = 1e-5
+    lr: float = field(default=1e-5, metadata={"help": "Peak learning rate.", "above": 0})
     batch_size: int = field(default=4, metadata={"min": 1})
     grad_accum: int = field(default=1, metadata={"min": 1})
     max_length: int | None = field(
         default=None, metadata={"help": "Tokens per example. Default: each card's.", "min": 8}
     )
-    warmup: float = field(default=0.1, metadata={"help": "Warm-up, as a fraction of the steps."})
-    seed: int = 42
+    warmup: float = field(default=0.1, metadata={"help": "Warm-up, as a fraction of the steps.", "min": 0, "max": 1})
+    seed: int = field(default=42, metadata={"min": 0})
     save_steps: int = field(default=500, metadata={"help": "Checkpoint interval.", "min": 1})
     logging_steps: int = field(default=10, metadata={"min": 1})
     resume: bool = field(
@@ -100,3 +109,8 @@ class TrainConfig:
         },
     )
     quiet: bool = field(default=False, metadata={"help": "No progress bar.", "flag": True})
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.max_steps == 0:
+            raise RxError("--max-steps 0: give a positive number of steps, or leave it out to train --epochs")

@@ -21,6 +21,7 @@ from retrieval_xfer.indexing.factory import (
 from retrieval_xfer.indexing.meta import IndexMeta
 from retrieval_xfer.indexing.store import check_replaceable, save_index
 from retrieval_xfer.output_lock import hold_output_lock
+from retrieval_xfer.outputs import check_not_an_input
 from retrieval_xfer.provenance import now_iso
 from retrieval_xfer.specs import UNKNOWN_WEIGHTS, EncoderSpec
 from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet, sample_rows
@@ -64,6 +65,7 @@ def build_index_folder(
     SHA-256). Everything that can be checked without the model (the output folder, the corpus, whether the index
     type can be trained on that many sentences) is checked before the model loads."""
     out, input_path = Path(out), Path(input_path)
+    check_not_an_input([out], [input_path])
     check_replaceable(out, overwrite)  # before any encoding
     with hold_output_lock(out):
         return _build_locked(options, input_path, out, params, fmt, blank, store_sentences, overwrite, verify)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from retrieval_xfer.atomic import atomic_write_json, atomic_write_text
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
@@ -36,6 +38,7 @@ from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, P
 from retrieval_xfer.mining.post_filters import apply_post_filters
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.output_lock import hold_output_lock
+from retrieval_xfer.outputs import OutputKind, check_not_an_input, check_replaceable_file
 from retrieval_xfer.prepare.normalise import line_key
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet
@@ -165,6 +168,8 @@ def escape_field(text: str) -> str:
 
 
 def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candidates) -> int:
+    if not np.isfinite(candidates.score).all():  # margins are finite by construction (mining/margin.py)
+        raise RxError(f"{out}: a margin is not finite; nothing written (please report this as a bug)")
     lines = []
     with_text = src.texts is not None and trg.texts is not None
     for s, t, score in zip(candidates.src.tolist(), candidates.trg.tolist(), candidates.score.tolist()):
@@ -206,18 +211,19 @@ def _read_sample(auto: AutoThresholdOptions) -> tuple[list[str], list[str]]:
     return src, trg
 
 
-def check_output(out: Path, inputs: list[Path], overwrite: bool) -> None:
-    """RxError when ``out`` (or its ``.json`` sidecar) is an input or lies inside an input folder, or when it
-    exists and ``overwrite`` is not given (unless its run did not finish: its checkpoint folder is still there)."""
-    written = [out, out.with_name(out.name + ".json")]
-    for path in inputs:
-        source = path.resolve()
-        for target in written:
-            if target.resolve() == source or source in target.resolve().parents:
-                raise RxError(f"{out}: is the input {path} (or inside it); write the pairs elsewhere")
+# What rx mine writes: OUT and its sidecar OUT.json, recognised by these keys.
+MINE_OUTPUT = OutputKind("rx mine", ".json", frozenset({"pairs_file", "columns", "mining", "threshold"}))
+
+
+def check_output(out: Path, inputs: list[Path | None], overwrite: bool) -> None:
+    """RxError when ``out`` (or its ``.json`` sidecar) is an input or lies inside an input folder (the sides and
+    the threshold sample alike), is a folder, or exists and may not be replaced (``outputs``: only with
+    ``overwrite``, and only an rx mine output). An unfinished run (its checkpoint folder is still there) resumes."""
+    out = Path(out)
+    check_not_an_input([out, out.with_name(out.name + MINE_OUTPUT.marker)], inputs)
     unfinished = out.with_name(out.name + CHECKPOINT_SUFFIX).is_dir()  # killed after writing it: resumes
-    if out.exists() and not overwrite and not unfinished:
-        raise RxError(f"{out}: already exists (pass --overwrite to replace it)")
+    if not unfinished:
+        check_replaceable_file(out, MINE_OUTPUT, overwrite)
 
 
 @dataclass(frozen=True)
@@ -259,7 +265,7 @@ def mine(
     RxError, before any work, when ``out`` is one of the inputs (or inside one), or exists without ``overwrite``
     (unless its run did not finish); the output is locked for the whole run.
     """
-    check_output(Path(job.out), [Path(job.src), Path(job.trg)], job.overwrite)
+    check_output(Path(job.out), [Path(job.src), Path(job.trg), job.auto.sample_src, job.auto.sample_trg], job.overwrite)
     _check_threshold(job, options)
     with hold_output_lock(Path(job.out)):  # the pairs file and its checkpoint folder belong to this run
         return _mine_locked(job, options, quiet)

@@ -1,0 +1,164 @@
+"""Margins are finite by construction: property tests (hypothesis) of the candidate functions on arbitrary finite
+matrices (zero rows, duplicates, 1 to 5 rows, centered), and the reproductions of issue 25 as regression tests."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from retrieval_xfer.cli import main
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.mining.candidates import candidates_from_neighbours
+from retrieval_xfer.mining.knn import knn_both_ways
+from retrieval_xfer.mining.margin import RATIO_FLOOR, margin_scores
+from retrieval_xfer.vectors import ArrayVectors, CenteredVectors, mean_vector
+
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+ELEMENTS = st.floats(-4, 4, allow_nan=False, width=32) | st.sampled_from([0.0, 1.0, -1.0])
+
+
+def matrices(dimension: int = 4):
+    return st.integers(1, 5).flatmap(lambda n: arrays(np.float32, (n, dimension), elements=ELEMENTS))
+
+
+def mined(x: np.ndarray, y: np.ndarray, k: int, margin: str, retrieval: str, center: bool = False):
+    """Candidates as ``rx mine`` computes them, or None when the vectors are refused (zero rows)."""
+    try:
+        vx, vy = ArrayVectors(x), ArrayVectors(y)
+    except RxError as err:
+        assert "zero vector" in str(err)
+        return None
+    if center:
+        vx, vy = CenteredVectors(vx, mean_vector(vx)), CenteredVectors(vy, mean_vector(vy))
+    return candidates_from_neighbours(knn_both_ways(vx, vy, k, device="cpu"), margin, retrieval)
+
+
+@SETTINGS
+@given(
+    matrices(),
+    matrices(),
+    st.integers(1, 4),
+    st.sampled_from(["ratio", "distance", "absolute"]),
+    st.sampled_from(["max", "fwd", "bwd", "intersect"]),
+    st.booleans(),
+)
+def test_every_margin_is_finite_and_bounded(x, y, k, margin, retrieval, center):
+    found = mined(x, y, k, margin, retrieval, center)
+    if found is None:
+        return
+    assert np.isfinite(found.score).all()
+    bound = {"ratio": 1 / RATIO_FLOOR, "distance": 2.0, "absolute": 1.0}[margin]
+    assert (np.abs(found.score) <= bound + 1e-5).all()
+
+
+@SETTINGS
+@given(matrices(), matrices(), st.integers(1, 4), st.sampled_from(["fwd", "bwd"]), st.randoms(use_true_random=False))
+def test_scores_do_not_depend_on_row_order(x, y, k, retrieval, rnd):
+    found = mined(x, y, k, "ratio", retrieval)
+    if found is None:
+        return
+    px, py = rnd.sample(range(len(x)), len(x)), rnd.sample(range(len(y)), len(y))
+    shuffled = mined(x[px], y[py], k, "ratio", retrieval)
+    np.testing.assert_allclose(np.sort(found.score), np.sort(shuffled.score), rtol=1e-5, atol=1e-5)
+
+
+@SETTINGS
+@given(arrays(np.float32, (6, 4), elements=ELEMENTS), st.integers(1, 4))
+def test_pairs_are_the_same_pairs_whatever_the_order(x, k):
+    """With distinct vectors and no ties, 'max' retrieval finds the same pairs in any row order."""
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    assume((norms > 0).all() and len(np.unique(np.round(x / norms, 3), axis=0)) == len(x))  # distinct directions
+    y = x[::-1] * 1.5 + 0.01
+    found = mined(x, y, k, "ratio", "max")
+    assume(found is not None and len(np.unique(np.round(found.score, 4))) == len(found.score))
+    order = np.arange(len(x))[::-1].copy()
+    shuffled = mined(x[order], y, k, "ratio", "max")
+    assume(len(np.unique(np.round(shuffled.score, 4))) == len(shuffled.score))
+    assert {(int(s), int(t)) for s, t in zip(found.src, found.trg)} == {
+        (int(order[s]), int(t)) for s, t in zip(shuffled.src, shuffled.trg)
+    }
+
+
+def test_a_neighbourhood_at_or_below_zero_is_scored_against_the_floor():
+    cosine = np.array([[0.9, -0.2]])
+    scores = margin_scores(cosine, np.array([[0, 1]]), np.array([-0.3]), np.array([-0.1, 0.2]), "ratio")
+    np.testing.assert_allclose(scores, [[0.9 / RATIO_FLOOR, -0.2 / RATIO_FLOOR]])
+
+
+def test_zero_rows_are_refused_naming_the_file_and_row(tmp_path):
+    vectors = np.ones((4, 8), np.float32)
+    vectors[2] = 0
+    np.save(tmp_path / "x.npy", vectors)
+    np.save(tmp_path / "y.npy", np.ones((4, 8), np.float32))
+    result = CliRunner().invoke(
+        main,
+        ["mine", "--src", str(tmp_path / "x.npy"), "--trg", str(tmp_path / "y.npy"), "--out", str(tmp_path / "o.tsv")],
+    )
+    assert result.exit_code == 1
+    assert "x.npy: row 2 is a zero vector" in result.output
+    assert not (tmp_path / "o.tsv").exists()
+
+
+def test_a_side_of_identical_vectors_centered_scores_zero_not_nan(tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x.npy", np.tile(rng.standard_normal((1, 16)).astype(np.float32), (5, 1)))
+    np.save(tmp_path / "y.npy", rng.standard_normal((5, 16)).astype(np.float32))
+    out = tmp_path / "pairs.tsv"
+    args = [
+        "mine",
+        "--src",
+        str(tmp_path / "x.npy"),
+        "--trg",
+        str(tmp_path / "y.npy"),
+        "--out",
+        str(out),
+        "--center",
+        "language",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    scores = [float(line.split("\t")[0]) for line in out.read_text().splitlines()]
+    assert scores and all(score == 0.0 for score in scores)
+    json.loads((tmp_path / "pairs.tsv.json").read_text())  # valid JSON
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
+@pytest.mark.parametrize("option", ["--threshold", "--max-score", "--target-precision"])
+def test_non_finite_floats_are_refused_before_anything_runs(tmp_path, option, value):
+    np.save(tmp_path / "x.npy", np.eye(3, dtype=np.float32))
+    out = tmp_path / "pairs.tsv"
+    result = CliRunner().invoke(
+        main, ["mine", "--src", str(tmp_path / "x.npy"), "--trg", str(tmp_path / "x.npy"), "--out", str(out)]
+    )
+    assert result.exit_code == 0  # the same command without the option runs
+    out.unlink()
+    result = CliRunner().invoke(
+        main,
+        ["mine", "--src", str(tmp_path / "x.npy"), "--trg", str(tmp_path / "x.npy"), "--out", str(out), option, value],
+    )
+    assert result.exit_code == 2 and "finite" in result.output and option in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "-0.1"])
+def test_target_precision_must_be_a_precision(tmp_path, value):
+    result = CliRunner().invoke(
+        main, ["mine", "--src", "a", "--trg", "b", "--out", str(tmp_path / "o"), "--target-precision", value]
+    )
+    assert result.exit_code == 2 and "--target-precision" in result.output
+
+
+def test_rx_json_files_never_hold_nan(tmp_path):
+    from retrieval_xfer.atomic import atomic_write_json
+
+    with pytest.raises(RxError, match=r"out.json: scores.de.f1 is not a finite number; nothing written"):
+        atomic_write_json(tmp_path / "out.json", {"scores": {"de": {"f1": float("nan")}}})
+    assert not (tmp_path / "out.json").exists()
+    atomic_write_json(tmp_path / "out.json", {"scores": [1.0, 2]})
+    assert json.loads((tmp_path / "out.json").read_text()) == {"scores": [1.0, 2]}
