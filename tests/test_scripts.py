@@ -16,6 +16,7 @@ from retrieval_xfer.prepare.filters import LineFilter
 from retrieval_xfer.prepare.normalise import duplicate_key, line_key, normalise_text
 from retrieval_xfer.prepare.options import PrepareOptions
 from retrieval_xfer.prepare.pipeline import LINE_NUMBERS_FILE, prepare_file
+from retrieval_xfer.prepare.sentences import BoundedSplitter, bounded_pieces
 
 
 def modulo_case_space_punctuation(text: str) -> str:
@@ -148,3 +149,49 @@ def test_the_report_is_json_with_every_script(tmp_path):
     report = prepare_file(path, tmp_path / "out", PrepareOptions(lang="mr", lid="none"), quiet=True)
     assert report["kept"] == 3
     assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["kept"] == 3
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(st.sampled_from(list("ab .!?。।\n\t")), max_size=400), st.integers(4, 50))
+def test_bounded_pieces_cover_the_text_within_the_limit(text, limit):
+    pieces = list(bounded_pieces(text, limit))
+    assert "".join(pieces) == text
+    assert all(len(piece) <= limit for piece in pieces)
+    assert all(len(piece) >= limit // 2 for piece in pieces[:-1])  # so the number of pieces is linear
+
+
+def test_a_long_line_is_cut_after_sentence_ends_and_splits_into_the_same_sentences():
+    pytest.importorskip("sentence_splitter", reason="the split extra is not installed")
+    from retrieval_xfer.prepare.sentences import MosesSplitter
+
+    sentences = [f"Satz Nummer {i} endet hier, z. B. mit einem Punkt." for i in range(300)]
+    line = " ".join(sentences)
+    assert all(piece.endswith(".") for piece in bounded_pieces(line, 1000))
+    assert BoundedSplitter(MosesSplitter("de"), limit=1000).split(line) == MosesSplitter("de").split(line) == sentences
+
+
+def test_a_line_without_spaces_is_cut_at_the_limit():
+    assert [len(p) for p in bounded_pieces("x" * 25, 10)] == [10, 10, 5]
+
+
+class _CountingSplitter:
+    """Splits after ". " like a trivial splitter, and records the longest text it was handed."""
+
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.longest = 0
+
+    def split(self, text: str) -> list[str]:
+        self.longest = max(self.longest, len(text))
+        return [part.strip() + ("." if i < text.count(". ") else "") for i, part in enumerate(text.split(". "))]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.text(st.sampled_from(list("abc d")), min_size=1, max_size=80), max_size=40), st.integers(8, 60))
+def test_the_bounded_splitter_never_hands_more_than_its_limit(words, limit):
+    text = ". ".join(words)
+    counting = _CountingSplitter()
+    pieces = BoundedSplitter(counting, limit).split(text)
+    assert counting.longest <= limit
+    assert "".join(pieces).replace(" ", "").replace(".", "") == text.replace(" ", "").replace(".", "")
