@@ -157,12 +157,19 @@ def mean_vector(vectors: VectorSet, block_rows: int = 65536) -> np.ndarray:
 
 
 def sample_rows(vectors: VectorSet, count: int, seed: int = 0) -> np.ndarray:
-    """About ``count`` rows of ``vectors`` in random contiguous chunks (cheap to read from memory-mapped shards)."""
+    """``min(count, len(vectors))`` distinct rows of ``vectors``: whole chunks of ``SAMPLE_CHUNK`` rows on a fixed
+    grid (cheap to read from memory-mapped shards; chunks never overlap, so no row is drawn twice), taken in a
+    random order until there are enough, then kept in corpus order."""
     n = len(vectors)
     if count <= 0:
         return np.zeros((0, vectors.dimension), np.float32)
     if count >= n:
         return vectors.rows(0, n)
-    chunks = max(1, count // SAMPLE_CHUNK)
-    starts = np.sort(np.random.default_rng(seed).choice(max(1, n - SAMPLE_CHUNK), chunks, replace=False))
-    return np.concatenate([vectors.rows(int(s), int(min(s + SAMPLE_CHUNK, n))) for s in starts])[:count]
+    starts, total = [], 0
+    for chunk in np.random.default_rng(seed).permutation(-(-n // SAMPLE_CHUNK)):
+        start = int(chunk) * SAMPLE_CHUNK
+        starts.append(start)
+        total += min(start + SAMPLE_CHUNK, n) - start
+        if total >= count:
+            break
+    return np.concatenate([vectors.rows(s, min(s + SAMPLE_CHUNK, n)) for s in sorted(starts)])[:count]

@@ -69,6 +69,20 @@ def _share_at_least(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return (len(ordered) - np.searchsorted(ordered, grid, side="left")) / max(1, len(ordered))
 
 
+def check_sample_size(pairs: int, corpus_rows: tuple[int, int], where: str = "the parallel sample") -> None:
+    """RxError, before any encoding, for a sample too small to estimate from (fewer than ``MIN_SAMPLE`` pairs) or
+    too large for the corpus: the sample puts two thirds of its pairs on each side in place of corpus rows, so
+    a side of the corpus must have more rows than that, or the sample would be judged among none of them."""
+    if pairs < MIN_SAMPLE:
+        raise RxError(f"{where} has {pairs} pairs; --threshold auto needs at least {MIN_SAMPLE}")
+    smallest = min(corpus_rows)
+    if 2 * (pairs // 3) >= smallest:
+        raise RxError(
+            f"{where} has {pairs} pairs, too many for a corpus side of {smallest} sentences: two thirds of the "
+            f"sample take the place of corpus rows, so give at most {3 * ((smallest - 1) // 2) + 2} pairs"
+        )
+
+
 def estimate_threshold(
     sample_x: np.ndarray,
     sample_y: np.ndarray,
@@ -89,8 +103,7 @@ def estimate_threshold(
     n = len(sample_x)
     if len(sample_y) != n:
         raise RxError(f"the parallel sample has {n} source and {len(sample_y)} target lines: they must pair up")
-    if n < MIN_SAMPLE:
-        raise RxError(f"the parallel sample has {n} pairs; --threshold auto needs at least {MIN_SAMPLE}")
+    check_sample_size(n, (len(corpus_x), len(corpus_y)))
     if objective not in AUTO_OBJECTIVES:
         raise RxError(f"--objective {objective!r}: choose one of {', '.join(AUTO_OBJECTIVES)}")
     if not 0 < target_precision <= 1:

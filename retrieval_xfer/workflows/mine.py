@@ -30,7 +30,7 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.reader import is_export, open_export
 from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
-from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, estimate_threshold
+from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, check_sample_size, estimate_threshold
 from retrieval_xfer.mining.budget import format_size, parse_size
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.neighbours import find_neighbours
@@ -208,8 +208,17 @@ def _read_sample(auto: AutoThresholdOptions) -> tuple[list[str], list[str]]:
             f"{auto.sample_trg}: {len(trg)} lines, but {auto.sample_src} has {len(src)}: a parallel sample pairs "
             "line i with line i"
         )
+    same = sum(line_key(a) == line_key(b) for a, b in zip(src, trg))
+    if same > len(src) * MAX_SAME_SAMPLE_LINES:
+        raise RxError(
+            f"{auto.sample_trg}: {same} of its {len(trg)} lines equal {auto.sample_src}'s: a parallel sample pairs "
+            "each sentence with its translation in the other language (the same file twice promises a precision "
+            "the corpus will not have)"
+        )
     return src, trg
 
+
+MAX_SAME_SAMPLE_LINES = 0.2  # names, numbers and loanwords are the same in both languages; a fifth is not a sample
 
 # What rx mine writes: OUT and its sidecar OUT.json, recognised by these keys.
 MINE_OUTPUT = OutputKind("rx mine", ".json", frozenset({"pairs_file", "columns", "mining", "threshold"}))
@@ -298,6 +307,15 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
             sides[name] = _export_side(path, job.verify)
         elif kinds[name] == "npy":
             sides[name] = _npy_side(path)
+    rows = {name: len(side.texts) for name, side in texts.items()} | {n: len(s.vectors) for n, s in sides.items()}
+    if sample is not None:  # before any encoding
+        check_sample_size(len(sample[0]), (rows["src"], rows["trg"]), f"{job.auto.sample_src} (the sample)")
+    without_text = [str(s.path) for s in sides.values() if s.texts is None]
+    if job.post.needs_texts() and without_text:
+        raise RxError(
+            f"{without_text[0]}: holds no sentences, and --length-ratio, --numbers-agree and --dedup-pairs read "
+            "them: mine text files or rx exports whose input file is still there"
+        )
     encoder = None
     if texts or sample is not None:
         reference = next((s.spec for s in sides.values() if s.spec is not None), None)

@@ -1,0 +1,76 @@
+"""Everything the input alone decides is checked before any model loads: each case gives a --model that does not
+exist, so a check that came after loading would fail on the model instead of naming the real problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from retrieval_xfer.cli import main
+from retrieval_xfer.vectors import SAMPLE_CHUNK, ArrayVectors, sample_rows
+
+NO_MODEL = "/nonexistent/model"
+
+
+def rx(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def lines(path: Path, count: int, prefix: str) -> Path:
+    path.write_text("".join(f"{prefix} sentence number {i}.\n" for i in range(count)), encoding="utf-8")
+    return path
+
+
+def refused(result, fragment: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert fragment in result.output, result.output
+    assert "nonexistent" not in result.output  # the model was never looked at
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    return lines(tmp_path / "c.de", 300, "Ein"), lines(tmp_path / "c.en", 300, "An")
+
+
+def mine_auto(tmp_path, corpus, sample_src, sample_trg):
+    return rx(
+        "mine", "--model", NO_MODEL, "--src", corpus[0], "--trg", corpus[1], "--out", tmp_path / "p.tsv",
+        "--threshold", "auto", "--sample-src", sample_src, "--sample-trg", sample_trg,
+    )  # fmt: skip
+
+
+def test_one_file_as_both_sample_sides_is_refused(tmp_path, corpus):
+    english = lines(tmp_path / "s.en", 100, "An")
+    refused(mine_auto(tmp_path, corpus, english, english), "100 of its 100 lines equal")
+
+
+def test_a_sample_too_small_or_larger_than_the_corpus_is_refused(tmp_path, corpus):
+    refused(
+        mine_auto(tmp_path, corpus, lines(tmp_path / "s.de", 20, "Ein"), lines(tmp_path / "s.en", 20, "An")),
+        "has 20 pairs; --threshold auto needs at least 50",
+    )
+    big = mine_auto(tmp_path, corpus, lines(tmp_path / "b.de", 600, "Kein"), lines(tmp_path / "b.en", 600, "No"))
+    refused(big, "has 600 pairs, too many for a corpus side of 300 sentences")
+
+
+def test_text_filters_on_a_npy_side_are_refused_before_the_knn(tmp_path):
+    np.save(tmp_path / "x.npy", np.eye(4, dtype=np.float32))
+    result = rx(
+        "mine", "--src", tmp_path / "x.npy", "--trg", tmp_path / "x.npy", "--out", tmp_path / "o", "--numbers-agree"
+    )
+    assert result.exit_code == 1 and "x.npy: holds no sentences" in result.output
+    assert not (tmp_path / "o.json").exists()
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.integers(1, 5 * SAMPLE_CHUNK), st.integers(0, 6 * SAMPLE_CHUNK), st.integers(0, 3))
+def test_sampled_rows_are_distinct_and_as_many_as_asked(n, count, seed):
+    vectors = ArrayVectors(np.stack([np.arange(n) + 1.0, np.ones(n)], axis=1).astype(np.float32))
+    rows = sample_rows(vectors, count, seed)
+    assert len(rows) == min(count, n)
+    assert len(np.unique(rows, axis=0)) == len(rows)  # no row drawn twice
