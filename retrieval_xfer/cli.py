@@ -417,11 +417,13 @@ def search(
 
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
-def info(folder: Path) -> None:
-    """Describe an index folder (or an export folder): model, layer, pooling, count, dimension, build time."""
+@no_verify_option
+def info(folder: Path, no_verify: bool) -> None:
+    """Describe an index folder (or an export folder): model, layer, pooling, count, dimension, build time; its
+    files' checksums are verified (a damaged file is an error, as in every other command)."""
     from retrieval_xfer.workflows.describe import describe_folder
 
-    click.echo(describe_folder(folder))
+    click.echo(describe_folder(folder, verify=not no_verify))
 
 
 def _train_files(values: tuple[str, ...]) -> dict[str, str]:

@@ -338,8 +338,13 @@ def test_export_then_info(tmp_path, tiny_model, corpus):
         "--quiet",
     )
     assert result.exit_code == 0, result.output
-    assert "(complete)" in rx("info", out).output
+    assert "(complete, checksums verified)" in rx("info", out).output
     assert np.load(out / "shard-00002.npy").shape == (2, 32)
+    data = bytearray((out / "shard-00001.npy").read_bytes())
+    data[-3] ^= 0x10  # inside the last vector: numpy still reads it
+    (out / "shard-00001.npy").write_bytes(bytes(data))
+    assert_one_line_error(rx("info", out), "corrupt: checksum mismatch in", "shard-00001.npy")
+    assert "(complete, checksums not verified (--no-verify))" in rx("info", out, "--no-verify").output
 
 
 def test_ctrl_c_exits_130_and_says_how_to_resume(tmp_path, monkeypatch, corpus):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from retrieval_xfer.checksums import listed_file, verify_sha256
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.export.reader import MANIFEST_FILE, read_manifest
+from retrieval_xfer.export.reader import MANIFEST_FILE, open_export, read_manifest
 from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.indexing.store import META_FILE, load_index
 
@@ -22,11 +23,19 @@ def _encoder_lines(encoder: dict) -> list[str]:
     ]
 
 
-def describe_folder(folder: Path) -> str:
-    """Describe an index folder (``meta.json``) or an export folder (``manifest.json``); RxError otherwise."""
+def _verify_shards(folder: Path, manifest: dict) -> None:
+    """RxError when a shard of an (incomplete) export differs from the SHA-256 its manifest recorded."""
+    for shard in manifest["shards"]:
+        verify_sha256(listed_file(folder, shard["file"], folder / MANIFEST_FILE), shard.get("sha256"))
+        verify_sha256(listed_file(folder, shard["ids"], folder / MANIFEST_FILE), shard.get("ids_sha256"))
+
+
+def describe_folder(folder: Path, verify: bool = True) -> str:
+    """Describe an index folder (``meta.json``) or an export folder (``manifest.json``); RxError otherwise, and,
+    with ``verify``, when a file differs from the SHA-256 its folder recorded (as every other reader checks)."""
     folder = Path(folder)
     if (folder / META_FILE).is_file():
-        saved = load_index(folder)
+        saved = load_index(folder, verify)
         meta = saved.meta
         return "\n".join(
             [
@@ -40,7 +49,12 @@ def describe_folder(folder: Path) -> str:
         )
     if (folder / MANIFEST_FILE).is_file():
         manifest = read_manifest(folder)
+        if verify and manifest["complete"]:
+            open_export(folder, verify=True)  # the same checks as rx mine and build-index make
+        elif verify:
+            _verify_shards(folder, manifest)
         state = "complete" if manifest["complete"] else "INCOMPLETE (re-run rx export to resume)"
+        state += ", checksums verified" if verify else ", checksums not verified (--no-verify)"
         return "\n".join(
             [
                 f"export:      {folder} ({state})",
