@@ -28,7 +28,10 @@ def atomic_directory(final: Path, overwrite: bool = False) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; the folder gets the usual permissions
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as err:  # a write inside the folder (a full disk): name the output being written
+            raise named(err, final) from None
         if final.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))  # a fresh, empty name
             final.rename(trash)  # replaces the empty folder mkdtemp made
@@ -39,6 +42,14 @@ def atomic_directory(final: Path, overwrite: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def named(err: BaseException, path: Path) -> BaseException:
+    """``err`` itself, or, for an OSError that names no file (a write that failed on a full disk), the same error
+    naming ``path``, so the one-line message says which output could not be written."""
+    if isinstance(err, OSError) and not err.filename:
+        return OSError(err.errno, err.strerror or str(err), str(path))
+    return err
 
 
 def _umask() -> int:
@@ -60,10 +71,10 @@ def atomic_write_file(path: Path, write: Callable[[BinaryIO], None]) -> None:
             write(f)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a result file gets the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise
+        raise named(err, path) from None
 
 
 def atomic_write_text(path: Path, text: str) -> None:

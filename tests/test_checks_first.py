@@ -74,3 +74,39 @@ def test_sampled_rows_are_distinct_and_as_many_as_asked(n, count, seed):
     rows = sample_rows(vectors, count, seed)
     assert len(rows) == min(count, n)
     assert len(np.unique(rows, axis=0)) == len(rows)  # no row drawn twice
+
+
+def test_a_bad_index_factory_is_one_line_before_the_knn(tmp_path):
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).standard_normal((300, 8)).astype(np.float32))
+    for factory, reason in [("IVF16,Bogus", "could not parse"), ("IVF16,PQ3", "multiple of the number of subq")]:
+        args = ["mine", "--src", tmp_path / "x.npy", "--trg", tmp_path / "x.npy", "--out", tmp_path / "o.tsv"]
+        result = rx(*args, "--index-factory", factory)
+        assert result.exit_code == 1 and "faiss cannot build it" in result.output and reason in result.output
+        assert "Traceback" not in result.output and not (tmp_path / "o.tsv").exists()
+
+
+def test_a_full_disk_names_the_output(tmp_path, tiny_model, monkeypatch):
+    import errno
+
+    import faiss
+
+    corpus = lines(tmp_path / "c.txt", 20, "A")
+
+    def full_disk(index, path):
+        raise RuntimeError("Error in faiss::FileIOWriter... Error: 'ret == (n)' failed: write error: No space left")
+
+    monkeypatch.setattr(faiss, "write_index", full_disk)
+    build = ["build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--quiet"]
+    result = rx(*build, "--out", tmp_path / "idx")
+    assert result.exit_code == 1 and "idx: could not write index.faiss (" in result.output
+    assert "No space left" in result.output and not (tmp_path / "idx").exists()
+
+    from retrieval_xfer.atomic import atomic_write_text
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("os.replace", no_space)
+    with pytest.raises(OSError) as caught:
+        atomic_write_text(tmp_path / "result.json", "{}")
+    assert caught.value.filename == str(tmp_path / "result.json") and not (tmp_path / "result.json").exists()

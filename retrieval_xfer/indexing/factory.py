@@ -157,6 +157,8 @@ def check_trainable(params: IndexParams, count: int, dimension: int | None) -> N
             f"{params.factory_string()} index needs at least {params.nlist} sentences, got {count} "
             f"(give --nlist {max(1, count // 39)} or fewer, or use --index-type flat)"
         )
+    if params.kind == "factory" and dimension is not None:
+        new_index(params, dimension)  # a description faiss cannot parse fails here, before the k-NN
     if params.kind == "ivfpq":
         if dimension is not None and params.pq_m and dimension % params.pq_m:
             raise RxError(f"--pq-m {params.pq_m} must divide the embedding dimension {dimension}")
@@ -194,6 +196,18 @@ def train_sample_rows(count: int, params: IndexParams) -> int:
     )
 
 
+def new_index(params: IndexParams, dimension: int) -> faiss.Index:
+    """An empty inner-product index of ``params`` (resolved); RxError in one line when faiss cannot build that
+    description for ``dimension`` (a typo in ``--index-factory``, a PQ that does not divide the dimension)."""
+    try:
+        return faiss.index_factory(dimension, params.factory_string(), faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as err:
+        reason = str(err).rsplit("Error: ", 1)[-1].strip().splitlines()[0]
+        raise RxError(
+            f"index {params.factory_string()!r} (dimension {dimension}): faiss cannot build it ({reason})"
+        ) from None
+
+
 def trained_index(
     params: IndexParams, count: int, dimension: int, train_sample: np.ndarray | None
 ) -> tuple[faiss.Index, IndexParams]:
@@ -201,7 +215,7 @@ def trained_index(
     needs training; ``faiss.clone_index`` copies it for another database without training again."""
     params = params.resolved(count, dimension)
     check_trainable(params, count, dimension)
-    index = faiss.index_factory(dimension, params.factory_string(), faiss.METRIC_INNER_PRODUCT)
+    index = new_index(params, dimension)
     if not index.is_trained:
         if train_sample is None or len(train_sample) == 0:
             raise RxError(f"a {params.factory_string()} index needs training vectors")

@@ -75,7 +75,11 @@ def save_index(
     check_replaceable(folder, overwrite)
     try:
         with atomic_directory(Path(folder), overwrite=overwrite) as tmp:
-            faiss.write_index(index, str(tmp / INDEX_FILE))
+            try:
+                faiss.write_index(index, str(tmp / INDEX_FILE))
+            except RuntimeError as err:  # faiss's own writer: a full disk is a RuntimeError, not an OSError
+                reason = str(err).rsplit("Error: ", 1)[-1].strip().splitlines()[0]
+                raise RxError(f"{folder}: could not write {INDEX_FILE} ({reason}); nothing written") from None
             _write_lines(tmp / IDS_FILE, ids)
             if sentences is not None:
                 _write_lines(tmp / SENTENCES_FILE, sentences)
