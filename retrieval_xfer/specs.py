@@ -33,6 +33,7 @@ class EncoderSpec:
     quantization: str = "none"
     runtime_sha256: str = ""
     calibration: str = ""
+    tokenizer_sha256: str = ""  # encoding.loader.tokenizer_sha256; "" in indexes and exports made before rx recorded it
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the fields."""
@@ -77,6 +78,11 @@ def check_compatible(
                     f"{given} ({query.model}, weights {b[:12]}…)"
                 )
             raise RxError(f"{where}: {name} differs: {stored} built with {a!r}, {given} has {b!r}")
+    if built.tokenizer_sha256 and query.tokenizer_sha256 and built.tokenizer_sha256 != query.tokenizer_sha256:
+        raise RxError(
+            f"{where}: {stored} built with another tokenizer ({built.tokenizer_sha256[:12]}…) than the {given}'s "
+            f"({query.tokenizer_sha256[:12]}…): same weights, but the text is cut into other tokens"
+        )
     if built.quantization != "none" and built.runtime_sha256 != query.runtime_sha256:
         raise RxError(
             f"{where}: {stored} built with another {built.quantization} model ({built.backend}, runtime "

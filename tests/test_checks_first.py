@@ -110,3 +110,25 @@ def test_a_full_disk_names_the_output(tmp_path, tiny_model, monkeypatch):
     with pytest.raises(OSError) as caught:
         atomic_write_text(tmp_path / "result.json", "{}")
     assert caught.value.filename == str(tmp_path / "result.json") and not (tmp_path / "result.json").exists()
+
+
+def test_an_index_refuses_a_model_copy_with_another_tokenizer(tmp_path, tiny_model):
+    import json
+    import shutil
+
+    corpus = lines(tmp_path / "c.txt", 20, "der hund")
+    index = tmp_path / "idx"
+    assert (
+        rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", index, "--quiet").exit_code
+        == 0
+    )
+    same = tmp_path / "same"
+    shutil.copytree(tiny_model, same)
+    assert rx("search", index, "--model", same, "--layer", 2, "--quiet", "der hund").exit_code == 0
+    other = tmp_path / "other"
+    shutil.copytree(tiny_model, other)
+    tokenizer = json.loads((other / "tokenizer.json").read_text())
+    tokenizer["normalizer"] = None  # same vocabulary and weights; upper case now becomes <unk>
+    (other / "tokenizer.json").write_text(json.dumps(tokenizer))
+    result = rx("search", index, "--model", other, "--layer", 2, "--quiet", "der hund")
+    assert result.exit_code == 1 and "built with another tokenizer" in result.output

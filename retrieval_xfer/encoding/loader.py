@@ -70,6 +70,22 @@ def weights_sha256(model: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
+# Texts in several scripts whose token ids join the tokenizer's fingerprint: normalisation and pre-tokenisation
+# rules (case, accents, NFKC, spacing) show in them even when two vocabularies are the same.
+_TOKENIZER_PROBE = ["Ünïcode CASE  spacing, 123 €!", "तो जपानी आहे का?", "東京は雨です。", "Ἀθῆναι ǅ ﬁ ①"]
+
+
+def tokenizer_sha256(tokenizer: Any) -> str:
+    """SHA-256 of what a tokenizer does: its vocabulary (token -> id, in id order) and the ids it gives a few
+    texts in several scripts. Two copies of one tokenizer agree whatever their files look like; a tokenizer with
+    another vocabulary or other normalisation differs, so an index's encoder check catches a swapped tokenizer."""
+    digest = hashlib.sha256()
+    vocabulary = sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])
+    digest.update(json.dumps(vocabulary, ensure_ascii=False).encode())
+    digest.update(json.dumps([tokenizer(text)["input_ids"] for text in _TOKENIZER_PROBE]).encode())
+    return digest.hexdigest()
+
+
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
     """Silence transformers' load report (layers above K are 'unexpected' by design when truncating)."""
@@ -175,6 +191,7 @@ def load_encoder(
         prompt=prompt,
         max_length=int(st_model.max_seq_length),
         dimension=int(st_model.get_embedding_dimension()),
+        tokenizer_sha256=tokenizer_sha256(st_model.tokenizer),
     )
     target = device or ("cuda" if torch.cuda.is_available() else "cpu")
     st_model.to(device=target, dtype=PRECISIONS[precision])
