@@ -164,3 +164,18 @@ def test_a_step_with_several_gpus_trains_data_parallel_in_its_task(tiny_model, d
     assert not grid.failures, [log.read_text()[-2000:] for _, _, log in grid.failures]
     run = json.loads((tmp_path / "runs" / "tiny" / "mnli" / "run.json").read_text())
     assert run["distributed"]["world_size"] == 2 and run["distributed"]["global_batch"] == 8
+
+
+@pytest.mark.parametrize(
+    "resources,message",
+    [
+        ({"train": {"num_cpus": 8}}, "resources.train asks for 8 CPU(s) and 0 GPU(s) a step, but no node"),
+        ({"eval": {"num_gpus": 4}}, "resources.eval asks for 1 CPU(s) and 4 GPU(s) a step, but no node"),
+    ],
+)
+def test_resources_no_node_has_are_refused_before_any_step(tiny_model, data, tmp_path, resources, message):  # noqa: F811
+
+    spec = load_spec(write_spec(tmp_path, tiny_model, data, resources=resources))
+    with pytest.raises(RxError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run_experiment_on_ray(spec)
+    assert not (tmp_path / "results").exists()

@@ -166,6 +166,22 @@ def check_shared_storage(ray: Any, folder: Path) -> None:
             marker.unlink(missing_ok=True)
 
 
+def check_resources(ray: Any, spec: ExperimentSpec, steps: list[Step]) -> None:
+    """RxError naming the step kind and the resource when no alive node of the cluster could ever run a step of
+    that kind (Ray would wait for such a node forever, silently)."""
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    for kind in sorted({step.kind for step in steps}):
+        asked = spec.step_resources(kind)
+        if any(node.get("CPU", 0) >= asked["num_cpus"] and node.get("GPU", 0) >= asked["num_gpus"] for node in nodes):
+            continue
+        largest = max(nodes, key=lambda node: (node.get("GPU", 0), node.get("CPU", 0)), default={})
+        raise RxError(
+            f"{spec.path}: resources.{kind} asks for {asked['num_cpus']:g} CPU(s) and {asked['num_gpus']:g} GPU(s) "
+            f"a step, but no node of the cluster has that (the largest has {largest.get('CPU', 0):g} CPU(s) and "
+            f"{largest.get('GPU', 0):g} GPU(s)); lower it in the experiment file or add such a node"
+        )
+
+
 @dataclass
 class GridStatus:
     """The outcome of a run of the grid: each step's status (``done`` already, ``ran``, ``failed``, ``blocked``
@@ -194,6 +210,7 @@ def run_experiment_on_ray(
     steps = plan_steps(spec)
     record = read_record(spec)
     ray = connect(address, num_cpus=num_cpus)
+    check_resources(ray, spec, [step for step in steps if not step.done()])
     check_shared_storage(ray, spec.runs_dir)
     result = GridStatus()
     status: dict[Path, str] = {}
