@@ -339,6 +339,11 @@ def test_export_then_info(tmp_path, tiny_model, corpus):
     )
     assert result.exit_code == 0, result.output
     assert "(complete, checksums verified)" in rx("info", out).output
+    from retrieval_xfer.export.reader import MANIFEST_FILE
+    from retrieval_xfer.indexing.store import EXPORT_MANIFEST
+
+    assert EXPORT_MANIFEST == MANIFEST_FILE
+    assert_one_line_error(rx("search", out, "--model", tiny_model, "--quiet", "x"), "an rx export, not an index")
     assert np.load(out / "shard-00002.npy").shape == (2, 32)
     data = bytearray((out / "shard-00001.npy").read_bytes())
     data[-3] ^= 0x10  # inside the last vector: numpy still reads it

@@ -48,6 +48,15 @@ def test_parallel_files_must_align(tmp_path):
         read_parallel(tmp_path / "a", tmp_path / "b")
 
 
+def test_a_blank_line_in_a_parallel_file_says_how_to_mend_it(tmp_path):
+    """No --skip-blank hint: the Tatoeba reader has no such option, and skipping would misalign every later pair."""
+    (tmp_path / "a").write_text("1\n\n3\n", encoding="utf-8")
+    (tmp_path / "b").write_text("1\n2\n3\n", encoding="utf-8")
+    with pytest.raises(RxError, match=r"a:2: blank line; line i pairs with line i of .*b, so delete line 2") as err:
+        read_parallel(tmp_path / "a", tmp_path / "b")
+    assert "--skip-blank" not in str(err.value)
+
+
 def test_missing_file_and_gold_format(tmp_path):
     with pytest.raises(RxError, match="no such file"):
         read_corpus(tmp_path / "nope.txt")

@@ -100,13 +100,28 @@ def read_parallel(src: Path, trg: Path) -> tuple[list[str], list[str]]:
     Raises RxError when the line counts differ (naming both files and counts), on blank lines, on bad UTF-8,
     or when the files are empty.
     """
-    _, src_lines = read_corpus(src)
-    _, trg_lines = read_corpus(trg)
+    src_lines, trg_lines = _parallel_side(src, trg), _parallel_side(trg, src)
     if len(src_lines) != len(trg_lines):
         raise RxError(
             f"{src}: {len(src_lines)} lines but {trg} has {len(trg_lines)}; parallel files must be line-aligned"
         )
     return src_lines, trg_lines
+
+
+def _parallel_side(path: Path, other: Path) -> list[str]:
+    """The lines of one side of a line-aligned pair of files; a blank line is an error that says how to mend it
+    (skipping it would pair every later line with the wrong translation)."""
+    lines = []
+    for number, line in iter_lines(path):
+        if not line.strip():
+            raise RxError(
+                f"{path}:{number}: blank line; line i pairs with line i of {other}, so delete line {number} from "
+                "both files (or fill it in)"
+            )
+        lines.append(line)
+    if not lines:
+        raise RxError(f"{path}: empty corpus (no sentences)")
+    return lines
 
 
 def read_gold_pairs(path: Path) -> set[tuple[str, str]]:

@@ -18,6 +18,7 @@ from retrieval_xfer.outputs import OutputKind, check_replaceable_folder
 from retrieval_xfer.provenance import file_sha256
 
 INDEX_FILE, IDS_FILE, SENTENCES_FILE, META_FILE = "index.faiss", "ids.txt", "sentences.txt", "meta.json"
+EXPORT_MANIFEST = "manifest.json"  # an rx export folder's (export.reader.MANIFEST_FILE; indexing may not import it)
 # What rx build-index writes, recognised by its meta.json's keys; --overwrite replaces nothing else.
 INDEX_OUTPUT = OutputKind(
     "rx build-index",
@@ -104,6 +105,10 @@ def load_index(folder: Path, verify: bool = True) -> SavedIndex:
     folder = Path(folder)
     if not folder.is_dir():
         raise RxError(f"{folder}: no such index folder")
+    if not (folder / INDEX_FILE).exists() and (folder / EXPORT_MANIFEST).is_file():
+        raise RxError(
+            f"{folder}: an rx export, not an index; build one from it: rx build-index --input {folder} --out INDEX"
+        )
     for name in (INDEX_FILE, IDS_FILE, META_FILE):
         if not (folder / name).is_file():
             raise RxError(f"{folder}: corrupt index folder ({name} is missing)")
