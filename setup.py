@@ -16,7 +16,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["retrieval_xfer", "retrieval_xfer.*"]),
-    package_data={"retrieval_xfer": ["resources/*.yaml"]},  # the CC-100 size table of rx report
+    package_data={"retrieval_xfer": ["resources/*.yaml", "resources/*.txt"]},  # CC-100 sizes, ISO 639 codes
     # Task cards live at the top level (tasks/); a non-editable install carries them here.
     data_files=[
         ("share/retrieval_xfer/tasks", [str(p.relative_to(here)) for p in sorted((here / "tasks").glob("*.yaml"))])

@@ -145,7 +145,11 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path):
     assert not empty_out.exists() and not list(tmp_path.glob(".empty*tmp*"))
 
     result = runner.invoke(main, ["prepare", str(english), "--lang", "xx", "--out", str(empty_out)])
-    assert result.exit_code == 1 and "--lang 'xx': py3langid does not know this language" in result.output
+    assert result.exit_code == 1 and "--lang 'xx': not an ISO 639-1 or ISO 639-3 language code" in result.output
+    result = runner.invoke(main, ["prepare", str(english), "--lang", "xx", "--lid", "none", "--out", str(empty_out)])
+    assert result.exit_code == 1 and "--lang 'xx': not an ISO 639-1 or ISO 639-3 language code" in result.output
+    result = runner.invoke(main, ["prepare", str(english), "--lang", "kw", "--out", str(empty_out)])
+    assert result.exit_code == 1 and "--lang 'kw': py3langid does not know this language" in result.output
 
     result = runner.invoke(main, ["prepare", str(bad), "--lang", "de", "--out", str(out), "--errors", "replace"])
     assert result.exit_code == 1 and "already exists (pass --overwrite to replace it)" in result.output

@@ -12,6 +12,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from retrieval_xfer.errors import RxError
 from retrieval_xfer.prepare.filters import LineFilter
 from retrieval_xfer.prepare.normalise import duplicate_key, line_key, normalise_text
 from retrieval_xfer.prepare.options import PrepareOptions
@@ -195,3 +196,16 @@ def test_the_bounded_splitter_never_hands_more_than_its_limit(words, limit):
     pieces = BoundedSplitter(counting, limit).split(text)
     assert counting.longest <= limit
     assert "".join(pieces).replace(" ", "").replace(".", "") == text.replace(" ", "").replace(".", "")
+
+
+def test_every_tatoeba_code_and_every_iso_639_1_code_is_a_language(shared_data):
+    from retrieval_xfer.prepare.languages import check_language, language_codes
+
+    for path in tatoeba_languages(shared_data):
+        check_language(path.suffix[1:])
+    for code in ("de", "hi", "sw", "jv", "zh", "pt-BR", "zh_Hant", "kor", "jav", "yue"):
+        check_language(code)
+    assert sum(len(code) == 2 for code in language_codes()) == 184  # ISO 639-1 has 184 codes
+    for typo in ("xx", "english", "DE", "", "e"):
+        with pytest.raises(RxError, match="not an ISO 639-1 or ISO 639-3 language code"):
+            check_language(typo)

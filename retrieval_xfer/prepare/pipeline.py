@@ -22,6 +22,7 @@ from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.outputs import OutputKind, check_not_an_input, check_replaceable_folder
 from retrieval_xfer.prepare.dedup import DuplicateFinder, is_set
 from retrieval_xfer.prepare.language_id import LanguageIdentifier, is_language, load_identifier
+from retrieval_xfer.prepare.languages import check_language
 from retrieval_xfer.prepare.normalise import duplicate_key, normalise_text
 from retrieval_xfer.prepare.options import PrepareOptions
 from retrieval_xfer.prepare.sentences import SentenceSplitter, load_splitter
@@ -86,6 +87,7 @@ def prepare_file(
         raise RxError(f"{input_path}: no such file")
     check_not_an_input([out], [input_path])
     check_replaceable_folder(out, PREPARE_OUTPUT, overwrite)
+    check_language(options.lang)
     identifier = load_identifier(options.lid, options.lang) if options.lid != "none" else None
     splitter = load_splitter(options.split_sentences, options.lang) if options.split_sentences != "none" else None
     with hold_output_lock(out), atomic_directory(out, overwrite=True) as tmp:
