@@ -16,15 +16,20 @@ from retrieval_xfer.errors import RxError
 
 
 @contextlib.contextmanager
-def atomic_directory(final: Path, overwrite: bool = False) -> Iterator[Path]:
+def atomic_directory(final: Path, overwrite: bool = False, locked: bool = False) -> Iterator[Path]:
     """Yield a temporary directory next to ``final``; on success it replaces ``final``, on error it is removed.
 
     Raises FileExistsError if ``final`` exists and ``overwrite`` is false (checked before any work is done).
+    ``locked``: the caller holds ``final``'s output lock, so the temporaries of an earlier run of it that was
+    killed (SIGKILL, a power cut: nothing could clean up) belong to nobody and are removed first.
     """
     final = Path(final)
     if final.exists() and not overwrite:
         raise FileExistsError(final)
     final.parent.mkdir(parents=True, exist_ok=True)
+    if locked:
+        for stale in [*final.parent.glob(f".{final.name}.tmp-*"), *final.parent.glob(f".{final.name}.old-*")]:
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700; the folder gets the usual permissions
     try:

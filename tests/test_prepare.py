@@ -257,3 +257,26 @@ def test_splitter_errors_are_one_line(tmp_path, monkeypatch):
     result = runner.invoke(main, [*base, "--split-sentences", "pysbd"])
     assert result.exit_code == 1 and "needs pysbd: pip install 'retrieval_xfer[split]'" in result.output
     assert not out.exists()
+
+
+def test_a_killed_prepare_leaves_nothing_behind_once_run_again(tmp_path):
+    import os
+    import signal
+    import time
+
+    source = tmp_path / "big.de"
+    with source.open("w", encoding="utf-8") as f:
+        for i in range(400_000):
+            f.write(f"Das ist der Satz Nummer {i} in einer langen Datei.\n")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "retrieval_xfer", "prepare", str(source), "--lang", "de", "--lid", "none"]
+    process = subprocess.Popen([*command, "--out", str(out), "--quiet"])
+    deadline = time.time() + 60
+    while not list(tmp_path.glob(".out.tmp-*")) and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert list(tmp_path.glob(".out.tmp-*")), "the run was killed before it made its temporary folder"
+    assert subprocess.run([*command, "--out", str(out), "--quiet"]).returncode == 0
+    assert not list(tmp_path.glob(".out.tmp-*")) and not list(tmp_path.glob(".out.old-*"))
+    assert len((out / "lines.txt").read_text(encoding="utf-8").splitlines()) == 400_000

@@ -90,7 +90,7 @@ def prepare_file(
     check_language(options.lang)
     identifier = load_identifier(options.lid, options.lang) if options.lid != "none" else None
     splitter = load_splitter(options.split_sentences, options.lang) if options.split_sentences != "none" else None
-    with hold_output_lock(out), atomic_directory(out, overwrite=True) as tmp:
+    with hold_output_lock(out), atomic_directory(out, overwrite=True, locked=True) as tmp:
         report = _prepare(input_path, tmp, options, identifier, splitter, quiet)
     logger.info(f"kept {report['kept']:,} of {_units(report)} -> {out}")
     return report
