@@ -212,6 +212,25 @@ def test_resume_equals_uninterrupted(tiny_model, files, tmp_path, monkeypatch):
         torch.testing.assert_close(full[key], resumed[key], rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("damaged", ["optimizer.pt", "model.safetensors"])
+def test_a_truncated_checkpoint_file_is_named_before_resuming(tiny_model, files, tmp_path, monkeypatch, damaged):
+    make = lambda **kw: config(tiny_model, files, tmp_path / "run", ["mnli"], max_steps=8, save_steps=4, **kw)
+    original = CheckpointState.on_save
+
+    def crash_after_first_checkpoint(self, args, state, control, **kwargs):
+        original(self, args, state, control, **kwargs)
+        raise Crash()
+
+    monkeypatch.setattr(CheckpointState, "on_save", crash_after_first_checkpoint)
+    with pytest.raises(Crash):
+        train(make())
+    monkeypatch.setattr(CheckpointState, "on_save", original)
+    path = tmp_path / "run" / "checkpoints" / "checkpoint-4" / damaged
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(RxError, match=f"{damaged}: truncated or damaged checkpoint file; delete .*checkpoint-4"):
+        train(make(resume=True))
+
+
 def test_same_seed_same_run(tiny_model, files, tmp_path):
     tasks = ["mnli", "cosmosqa"]
     a = train(config(tiny_model, files, tmp_path / "a", tasks, max_steps=10, logging_steps=2)).run
@@ -235,6 +254,12 @@ def test_bad_training_input_is_one_line(tiny_model, files, tmp_path):
             "unknown task 'nope'; trainable tasks:",
         ),
         (["--tasks", "mnli", "--init", files["mnli"], "--out", tmp_path / "o"], "not an rx run"),
+        (["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--epochs", "-1"], "--epochs"),
+        (
+            ["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--sampling", "temperature"]
+            + ["--temperature", "0"],
+            "--temperature",
+        ),
         (
             ["--tasks", "mnli", "--base", tiny_model, "--out", tmp_path / "o", "--train-file", f"qqp={files['mnli']}"],
             "--train-file for qqp, which is not in --tasks",

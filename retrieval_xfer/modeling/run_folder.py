@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import struct
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,36 @@ def latest_checkpoint(out: Path) -> Path | None:
     while it was written is passed over)."""
     complete = [p for _, p, done in checkpoints(out) if done]
     return complete[-1] if complete else None
+
+
+def check_checkpoint_files(checkpoint: Path) -> None:
+    """RxError naming the first file of ``checkpoint`` that cannot be whole: a torch file (``.pt``, ``.pth``,
+    ``.bin``: a zip archive) without its closing directory, or a ``.safetensors`` file shorter than its header
+    says. Cheap (no tensor is read), so a truncated ``optimizer.pt`` is named before training starts instead of
+    failing inside torch with "Invalid argument"."""
+    for path in sorted(Path(checkpoint).rglob("*")):
+        if path.suffix in (".pt", ".pth", ".bin") and not zipfile.is_zipfile(path):
+            raise _damaged(path, checkpoint)
+        if path.suffix == ".safetensors" and not _safetensors_whole(path):
+            raise _damaged(path, checkpoint)
+
+
+def _safetensors_whole(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            size = struct.unpack("<Q", f.read(8))[0]
+            header = json.loads(f.read(size))
+    except (OSError, struct.error, ValueError):
+        return False
+    ends = [entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"]
+    return path.stat().st_size >= 8 + size + max(ends, default=0)
+
+
+def _damaged(path: Path, checkpoint: Path) -> RunFolderError:
+    return RunFolderError(
+        f"{path}: truncated or damaged checkpoint file; delete {checkpoint} and resume again (from the checkpoint "
+        "before it)"
+    )
 
 
 def unstarted_run(folder: Path) -> bool:

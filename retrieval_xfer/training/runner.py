@@ -38,6 +38,7 @@ from retrieval_xfer.modeling.run_folder import (
     EVAL_LOG,
     HEADS_DIR,
     LOSS_LOG,
+    check_checkpoint_files,
     checkpoints,
     latest_checkpoint,
     read_run,
@@ -241,6 +242,8 @@ def train(
     if config.eval_every and evaluator is None:
         raise RxError("--eval-every needs an evaluator (rx train builds one from --eval-data, a Tatoeba folder)")
     settings = resume_settings(config)
+    if checkpoint is not None:
+        check_checkpoint_files(checkpoint)
     resumed = _checkpoint_state(checkpoint, settings) if checkpoint is not None else {}
     data = load_task_data(config)
     torch.manual_seed(config.seed)
