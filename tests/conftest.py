@@ -9,6 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests search the same examples on every run and machine (no example database carried between runs),
+# so CI is deterministic; RX_HYPOTHESIS=explore searches anew (random seeds, more examples) to find new failures.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", derandomize=False, database=None, deadline=None, max_examples=2000)
+settings.load_profile("explore" if os.environ.get("RX_HYPOTHESIS") == "explore" else "ci")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

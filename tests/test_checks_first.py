@@ -67,7 +67,7 @@ def test_text_filters_on_a_npy_side_are_refused_before_the_knn(tmp_path):
     assert not (tmp_path / "o.json").exists()
 
 
-@settings(max_examples=100, deadline=None, derandomize=True)
+@settings(max_examples=100)
 @given(st.integers(1, 5 * SAMPLE_CHUNK), st.integers(0, 6 * SAMPLE_CHUNK), st.integers(0, 3))
 def test_sampled_rows_are_distinct_and_as_many_as_asked(n, count, seed):
     vectors = ArrayVectors(np.stack([np.arange(n) + 1.0, np.ones(n)], axis=1).astype(np.float32))

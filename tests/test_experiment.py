@@ -266,9 +266,7 @@ SPEC_KEYS = [
 ]
 
 
-@settings(
-    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.dictionaries(st.sampled_from(SPEC_KEYS), YAML_VALUES, max_size=6))
 def test_any_yaml_shaped_file_loads_or_is_one_rx_error(tmp_path, tiny_model, data, overrides):
     path = write_spec(tmp_path, tiny_model, data, **overrides)

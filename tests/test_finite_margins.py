@@ -19,7 +19,7 @@ from retrieval_xfer.mining.knn import knn_both_ways
 from retrieval_xfer.mining.margin import RATIO_FLOOR, margin_scores
 from retrieval_xfer.vectors import ArrayVectors, CenteredVectors, mean_vector
 
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 ELEMENTS = st.floats(-4, 4, allow_nan=False, width=32) | st.sampled_from([0.0, 1.0, -1.0])
 
 
@@ -60,9 +60,14 @@ def test_every_margin_is_finite_and_bounded(x, y, k, margin, retrieval, center):
 @SETTINGS
 @given(matrices(), matrices(), st.integers(1, 4), st.sampled_from(["fwd", "bwd"]), st.randoms(use_true_random=False))
 def test_scores_do_not_depend_on_row_order(x, y, k, retrieval, rnd):
+    """Without ties among a row's similarities (with a tie, which neighbour is kept is arbitrary, and so is its
+    neighbourhood's mean), permuting the rows permutes the scores."""
     found = mined(x, y, k, "ratio", retrieval)
     if found is None:
         return
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)
+    sims = np.round(unit(x.astype(np.float64)) @ unit(y.astype(np.float64)).T, 5)
+    assume(all(len(set(row)) == len(row) for row in sims) and all(len(set(col)) == len(col) for col in sims.T))
     px, py = rnd.sample(range(len(x)), len(x)), rnd.sample(range(len(y)), len(y))
     shuffled = mined(x[px], y[py], k, "ratio", retrieval)
     np.testing.assert_allclose(np.sort(found.score), np.sort(shuffled.score), rtol=1e-5, atol=1e-5)

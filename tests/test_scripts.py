@@ -110,7 +110,7 @@ def test_rx_prepare_keeps_the_text_of_all_112_tatoeba_languages(shared_data, tmp
 UNICODE_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cn")), max_size=60)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300)
 @given(UNICODE_TEXT)
 def test_normalise_is_idempotent_and_keys_are_stable(text):
     once = normalise_text(text)
@@ -120,7 +120,7 @@ def test_normalise_is_idempotent_and_keys_are_stable(text):
     assert duplicate_key(duplicate_key(once)) == duplicate_key(once)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300)
 @given(UNICODE_TEXT, st.sampled_from([" ", "  ", ".", "!", "?", ",", "\u3002", "\u00bf", "\u200c"]))
 def test_case_space_and_punctuation_never_change_the_key(text, noise):
     key = line_key(text)
@@ -128,14 +128,14 @@ def test_case_space_and_punctuation_never_change_the_key(text, noise):
     assert line_key(noise + text + noise) == key
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300)
 @given(UNICODE_TEXT)
 def test_the_key_keeps_every_letter_mark_number_and_symbol(text):
     folded = unicodedata.normalize("NFKC", normalise_text(text).casefold())
     assert line_key(text) == unicodedata.normalize("NFKC", regex.sub(r"[^\p{L}\p{M}\p{N}\p{S}]", "", folded))
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200)
 @given(UNICODE_TEXT)
 def test_the_letter_filter_counts_like_an_independent_count(text):
     text = normalise_text(text)
@@ -152,7 +152,7 @@ def test_the_report_is_json_with_every_script(tmp_path):
     assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["kept"] == 3
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300)
 @given(st.text(st.sampled_from(list("ab .!?。।\n\t")), max_size=400), st.integers(4, 50))
 def test_bounded_pieces_cover_the_text_within_the_limit(text, limit):
     pieces = list(bounded_pieces(text, limit))
@@ -188,7 +188,7 @@ class _CountingSplitter:
         return [part.strip() + ("." if i < text.count(". ") else "") for i, part in enumerate(text.split(". "))]
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200)
 @given(st.lists(st.text(st.sampled_from(list("abc d")), min_size=1, max_size=80), max_size=40), st.integers(8, 60))
 def test_the_bounded_splitter_never_hands_more_than_its_limit(words, limit):
     text = ". ".join(words)

@@ -40,7 +40,7 @@ _PUNCTUATION = str.maketrans(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
-_SPACE_BEFORE = re.compile(r" ([,.)\]}](?:\s|$))")  # "word ," -> "word,"; French " ;", " !" kept
+_SPACE_BEFORE = re.compile(r" (?=[,.)\]}](?:\s|$))")  # "word ," -> "word,"; French " ;", " !" kept
 _KEPT_IN_KEY = frozenset("LMNS")
 
 
@@ -54,7 +54,7 @@ def normalise_text(line: str) -> str:
     no space before closing punctuation, and no leading or trailing space."""
     text = unicodedata.normalize("NFKC", line).translate(_PUNCTUATION)
     text = _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
-    return _SPACE_BEFORE.sub(r"\1", text)
+    return _SPACE_BEFORE.sub("", text)
 
 
 def duplicate_key(normalised: str) -> str:
