@@ -42,7 +42,7 @@ def main() -> None:
     print(f"{'identifier':<10} {'language':<12} {'accuracy':>9} {'short(<40)':>11} {'lines/s':>9}")
     for name in ("py3langid", "lingua"):
         tic = time.perf_counter()
-        identifier = load_identifier(name, "de")
+        identifier, _ = load_identifier(name, "de")
         load = time.perf_counter() - tic
         total_lines, total_seconds, correct = 0, 0.0, 0
         for label, lines in sets.items():

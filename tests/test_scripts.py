@@ -209,3 +209,24 @@ def test_every_tatoeba_code_and_every_iso_639_1_code_is_a_language(shared_data):
     for typo in ("xx", "english", "DE", "", "e"):
         with pytest.raises(RxError, match="not an ISO 639-1 or ISO 639-3 language code"):
             check_language(typo)
+
+
+@pytest.mark.parametrize("code, known_as", [("kor", "ko"), ("cmn", "zh"), ("pes", "fa"), ("de", "de"), ("deu", "de")])
+def test_an_identifier_knows_a_language_by_its_other_codes(shared_data, tmp_path, code, known_as):
+    pytest.importorskip("py3langid", reason="the lid extra is not installed")
+    from retrieval_xfer.prepare.language_id import load_identifier
+
+    assert load_identifier("py3langid", code)[1] == known_as
+    tatoeba = {"kor": "kor", "cmn": "cmn", "pes": "pes", "de": "deu", "deu": "deu"}[code]
+    path = shared_data / "tatoeba" / "v1" / f"tatoeba.{tatoeba}-eng.{tatoeba}"
+    report = prepare_file(path, tmp_path / "out", PrepareOptions(lang=code, lid="py3langid"), quiet=True)
+    assert report["identified_as"] == known_as and report["kept"] > 0.6 * report["input_lines"]
+
+
+def test_a_language_no_identifier_knows_is_refused_not_dropped(tmp_path):
+    pytest.importorskip("py3langid", reason="the lid extra is not installed")
+    path = tmp_path / "ang.txt"
+    path.write_text("Hwæt! We Gardena in geardagum.\n", encoding="utf-8")
+    with pytest.raises(RxError, match="py3langid does not know this language.*--lid none keeps every line"):
+        prepare_file(path, tmp_path / "out", PrepareOptions(lang="ang", lid="py3langid"), quiet=True)
+    assert prepare_file(path, tmp_path / "out", PrepareOptions(lang="ang", lid="none"), quiet=True)["kept"] == 1

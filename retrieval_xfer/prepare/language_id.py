@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.prepare.languages import candidate_codes
 from retrieval_xfer.prepare.options import IDENTIFIERS
 
 
@@ -79,11 +80,18 @@ class Lingua:
         return [language.iso_code_639_1.name.lower() if language is not None else None for language in found]
 
 
-def load_identifier(name: str, lang: str) -> LanguageIdentifier:
-    """The identifier ``name`` (one of IDENTIFIERS), checked to know ``lang``: RxError in one line otherwise."""
+def load_identifier(name: str, lang: str) -> tuple[LanguageIdentifier, str]:
+    """The identifier ``name`` (one of IDENTIFIERS) and the code it names ``lang`` by (``lang`` itself, its ISO
+    639-1 code, or its macrolanguage's: ``languages.candidate_codes``). RxError in one line when it knows none of
+    them: rx never drops a whole language because an identifier cannot name it, it refuses and says to keep
+    every line with ``--lid none``."""
     if name not in IDENTIFIERS:
         raise RxError(f"--lid {name!r}: choose {', '.join(IDENTIFIERS)} or none")
     identifier: LanguageIdentifier = Py3LangId() if name == "py3langid" else Lingua()
-    if not identifier.knows(lang):
-        raise RxError(f"--lang {lang!r}: {name} does not know this language (ISO 639-1 codes, e.g. de, fr, zh)")
-    return identifier
+    known = [code for code in candidate_codes(lang) if identifier.knows(code)]
+    if not known:
+        raise RxError(
+            f"--lang {lang!r}: {name} does not know this language, so it cannot check the lines; --lid none keeps "
+            "every line (README: Preparing raw text lists the languages each identifier knows)"
+        )
+    return identifier, known[0]

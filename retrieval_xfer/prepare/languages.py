@@ -1,5 +1,7 @@
 """Which ``--lang`` codes exist: ISO 639-1 and ISO 639-3 (``resources/iso639.txt``), so a typo such as ``xx`` is
-refused in one line even where nothing else reads the code (``rx prepare --lid none``)."""
+refused in one line even where nothing else reads the code (``rx prepare --lid none``); and the codes under which
+a language identifier may know a language given by another code (``kor`` is ``ko``; Mandarin ``cmn`` is within
+the macrolanguage ``zh``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,41 @@ from pathlib import Path
 from retrieval_xfer.errors import RxError
 
 CODES_FILE = Path(__file__).resolve().parent.parent / "resources" / "iso639.txt"
+
+
+# ISO 639-3 individual languages and the ISO 639-1 macrolanguage that language identifiers name them by.
+MACROLANGUAGE_OF = {
+    **dict.fromkeys(("cmn", "yue", "wuu", "hak", "nan", "gan", "hsn"), "zh"),
+    **dict.fromkeys(("pes", "prs"), "fa"),
+    **dict.fromkeys(("swh", "swc"), "sw"),
+    **dict.fromkeys(("nob", "nno"), "no"),
+    **dict.fromkeys(("ckb", "kmr", "sdh"), "ku"),
+    **dict.fromkeys(("azj", "azb"), "az"),
+    "zsm": "ms",
+    "lvs": "lv",
+    "ekk": "et",
+    "arb": "ar",
+    "uzn": "uz",
+    "khk": "mn",
+    "plt": "mg",
+    "ydd": "yi",
+    "quz": "qu",
+    "fil": "tl",
+}
+
+
+@functools.cache
+def _two_letter() -> dict[str, str]:
+    rows = [line.split("\t") for line in CODES_FILE.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    return {row[0]: row[1] for row in rows if len(row) == 2}
+
+
+def candidate_codes(lang: str) -> list[str]:
+    """The codes ``lang`` may go by, most specific first: itself (without a subtag), its ISO 639-1 code, and the
+    ISO 639-1 code of its macrolanguage."""
+    base = lang.replace("_", "-").split("-", 1)[0]
+    codes = [base, _two_letter().get(base), MACROLANGUAGE_OF.get(base)]
+    return [code for i, code in enumerate(codes) if code and code not in codes[:i]]
 
 
 @functools.cache

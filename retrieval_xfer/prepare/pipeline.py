@@ -88,10 +88,10 @@ def prepare_file(
     check_not_an_input([out], [input_path])
     check_replaceable_folder(out, PREPARE_OUTPUT, overwrite)
     check_language(options.lang)
-    identifier = load_identifier(options.lid, options.lang) if options.lid != "none" else None
+    identifier, wanted = load_identifier(options.lid, options.lang) if options.lid != "none" else (None, options.lang)
     splitter = load_splitter(options.split_sentences, options.lang) if options.split_sentences != "none" else None
     with hold_output_lock(out), atomic_directory(out, overwrite=True, locked=True) as tmp:
-        report = _prepare(input_path, tmp, options, identifier, splitter, quiet)
+        report = _prepare(input_path, tmp, options, identifier, wanted, splitter, quiet)
     logger.info(f"kept {report['kept']:,} of {_units(report)} -> {out}")
     return report
 
@@ -101,6 +101,7 @@ def _prepare(
     folder: Path,
     options: PrepareOptions,
     identifier: LanguageIdentifier | None,
+    wanted: str,
     splitter: SentenceSplitter | None,
     quiet: bool,
 ) -> dict[str, Any]:
@@ -117,11 +118,11 @@ def _prepare(
 
     def flush(out) -> None:
         tic = time.perf_counter()
-        found = identifier.identify([text for _, text, _ in batch]) if identifier else [options.lang] * len(batch)
+        found = identifier.identify([text for _, text, _ in batch]) if identifier else [wanted] * len(batch)
         seconds["language_id"] += time.perf_counter() - tic
         tic = time.perf_counter()
         for (number, text, original), lang in zip(batch, found):
-            if not is_language(lang, options.lang):
+            if not is_language(lang, wanted):
                 drops.add("wrong language" if lang else "language not identified", number, original)
                 continue
             out.write(f"{number}\t{text}\n")
@@ -195,6 +196,7 @@ def _prepare(
         },
         "examples": drops.examples,
         "undecodable_lines_replaced": replaced,
+        "identified_as": wanted if identifier is not None else None,  # the code the identifier knows --lang by
         "options": {**asdict(options)},
         "seconds": {phase: round(value, 3) for phase, value in seconds.items()},
     }
