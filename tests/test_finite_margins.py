@@ -130,7 +130,9 @@ def test_a_side_of_identical_vectors_centered_scores_zero_not_nan(tmp_path):
     assert result.exit_code == 0, result.output
     scores = [float(line.split("\t")[0]) for line in out.read_text().splitlines()]
     assert scores and all(score == 0.0 for score in scores)
-    json.loads((tmp_path / "pairs.tsv.json").read_text())  # valid JSON
+    sidecar = json.loads((tmp_path / "pairs.tsv.json").read_text())  # valid JSON
+    assert sidecar["center"] == "language" and sidecar["score_scale"].startswith("centered margins")
+    assert sidecar["ratio_floor"] == RATIO_FLOOR
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])

@@ -230,3 +230,14 @@ def test_a_language_no_identifier_knows_is_refused_not_dropped(tmp_path):
     with pytest.raises(RxError, match="py3langid does not know this language.*--lid none keeps every line"):
         prepare_file(path, tmp_path / "out", PrepareOptions(lang="ang", lid="py3langid"), quiet=True)
     assert prepare_file(path, tmp_path / "out", PrepareOptions(lang="ang", lid="none"), quiet=True)["kept"] == 1
+
+
+def test_language_id_dropping_most_of_a_file_says_so(shared_data, tmp_path, caplog):
+    pytest.importorskip("py3langid", reason="the lid extra is not installed")
+    path = shared_data / "tatoeba" / "v1" / "tatoeba.bos-eng.bos"
+    with caplog.at_level("WARNING", logger="retrieval_xfer"):
+        report = prepare_file(path, tmp_path / "out", PrepareOptions(lang="bos", lid="py3langid"), quiet=True)
+    dropped = report["dropped"]["wrong language"]
+    assert dropped > report["input_lines"] / 2 and sum(report["wrong_language_as"].values()) <= dropped
+    assert {"hr", "sr"} & set(report["wrong_language_as"])  # Bosnian is taken for its neighbours
+    assert any("--lid none keeps every line" in r.message and "(as hr" in r.message for r in caplog.records)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ PREPARE_OUTPUT = OutputKind(
     frozenset({LINES_FILE, LINE_NUMBERS_FILE, REPORT_FILE}),
 )
 EXAMPLES = 3
+MAX_LID_SHARE = 0.5  # language identification dropping more than this share of the lines is said out loud
 _LID_BATCH = 2048
 
 
@@ -108,6 +110,7 @@ def _prepare(
     from tqdm.auto import tqdm
 
     drops = _Drops()
+    identified_as: Counter[str] = Counter()  # what the identifier said of the lines it dropped
     seconds = {"split": 0.0, "normalise_filter_hash": 0.0, "language_id": 0.0, "deduplicate": 0.0, "write": 0.0}
     finder = DuplicateFinder(folder / "buckets")
     candidates = folder / "candidates.tmp"
@@ -124,6 +127,7 @@ def _prepare(
         for (number, text, original), lang in zip(batch, found):
             if not is_language(lang, wanted):
                 drops.add("wrong language" if lang else "language not identified", number, original)
+                identified_as[lang or "none"] += 1
                 continue
             out.write(f"{number}\t{text}\n")
             finder.add(duplicate_key(text), original)
@@ -195,12 +199,20 @@ def _prepare(
             reason: drops.counts[reason] for reason in sorted(drops.counts, key=drops.counts.get, reverse=True)
         },
         "examples": drops.examples,
+        "wrong_language_as": dict(identified_as.most_common(5)),
         "undecodable_lines_replaced": replaced,
         "identified_as": wanted if identifier is not None else None,  # the code the identifier knows --lang by
         "options": {**asdict(options)},
         "seconds": {phase: round(value, 3) for phase, value in seconds.items()},
     }
     (folder / REPORT_FILE).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    lid_drops = sum(identified_as.values())
+    if lid_drops > MAX_LID_SHARE * sentences:
+        found = ", ".join(f"{code} {n:,}" for code, n in identified_as.most_common(3))
+        logger.warning(
+            f"{path}: language identification dropped {lid_drops:,} of {sentences:,} lines as not {wanted} (as {found})"
+            f"; if the file is {wanted}, {options.lid} confuses it with those: --lid none keeps every line"
+        )
     return report
 
 

@@ -33,6 +33,7 @@ from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
 from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, check_sample_size, estimate_threshold
 from retrieval_xfer.mining.budget import format_size, parse_size
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
+from retrieval_xfer.mining.margin import RATIO_FLOOR
 from retrieval_xfer.mining.neighbours import find_neighbours
 from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
 from retrieval_xfer.mining.post_filters import apply_post_filters
@@ -424,6 +425,13 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
             "post_filters": dataclasses.asdict(job.post),
             "dropped": dropped,
             "center": job.center,
+            "score_scale": (
+                "centered margins (a translation scores about 4-5 with ratio): a threshold chosen without --center "
+                "does not carry over"
+                if job.center == "language"
+                else "raw margins (a translation scores about 1.1 with ratio)"
+            ),
+            "ratio_floor": RATIO_FLOOR,
             "knn": index_info,
             "max_memory_bytes": budget,
             "resumed": found.resumed,
