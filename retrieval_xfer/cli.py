@@ -601,8 +601,10 @@ def eval_tatoeba(
     **kwargs: Any,
 ) -> None:
     """Tatoeba accuracy per language in both directions (en->xx is XTREME's number, xx->en MTEB's)."""
+    from retrieval_xfer.evaluation.results import check_result_path
     from retrieval_xfer.evaluation.tatoeba import run_tatoeba, tatoeba_table
 
+    check_result_path(output)  # before the model loads
     result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, center=center)
     _finish(result, tatoeba_table(result), output, "tatoeba")
 
@@ -654,7 +656,9 @@ def eval_bucc(
     """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split. Mining
     options not given take the card's (tasks/bucc2018.yaml: k=4, ratio margin, max retrieval, as XTREME)."""
     from retrieval_xfer.evaluation.bucc import bucc_table, run_bucc
+    from retrieval_xfer.evaluation.results import check_result_path
 
+    check_result_path(output)  # before the model loads
     mining = _take(MiningOptions, kwargs)
     index = _index_params(kwargs)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
@@ -715,9 +719,10 @@ def _zero_shot_command(card: TaskCard) -> click.Command:
     )
     @click.option("--quiet", is_flag=True, help="No progress bars.")
     def command(model: Path, output: Path | None, quiet: bool, **kwargs: Any) -> None:
-        from retrieval_xfer.evaluation.results import output_path, write_results
+        from retrieval_xfer.evaluation.results import check_result_path, output_path, write_results
         from retrieval_xfer.evaluation.zero_shot import evaluate_run, zero_shot_table
 
+        check_result_path(output)  # before the model loads
         options = _take(ZeroShotOptions, kwargs)
         result = evaluate_run(model, name, options, show_progress=not quiet)
         split = options.split
@@ -760,8 +765,9 @@ def diagnose(
     mean removed (the gain says how much misalignment is a constant shift), a language-ID probe, alignment,
     uniformity and hubness. rx report shows it beside the XTREME table."""
     from retrieval_xfer.evaluation.diagnostics import diagnose_table, run_diagnose
-    from retrieval_xfer.evaluation.results import output_path, write_results
+    from retrieval_xfer.evaluation.results import check_result_path, output_path, write_results
 
+    check_result_path(output)  # before the model loads
     result = run_diagnose(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit)
     numbers = sorted(int(layer) for layer in result["layers"])
     path = write_results(output or output_path("diagnose", result["model"], f"L{numbers[0]}-{numbers[-1]}"), result)

@@ -104,3 +104,13 @@ def check_replaceable_file(path: Path, kind: OutputKind, overwrite: bool) -> Non
                 f"{path}: not an {kind.name} output (no sidecar {sidecar.name}); --overwrite replaces only what "
                 f"{kind.name} wrote: choose another --out"
             )
+
+
+def check_own_file(path: Path, kind: OutputKind) -> None:
+    """RxError when ``path`` exists and is not ``kind``'s own output (a folder, or a file whose JSON lacks
+    ``kind.marker_keys``): outputs that rx rewrites on every run (a result file) still never replace a user's file."""
+    path = Path(path)
+    if path.is_dir():
+        raise RxError(f"{path}: is a folder; give the file to write")
+    if path.exists() and not kind.is_own(path):
+        raise RxError(f"{path}: exists and is not an {kind.name} output; rx will not replace it: choose another path")

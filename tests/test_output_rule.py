@@ -119,3 +119,15 @@ def test_export_never_writes_among_a_users_files(tmp_path, tiny_model):
     refused(rx(*export, "--out", folder), "is not an rx export (no manifest.json)")
     assert [p.name for p in folder.iterdir()] == ["keep.txt"]
     refused(rx(*export, "--out", tmp_path), "holds the input")
+
+
+def test_eval_output_never_replaces_a_users_file(tmp_path):
+    from helpers import write_tatoeba
+
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "notes"}')
+    data = tmp_path / "tatoeba"
+    write_tatoeba(data, ["a b c"], ["a b c"])
+    result = rx("eval", "tatoeba", "--model", "/nonexistent", "--data-dir", data, "--langs", "de", "--output", notes)
+    refused(result, "notes.json: exists and is not an rx eval output")  # before the model is looked at
+    assert notes.read_text() == '{"my": "notes"}'

@@ -123,6 +123,13 @@ def test_cli_writes_markdown_csv_and_valid_pictures(results, tmp_path):
     assert "## Low-resource view" in markdown and "| mnli | +5.67 |" in markdown  # xnli: mean of +4, +8, +5
     assert "qqp/old/tatoeba.json" in markdown  # named as replaced by the newer result
     assert "| mnli | tatoeba | 2 | 60.00 |" in markdown  # best layer of the sweep
+    # redrawn over itself; never over a folder holding another file
+    args = ["report", str(results), "--baseline", str(results / "base"), "--out", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    (out / "notes.md").write_text("mine")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "holds notes.md, which rx report did not write" in result.output
+    assert (out / "notes.md").read_text() == "mine"
 
 
 def test_bad_input_is_one_line(results, tmp_path):

@@ -7,10 +7,12 @@ import io
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.atomic import atomic_write_text
+from retrieval_xfer.atomic import atomic_write_json, atomic_write_text
 from retrieval_xfer.evaluation import report_plots
 from retrieval_xfer.evaluation.language_resources import language_resources, resource_group
 from retrieval_xfer.evaluation.report import Report, markdown, xtreme_rows
+from retrieval_xfer.outputs import OutputKind, check_replaceable_folder
+from retrieval_xfer.provenance import now_iso
 
 
 def _csv(rows: list[list[Any]]) -> str:
@@ -22,11 +24,37 @@ def _csv(rows: list[list[Any]]) -> str:
     return buffer.getvalue()
 
 
+REPORT_MARKER = ".rx-report.json"
+# What rx report writes into its folder; redrawing it replaces these files and refuses a folder holding others.
+REPORT_OUTPUT = OutputKind(
+    "rx report",
+    REPORT_MARKER,
+    frozenset({"written_by"}),
+    frozenset(
+        {
+            REPORT_MARKER,
+            "report.md",
+            "xtreme.csv",
+            "languages.csv",
+            "groups.csv",
+            "gain_vs_size.png",
+            "groups.png",
+            "layers.png",
+            "alignment.png",
+        }
+    ),
+)
+
+
 def write_report(report: Report, out: Path) -> list[Path]:
     """Write ``report.md``, ``xtreme.csv``, ``languages.csv`` (long format), ``groups.csv`` and the pictures
     (``gain_vs_size.png``, ``groups.png``, ``layers.png``; they need matplotlib) into ``out``; returns the paths."""
     out = Path(out)
+    older = (out / "report.md").is_file() and all(p.name in REPORT_OUTPUT.files for p in out.iterdir())
+    if not older:  # a report of an rx from before the marker holds only report files: it is redrawn too
+        check_replaceable_folder(out, REPORT_OUTPUT, overwrite=True)  # a report is redrawn, but only over a report
     out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / REPORT_MARKER, {"written_by": "rx report", "created_at": now_iso()})
     written = []
     pictures = report_plots.draw_all(report, out)
     written += pictures

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.outputs import OutputKind, check_own_file
 from retrieval_xfer.provenance import git_commit, now_iso
 from retrieval_xfer.specs import EncoderSpec
 from retrieval_xfer.version import __version__
@@ -53,8 +54,20 @@ def result_header(task: str, spec: EncoderSpec) -> dict[str, Any]:
     }
 
 
+# What a result file is recognised by: rx rewrites its own result files, never another file.
+RESULT_OUTPUT = OutputKind("rx eval", "", frozenset({"task", "model", "rx_version"}))
+
+
+def check_result_path(path: Path | None) -> None:
+    """RxError, before an evaluation runs, when ``path`` (``--output``) is a folder or a file that is not an rx
+    result (None: the default path, checked when written)."""
+    if path is not None:
+        check_own_file(Path(path), RESULT_OUTPUT)
+
+
 def write_results(path: Path, payload: dict[str, Any]) -> Path:
-    """Write a result file atomically and return its path."""
+    """Write a result file atomically and return its path; RxError when ``path`` holds a file rx did not write."""
+    check_own_file(Path(path), RESULT_OUTPUT)
     atomic_write_json(Path(path), payload)
     return Path(path)
 
