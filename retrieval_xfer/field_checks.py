@@ -105,3 +105,34 @@ def check_fields(obj: Any) -> None:
 def field_by_name(cls: type, name: str) -> dataclasses.Field:
     """The field ``name`` of dataclass ``cls``."""
     return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "dict": dict,
+    "list": list,
+    "int": int,
+    "float": (int, float),
+    "str": str,
+    "bool": bool,
+}
+
+
+def check_json_types(cls: type, data: dict[str, Any]) -> None:
+    """TypeError naming the first key of ``data`` (a JSON object rx wrote, perhaps edited by hand) whose value does
+    not have the type of dataclass ``cls``'s field of that name (``None`` allowed where the field allows it)."""
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        annotation = str(f.type).replace(" ", "")
+        kinds = [part.split("[")[0] for part in annotation.split("|")]
+        value = data[f.name]
+        if value is None and "None" in kinds:
+            continue
+        expected = [_JSON_TYPES[kind] for kind in kinds if kind in _JSON_TYPES]
+        wrong_bool = isinstance(value, bool) and "bool" not in kinds
+        if expected and (wrong_bool or not isinstance(value, tuple(_flatten(expected)))):
+            raise TypeError(f"{f.name!r} should be {' or '.join(k for k in kinds if k != 'None')}, found {value!r}")
+
+
+def _flatten(types: list[type | tuple[type, ...]]) -> list[type]:
+    return [t for item in types for t in (item if isinstance(item, tuple) else (item,))]

@@ -132,3 +132,34 @@ def test_an_index_refuses_a_model_copy_with_another_tokenizer(tmp_path, tiny_mod
     (other / "tokenizer.json").write_text(json.dumps(tokenizer))
     result = rx("search", index, "--model", other, "--layer", 2, "--quiet", "der hund")
     assert result.exit_code == 1 and "built with another tokenizer" in result.output
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda m: m.update(count="abc"), "'count' should be int"),
+        (lambda m: m.update(index="flat"), "'index' should be dict"),
+        (lambda m: m["encoder"].update(dimension="32"), "'dimension' should be int"),
+        (lambda m: m["encoder"].update(normalized=1), "'normalized' should be bool"),
+        (lambda m: m["index"].update(nprobe=[16]), "'nprobe' should be int"),
+        (lambda m: m.update(checksums=["x"]), "'checksums' should be dict"),
+        (lambda m: m.update(checksums={"index.faiss": 5}), "'checksums' should map file names"),
+        (lambda m: m.update(unknown_key=1), "unexpected keyword"),
+    ],
+)
+def test_a_hand_edited_index_meta_is_one_line(tmp_path, tiny_model, edit, named):
+    import json
+
+    corpus = lines(tmp_path / "c.txt", 10, "der hund")
+    index = tmp_path / "idx"
+    assert (
+        rx("build-index", "--model", tiny_model, "--layer", 2, "--input", corpus, "--out", index, "--quiet").exit_code
+        == 0
+    )
+    meta = json.loads((index / "meta.json").read_text())
+    edit(meta)
+    (index / "meta.json").write_text(json.dumps(meta))
+    for command in (["info", index], ["search", index, "--model", tiny_model, "--quiet", "der"]):
+        result = rx(*command)
+        assert result.exit_code == 1 and "meta.json: corrupt metadata" in result.output and named in result.output
+        assert "Traceback" not in result.output

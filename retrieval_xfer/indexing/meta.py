@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from retrieval_xfer.field_checks import check_json_types
 from retrieval_xfer.specs import EncoderSpec
 
 
@@ -29,7 +30,12 @@ class IndexMeta:
 
     @classmethod
     def from_dict(cls, data: dict) -> IndexMeta:
-        """Rebuild from ``to_dict`` output; raises KeyError/TypeError on a malformed dict."""
+        """Rebuild from ``to_dict`` output; raises KeyError/TypeError on a malformed dict (a value of the wrong type,
+        in the encoder block too, is named)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, found {type(data).__name__}")
+        check_json_types(cls, data)
+        check_json_types(EncoderSpec, data.get("encoder", {}))
         return cls(**data)
 
     @property

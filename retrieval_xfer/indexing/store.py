@@ -12,6 +12,7 @@ import numpy as np
 from retrieval_xfer.atomic import atomic_directory
 from retrieval_xfer.checksums import listed_file, verify_sha256
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.field_checks import check_json_types
 from retrieval_xfer.indexing.factory import IndexParams, apply_search_params
 from retrieval_xfer.indexing.meta import IndexMeta
 from retrieval_xfer.outputs import OutputKind, check_replaceable_folder
@@ -115,7 +116,11 @@ def load_index(folder: Path, verify: bool = True) -> SavedIndex:
     try:
         meta = IndexMeta.from_dict(json.loads((folder / META_FILE).read_text(encoding="utf-8")))
         meta.spec  # noqa: B018 - validates the encoder block
-    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError) as err:
+        check_json_types(IndexParams, meta.index)
+        IndexParams(**meta.index)
+        if not all(isinstance(v, str) for v in meta.checksums.values()):
+            raise TypeError("'checksums' should map file names to SHA-256 strings")
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError) as err:
         raise RxError(f"{folder / META_FILE}: corrupt metadata ({type(err).__name__}: {err})") from None
     if verify:  # an index written before checksums were recorded has none
         for name, expected in meta.checksums.items():
