@@ -54,7 +54,8 @@ def check_replaceable(folder: Path, overwrite: bool) -> None:
     folder (``meta.json`` and ``index.faiss``) holding nothing else; rx never replaces a folder it did not make,
     nor a file beside an index that it did not write."""
     folder = Path(folder)
-    if overwrite and folder.is_dir() and not folder.is_symlink() and not (folder / INDEX_FILE).is_file():
+    exists = folder.exists() or folder.is_symlink()
+    if overwrite and exists and (folder.is_symlink() or not folder.is_dir() or not (folder / INDEX_FILE).is_file()):
         raise RxError(
             f"{folder}: not an rx index folder (no {META_FILE} and {INDEX_FILE}); --overwrite replaces only "
             "an index rx built: choose another --out"
