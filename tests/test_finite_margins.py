@@ -169,3 +169,49 @@ def test_rx_json_files_never_hold_nan(tmp_path):
     assert not (tmp_path / "out.json").exists()
     atomic_write_json(tmp_path / "out.json", {"scores": [1.0, 2]})
     assert json.loads((tmp_path / "out.json").read_text()) == {"scores": [1.0, 2]}
+
+
+PAIR_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from("\t\n\r\\"), max_size=40)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-20, 20, allow_nan=False),
+            st.from_regex(r"[A-Za-z0-9,_-]{1,8}", fullmatch=True),
+            st.from_regex(r"[A-Za-z0-9,_-]{1,8}", fullmatch=True),
+            PAIR_TEXT,
+            PAIR_TEXT,
+        ),
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_the_pairs_file_round_trips_any_text(tmp_path_factory, rows, with_text):
+    from retrieval_xfer.mining.pairs_file import PairRow, format_rows, read_pairs
+
+    written = [PairRow(score, s, t, *((a, b) if with_text else ())) for score, s, t, a, b in rows]
+    path = tmp_path_factory.mktemp("pairs") / "pairs.tsv"
+    path.write_text(format_rows(written), encoding="utf-8", newline="\n")
+    back = read_pairs(path)
+    assert len(back) == len(written) == len(path.read_text(encoding="utf-8").split("\n")) - 1
+    for got, row in zip(back, written):
+        assert (got.src_id, got.trg_id, got.src, got.trg) == (row.src_id, row.trg_id, row.src, row.trg)
+        assert abs(got.score - row.score) <= 5e-7
+
+
+def test_rx_mine_writes_what_read_pairs_reads(tmp_path, tiny_model):
+    from retrieval_xfer.mining.pairs_file import read_pairs
+
+    src = tmp_path / "s.txt"
+    src.write_bytes("der hund\tläuft\nback\\slash katze\nrote sonne\r\n".encode())
+    result = CliRunner().invoke(
+        main,
+        ["mine", "--model", str(tiny_model), "--layer", "2", "--src", str(src), "--trg", str(src)]
+        + ["--out", str(tmp_path / "p.tsv"), "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_pairs(tmp_path / "p.tsv")
+    assert {row.src for row in rows} <= {"der hund\tläuft", "back\\slash katze", "rote sonne"} and rows
+    assert all(row.src == row.trg for row in rows)  # a side mined against itself pairs each line with itself

@@ -36,6 +36,7 @@ from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbo
 from retrieval_xfer.mining.margin import RATIO_FLOOR
 from retrieval_xfer.mining.neighbours import find_neighbours
 from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
+from retrieval_xfer.mining.pairs_file import PairRow, format_rows
 from retrieval_xfer.mining.post_filters import apply_post_filters
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.output_lock import hold_output_lock
@@ -159,27 +160,18 @@ def _check_pair(src: MiningSide, trg: MiningSide) -> str:
 
 
 CHECKPOINT_SUFFIX = ".rx-mine"  # OUT.rx-mine/: the k-NN checkpoint of a run that has not finished
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def escape_field(text: str) -> str:
-    """A text column of the pairs file: backslash, tab, newline and carriage return written as ``\\``, ``\t``,
-    ``\n``, ``\r`` (PostgreSQL's text format), so a row always has its five columns."""
-    return text.translate(_ESCAPES)
 
 
 def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candidates) -> int:
     if not np.isfinite(candidates.score).all():  # margins are finite by construction (mining/margin.py)
         raise RxError(f"{out}: a margin is not finite; nothing written (please report this as a bug)")
-    lines = []
     with_text = src.texts is not None and trg.texts is not None
-    for s, t, score in zip(candidates.src.tolist(), candidates.trg.tolist(), candidates.score.tolist()):
-        row = [f"{score:.6f}", src.ids[s], trg.ids[t]]
-        if with_text:
-            row += [escape_field(src.texts[s]), escape_field(trg.texts[t])]
-        lines.append("\t".join(row) + "\n")
-    atomic_write_text(out, "".join(lines))
-    return len(lines)
+    rows = [
+        PairRow(score, src.ids[s], trg.ids[t], *((src.texts[s], trg.texts[t]) if with_text else ()))
+        for s, t, score in zip(candidates.src.tolist(), candidates.trg.tolist(), candidates.score.tolist())
+    ]
+    atomic_write_text(out, format_rows(rows))
+    return len(rows)
 
 
 def _check_threshold(job: MineJob, options: EncoderOptions | None) -> None:
