@@ -552,6 +552,11 @@ layers_option = click.option(
 )
 
 
+result_overwrite_option = click.option(
+    "--overwrite", is_flag=True, help="Replace an existing --output (only a result file rx wrote)."
+)
+
+
 def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) -> None:
     from retrieval_xfer.evaluation.results import default_result_path, layer_sweep_table, write_results
 
@@ -591,6 +596,7 @@ def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) 
     default=None,
     help="Result JSON. Default: results/tatoeba-<model>-L<layer>-<time>.json",
 )
+@result_overwrite_option
 def eval_tatoeba(
     data_dir: Path | None,
     langs: str,
@@ -598,13 +604,14 @@ def eval_tatoeba(
     center: str,
     layers: str | None,
     output: Path | None,
+    overwrite: bool,
     **kwargs: Any,
 ) -> None:
     """Tatoeba accuracy per language in both directions (en->xx is XTREME's number, xx->en MTEB's)."""
     from retrieval_xfer.evaluation.results import check_result_path
     from retrieval_xfer.evaluation.tatoeba import run_tatoeba, tatoeba_table
 
-    check_result_path(output)  # before the model loads
+    check_result_path(output, overwrite)  # before the model loads
     result = run_tatoeba(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit=limit, center=center)
     _finish(result, tatoeba_table(result), output, "tatoeba")
 
@@ -642,6 +649,7 @@ def eval_tatoeba(
     default=None,
     help="Result JSON. Default: results/bucc2018-<model>-L<layer>-<time>.json",
 )
+@result_overwrite_option
 def eval_bucc(
     data_dir: Path | None,
     pairs: str | None,
@@ -651,6 +659,7 @@ def eval_bucc(
     allow_missing_gold: bool,
     layers: str | None,
     output: Path | None,
+    overwrite: bool,
     **kwargs: Any,
 ) -> None:
     """BUCC 2018 mining F1: threshold tuned on the sample split, applied to the training/test split. Mining
@@ -658,7 +667,7 @@ def eval_bucc(
     from retrieval_xfer.evaluation.bucc import bucc_table, run_bucc
     from retrieval_xfer.evaluation.results import check_result_path
 
-    check_result_path(output)  # before the model loads
+    check_result_path(output, overwrite)  # before the model loads
     mining = _take(MiningOptions, kwargs)
     index = _index_params(kwargs)
     predictions = predictions_dir or (output.parent if output else Path("results")) / "bucc-predictions"
@@ -717,12 +726,13 @@ def _zero_shot_command(card: TaskCard) -> click.Command:
         default=None,
         help=f"Result JSON. Default: results/{name}-<run>-<time>.json",
     )
+    @result_overwrite_option
     @click.option("--quiet", is_flag=True, help="No progress bars.")
-    def command(model: Path, output: Path | None, quiet: bool, **kwargs: Any) -> None:
+    def command(model: Path, output: Path | None, overwrite: bool, quiet: bool, **kwargs: Any) -> None:
         from retrieval_xfer.evaluation.results import check_result_path, output_path, write_results
         from retrieval_xfer.evaluation.zero_shot import evaluate_run, zero_shot_table
 
-        check_result_path(output)  # before the model loads
+        check_result_path(output, overwrite)  # before the model loads
         options = _take(ZeroShotOptions, kwargs)
         result = evaluate_run(model, name, options, show_progress=not quiet)
         split = options.split
@@ -758,8 +768,15 @@ def _zero_shot_command(card: TaskCard) -> click.Command:
     default=None,
     help="Result JSON. Default: results/diagnose-<model>-L<layers>-<time>.json",
 )
+@result_overwrite_option
 def diagnose(
-    data_dir: Path | None, langs: str, limit: int | None, layers: str | None, output: Path | None, **kwargs: Any
+    data_dir: Path | None,
+    langs: str,
+    limit: int | None,
+    layers: str | None,
+    output: Path | None,
+    overwrite: bool,
+    **kwargs: Any,
 ) -> None:
     """How aligned the languages are, per layer and language (Tatoeba): retrieval raw and with each language's
     mean removed (the gain says how much misalignment is a constant shift), a language-ID probe, alignment,
@@ -767,7 +784,7 @@ def diagnose(
     from retrieval_xfer.evaluation.diagnostics import diagnose_table, run_diagnose
     from retrieval_xfer.evaluation.results import check_result_path, output_path, write_results
 
-    check_result_path(output)  # before the model loads
+    check_result_path(output, overwrite)  # before the model loads
     result = run_diagnose(_take(EncoderOptions, kwargs), langs, data_dir, layers, limit)
     numbers = sorted(int(layer) for layer in result["layers"])
     path = write_results(output or output_path("diagnose", result["model"], f"L{numbers[0]}-{numbers[-1]}"), result)
@@ -790,7 +807,8 @@ def diagnose(
     show_default=True,
     help="Folder for report.md, the CSV files and the PNG pictures.",
 )
-def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
+@click.option("--overwrite", is_flag=True, help="Redraw an existing --out (only a folder of rx report's own files).")
+def report(paths: tuple[Path, ...], baseline: str | None, out: Path, overwrite: bool) -> None:
     """Collect result files (PATHS: folders or files; results/<run>/*.json names the run) into the XTREME
     table, per-language tables, deltas against --baseline, gain by resource level, and layer sweeps."""
 
@@ -801,11 +819,12 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path) -> None:
         resolve_baseline,
         xtreme_table,
     )
-    from retrieval_xfer.evaluation.report_files import write_report
+    from retrieval_xfer.evaluation.report_files import check_report_folder, write_report
 
+    check_report_folder(out, overwrite)  # before reading the results
     search, baseline_name = resolve_baseline(list(paths), baseline)
     built = build_report(collect_results(search), baseline_name, collect_diagnostics(search))
-    written = write_report(built, out)
+    written = write_report(built, out, overwrite)
     click.echo(xtreme_table(built))
     click.echo(f"report written to {out}: {', '.join(p.name for p in written)}")
 

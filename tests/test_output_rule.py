@@ -131,3 +131,17 @@ def test_eval_output_never_replaces_a_users_file(tmp_path):
     result = rx("eval", "tatoeba", "--model", "/nonexistent", "--data-dir", data, "--langs", "de", "--output", notes)
     refused(result, "notes.json: exists and is not an rx eval output")  # before the model is looked at
     assert notes.read_text() == '{"my": "notes"}'
+
+
+def test_eval_output_replaces_its_own_result_only_with_overwrite(tmp_path, tiny_model):
+    from helpers import write_tatoeba
+
+    data = tmp_path / "tatoeba"
+    write_tatoeba(data, ["der hund", "die katze", "das haus"], ["der hund", "die katze", "das haus"])
+    out = tmp_path / "result.json"
+    args = ["eval", "tatoeba", "--model", tiny_model, "--layer", 2, "--data-dir", data, "--langs", "de", "--quiet"]
+    assert rx(*args, "--output", out).exit_code == 0
+    first = json.loads(out.read_text())
+    refused(rx(*args, "--output", out), "already exists (pass --overwrite")
+    assert rx(*args, "--output", out, "--overwrite").exit_code == 0
+    assert json.loads(out.read_text())["scores"] == first["scores"]

@@ -123,8 +123,11 @@ def test_cli_writes_markdown_csv_and_valid_pictures(results, tmp_path):
     assert "## Low-resource view" in markdown and "| mnli | +5.67 |" in markdown  # xnli: mean of +4, +8, +5
     assert "qqp/old/tatoeba.json" in markdown  # named as replaced by the newer result
     assert "| mnli | tatoeba | 2 | 60.00 |" in markdown  # best layer of the sweep
-    # redrawn over itself; never over a folder holding another file
+    # redrawn over itself only with --overwrite; never over a folder holding another file
     args = ["report", str(results), "--baseline", str(results / "base"), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "already exists (pass --overwrite" in result.output
+    args.append("--overwrite")
     assert CliRunner().invoke(main, args).exit_code == 0
     (out / "notes.md").write_text("mine")
     result = CliRunner().invoke(main, args)

@@ -46,13 +46,23 @@ REPORT_OUTPUT = OutputKind(
 )
 
 
-def write_report(report: Report, out: Path) -> list[Path]:
-    """Write ``report.md``, ``xtreme.csv``, ``languages.csv`` (long format), ``groups.csv`` and the pictures
-    (``gain_vs_size.png``, ``groups.png``, ``layers.png``; they need matplotlib) into ``out``; returns the paths."""
+def check_report_folder(out: Path, overwrite: bool) -> None:
+    """RxError unless ``out`` may receive a report: new or empty, or, with ``overwrite``, a folder of rx report's
+    own files (its ``.rx-report.json`` marker; or a report of an rx from before the marker: report.md and only
+    report files)."""
     out = Path(out)
-    older = (out / "report.md").is_file() and all(p.name in REPORT_OUTPUT.files for p in out.iterdir())
-    if not older:  # a report of an rx from before the marker holds only report files: it is redrawn too
-        check_replaceable_folder(out, REPORT_OUTPUT, overwrite=True)  # a report is redrawn, but only over a report
+    older = out.is_dir() and (out / "report.md").is_file() and not (out / REPORT_MARKER).exists()
+    if older and overwrite and all(p.name in REPORT_OUTPUT.files for p in out.iterdir()):
+        return
+    check_replaceable_folder(out, REPORT_OUTPUT, overwrite)
+
+
+def write_report(report: Report, out: Path, overwrite: bool = True) -> list[Path]:
+    """Write ``report.md``, ``xtreme.csv``, ``languages.csv`` (long format), ``groups.csv`` and the pictures
+    (``gain_vs_size.png``, ``groups.png``, ``layers.png``; they need matplotlib) into ``out``; returns the paths.
+    RxError, before writing, when ``out`` may not receive them (``check_report_folder``)."""
+    out = Path(out)
+    check_report_folder(out, overwrite)  # rx experiment redraws its report each run: overwrite defaults to True
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / REPORT_MARKER, {"written_by": "rx report", "created_at": now_iso()})
     written = []

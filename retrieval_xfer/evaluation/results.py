@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.errors import RxError
 from retrieval_xfer.outputs import OutputKind, check_own_file
 from retrieval_xfer.provenance import git_commit, now_iso
 from retrieval_xfer.specs import EncoderSpec
@@ -58,11 +59,13 @@ def result_header(task: str, spec: EncoderSpec) -> dict[str, Any]:
 RESULT_OUTPUT = OutputKind("rx eval", "", frozenset({"task", "model", "rx_version"}))
 
 
-def check_result_path(path: Path | None) -> None:
-    """RxError, before an evaluation runs, when ``path`` (``--output``) is a folder or a file that is not an rx
-    result (None: the default path, checked when written)."""
+def check_result_path(path: Path | None, overwrite: bool) -> None:
+    """RxError, before an evaluation runs, when ``path`` (``--output``) is a folder, a file that is not an rx
+    result, or an rx result and ``overwrite`` is not given (None: the default path, which is new)."""
     if path is not None:
         check_own_file(Path(path), RESULT_OUTPUT)
+        if Path(path).exists() and not overwrite:
+            raise RxError(f"{path}: already exists (pass --overwrite to replace it)")
 
 
 def write_results(path: Path, payload: dict[str, Any]) -> Path:
