@@ -96,15 +96,18 @@ def test_a_neighbourhood_at_or_below_zero_is_scored_against_the_floor():
     np.testing.assert_allclose(scores, [[0.9 / RATIO_FLOOR, -0.2 / RATIO_FLOOR]])
 
 
+def mine_npy(folder, out, *options):
+    """``rx mine`` of ``folder``'s x.npy against its y.npy into ``out``."""
+    args = ["mine", "--src", folder / "x.npy", "--trg", folder / "y.npy", "--out", out, *options]
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
 def test_zero_rows_are_refused_naming_the_file_and_row(tmp_path):
     vectors = np.ones((4, 8), np.float32)
     vectors[2] = 0
     np.save(tmp_path / "x.npy", vectors)
     np.save(tmp_path / "y.npy", np.ones((4, 8), np.float32))
-    result = CliRunner().invoke(
-        main,
-        ["mine", "--src", str(tmp_path / "x.npy"), "--trg", str(tmp_path / "y.npy"), "--out", str(tmp_path / "o.tsv")],
-    )
+    result = mine_npy(tmp_path, tmp_path / "o.tsv")
     assert result.exit_code == 1
     assert "x.npy: row 2 is a zero vector" in result.output
     assert not (tmp_path / "o.tsv").exists()
@@ -115,18 +118,7 @@ def test_a_side_of_identical_vectors_centered_scores_zero_not_nan(tmp_path):
     np.save(tmp_path / "x.npy", np.tile(rng.standard_normal((1, 16)).astype(np.float32), (5, 1)))
     np.save(tmp_path / "y.npy", rng.standard_normal((5, 16)).astype(np.float32))
     out = tmp_path / "pairs.tsv"
-    args = [
-        "mine",
-        "--src",
-        str(tmp_path / "x.npy"),
-        "--trg",
-        str(tmp_path / "y.npy"),
-        "--out",
-        str(out),
-        "--center",
-        "language",
-    ]
-    result = CliRunner().invoke(main, args)
+    result = mine_npy(tmp_path, out, "--center", "language")
     assert result.exit_code == 0, result.output
     scores = [float(line.split("\t")[0]) for line in out.read_text().splitlines()]
     assert scores and all(score == 0.0 for score in scores)

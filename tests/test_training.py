@@ -179,22 +179,27 @@ class Crash(Exception):
     pass
 
 
+def crash_after_first_checkpoint(settings, monkeypatch) -> None:
+    """Train ``settings`` until its first checkpoint is saved, then crash (as a kill would stop it)."""
+    original = CheckpointState.on_save
+
+    def on_save_then_crash(self, args, state, control, **kwargs):
+        original(self, args, state, control, **kwargs)
+        raise Crash()
+
+    monkeypatch.setattr(CheckpointState, "on_save", on_save_then_crash)
+    with pytest.raises(Crash):
+        train(settings)
+    monkeypatch.setattr(CheckpointState, "on_save", original)
+
+
 def test_resume_equals_uninterrupted(tiny_model, files, tmp_path, monkeypatch):
     tasks = ["mnli", "panx_en"]
     make = lambda out, **kw: config(
         tiny_model, files, tmp_path / out, tasks, max_steps=8, save_steps=4, logging_steps=2, **kw
     )
     train(make("full"))
-    original = CheckpointState.on_save
-
-    def crash_after_first_checkpoint(self, args, state, control, **kwargs):
-        original(self, args, state, control, **kwargs)
-        raise Crash()
-
-    monkeypatch.setattr(CheckpointState, "on_save", crash_after_first_checkpoint)
-    with pytest.raises(Crash):
-        train(make("resumed"))
-    monkeypatch.setattr(CheckpointState, "on_save", original)
+    crash_after_first_checkpoint(make("resumed"), monkeypatch)
     assert (tmp_path / "resumed" / "checkpoints" / "checkpoint-4").is_dir()
     assert not (tmp_path / "resumed" / "run.json").exists()
     # a kill while checkpoint-8 was being written leaves it without its state file: resume passes over it
@@ -215,16 +220,7 @@ def test_resume_equals_uninterrupted(tiny_model, files, tmp_path, monkeypatch):
 @pytest.mark.parametrize("damaged", ["optimizer.pt", "model.safetensors"])
 def test_a_truncated_checkpoint_file_is_named_before_resuming(tiny_model, files, tmp_path, monkeypatch, damaged):
     make = lambda **kw: config(tiny_model, files, tmp_path / "run", ["mnli"], max_steps=8, save_steps=4, **kw)
-    original = CheckpointState.on_save
-
-    def crash_after_first_checkpoint(self, args, state, control, **kwargs):
-        original(self, args, state, control, **kwargs)
-        raise Crash()
-
-    monkeypatch.setattr(CheckpointState, "on_save", crash_after_first_checkpoint)
-    with pytest.raises(Crash):
-        train(make())
-    monkeypatch.setattr(CheckpointState, "on_save", original)
+    crash_after_first_checkpoint(make(), monkeypatch)
     path = tmp_path / "run" / "checkpoints" / "checkpoint-4" / damaged
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(RxError, match=f"{damaged}: truncated or damaged checkpoint file; delete .*checkpoint-4"):
