@@ -120,6 +120,28 @@ def test_centered_bucc_scores_are_their_own_block(tmp_path, card):
     assert score["centered"]["f1"] == pytest.approx(100.0) and result["center"] == "language"
 
 
+class CountingEncoder(KeyedEncoder):
+    """KeyedEncoder that counts the sentences it encodes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoded = 0
+
+    def encode(self, sentences, desc: str = ""):
+        self.encoded += len(sentences)
+        return super().encode(sentences, desc)
+
+
+def test_centering_scores_the_same_vectors_without_encoding_again(tmp_path, card):
+    write_split(tmp_path, "dev", n_gold=20, n_noise=30)
+    write_split(tmp_path, "test", n_gold=15, n_noise=25, offset=1000)
+    raw, both = CountingEncoder(), CountingEncoder()
+    plain = evaluate_bucc(raw, ["zh-en"], card, tmp_path)
+    centered = evaluate_bucc(both, ["zh-en"], card, tmp_path, center="language")
+    assert both.encoded == raw.encoded == 2 * 50 + 2 * 40  # each split's two sides, once
+    assert {k: v for k, v in centered["scores"]["zh-en"].items() if k != "centered"} == plain["scores"]["zh-en"]
+
+
 def test_a_small_memory_budget_mines_in_blocks_with_the_same_f1(tmp_path, card):
     write_split(tmp_path, "dev", n_gold=120, n_noise=150)
     write_split(tmp_path, "test", n_gold=90, n_noise=160, offset=1000)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from retrieval_xfer.atomic import atomic_write_text
 from retrieval_xfer.data.bucc import BuccSplit, find_local_split, read_hub_split, resolve_pairs
 from retrieval_xfer.data.cards import TaskCard, load_card
@@ -60,29 +62,47 @@ class MiningJob:
     center: str = "none"
 
 
-def score_split(encoder: Encoder, split: BuccSplit, job: MiningJob) -> dict[Pair, float]:
-    """Mine ``split`` and return ``{(src_id, trg_id): margin score}`` for every candidate pair (an approximate
-    index is checked trainable before encoding)."""
+@dataclass(frozen=True)
+class EncodedSplit:
+    """A split's unique sentences per side and their vectors: encoded once, mined as often as there are
+    centering variants to score."""
+
+    split: BuccSplit
+    src_texts: list[str]
+    trg_texts: list[str]
+    x: np.ndarray
+    y: np.ndarray
+
+
+def encode_split(encoder: Encoder, split: BuccSplit, job: MiningJob) -> EncodedSplit:
+    """The unique sentences of ``split`` and their vectors (an approximate index is checked trainable first)."""
     src_texts, trg_texts = unique_texts(split.src_sentences), unique_texts(split.trg_sentences)
     check_approximate(job.index, (len(src_texts), len(trg_texts)), encoder.spec.dimension)
     x = encoder.encode(src_texts, desc=f"encoding source ({len(src_texts)} unique)")
     y = encoder.encode(trg_texts, desc=f"encoding target ({len(trg_texts)} unique)")
+    return EncodedSplit(split, src_texts, trg_texts, x, y)
+
+
+def score_split(encoded: EncodedSplit, job: MiningJob, show_progress: bool = False) -> dict[Pair, float]:
+    """Mine an encoded split with ``job`` and return ``{(src_id, trg_id): margin score}`` for every candidate
+    pair."""
+    split = encoded.split
     found = find_neighbours(
-        ArrayVectors(x, f"{split.origin}: source (encoder output)"),
-        ArrayVectors(y, f"{split.origin}: target (encoder output)"),
+        ArrayVectors(encoded.x, f"{split.origin}: source (encoder output)"),
+        ArrayVectors(encoded.y, f"{split.origin}: target (encoder output)"),
         job.mining.k,
         job.index,
         job.mining.max_memory,
         ray=job.ray,
         center=job.center,
-        desc=f"{job.mining.k}-NN" if encoder.show_progress else None,
+        desc=f"{job.mining.k}-NN" if show_progress else None,
     )
     cands = candidates_from_neighbours(found.neighbours, job.mining.margin, job.mining.retrieval)
     src_id = _text_to_id(split.src_ids, split.src_sentences)
     trg_id = _text_to_id(split.trg_ids, split.trg_sentences)
     scored: dict[Pair, float] = {}
     for s, t, score in zip(cands.src.tolist(), cands.trg.tolist(), cands.score.tolist()):
-        src_text, trg_text = src_texts[s], trg_texts[t]
+        src_text, trg_text = encoded.src_texts[s], encoded.trg_texts[t]
         if src_text in src_id and trg_text in trg_id:
             pair = (src_id[src_text], trg_id[trg_text])
             scored[pair] = max(score, scored.get(pair, score))
@@ -132,31 +152,56 @@ def evaluate_pair(
     job: MiningJob,
     predictions_dir: Path | None,
 ) -> dict[str, Any]:
-    """Tune the threshold on the sample split ``tune`` of ``pair`` and score (or predict) ``apply``."""
-    tune_scores = score_split(encoder, tune, job)
-    threshold = best_threshold(tune_scores, tune.gold)
-    tuned = precision_recall_f1([p for p, s in tune_scores.items() if s >= threshold], tune.gold)
+    """Tune the threshold on the sample split ``tune`` of ``pair`` and score (or predict) ``apply``, mining each
+    split's raw vectors; with ``job.center`` "language", a ``centered`` block too, mined from the same vectors
+    (each split is encoded once)."""
+    encoded_tune = encode_split(encoder, tune, job)
+    encoded_apply = encode_split(encoder, apply, job) if apply is not None else None
+    progress = encoder.show_progress
+    result = _score_pair(
+        pair, encoded_tune, encoded_apply, dataclasses.replace(job, center="none"), predictions_dir, progress
+    )
+    if job.center == "language":  # its own block: each corpus's mean removed, threshold tuned again
+        centered = _score_pair(pair, encoded_tune, encoded_apply, job, None, progress)
+        result["centered"] = {key: centered[key] for key in ("f1", "precision", "recall", "threshold")}
+    return result
+
+
+def _score_pair(
+    pair: str,
+    tune: EncodedSplit,
+    apply: EncodedSplit | None,
+    job: MiningJob,
+    predictions_dir: Path | None,
+    progress: bool,
+) -> dict[str, Any]:
+    tune_scores = score_split(tune, job, progress)
+    threshold = best_threshold(tune_scores, tune.split.gold)
+    tuned = precision_recall_f1([p for p, s in tune_scores.items() if s >= threshold], tune.split.gold)
     result: dict[str, Any] = {
         "threshold": threshold,
-        "tuned_on": tune.split,
-        "source": tune.origin,
+        "tuned_on": tune.split.split,
+        "source": tune.split.origin,
         "sample": _prf_dict(tuned),
-        "gold_excluded": {tune.split: tune.gold_excluded, **({apply.split: apply.gold_excluded} if apply else {})},
+        "gold_excluded": {
+            tune.split.split: tune.split.gold_excluded,
+            **({apply.split.split: apply.split.gold_excluded} if apply else {}),
+        },
     }
     if apply is None:
-        return {**result, **_prf_dict(tuned), "evaluated_on": tune.split, "tuned_on_sample": True}
-    predicted = [p for p, s in score_split(encoder, apply, job).items() if s >= threshold]
+        return {**result, **_prf_dict(tuned), "evaluated_on": tune.split.split, "tuned_on_sample": True}
+    predicted = [p for p, s in score_split(apply, job, progress).items() if s >= threshold]
     if predictions_dir is not None:
-        path = Path(predictions_dir) / f"{pair}.{apply.split}.predictions.tsv"
+        path = Path(predictions_dir) / f"{pair}.{apply.split.split}.predictions.tsv"
         _write_pairs(path, predicted)
         result["predictions"] = str(path)
-    if apply.gold is None:
+    if apply.split.gold is None:
         none = {"f1": None, "precision": None, "recall": None, "n_predicted": len(predicted)}
-        return {**result, **none, "evaluated_on": apply.split, "tuned_on_sample": False}
+        return {**result, **none, "evaluated_on": apply.split.split, "tuned_on_sample": False}
     return {
         **result,
-        **_prf_dict(precision_recall_f1(predicted, apply.gold)),
-        "evaluated_on": apply.split,
+        **_prf_dict(precision_recall_f1(predicted, apply.split.gold)),
+        "evaluated_on": apply.split.split,
         "tuned_on_sample": False,
     }
 
@@ -194,19 +239,14 @@ def evaluate_bucc(
     started = time.perf_counter()
     check_center(center)
     main = main_layer(encoder)
-    job = MiningJob(MiningOptions(k=k, margin=margin, retrieval=retrieval, max_memory=max_memory), index, ray)
+    mining = MiningOptions(k=k, margin=margin, retrieval=retrieval, max_memory=max_memory)
+    job = MiningJob(mining, index, ray, center)
     by_layer: dict[int, dict[str, dict[str, Any]]] = {}
     for pair in pairs:
         tune, apply = (splits or {}).get(pair) or read_splits(pair, card, data_dir, allow_missing_gold)
         for layer, layer_encoder in layer_encoders(encoder):
             predictions = predictions_dir if layer == main else None
             by_layer.setdefault(layer, {})[pair] = evaluate_pair(layer_encoder, pair, tune, apply, job, predictions)
-            if center == "language":  # its own block: each corpus's mean removed, threshold tuned again
-                centered_job = dataclasses.replace(job, center="language")
-                centered = evaluate_pair(layer_encoder, pair, tune, apply, centered_job, None)
-                by_layer[layer][pair]["centered"] = {
-                    key: centered[key] for key in ("f1", "precision", "recall", "threshold")
-                }
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
     return {
         **result_header("bucc2018", spec),
