@@ -142,10 +142,16 @@ class CenteredVectors:
         return len(self.vectors)
 
     def rows(self, start: int, stop: int) -> np.ndarray:
-        centered = self.vectors.rows(start, stop) - self.mean
-        same = np.linalg.norm(centered, axis=1) < CENTERED_MIN_NORM
-        centered[same] = 0.0  # the mean itself: no direction is left, so its cosine with every row is 0
-        return _unit_float32(centered)
+        return center_rows(self.vectors.rows(start, stop), self.mean)
+
+
+def center_rows(block: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """The rows of ``block`` minus ``mean``, re-normalised (float32); a row equal to the mean has no direction
+    left and becomes the zero vector (its cosine with every row is 0). The one centering of rx: mining
+    (``CenteredVectors``) and the evaluations' centered scores (``evaluation.alignment.center``) both use it."""
+    centered = np.asarray(block, dtype=np.float32) - np.asarray(mean, dtype=np.float32)
+    centered[np.linalg.norm(centered, axis=1) < CENTERED_MIN_NORM] = 0.0
+    return _unit_float32(centered)
 
 
 def mean_vector(vectors: VectorSet, block_rows: int = 65536) -> np.ndarray:

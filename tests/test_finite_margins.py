@@ -19,7 +19,7 @@ from retrieval_xfer.mining.knn import knn_both_ways
 from retrieval_xfer.mining.margin import RATIO_FLOOR, margin_scores
 from retrieval_xfer.vectors import ArrayVectors, CenteredVectors, mean_vector
 
-SETTINGS = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 ELEMENTS = st.floats(-4, 4, allow_nan=False, width=32) | st.sampled_from([0.0, 1.0, -1.0])
 
 
@@ -74,17 +74,18 @@ def test_scores_do_not_depend_on_row_order(x, y, k, retrieval, rnd):
 
 
 @SETTINGS
-@given(arrays(np.float32, (6, 4), elements=ELEMENTS), st.integers(1, 4))
-def test_pairs_are_the_same_pairs_whatever_the_order(x, k):
-    """With distinct vectors and no ties, 'max' retrieval finds the same pairs in any row order."""
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    assume((norms > 0).all() and len(np.unique(np.round(x / norms, 3), axis=0)) == len(x))  # distinct directions
-    y = x[::-1] * 1.5 + 0.01
+@given(st.integers(0, 2**32 - 1), st.integers(2, 8), st.integers(1, 4), st.randoms(use_true_random=False))
+def test_pairs_are_the_same_pairs_whatever_the_order(seed, n, k, rnd):
+    """With distinct vectors (Gaussian: no two alike) and no tied scores, 'max' retrieval finds the same pairs in
+    any row order."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 4)).astype(np.float32)
+    y = (x[::-1] + 0.3 * rng.standard_normal((n, 4))).astype(np.float32)
     found = mined(x, y, k, "ratio", "max")
-    assume(found is not None and len(np.unique(np.round(found.score, 4))) == len(found.score))
-    order = np.arange(len(x))[::-1].copy()
+    order = np.array(rnd.sample(range(n), n))
     shuffled = mined(x[order], y, k, "ratio", "max")
-    assume(len(np.unique(np.round(shuffled.score, 4))) == len(shuffled.score))
+    for result in (found, shuffled):
+        assume(len(np.unique(np.round(result.score, 4))) == len(result.score))
     assert {(int(s), int(t)) for s, t in zip(found.src, found.trg)} == {
         (int(order[s]), int(t)) for s, t in zip(shuffled.src, shuffled.trg)
     }

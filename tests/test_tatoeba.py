@@ -25,6 +25,19 @@ def test_accuracy_with_known_answer_differs_by_direction():
     assert en2xx == pytest.approx(200 / 3) and xx2en == pytest.approx(100.0)
 
 
+def test_both_directions_from_one_product_equal_two_searches():
+    rng = np.random.default_rng(3)
+    english = rng.standard_normal((300, 24)).astype(np.float32)
+    source = english + 2.0 * rng.standard_normal((300, 24)).astype(np.float32)
+    english /= np.linalg.norm(english, axis=1, keepdims=True)
+    source /= np.linalg.norm(source, axis=1, keepdims=True)
+    sims = english.astype(np.float64) @ source.astype(np.float64).T
+    truth = np.arange(300)
+    expected = (100 * np.mean(sims.argmax(axis=1) == truth), 100 * np.mean(sims.argmax(axis=0) == truth))
+    assert 10 < expected[0] < 90 and expected[0] != expected[1]  # a case where the directions differ
+    assert tatoeba_accuracy(source, english) == pytest.approx(expected)
+
+
 def test_language_sets_and_codes(card):
     assert len(resolve_languages("xtreme", card)) == 36
     assert len(resolve_languages("all", card)) == 112

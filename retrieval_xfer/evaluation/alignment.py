@@ -19,6 +19,7 @@ import torch
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.knn import knn
+from retrieval_xfer.vectors import center_rows
 
 MIN_PROBE_SENTENCES = 20  # per language; fewer cannot be split into folds meaningfully
 
@@ -29,9 +30,10 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def center(vectors: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
-    """Unit rows of ``vectors`` minus ``mean`` (default: their own mean), for centered retrieval."""
+    """Unit rows of ``vectors`` minus ``mean`` (default: their own mean), for centered retrieval
+    (``vectors.center_rows``, the centering mining uses)."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    return _unit(vectors - (vectors.mean(axis=0) if mean is None else mean))
+    return center_rows(vectors, vectors.mean(axis=0) if mean is None else mean)
 
 
 def alignment(source: np.ndarray, target: np.ndarray) -> float:

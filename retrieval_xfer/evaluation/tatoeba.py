@@ -17,7 +17,7 @@ from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.alignment import center as center_rows
 from retrieval_xfer.evaluation.results import format_table, result_header
-from retrieval_xfer.mining.knn import knn
+from retrieval_xfer.mining.knn import knn_arrays_both_ways
 from retrieval_xfer.mining.neighbours import check_center
 
 
@@ -28,9 +28,8 @@ def tatoeba_accuracy(source: np.ndarray, english: np.ndarray) -> tuple[float, fl
     number); xx2en queries with the other language against indexed English (MTEB's number).
     """
     truth = np.arange(len(source))
-    _, en2xx = knn(english, source, 1)
-    _, xx2en = knn(source, english, 1)
-    return 100.0 * float(np.mean(en2xx[:, 0] == truth)), 100.0 * float(np.mean(xx2en[:, 0] == truth))
+    both = knn_arrays_both_ways(english, source, 1)  # one product: rows give en -> xx, columns xx -> en
+    return 100.0 * float(np.mean(both.x_ids[:, 0] == truth)), 100.0 * float(np.mean(both.y_ids[:, 0] == truth))
 
 
 def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -131,8 +131,14 @@ def knn(queries: np.ndarray, database: np.ndarray, k: int, desc: str | None = No
     Inputs: float32 arrays (nq, d) and (nd, d) (unit rows for cosine). Outputs: similarities (nq, k) descending,
     indices (nq, k). ``desc`` shows a progress bar with that label.
     """
-    neighbours = knn_both_ways(_Raw(queries), _Raw(database), k, desc=desc)
+    neighbours = knn_arrays_both_ways(queries, database, k, desc=desc)
     return neighbours.x_sims, neighbours.x_ids
+
+
+def knn_arrays_both_ways(x: np.ndarray, y: np.ndarray, k: int, desc: str | None = None) -> Neighbours:
+    """``knn_both_ways`` of two in-memory arrays taken as they are (inner products, not re-normalised): both
+    directions from one product."""
+    return knn_both_ways(_Raw(x), _Raw(y), k, desc=desc)
 
 
 class _Raw(ArrayVectors):
