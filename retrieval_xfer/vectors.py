@@ -19,6 +19,7 @@ import numpy as np
 from retrieval_xfer.errors import RxError
 
 SAMPLE_CHUNK = 1024  # rows read together when sampling
+MIN_SAMPLE_CHUNKS = 64  # a sample draws from at least this many chunks (smaller ones on a small corpus)
 
 
 class VectorSet(Protocol):
@@ -163,19 +164,21 @@ def mean_vector(vectors: VectorSet, block_rows: int = 65536) -> np.ndarray:
 
 
 def sample_rows(vectors: VectorSet, count: int, seed: int = 0) -> np.ndarray:
-    """``min(count, len(vectors))`` distinct rows of ``vectors``: whole chunks of ``SAMPLE_CHUNK`` rows on a fixed
-    grid (cheap to read from memory-mapped shards; chunks never overlap, so no row is drawn twice), taken in a
-    random order until there are enough, then kept in corpus order."""
+    """``min(count, len(vectors))`` distinct rows of ``vectors``: whole chunks of rows on a fixed grid (up to
+    ``SAMPLE_CHUNK`` rows, cheap to read from memory-mapped shards; at least ``MIN_SAMPLE_CHUNKS`` chunks over the
+    corpus, so a small one is sampled finely too; chunks never overlap, so no row is drawn twice), taken in a random
+    order until there are enough, then kept in corpus order."""
     n = len(vectors)
     if count <= 0:
         return np.zeros((0, vectors.dimension), np.float32)
     if count >= n:
         return vectors.rows(0, n)
+    size = max(1, min(SAMPLE_CHUNK, n // MIN_SAMPLE_CHUNKS))  # small corpora: many small chunks, still random
     starts, total = [], 0
-    for chunk in np.random.default_rng(seed).permutation(-(-n // SAMPLE_CHUNK)):
-        start = int(chunk) * SAMPLE_CHUNK
+    for chunk in np.random.default_rng(seed).permutation(-(-n // size)):
+        start = int(chunk) * size
         starts.append(start)
-        total += min(start + SAMPLE_CHUNK, n) - start
+        total += min(start + size, n) - start
         if total >= count:
             break
-    return np.concatenate([vectors.rows(s, min(s + SAMPLE_CHUNK, n)) for s in sorted(starts)])[:count]
+    return np.concatenate([vectors.rows(s, min(s + size, n)) for s in sorted(starts)])[:count]

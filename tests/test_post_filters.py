@@ -228,8 +228,9 @@ def test_rx_mine_threshold_auto_errors_are_one_line(tiny_model, tmp_path):
 
 
 def test_rx_mine_threshold_auto_end_to_end(tiny_model, tmp_path):
-    """A random tiny model maps equal texts to equal vectors: a sample whose two sides are the same lines is a
-    perfect parallel sample; the corpus pairs its first 40 lines the same way."""
+    """A random tiny model maps the same words to nearly the same vector: a sample whose target side is each source
+    line's words in reverse order is a near-perfect parallel sample (the same text on both sides is refused); the
+    corpus pairs its first 40 lines the same way."""
     from conftest import WORDS
 
     rng = np.random.default_rng(0)
@@ -240,14 +241,17 @@ def test_rx_mine_threshold_auto_end_to_end(tiny_model, tmp_path):
     trg = tmp_path / "trg.txt"
     src.write_text("\n".join(shared + [line() for _ in range(40)]) + "\n", encoding="utf-8")
     trg.write_text("\n".join(shared + [line() for _ in range(40)]) + "\n", encoding="utf-8")
+    sample_lines = [line() for _ in range(90)]
     sample = tmp_path / "sample.txt"
-    sample.write_text("\n".join(line() for _ in range(90)) + "\n", encoding="utf-8")
+    sample.write_text("\n".join(sample_lines) + "\n", encoding="utf-8")
+    reversed_sample = tmp_path / "sample-reversed.txt"
+    reversed_sample.write_text("\n".join(" ".join(s.split()[::-1]) for s in sample_lines) + "\n", encoding="utf-8")
     out = tmp_path / "pairs.tsv"
     result = CliRunner().invoke(
         main,
         [
             "mine", "--model", str(tiny_model), "--src", str(src), "--trg", str(trg), "--out", str(out), "--quiet",
-            "--threshold", "auto", "--sample-src", str(sample), "--sample-trg", str(sample),
+            "--threshold", "auto", "--sample-src", str(sample), "--sample-trg", str(reversed_sample),
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
