@@ -1,11 +1,15 @@
-"""``rx experiment FILE --ray [ADDRESS]``: the experiment's steps as Ray tasks, each started as soon as the steps it
-needs are done, with the resources the experiment file gives its kind.
+"""``rx experiment FILE --ray [ADDRESS]``: the experiment's steps as Ray tasks, with the resources the experiment
+file gives their kind. Ray does the scheduling: every step that is not done is submitted at once, its task taking
+the outcomes of the steps it needs as arguments, so Ray starts it when they are done (and where the resources
+are); the driver only waits on completions (``ray.wait``, no polling) to print them.
 
 - Done steps are skipped, as in the sequential run; a re-run after any kill (driver or worker) finishes what is
   left, and a training step continues from its last checkpoint. Ray itself retries a task whose worker died.
-- A failed step stops only the steps that need its output; the summary lists each failure with its log file.
+- A failed step stops only the steps that need its output (their tasks see its outcome and return at once,
+  "blocked"); the summary lists each failure with its log file.
 - Every step writes its own log, ``<runs_dir>/logs/<step>.log``; the console shows one line per step start and
-  end (host, time) and the counts done / running / waiting / failed.
+  end (host, time) and the counts done / running / waiting / failed. A task reports its start through a Ray
+  queue (``ray.util.queue``) that the driver waits on beside the completions.
 - The runs folder must be storage every node sees: each node writes and reads a marker before any step runs.
 - A training step given ``num_gpus`` > 1 runs data-parallel inside its task: ``torchrun`` on that node, with as
   many processes as GPUs (``experiment.distributed_step``).
@@ -27,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.runner import done_line, read_record, record_done, run_step, train_config
@@ -46,18 +49,16 @@ def step_log(spec: ExperimentSpec, step: Step) -> Path:
     return spec.runs_dir / LOGS_DIR / f"{step.slug}.log"
 
 
-def _started_marker(log: Path) -> Path:
-    return log.with_suffix(".started")
-
-
 @dataclass
 class StepOutcome:
-    """What a step's task reports back: where and when it ran, and its error (one line) if it failed."""
+    """What a step's task reports back: where and when it ran, and its error (one line) if it failed; ``blocked``
+    when it did not run because a step it needs failed."""
 
     host: str
     started: float
     ended: float
     error: str = ""
+    blocked: bool = False
 
 
 @contextlib.contextmanager
@@ -110,7 +111,6 @@ def execute_step(spec: ExperimentSpec, step: Step, quiet: bool, threads: int, pr
     host = socket.gethostname()
     started = time.time()
     log.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(_started_marker(log), {"host": host, "started": started})  # the driver never reads half
     error = ""
     with _output_to(log) as stream:
         print(f"== {step.label} on {host}, {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)
@@ -192,6 +192,61 @@ class GridStatus:
     outcomes: dict[Path, StepOutcome] = field(default_factory=dict)
 
 
+def step_task(
+    spec: ExperimentSpec, step: Step, quiet: bool, threads: int, processes: int, starts: Any, *needs: StepOutcome
+) -> StepOutcome:
+    """A step's Ray task. Ray runs it once the outcomes of the steps it needs (``needs``) exist: when one of them
+    failed or was blocked, it returns "blocked" at once; otherwise it reports its start on ``starts`` (a
+    ``ray.util.queue.Queue``) and runs the step (``execute_step``)."""
+    if any(need.error or need.blocked for need in needs):
+        now = time.time()
+        return StepOutcome("", now, now, blocked=True)
+    starts.put((str(step.output), socket.gethostname()))
+    return execute_step(spec, step, quiet, threads, processes)
+
+
+class _Progress:
+    """The driver's view of the grid: each step's status, and the console lines with the counts."""
+
+    def __init__(self, steps: list[Step], result: GridStatus) -> None:
+        self.steps, self.result = steps, result
+        self.status: dict[Path, str] = {}
+        self.started: set[Path] = set()
+
+    def counts(self) -> str:
+        values = list(self.status.values())
+        running = len(self.started) - values.count("ran") - values.count("failed")
+        waiting = len(self.steps) - len(values) - running
+        return (
+            f"done {values.count('done') + values.count('ran')} / running {running} / waiting {waiting} / failed "
+            f"{values.count('failed') + values.count('blocked')}"
+        )
+
+    def start(self, step: Step, host: str) -> None:
+        if step.output not in self.started:
+            self.started.add(step.output)
+            logger.info(f"{_clock()} start {step.label} on {host}  [{self.counts()}]")
+
+    def end(self, step: Step, outcome: StepOutcome, log: Path) -> None:
+        self.result.outcomes[step.output] = outcome
+        if outcome.blocked:
+            self.status[step.output] = "blocked"
+            logger.info(f"{_clock()} blocked {step.label}: a step it needs failed  [{self.counts()}]")
+            return
+        self.start(step, outcome.host)  # its start event may still be on its way
+        took = f"{outcome.ended - outcome.started:.0f}s"
+        if outcome.error:
+            self.status[step.output] = "failed"
+            self.result.failures.append((step, outcome.error, log))
+            logger.info(
+                f"{_clock()} FAILED {step.label} on {outcome.host} after {took}: {outcome.error} (log: {log})  "
+                f"[{self.counts()}]"
+            )
+        else:
+            self.status[step.output] = "ran"
+            logger.info(f"{_clock()} end {step.label} on {outcome.host} in {took}  [{self.counts()}]")
+
+
 def run_experiment_on_ray(
     spec: ExperimentSpec,
     address: str | None = None,
@@ -212,76 +267,57 @@ def run_experiment_on_ray(
     ray = connect(address, num_cpus=num_cpus)
     check_resources(ray, spec, [step for step in steps if not step.done()])
     check_shared_storage(ray, spec.runs_dir)
+    from ray.util.queue import Queue
+
     result = GridStatus()
-    status: dict[Path, str] = {}
-    for step in steps:
+    progress = _Progress(steps, result)
+    starts = Queue(actor_options={"num_cpus": 0})
+    task = ray.remote(step_task)
+    submitted: dict[Path, Any] = {}
+    for step in steps:  # in plan order, so the steps a step needs are submitted before it
         if step.done():
+            progress.status[step.output] = "done"
             logger.info(f"{_clock()} {step.label}: {done_line(step, record)}")
-            status[step.output] = "done"
-    waiting = [s for s in steps if s.output not in status]
-    running: dict[Any, Step] = {}
-    announced: set[Path] = set()
-    remote = ray.remote(execute_step)
-    tic = time.time()
-
-    def counts() -> str:
-        values = list(status.values())
-        return (
-            f"done {values.count('done') + values.count('ran')} / running {len(running)} / waiting "
-            f"{len(waiting)} / failed {values.count('failed') + values.count('blocked')}"
+            continue
+        resources = spec.step_resources(step.kind)
+        processes = int(resources["num_gpus"]) if step.kind == "train" and resources["num_gpus"] > 1 else 1
+        needs = [submitted[need] for need in step.needs if need in submitted]
+        submitted[step.output] = task.options(num_cpus=resources["num_cpus"], num_gpus=resources["num_gpus"]).remote(
+            spec, step, quiet, int(resources["num_cpus"]), processes, starts, *needs
         )
-
-    while waiting or running:
-        for step in list(waiting):
-            needs = [status.get(need) for need in step.needs]
-            if any(s in ("failed", "blocked") for s in needs):
-                waiting.remove(step)
-                status[step.output] = "blocked"
-                logger.info(f"{_clock()} blocked {step.label}: a step it needs failed  [{counts()}]")
-            elif all(s in ("done", "ran") for s in needs):
-                waiting.remove(step)
-                _started_marker(step_log(spec, step)).unlink(missing_ok=True)  # left by an earlier run
-                resources = spec.step_resources(step.kind)
-                processes = int(resources["num_gpus"]) if step.kind == "train" and resources["num_gpus"] > 1 else 1
-                running[
-                    remote.options(num_cpus=resources["num_cpus"], num_gpus=resources["num_gpus"]).remote(
-                        spec, step, quiet, int(resources["num_cpus"]), processes
-                    )
-                ] = step
-        if not running:
-            break
-        finished, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-        for step in running.values():  # a start line once the task reports its host
-            marker = _started_marker(step_log(spec, step))
-            if step.output not in announced and marker.is_file():
-                announced.add(step.output)
-                host = json.loads(marker.read_text(encoding="utf-8"))["host"]
-                logger.info(f"{_clock()} start {step.label} on {host}  [{counts()}]")
-        for ref in finished:
-            step = running.pop(ref)
-            log = step_log(spec, step)
-            try:
-                outcome = ray.get(ref)
-            except Exception as err:  # the task's worker died more times than Ray retries it
-                outcome = StepOutcome("?", time.time(), time.time(), f"its Ray task was lost ({type(err).__name__})")
-            result.outcomes[step.output] = outcome
-            if outcome.error:
-                status[step.output] = "failed"
-                result.failures.append((step, outcome.error, log))
-                logger.info(
-                    f"{_clock()} FAILED {step.label} on {outcome.host} after {outcome.ended - outcome.started:.0f}s: "
-                    f"{outcome.error} (log: {log})  [{counts()}]"
-                )
-            else:
-                status[step.output] = "ran"
+    by_output = {step.output: step for step in steps}
+    pending = {ref: by_output[output] for output, ref in submitted.items()}
+    next_start = starts.actor.get.remote(None)
+    tic = time.time()
+    try:
+        while pending:
+            ready, _ = ray.wait([next_start, *pending], num_returns=1)
+            if ready[0] == next_start:
+                output, host = ray.get(next_start)
+                progress.start(by_output[Path(output)], host)
+                next_start = starts.actor.get.remote(None)
+                continue
+            step = pending.pop(ready[0])
+            progress.end(step, _outcome(ray, ready[0], step, progress.status), step_log(spec, step))
+            if progress.status[step.output] == "ran":
                 record_done(spec, record, step)
-                logger.info(
-                    f"{_clock()} end {step.label} on {outcome.host} in {outcome.ended - outcome.started:.0f}s  "
-                    f"[{counts()}]"
-                )
-    logger.info(f"{_clock()} grid finished in {time.time() - tic:.0f}s  [{counts()}]")
-    result.statuses = [(step, status.get(step.output, "waiting")) for step in steps]
+    finally:
+        starts.shutdown()  # its actor goes; the last get left waiting on it goes with it
+    logger.info(f"{_clock()} grid finished in {time.time() - tic:.0f}s  [{progress.counts()}]")
+    result.statuses = [(step, progress.status.get(step.output, "waiting")) for step in steps]
     return result
+
+
+def _outcome(ray: Any, ref: Any, step: Step, status: dict[Path, str]) -> StepOutcome:
+    """The outcome of a finished task; a task Ray could not run (its worker died more times than Ray retries, or a
+    step it needs was lost) is a failure, or blocked when a step it needs failed."""
+    try:
+        return ray.get(ref)
+    except Exception as err:
+        now = time.time()
+        if any(status.get(need) in ("failed", "blocked") for need in step.needs):
+            return StepOutcome("", now, now, blocked=True)
+        return StepOutcome("?", now, now, f"its Ray task was lost ({type(err).__name__})")
 
 
 def _clock() -> str:
