@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -24,3 +27,23 @@ def reset_peak_rss() -> None:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
         pass
+
+
+class Phases:
+    """Seconds and peak memory of the named phases of a job: ``with phases("k-NN"): ...`` measures one, and
+    ``phases.record`` holds ``{name: {"seconds", "peak_rss_bytes"}}`` in the order they ran (a sidecar's
+    ``phases``)."""
+
+    def __init__(self) -> None:
+        self.record: dict[str, dict[str, float]] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        reset_peak_rss()
+        tic = time.perf_counter()
+        yield
+        self.record[name] = {"seconds": round(time.perf_counter() - tic, 3), "peak_rss_bytes": peak_rss_bytes()}
+
+    def peak(self) -> int:
+        """The highest peak of any phase."""
+        return max((phase["peak_rss_bytes"] for phase in self.record.values()), default=peak_rss_bytes())

@@ -29,12 +29,12 @@ from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.reader import is_export, open_export
 from retrieval_xfer.indexing.factory import IndexParams
-from retrieval_xfer.memory import peak_rss_bytes, reset_peak_rss
+from retrieval_xfer.memory import Phases
 from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, check_sample_size, estimate_threshold
 from retrieval_xfer.mining.budget import format_size, parse_size
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.margin import RATIO_FLOOR
-from retrieval_xfer.mining.neighbours import find_neighbours
+from retrieval_xfer.mining.neighbours import FoundNeighbours, find_neighbours
 from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
 from retrieval_xfer.mining.pairs_file import PairRow, format_rows
 from retrieval_xfer.mining.post_filters import apply_post_filters
@@ -274,19 +274,89 @@ def mine(
 
 
 def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> MiningSummary:
-    src, trg, out = Path(job.src), Path(job.trg), Path(job.out)
-    started = time.perf_counter()
+    """The job as named phases, each timed with its peak memory: read and encode, k-NN, candidates, threshold
+    auto (with a sample), write; then the sidecar."""
+    started, out, phases = time.perf_counter(), Path(job.out), Phases()
     settings = job.mining.resolved(load_card("bucc2018").mining)
-    max_memory = settings.max_memory
-    budget = parse_size(max_memory)
-    phases: dict[str, dict[str, float]] = {}
+    with phases("read and encode"):
+        sides = _read_and_encode(job, options)
+    compatibility = _check_pair(sides.src, sides.trg)
+    with phases("k-NN"):
+        found = _knn(job, settings, sides, quiet)
+    with phases("candidates"):
+        candidates = candidates_from_neighbours(found.neighbours, settings.margin, settings.retrieval)
+    estimate = None
+    if sides.sample is not None:
+        with phases("threshold auto"):
+            estimate = _auto_threshold(job, settings, sides, candidates, quiet)
+    threshold = estimate.threshold if estimate is not None else job.threshold
+    with phases("write"):
+        kept, dropped = apply_post_filters(candidates, threshold, job.post, sides.src.texts, sides.trg.texts, line_key)
+        written = _write_pairs(out, sides.src, sides.trg, kept)
+    record = {
+        "compatibility": compatibility,
+        "threshold": threshold,
+        "threshold_auto": estimate.to_dict() if estimate is not None else None,
+        "dropped": dropped,
+        "knn": found.knn,
+        "resumed": found.resumed,
+        "pairs_written": written,
+        "candidates": len(candidates),
+        "phases": phases.record,
+        "total_seconds": round(time.perf_counter() - started, 3),
+        "peak_rss_bytes": phases.peak(),
+    }
+    sidecar = _write_sidecar(job, settings, sides, record)
+    if found.checkpoint is not None:
+        shutil.rmtree(found.checkpoint.folder, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    return MiningSummary(written, len(candidates), seconds, phases.peak(), sidecar, found.resumed, settings)
 
-    def phase(name: str, tic: float) -> None:
-        phases[name] = {"seconds": round(time.perf_counter() - tic, 3), "peak_rss_bytes": peak_rss_bytes()}
-        reset_peak_rss()
 
-    reset_peak_rss()
-    tic = time.perf_counter()
+def _write_sidecar(job: MineJob, settings: MiningOptions, sides: _Sides, record: dict[str, Any]) -> Path:
+    """``OUT.json``: the inputs and settings of ``job`` with what the run measured (``record``); returns its path."""
+    out = Path(job.out)
+    sidecar = out.with_name(out.name + ".json")
+    with_text = sides.src.texts is not None and sides.trg.texts is not None
+    atomic_write_json(
+        sidecar,
+        {
+            "pairs_file": str(out),
+            "columns": ["score", "src_id", "trg_id"] + (["src", "trg"] if with_text else []),
+            "src": {**sides.src.identity, "count": len(sides.src.vectors)},
+            "trg": {**sides.trg.identity, "count": len(sides.trg.vectors)},
+            "mining": dataclasses.asdict(settings),
+            "post_filters": dataclasses.asdict(job.post),
+            "center": job.center,
+            "score_scale": (
+                "centered margins (a translation scores about 4-5 with ratio): a threshold chosen without --center "
+                "does not carry over"
+                if job.center == "language"
+                else "raw margins (a translation scores about 1.1 with ratio)"
+            ),
+            "ratio_floor": RATIO_FLOOR,
+            "max_memory_bytes": parse_size(settings.max_memory),
+            **record,
+        },
+    )
+    return sidecar
+
+
+@dataclass
+class _Sides:
+    """Both sides as vectors (text sides encoded), the ``--threshold auto`` sample's lines and the encoder that
+    encodes it (None without text sides or a sample)."""
+
+    src: MiningSide
+    trg: MiningSide
+    sample: tuple[list[str], list[str]] | None
+    encoder: Any
+
+
+def _read_and_encode(job: MineJob, options: EncoderOptions | None) -> _Sides:
+    """Read both sides and the sample, check what the inputs alone decide (before any model loads), then encode
+    the text sides."""
+    src, trg = Path(job.src), Path(job.trg)
     sample = _read_sample(job.auto) if job.threshold == "auto" else None
     kinds = {"src": classify(src), "trg": classify(trg)}
     texts = {
@@ -300,15 +370,7 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
             sides[name] = _export_side(path, job.verify)
         elif kinds[name] == "npy":
             sides[name] = _npy_side(path)
-    rows = {name: len(side.texts) for name, side in texts.items()} | {n: len(s.vectors) for n, s in sides.items()}
-    if sample is not None:  # before any encoding
-        check_sample_size(len(sample[0]), (rows["src"], rows["trg"]), f"{job.auto.sample_src} (the sample)")
-    without_text = [str(s.path) for s in sides.values() if s.texts is None]
-    if job.post.needs_texts() and without_text:
-        raise RxError(
-            f"{without_text[0]}: holds no sentences, and --length-ratio, --numbers-agree and --dedup-pairs read "
-            "them: mine text files or rx exports whose input file is still there"
-        )
+    _check_before_encoding(job, sample, texts, sides)
     encoder = None
     if texts or sample is not None:
         reference = next((s.spec for s in sides.values() if s.spec is not None), None)
@@ -317,128 +379,87 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
             where = next(s.path for s in sides.values() if s.spec is not None)
             check_compatible(reference, encoder.spec, str(where), stored="export", given="encoder of --model")
         for name, side in texts.items():
-            vectors = encoder.encode(side.texts, desc=f"encoding {name} ({len(side.texts)} unique)")
-            identity = {
-                "kind": "text",
-                **_file_identity(side.path),
-                "format": job.fmt,
-                "blank": job.blank,
-                "encoder": encoder.spec.to_dict(),
-            }
-            sides[name] = MiningSide(
-                "text",
-                side.path,
-                ArrayVectors(vectors, f"{side.path} (encoder output)"),
-                side.ids,
-                side.texts,
-                encoder.spec,
-                identity,
-            )
-    phase("read and encode", tic)
-    src_side, trg_side = sides["src"], sides["trg"]
-    if src_side.vectors.dimension != trg_side.vectors.dimension:
+            sides[name] = _encoded_text_side(job, encoder, name, side)
+    if sides["src"].vectors.dimension != sides["trg"].vectors.dimension:
         raise RxError(
-            f"{trg_side.path}: dimension {trg_side.vectors.dimension} differs from {src_side.path}'s "
-            f"{src_side.vectors.dimension}"
+            f"{sides['trg'].path}: dimension {sides['trg'].vectors.dimension} differs from {sides['src'].path}'s "
+            f"{sides['src'].vectors.dimension}"
         )
-    compatibility = _check_pair(src_side, trg_side)
-    n_x, n_y = len(src_side.vectors), len(trg_side.vectors)
-    tic = time.perf_counter()
-    found = find_neighbours(
-        src_side.vectors,
-        trg_side.vectors,
+    return _Sides(sides["src"], sides["trg"], sample, encoder)
+
+
+def _check_before_encoding(
+    job: MineJob, sample: tuple[list[str], list[str]] | None, texts: dict[str, _TextSide], sides: dict[str, MiningSide]
+) -> None:
+    """RxError for a sample the corpus cannot judge, or text-only post-filters on a side without sentences."""
+    rows = {name: len(side.texts) for name, side in texts.items()} | {n: len(s.vectors) for n, s in sides.items()}
+    if sample is not None:
+        check_sample_size(len(sample[0]), (rows["src"], rows["trg"]), f"{job.auto.sample_src} (the sample)")
+    without_text = [str(s.path) for s in sides.values() if s.texts is None]
+    if job.post.needs_texts() and without_text:
+        raise RxError(
+            f"{without_text[0]}: holds no sentences, and --length-ratio, --numbers-agree and --dedup-pairs read "
+            "them: mine text files or rx exports whose input file is still there"
+        )
+
+
+def _encoded_text_side(job: MineJob, encoder: Any, name: str, side: _TextSide) -> MiningSide:
+    vectors = encoder.encode(side.texts, desc=f"encoding {name} ({len(side.texts)} unique)")
+    identity = {
+        "kind": "text",
+        **_file_identity(side.path),
+        "format": job.fmt,
+        "blank": job.blank,
+        "encoder": encoder.spec.to_dict(),
+    }
+    vector_set = ArrayVectors(vectors, f"{side.path} (encoder output)")
+    return MiningSide("text", side.path, vector_set, side.ids, side.texts, encoder.spec, identity)
+
+
+def _knn(job: MineJob, settings: MiningOptions, sides: _Sides, quiet: bool) -> FoundNeighbours:
+    """The k-NN of both sides (exact and checkpointed next to the output, or approximate)."""
+    out = Path(job.out)
+    return find_neighbours(
+        sides.src.vectors,
+        sides.trg.vectors,
         settings.k,
         job.index,
-        max_memory,
+        settings.max_memory,
         job.device,
         job.ray,
         job.center,
         checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
-        identity={"src": src_side.identity, "trg": trg_side.identity},
+        identity={"src": sides.src.identity, "trg": sides.trg.identity},
         desc=None if quiet else f"{settings.k}-NN",
     )
-    neighbours, index_info = found.neighbours, found.knn
-    phase("k-NN", tic)
-    tic = time.perf_counter()
-    candidates = candidates_from_neighbours(neighbours, settings.margin, settings.retrieval)
-    phase("candidates", tic)
-    estimate: ThresholdEstimate | None = None
-    threshold = job.threshold
-    if sample is not None:
-        tic = time.perf_counter()
-        vectors = [
-            encoder.encode(lines, desc=None if quiet else f"encoding the sample's {name}")
-            for name, lines in zip(("src", "trg"), sample)
-        ]
-        estimate = estimate_threshold(
-            vectors[0],
-            vectors[1],
-            src_side.vectors,
-            trg_side.vectors,
-            candidates,
-            settings,
-            target_precision=job.auto.target_precision,
-            max_distractors=job.auto.max_distractors,
-            device=job.device,
-            center=job.center,
-            objective=job.auto.objective,
-        )
-        threshold = estimate.threshold
-        logger.info(
-            f"--threshold auto: {threshold:.4f} (expected precision {estimate.expected_precision:.3f}, recall "
-            f"{estimate.expected_recall:.3f} on {estimate.sample_pairs} sample pairs)"
-        )
-        phase("threshold auto", tic)
-    tic = time.perf_counter()
-    kept, dropped = apply_post_filters(
+
+
+def _auto_threshold(
+    job: MineJob, settings: MiningOptions, sides: _Sides, candidates: Candidates, quiet: bool
+) -> ThresholdEstimate:
+    """``--threshold auto``: the sample encoded and hidden among the corpus (``mining.auto_threshold``)."""
+    vectors = [
+        sides.encoder.encode(lines, desc=None if quiet else f"encoding the sample's {name}")
+        for name, lines in zip(("src", "trg"), sides.sample)
+    ]
+    estimate = estimate_threshold(
+        vectors[0],
+        vectors[1],
+        sides.src.vectors,
+        sides.trg.vectors,
         candidates,
-        threshold,
-        job.post,
-        src_side.texts,
-        trg_side.texts,
-        line_key,
+        settings,
+        target_precision=job.auto.target_precision,
+        max_distractors=job.auto.max_distractors,
+        device=job.device,
+        center=job.center,
+        objective=job.auto.objective,
     )
-    written = _write_pairs(out, src_side, trg_side, kept)
-    phase("write", tic)
-    peak = max(p["peak_rss_bytes"] for p in phases.values())
-    sidecar = out.with_name(out.name + ".json")
-    atomic_write_json(
-        sidecar,
-        {
-            "pairs_file": str(out),
-            "columns": ["score", "src_id", "trg_id"]
-            + (["src", "trg"] if src_side.texts is not None and trg_side.texts is not None else []),
-            "src": {**src_side.identity, "count": n_x},
-            "trg": {**trg_side.identity, "count": n_y},
-            "compatibility": compatibility,
-            "mining": dataclasses.asdict(settings),
-            "threshold": threshold,
-            "threshold_auto": estimate.to_dict() if estimate is not None else None,
-            "post_filters": dataclasses.asdict(job.post),
-            "dropped": dropped,
-            "center": job.center,
-            "score_scale": (
-                "centered margins (a translation scores about 4-5 with ratio): a threshold chosen without --center "
-                "does not carry over"
-                if job.center == "language"
-                else "raw margins (a translation scores about 1.1 with ratio)"
-            ),
-            "ratio_floor": RATIO_FLOOR,
-            "knn": index_info,
-            "max_memory_bytes": budget,
-            "resumed": found.resumed,
-            "pairs_written": written,
-            "candidates": len(candidates),
-            "phases": phases,
-            "total_seconds": round(time.perf_counter() - started, 3),
-            "peak_rss_bytes": peak,
-        },
+    logger.info(
+        f"--threshold auto: {estimate.threshold:.4f} (expected precision {estimate.expected_precision:.3f}, recall "
+        f"{estimate.expected_recall:.3f} on {estimate.sample_pairs} sample pairs)"
     )
-    if found.checkpoint is not None:
-        shutil.rmtree(found.checkpoint.folder, ignore_errors=True)
-    return MiningSummary(
-        written, len(candidates), time.perf_counter() - started, peak, sidecar, found.resumed, settings
-    )
+    return estimate
 
 
 def format_summary(summary: MiningSummary, out: Path) -> str:
