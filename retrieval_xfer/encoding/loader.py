@@ -16,11 +16,12 @@ from sentence_transformers.sentence_transformer.modules import Pooling
 from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, parse_layers
 from retrieval_xfer.encoding.pooling import SpecialTokenFreeMeanPooling
+from retrieval_xfer.encoding.precision import PRECISION_NAMES
 from retrieval_xfer.encoding.source import ModelSource, resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
 
-PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+PRECISIONS = {name: getattr(torch, name) for name in PRECISION_NAMES}  # the torch dtype of each precision name
 
 
 def default_layer(num_layers: int) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retrieval_xfer.encoding.batching import batching
+from retrieval_xfer.encoding.precision import PRECISION_NAMES
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from retrieval_xfer.encoding.encoder import Encoder
     from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder
 
-PRECISION_NAMES = ("float32", "bfloat16", "float16")
 BACKEND_NAMES = ("torch", "onnx", "openvino")
 QUANTIZE_NAMES = ("none", "int8")
 

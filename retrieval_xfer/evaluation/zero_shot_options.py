@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval_xfer.encoding.precision import PRECISION_NAMES
+
 
 @dataclass(frozen=True)
 class ZeroShotOptions:
@@ -35,6 +37,6 @@ class ZeroShotOptions:
         default="float32",
         metadata={
             "help": "Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.",
-            "choices": ("float32", "bfloat16", "float16"),
+            "choices": PRECISION_NAMES,
         },
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval_xfer.encoding.precision import PRECISION_NAMES
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.field_checks import check_fields
 
@@ -97,7 +98,7 @@ class TrainConfig:
         metadata={
             "help": "Mixed precision (weights and optimizer stay float32): bfloat16 is the fast choice on a recent "
             "GPU; float16 needs a GPU.",
-            "choices": ("float32", "bfloat16", "float16"),
+            "choices": PRECISION_NAMES,
         },
     )
     dataloader_workers: int = field(

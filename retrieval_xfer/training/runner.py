@@ -26,6 +26,7 @@ from retrieval_xfer.data.cards import TaskCard, list_cards, load_card, make_card
 from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
 from retrieval_xfer.data.text_files import read_corpus
 from retrieval_xfer.encoding.loader import mean_pooling_pipeline
+from retrieval_xfer.encoding.precision import PRECISION_NAMES
 from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.json_file import read_json_object
@@ -325,14 +326,11 @@ def _checkpoint_state(checkpoint: Path, settings: dict[str, Any]) -> dict[str, A
     return state
 
 
-PRECISIONS = ("float32", "bfloat16", "float16")
-
-
 def mixed_precision(precision: str) -> dict[str, bool]:
     """The trainer's mixed-precision flags for ``precision``: float32 weights and optimizer state throughout,
     forward and backward autocast to bfloat16/float16 (float16 with loss scaling, on a GPU only)."""
-    if precision not in PRECISIONS:
-        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if precision not in PRECISION_NAMES:
+        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISION_NAMES)}")
     if precision == "float16" and not torch.cuda.is_available():
         raise RxError("--precision float16 needs a GPU (loss scaling is CUDA-only); on a CPU use bfloat16 or float32")
     return {"bf16": precision == "bfloat16", "fp16": precision == "float16"}
