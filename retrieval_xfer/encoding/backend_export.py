@@ -20,8 +20,6 @@ import torch
 from retrieval_xfer.encoding.calibration import Calibration
 from retrieval_xfer.errors import RxError
 
-BACKENDS = ("torch", "onnx", "openvino")
-QUANTIZATIONS = ("none", "int8")
 EXTRAS = {
     "onnx": ("onnx", "onnxruntime", "onnxscript"),
     "openvino": ("openvino", "onnx", "onnxscript"),
