@@ -185,15 +185,24 @@ def encoder_options_with_optional_model(needed_for: str) -> Callable[[Callable],
     return dataclass_options(EncoderOptions, replace={"model": model})
 
 
-mining_ray_option = click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    metavar="[ADDRESS]",
-    help="Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, without "
-    "an address, on a local Ray. Needs the ray extra.",
+def ray_option(help_text: str) -> Callable[[Callable], Callable]:
+    """``--ray [ADDRESS]`` (a cluster, or a local Ray without an address) of a command; ``help_text`` says what
+    runs on it."""
+    return click.option(
+        "--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]", help=help_text
+    )
+
+
+def center_option(help_text: str) -> Callable[[Callable], Callable]:
+    """``--center none|language`` of a command; ``help_text`` says what centering does there."""
+    return click.option(
+        "--center", type=click.Choice(list(CENTER_CHOICES)), default="none", show_default=True, help=help_text
+    )
+
+
+mining_ray_option = ray_option(
+    "Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, without "
+    "an address, on a local Ray. Needs the ray extra."
 )
 no_verify_option = click.option(
     "--no-verify",
@@ -533,13 +542,9 @@ def eval_group() -> None:
     run's task head. Prints a table and writes a JSON result file."""
 
 
-center_option = click.option(
-    "--center",
-    type=click.Choice(list(CENTER_CHOICES)),
-    default="none",
-    show_default=True,
-    help="language: also score with each language's mean vector removed (transductive: the means come from the "
-    "sentences being retrieved), in columns of their own.",
+scoring_center_option = center_option(
+    "language: also score with each language's mean vector removed (transductive: the means come from the "
+    "sentences being retrieved), in columns of their own."
 )
 
 layers_option = click.option(
@@ -588,7 +593,7 @@ def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) 
     default=None,
     help="First N sentence pairs per language (a quick look; not comparable with full scores).",
 )
-@center_option
+@scoring_center_option
 @layers_option
 @click.option(
     "--output",
@@ -635,7 +640,7 @@ def eval_tatoeba(
     default=None,
     help="Where to write predicted pairs of the scored split. Default: next to the result JSON.",
 )
-@center_option
+@scoring_center_option
 @click.option(
     "--allow-missing-gold",
     is_flag=True,
@@ -837,16 +842,10 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path, overwrite: 
     help="List the steps, which are done, and what each training step will train on (examples x epochs); run nothing.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars (step lines are still printed).")
-@click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    metavar="[ADDRESS]",
-    help="Run the steps as Ray tasks, each as soon as the steps it needs are done, with the file's "
+@ray_option(
+    "Run the steps as Ray tasks, each as soon as the steps it needs are done, with the file's "
     "'resources' per step kind: on a cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on "
-    "a local Ray. runs_dir must be storage every node sees. Needs the ray extra.",
+    "a local Ray. runs_dir must be storage every node sees. Needs the ray extra."
 )
 def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: str | None) -> None:
     """Run a grid (base models x intermediate task sets x target tasks) from a YAML file: training phases,
@@ -889,15 +888,9 @@ def experiment(experiment_file: Path, dry_run: bool, quiet: bool, ray_address: s
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Export folder (created or resumed).")
 @click.option("--shard-size", type=click.IntRange(min=1), default=100_000, show_default=True)
 @click.option("--dtype", type=click.Choice(["float32", "float16"]), default="float32", show_default=True)
-@click.option(
-    "--ray",
-    "ray_address",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    metavar="[ADDRESS]",
-    help="Encode shards on a pool of Ray actors (one model each, a GPU each when there are GPUs): on a "
-    "cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on a local Ray. Needs the ray extra.",
+@ray_option(
+    "Encode shards on a pool of Ray actors (one model each, a GPU each when there are GPUs): on a "
+    "cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on a local Ray. Needs the ray extra."
 )
 def export(
     input_path: Path,
@@ -955,13 +948,7 @@ def export(
 @dataclass_options(MiningOptions)
 @with_index_options
 @mining_ray_option
-@click.option(
-    "--center",
-    type=click.Choice(list(CENTER_CHOICES)),
-    default="none",
-    show_default=True,
-    help="language: remove each side's mean vector (estimated from that side) before mining.",
-)
+@center_option("language: remove each side's mean vector (estimated from that side) before mining.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out (never an input).")
 @no_verify_option
 def mine(

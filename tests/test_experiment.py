@@ -297,7 +297,7 @@ def test_experiment_files_accept_every_option_of_rx_eval():
     from retrieval_xfer.experiment.spec import EVAL_OPTIONS
 
     # the step's model, --quiet, its own paths, and where the k-NN runs (rx experiment --ray places whole steps)
-    not_settings = {"model", "quiet", "output", "predictions_dir", "ray_address"}
+    not_settings = {"model", "quiet", "output", "overwrite", "predictions_dir", "ray_address"}
     for command, task in ((eval_tatoeba, "tatoeba"), (eval_bucc, "bucc2018")):
         assert {p.name for p in command.params} - not_settings == EVAL_OPTIONS[task]
 
