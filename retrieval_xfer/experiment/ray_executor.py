@@ -201,7 +201,7 @@ def step_task(
     if any(need.error or need.blocked for need in needs):
         now = time.time()
         return StepOutcome("", now, now, blocked=True)
-    starts.put((str(step.output), socket.gethostname()))
+    starts.actor.put.remote((str(step.output), socket.gethostname()))  # no wait: a blocked get frees the CPU
     return execute_step(spec, step, quiet, threads, processes)
 
 
