@@ -188,6 +188,7 @@ def test_xquad_and_mlqa_share_one_target_run(tiny_model, data, tmp_path):
         ({"train_files": {"mnli": "missing.jsonl"}}, "train_files.mnli: missing.jsonl does not exist"),
         ({"base_models": {"tiny": "./no-model"}}, "base_models.tiny: ./no-model does not exist"),
         ({"targets": "xnli"}, "'targets' must be a list of task names"),
+        ({"targets": ["nosuch"]}, "target 'nosuch' is not a zero-shot XTREME task"),
         ({"retrieval": {"tatoeba": 1}}, "'retrieval' must be a list of task names"),
         ({"intermediate": {"x": "mnli"}}, "intermediate set 'x' must be a list of task names, not 'mnli'"),
         ({"intermediate": {"x": [{"a": 1}]}}, "intermediate set 'x' must be a list of task names"),
@@ -239,7 +240,8 @@ def test_duplicate_yaml_keys_are_refused(tiny_model, data, tmp_path):
         load_spec(path)
 
 
-YAML_VALUES = st.recursive(
+NAMES = st.lists(st.sampled_from(["x", "mnli", "xnli", "panx", "tatoeba", "bucc2018", "nosuch", ".."]), max_size=3)
+YAML_VALUES = NAMES | st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-2, 3)

@@ -243,10 +243,8 @@ def _resolve_inputs(raw: dict, path: Path, check: bool) -> None:
             ]
 
 
-def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
-    """Read and check an experiment file; RxError naming the file and the key at fault. ``check_inputs=False``
-    checks the file's structure only (its input paths need not exist on this machine)."""
-    path = Path(path)
+def _read_yaml(path: Path) -> dict:
+    """The top-level mapping of the experiment file (duplicate keys refused) with only known keys."""
     _expect(path.is_file(), path, "no such experiment file")
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
@@ -258,7 +256,11 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
     known = {f.name for f in dataclasses.fields(ExperimentSpec)} - {"path"}
     unknown = set(raw) - known
     _expect(not unknown, path, f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
-    name = raw.get("name") or path.stem
+    return raw
+
+
+def _check_shapes(raw: dict, name: Any, path: Path) -> None:
+    """The name is plain text; the sections are mappings whose names are text; paths are strings."""
     _expect(isinstance(name, str), path, f"name {name!r}: must be text")
     _plain_name(name, "name", path)
     for key in ("base_models", "train_files", "train", "task_settings", "evaluation", "intermediate"):
@@ -272,16 +274,14 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         _expect(
             raw.get(key) is None or isinstance(raw[key], str), path, f"{key}: expected a path, not {raw.get(key)!r}"
         )
-    _resolve_inputs(raw, path, check_inputs)
-    bases = dict(_mapping(raw, "base_models", path))
-    _expect(bool(bases), path, "'base_models' must name at least one model")
-    for base in bases:
-        _plain_name(base, "base model", path)
+
+
+def _intermediate_sets(raw: dict, path: Path) -> dict[str, list[str]]:
+    """``intermediate``: plain set names, each a list of trainable tasks (none given: one empty set)."""
     intermediate = _mapping(raw, "intermediate", path) or {"none": []}
-    for set_name in intermediate:
-        _plain_name(set_name, "intermediate set", path)
     valid_train = set(trainable_tasks())
     for set_name, tasks in intermediate.items():
+        _plain_name(set_name, "intermediate set", path)
         _expect(
             isinstance(tasks, list) and all(isinstance(task, str) for task in tasks),
             path,
@@ -289,14 +289,19 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         )
         bad = [t for t in tasks if t not in valid_train]
         _expect(not bad, path, f"intermediate set {set_name!r}: unknown task(s) {', '.join(map(str, bad))}")
+    return intermediate
+
+
+def _evaluated_tasks(raw: dict, path: Path) -> tuple[list[str], list[str]]:
+    """``targets`` (zero-shot cards) and ``retrieval`` (tatoeba, bucc2018); at least one task in all."""
     targets = _list_of_names(raw, "targets", path)
     for task in targets:
         try:
-            card = load_card(task)
+            kind = load_card(task).kind
         except RxError:
-            card = {}
+            kind = None
         _expect(
-            card.kind == "zero-shot",
+            kind == "zero-shot",
             path,
             f"target {task!r} is not a zero-shot XTREME task (xnli, pawsx, udpos, panx, xquad, mlqa, tydiqa)",
         )
@@ -304,12 +309,11 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
     bad = [t for t in retrieval if t not in RETRIEVAL_TASKS]
     _expect(not bad, path, f"retrieval: unknown task(s) {', '.join(bad)} (tatoeba, bucc2018)")
     _expect(bool(targets or retrieval), path, "nothing to evaluate: give 'targets' and/or 'retrieval'")
-    baseline = raw.get("baseline", next((n for n, t in intermediate.items() if not t), None))
-    _expect(
-        baseline is None or (isinstance(baseline, str) and baseline in intermediate),
-        path,
-        f"baseline {baseline!r} is not an intermediate set",
-    )
+    return targets, retrieval
+
+
+def _training_options(raw: dict, path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``train`` and ``task_settings``: known ``rx train`` options, each value checked against its field."""
     train = _mapping(raw, "train", path)
     task_settings = _mapping(raw, "task_settings", path)
     for scope, options in [("train", train), *[(f"task_settings.{t}", o) for t, o in task_settings.items()]]:
@@ -318,6 +322,11 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         _expect(not bad, path, f"{scope}: unknown training option(s) {', '.join(sorted(bad))}")
         options.update(_checked_options(options, _TRAIN_FIELDS, scope, path))
         _expect(options.get("max_steps") != 0, path, f"{scope}.max_steps: 0 trains nothing; give a positive number")
+    return train, task_settings
+
+
+def _evaluation_options(raw: dict, path: Path, targets: list[str], retrieval: list[str]) -> dict[str, dict]:
+    """``evaluation``: per evaluated task, the options of its ``rx eval`` command, each value checked."""
     evaluation = _mapping(raw, "evaluation", path)
     for task, options in evaluation.items():
         kind = task if task in RETRIEVAL_TASKS else "zero-shot"
@@ -330,6 +339,31 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         evaluation[task] = _checked_options(options or {}, _FIELDS, f"evaluation.{task}", path)
         center = evaluation[task].get("center", "none")
         _expect(center in CENTER_CHOICES, path, f"evaluation.{task}.center {center!r}: choose none or language")
+    return evaluation
+
+
+def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
+    """Read and check an experiment file; RxError naming the file and the key at fault. ``check_inputs=False``
+    checks the file's structure only (its input paths need not exist on this machine)."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    name = raw.get("name") or path.stem
+    _check_shapes(raw, name, path)
+    _resolve_inputs(raw, path, check_inputs)
+    bases = dict(_mapping(raw, "base_models", path))
+    _expect(bool(bases), path, "'base_models' must name at least one model")
+    for base in bases:
+        _plain_name(base, "base model", path)
+    intermediate = _intermediate_sets(raw, path)
+    targets, retrieval = _evaluated_tasks(raw, path)
+    baseline = raw.get("baseline", next((n for n, t in intermediate.items() if not t), None))
+    _expect(
+        baseline is None or (isinstance(baseline, str) and baseline in intermediate),
+        path,
+        f"baseline {baseline!r} is not an intermediate set",
+    )
+    train, task_settings = _training_options(raw, path)
+    evaluation = _evaluation_options(raw, path, targets, retrieval)
 
     def folder(key: str, default: str) -> Path:
         return Path(str(raw[key])) if raw.get(key) else Path(default) / str(name)
