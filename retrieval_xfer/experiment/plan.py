@@ -103,62 +103,7 @@ def _steps(spec: ExperimentSpec) -> list[Step]:
     steps: list[Step] = []
     for base, model in spec.base_models.items():
         for set_name, tasks in spec.intermediate.items():
-            results = spec.results_dir / run_name(base, set_name)
-            intermediate_run = spec.runs_dir / base / set_name
-            if tasks:
-                steps.append(
-                    Step(
-                        "train",
-                        f"{base}: intermediate {set_name} ({', '.join(tasks)})",
-                        intermediate_run,
-                        tasks=list(tasks),
-                        base=model,
-                        settings=spec.train_settings(tasks),
-                    )
-                )
-                encoder = str(intermediate_run)
-            else:
-                encoder = model
-            trained = [intermediate_run] if tasks else []
-            for task in spec.retrieval:
-                steps.append(
-                    Step(
-                        "eval",
-                        f"{base}/{set_name}: {task}",
-                        results / f"{task}.json",
-                        needs=trained,
-                        task=task,
-                        model=encoder,
-                        settings=spec.evaluation.get(task, {}),
-                    )
-                )
-            for task in spec.targets:
-                english = spec.target_task(task)
-                target_run = spec.runs_dir / base / f"{set_name}+{english}"  # shared by xquad and mlqa
-                if all(step.output != target_run for step in steps):
-                    steps.append(
-                        Step(
-                            "train",
-                            f"{base}/{set_name}: target {english}",
-                            target_run,
-                            needs=trained,
-                            tasks=[english],
-                            base=None if tasks else model,
-                            init=intermediate_run if tasks else None,
-                            settings=spec.train_settings([english]),
-                        )
-                    )
-                steps.append(
-                    Step(
-                        "eval",
-                        f"{base}/{set_name}: {task}",
-                        results / f"{task}.json",
-                        needs=[target_run],
-                        task=task,
-                        model=str(target_run),
-                        settings=spec.evaluation.get(task, {}),
-                    )
-                )
+            steps += _run_steps(spec, base, model, set_name, tasks, steps)
     baseline = run_name(next(iter(spec.base_models)), spec.baseline) if spec.baseline else None
     steps.append(
         Step(
@@ -169,4 +114,57 @@ def _steps(spec: ExperimentSpec) -> list[Step]:
             model=baseline or "",
         )
     )
+    return steps
+
+
+def _run_steps(
+    spec: ExperimentSpec, base: str, model: str, set_name: str, tasks: list[str], earlier: list[Step]
+) -> list[Step]:
+    """The steps of one run (base model x intermediate set): its intermediate phase (none for an empty set), its
+    retrieval evaluations, and per target task a target phase (unless ``earlier`` steps or this run's have one:
+    XQuAD and MLQA share SQuAD's) and the zero-shot evaluation."""
+    steps: list[Step] = []
+    results = spec.results_dir / run_name(base, set_name)
+    intermediate_run = spec.runs_dir / base / set_name
+    if tasks:
+        label = f"{base}: intermediate {set_name} ({', '.join(tasks)})"
+        steps.append(
+            Step("train", label, intermediate_run, tasks=list(tasks), base=model, settings=spec.train_settings(tasks))
+        )
+    encoder = str(intermediate_run) if tasks else model
+    trained = [intermediate_run] if tasks else []
+    for task in spec.retrieval:
+        settings = spec.evaluation.get(task, {})
+        label = f"{base}/{set_name}: {task}"
+        steps.append(
+            Step("eval", label, results / f"{task}.json", needs=trained, task=task, model=encoder, settings=settings)
+        )
+    for task in spec.targets:
+        english = spec.target_task(task)
+        target_run = spec.runs_dir / base / f"{set_name}+{english}"  # shared by xquad and mlqa
+        if all(step.output != target_run for step in [*earlier, *steps]):
+            steps.append(
+                Step(
+                    "train",
+                    f"{base}/{set_name}: target {english}",
+                    target_run,
+                    needs=trained,
+                    tasks=[english],
+                    base=None if tasks else model,
+                    init=intermediate_run if tasks else None,
+                    settings=spec.train_settings([english]),
+                )
+            )
+        settings = spec.evaluation.get(task, {})
+        steps.append(
+            Step(
+                "eval",
+                f"{base}/{set_name}: {task}",
+                results / f"{task}.json",
+                needs=[target_run],
+                task=task,
+                model=str(target_run),
+                settings=settings,
+            )
+        )
     return steps
