@@ -26,4 +26,4 @@ if [[ -z $data && $hub != 1 ]]; then
   echo "demo: fell back to the local Tatoeba files in $data" >&2
 fi
 exec "$RX" eval tatoeba --model "$model" ${data:+--data-dir "$data"} --langs demo --prompt "query: " \
-  --batch-size 64 --output results/demo-tatoeba.json
+  --batch-size 64 --output results/demo-tatoeba.json --overwrite
