@@ -13,10 +13,10 @@ import time
 
 from common import SHARED, machine, real_encoder
 
-from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.options import EncoderOptions
-from retrieval_xfer.evaluation.bucc import evaluate_bucc
+from retrieval_xfer.evaluation.bucc import MiningJob, evaluate_bucc
 from retrieval_xfer.indexing.factory import IndexParams
+from retrieval_xfer.mining.options import MiningOptions
 
 
 class CachedEncoder:
@@ -48,12 +48,13 @@ def main() -> None:
             model=model, layer=args.layer, prompt="query: ", batch_size=64, max_length=128, quiet=True
         ).load()
     )
-    card = load_card("bucc2018")
     rows = []
     for kind in args.types.split(","):
         tic = time.perf_counter()
         encoded_before = encoder.seconds
-        result = evaluate_bucc(encoder, ["zh-en"], card, SHARED / "data/bucc2018", index=IndexParams(kind=kind))
+        result = evaluate_bucc(
+            encoder, ["zh-en"], SHARED / "data/bucc2018", MiningJob(MiningOptions(), IndexParams(kind=kind))
+        )
         mining = time.perf_counter() - tic - (encoder.seconds - encoded_before)
         score = result["scores"]["zh-en"]
         rows.append((kind, score["f1"], score["precision"], score["recall"], mining))

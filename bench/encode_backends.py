@@ -126,13 +126,13 @@ def main() -> None:
         )
     if args.skip_quality:
         return
-    card, bucc = load_card("tatoeba"), load_card("bucc2018")
+    card = load_card("tatoeba")
     languages = resolve_languages("xtreme", card)
     base = None
     for name, encoder in encoders.items():
         tic = time.perf_counter()
         tatoeba = evaluate_tatoeba(encoder, languages, card, TATOEBA, limit=args.limit)["averages"]
-        f1 = evaluate_bucc(encoder, ["zh-en"], bucc, SHARED / "data/bucc2018")["scores"]["zh-en"]["f1"]
+        f1 = evaluate_bucc(encoder, ["zh-en"], SHARED / "data/bucc2018")["scores"]["zh-en"]["f1"]
         scores = (tatoeba["en2xx"], tatoeba["xx2en"], tatoeba["mean"], f1)
         base = base or scores
         print(

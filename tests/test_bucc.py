@@ -6,7 +6,8 @@ from helpers import KeyedEncoder, write_lines
 from retrieval_xfer.data.bucc import available_pairs, find_local_split
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.bucc import evaluate_bucc
+from retrieval_xfer.evaluation.bucc import MiningJob, evaluate_bucc
+from retrieval_xfer.mining.options import MiningOptions
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def write_split(folder, split, n_gold, n_noise, offset=0, duplicate_target=False
 
 def test_sample_only_is_labelled_tuned_on_sample(tmp_path, card):
     write_split(tmp_path, "dev", n_gold=20, n_noise=30)
-    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path)
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path)
     score = result["scores"]["zh-en"]
     assert score["tuned_on_sample"] and score["evaluated_on"] == "dev"
     assert score["f1"] == pytest.approx(100.0) and score["n_correct"] == 20
@@ -41,7 +42,7 @@ def test_threshold_tuned_on_sample_applied_to_training_split(tmp_path, card):
     folder = tmp_path / "zh-en"  # BUCC's own layout: a folder per pair, split names sample/training
     write_split(folder, "sample", n_gold=20, n_noise=30)
     write_split(folder, "training", n_gold=11, n_noise=40, offset=100, duplicate_target=True)
-    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, predictions_dir=tmp_path / "pred")
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, predictions_dir=tmp_path / "pred")
     score = result["scores"]["zh-en"]
     assert score["tuned_on"] == "sample" and score["evaluated_on"] == "training" and not score["tuned_on_sample"]
     # 10 of 11 gold pairs are predictable (one English sentence is duplicated under two ids), no false pairs.
@@ -55,7 +56,7 @@ def test_threshold_tuned_on_sample_applied_to_training_split(tmp_path, card):
 def test_split_without_gold_writes_predictions(tmp_path, card):
     write_split(tmp_path, "dev", n_gold=20, n_noise=30)
     write_split(tmp_path, "test", n_gold=5, n_noise=30, offset=100, gold=False)
-    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, predictions_dir=tmp_path / "pred")
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, predictions_dir=tmp_path / "pred")
     score = result["scores"]["zh-en"]
     assert score["f1"] is None and score["n_predicted"] == 5
     assert len((tmp_path / "pred" / "zh-en.test.predictions.tsv").read_text().splitlines()) == 5
@@ -78,8 +79,10 @@ def test_approximate_index_gives_the_exact_f1_on_separable_data(tmp_path, card):
     from retrieval_xfer.indexing.factory import IndexParams
 
     write_split(tmp_path, "dev", n_gold=60, n_noise=60)
-    exact = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path)
-    ivf = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, index=IndexParams(kind="ivf", nlist=4, nprobe=2))
+    exact = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path)
+    ivf = evaluate_bucc(
+        KeyedEncoder(), ["zh-en"], tmp_path, MiningJob(MiningOptions(), IndexParams(kind="ivf", nlist=4, nprobe=2))
+    )
     assert ivf["scores"]["zh-en"]["f1"] == pytest.approx(exact["scores"]["zh-en"]["f1"]) == pytest.approx(100.0)
     assert ivf["mining"]["knn"]["kind"] == "ivf" and exact["mining"]["knn"] == "exact"
 
@@ -92,7 +95,7 @@ def test_untrainable_index_fails_before_encoding(tmp_path, card):
     calls = []
     encoder.encode = lambda sentences, desc="": calls.append(desc)
     with pytest.raises(RxError, match="ivfpq with 8-bit codes needs at least 256 sentences, got 50"):
-        evaluate_bucc(encoder, ["zh-en"], card, tmp_path, index=IndexParams(kind="ivfpq", nlist=2))
+        evaluate_bucc(encoder, ["zh-en"], tmp_path, MiningJob(MiningOptions(), IndexParams(kind="ivfpq", nlist=2)))
     assert calls == []
 
 
@@ -105,16 +108,16 @@ def test_gold_ids_absent_from_the_corpora_are_an_error_or_left_out(tmp_path, car
         match=r"zh-en.dev.gold: 2 gold pair\(s\) name ids absent from the corpora "
         r"\(first: 'en-888888888'\)",
     ):
-        evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path)
+        evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path)
     with rx_warns("left out 2 gold pair"):
-        result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, allow_missing_gold=True)
+        result = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, allow_missing_gold=True)
     score = result["scores"]["zh-en"]
     assert score["gold_excluded"] == {"dev": 2} and score["n_gold"] == 20 and score["f1"] == pytest.approx(100.0)
 
 
 def test_centered_bucc_scores_are_their_own_block(tmp_path, card):
     write_split(tmp_path, "dev", n_gold=20, n_noise=30)
-    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, center="language")
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, MiningJob(MiningOptions(), center="language"))
     score = result["scores"]["zh-en"]
     assert score["f1"] == pytest.approx(100.0) and set(score["centered"]) == {"f1", "precision", "recall", "threshold"}
     assert score["centered"]["f1"] == pytest.approx(100.0) and result["center"] == "language"
@@ -136,8 +139,8 @@ def test_centering_scores_the_same_vectors_without_encoding_again(tmp_path, card
     write_split(tmp_path, "dev", n_gold=20, n_noise=30)
     write_split(tmp_path, "test", n_gold=15, n_noise=25, offset=1000)
     raw, both = CountingEncoder(), CountingEncoder()
-    plain = evaluate_bucc(raw, ["zh-en"], card, tmp_path)
-    centered = evaluate_bucc(both, ["zh-en"], card, tmp_path, center="language")
+    plain = evaluate_bucc(raw, ["zh-en"], tmp_path)
+    centered = evaluate_bucc(both, ["zh-en"], tmp_path, MiningJob(MiningOptions(), center="language"))
     assert both.encoded == raw.encoded == 2 * 50 + 2 * 40  # each split's two sides, once
     assert {k: v for k, v in centered["scores"]["zh-en"].items() if k != "centered"} == plain["scores"]["zh-en"]
 
@@ -145,11 +148,11 @@ def test_centering_scores_the_same_vectors_without_encoding_again(tmp_path, card
 def test_a_small_memory_budget_mines_in_blocks_with_the_same_f1(tmp_path, card):
     write_split(tmp_path, "dev", n_gold=120, n_noise=150)
     write_split(tmp_path, "test", n_gold=90, n_noise=160, offset=1000)
-    whole = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path)
+    whole = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path)
     from retrieval_xfer.mining.budget import parse_size, plan_block_rows
 
     assert plan_block_rows(parse_size("300KB"), 270, 270, 256, 4) < 270  # really several blocks
-    blocks = evaluate_bucc(KeyedEncoder(), ["zh-en"], card, tmp_path, max_memory="300KB")
+    blocks = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, MiningJob(MiningOptions(max_memory="300KB")))
     assert blocks["scores"] == whole["scores"]
 
 

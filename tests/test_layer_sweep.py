@@ -72,10 +72,9 @@ def test_bucc_sweep_equals_runs_per_layer(tiny_model, tmp_path):
     write_lines(tmp_path / "zh-en.dev.zh", zh)
     write_lines(tmp_path / "zh-en.dev.en", en)
     write_lines(tmp_path / "zh-en.dev.gold", [f"zh-{i:03d}\ten-{i:03d}" for i in range(10)])
-    card = load_card("bucc2018")
-    swept = evaluate_bucc(load_layer_sweep(str(tiny_model), "2,3", show_progress=False), ["zh-en"], card, tmp_path)
+    swept = evaluate_bucc(load_layer_sweep(str(tiny_model), "2,3", show_progress=False), ["zh-en"], tmp_path)
     for layer in (2, 3):
-        single = evaluate_bucc(load_encoder(str(tiny_model), layer, show_progress=False), ["zh-en"], card, tmp_path)
+        single = evaluate_bucc(load_encoder(str(tiny_model), layer, show_progress=False), ["zh-en"], tmp_path)
         assert swept["layer_sweep"]["layers"][str(layer)]["scores"]["zh-en"]["f1"] == pytest.approx(
             single["scores"]["zh-en"]["f1"]
         )

@@ -24,7 +24,6 @@ from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.indexing.factory import IndexParams
-from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY
 from retrieval_xfer.mining.candidates import candidates_from_neighbours
 from retrieval_xfer.mining.neighbours import check_approximate, check_center, find_neighbours, index_description
 from retrieval_xfer.mining.options import MiningOptions
@@ -214,20 +213,14 @@ def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def evaluate_bucc(
     encoder: Encoder | LayerSweepEncoder,
     pairs: list[str],
-    card: TaskCard,
     data_dir: Path | None = None,
-    k: int = 4,
-    margin: str = "ratio",
-    retrieval: str = "max",
+    job: MiningJob | None = None,
     predictions_dir: Path | None = None,
-    index: IndexParams | None = None,
     allow_missing_gold: bool = False,
-    center: str = "none",
-    max_memory: str = DEFAULT_MAX_MEMORY,
-    ray: str | None = None,
     splits: dict[str, tuple[BuccSplit, BuccSplit | None]] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy.
+    """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy, mining as
+    ``job`` says (default: the card's protocol, XTREME's k=4, ratio margin, max retrieval, exact k-NN).
 
     Each pair's splits are read once (or taken from ``splits``, as ``read_splits`` returns them), whatever the
     number of layers and centering passes. Mining is ``rx mine``'s k-NN (``max_memory``, ``ray``, ``index``).
@@ -237,10 +230,11 @@ def evaluate_bucc(
     corpus); the top-level scores and the predictions files are those of ``main_layer``.
     """
     started = time.perf_counter()
-    check_center(center)
+    card = load_card("bucc2018")
+    job = job or MiningJob(MiningOptions())
+    job = dataclasses.replace(job, mining=job.mining.resolved(card.mining))
+    check_center(job.center)
     main = main_layer(encoder)
-    mining = MiningOptions(k=k, margin=margin, retrieval=retrieval, max_memory=max_memory)
-    job = MiningJob(mining, index, ray, center)
     by_layer: dict[int, dict[str, dict[str, Any]]] = {}
     for pair in pairs:
         tune, apply = (splits or {}).get(pair) or read_splits(pair, card, data_dir, allow_missing_gold)
@@ -251,13 +245,13 @@ def evaluate_bucc(
     return {
         **result_header("bucc2018", spec),
         "metric": "F1 (x100) over src_id<TAB>trg_id pairs",
-        "center": center,
+        "center": job.center,
         "mining": {
-            "k": k,
-            "margin": margin,
-            "retrieval": retrieval,
+            "k": job.mining.k,
+            "margin": job.mining.margin,
+            "retrieval": job.mining.retrieval,
             "unify_duplicates": True,
-            "knn": index_description(index),
+            "knn": index_description(job.index),
         },
         "data": str(data_dir) if data_dir else "hub (gold pairs only: not comparable to BUCC's full corpora)",
         "scores": scores,
@@ -298,17 +292,10 @@ def run_bucc(
     return evaluate_bucc(
         options.load_for(layers, corpus),
         pair_list,
-        card,
         data_dir,
-        k=settings.k,
-        margin=settings.margin,
-        retrieval=settings.retrieval,
+        MiningJob(settings, index, ray, center),
         predictions_dir=predictions_dir,
-        index=index,
         allow_missing_gold=allow_missing_gold,
-        center=center,
-        max_memory=settings.max_memory,
-        ray=ray,
         splits=splits,
     )
 
