@@ -102,11 +102,6 @@ def check_fields(obj: Any) -> None:
             object.__setattr__(obj, f.name, check_field(f, getattr(obj, f.name)))
 
 
-def field_by_name(cls: type, name: str) -> dataclasses.Field:
-    """The field ``name`` of dataclass ``cls``."""
-    return next(f for f in dataclasses.fields(cls) if f.name == name)
-
-
 _JSON_TYPES: dict[str, type | tuple[type, ...]] = {
     "dict": dict,
     "list": list,

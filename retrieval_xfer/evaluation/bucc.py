@@ -71,6 +71,8 @@ class EncodedSplit:
     trg_texts: list[str]
     x: np.ndarray
     y: np.ndarray
+    src_id: dict[str, str]  # each unambiguous sentence's id (``_text_to_id``)
+    trg_id: dict[str, str]
 
 
 def encode_split(encoder: Encoder, split: BuccSplit, job: MiningJob) -> EncodedSplit:
@@ -79,7 +81,9 @@ def encode_split(encoder: Encoder, split: BuccSplit, job: MiningJob) -> EncodedS
     check_approximate(job.index, (len(src_texts), len(trg_texts)), encoder.spec.dimension)
     x = encoder.encode(src_texts, desc=f"encoding source ({len(src_texts)} unique)")
     y = encoder.encode(trg_texts, desc=f"encoding target ({len(trg_texts)} unique)")
-    return EncodedSplit(split, src_texts, trg_texts, x, y)
+    src_id = _text_to_id(split.src_ids, split.src_sentences)
+    trg_id = _text_to_id(split.trg_ids, split.trg_sentences)
+    return EncodedSplit(split, src_texts, trg_texts, x, y, src_id, trg_id)
 
 
 def score_split(encoded: EncodedSplit, job: MiningJob, show_progress: bool = False) -> dict[Pair, float]:
@@ -97,8 +101,7 @@ def score_split(encoded: EncodedSplit, job: MiningJob, show_progress: bool = Fal
         desc=f"{job.mining.k}-NN" if show_progress else None,
     )
     cands = candidates_from_neighbours(found.neighbours, job.mining.margin, job.mining.retrieval)
-    src_id = _text_to_id(split.src_ids, split.src_sentences)
-    trg_id = _text_to_id(split.trg_ids, split.trg_sentences)
+    src_id, trg_id = encoded.src_id, encoded.trg_id
     scored: dict[Pair, float] = {}
     for s, t, score in zip(cands.src.tolist(), cands.trg.tolist(), cands.score.tolist()):
         src_text, trg_text = encoded.src_texts[s], encoded.trg_texts[t]

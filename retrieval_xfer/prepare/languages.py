@@ -35,32 +35,35 @@ MACROLANGUAGE_OF = {
 
 
 @functools.cache
-def _two_letter() -> dict[str, str]:
-    rows = [line.split("\t") for line in CODES_FILE.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
-    return {row[0]: row[1] for row in rows if len(row) == 2}
+def _codes_table() -> tuple[tuple[str, ...], ...]:
+    """The rows of ``resources/iso639.txt``: ``(alpha_3,)`` or ``(alpha_3, alpha_2)``, read once."""
+    lines = CODES_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(tuple(line.split("\t")) for line in lines if line and not line.startswith("#"))
+
+
+def _base(lang: str) -> str:
+    """``lang`` without a region or script subtag (``pt-BR``, ``zh_Hant``)."""
+    return lang.replace("_", "-").split("-", 1)[0]
 
 
 def candidate_codes(lang: str) -> list[str]:
     """The codes ``lang`` may go by, most specific first: itself (without a subtag), its ISO 639-1 code, and the
     ISO 639-1 code of its macrolanguage."""
-    base = lang.replace("_", "-").split("-", 1)[0]
-    codes = [base, _two_letter().get(base), MACROLANGUAGE_OF.get(base)]
+    base = _base(lang)
+    two_letter = next((row[1] for row in _codes_table() if row[0] == base and len(row) == 2), None)
+    codes = [base, two_letter, MACROLANGUAGE_OF.get(base)]
     return [code for i, code in enumerate(codes) if code and code not in codes[:i]]
 
 
 @functools.cache
 def language_codes() -> frozenset[str]:
     """Every ISO 639-3 code and every ISO 639-1 code of ``resources/iso639.txt``."""
-    codes = set()
-    for line in CODES_FILE.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            codes.update(line.split("\t"))
-    return frozenset(codes)
+    return frozenset(code for row in _codes_table() for code in row)
 
 
 def check_language(lang: str) -> None:
     """RxError unless ``lang`` is an ISO 639-1 or 639-3 code (a region or script subtag after ``-`` or ``_``, as
     in ``pt-BR`` or ``zh_Hant``, is allowed and not checked)."""
-    base = lang.replace("_", "-").split("-", 1)[0]
+    base = _base(lang)
     if base.lower() != base or base not in language_codes():
         raise RxError(f"--lang {lang!r}: not an ISO 639-1 or ISO 639-3 language code (e.g. de, hi, kor, jav)")

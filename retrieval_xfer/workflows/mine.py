@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from retrieval_xfer.atomic import atomic_write_json, atomic_write_text
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
@@ -163,14 +161,16 @@ CHECKPOINT_SUFFIX = ".rx-mine"  # OUT.rx-mine/: the k-NN checkpoint of a run tha
 
 
 def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candidates) -> int:
-    if not np.isfinite(candidates.score).all():  # margins are finite by construction (mining/margin.py)
-        raise RxError(f"{out}: a margin is not finite; nothing written (please report this as a bug)")
     with_text = src.texts is not None and trg.texts is not None
     rows = [
         PairRow(score, src.ids[s], trg.ids[t], *((src.texts[s], trg.texts[t]) if with_text else ()))
         for s, t, score in zip(candidates.src.tolist(), candidates.trg.tolist(), candidates.score.tolist())
     ]
-    atomic_write_text(out, format_rows(rows))
+    try:
+        text = format_rows(rows)  # refuses a non-finite score; margins are finite by construction (mining/margin.py)
+    except ValueError as err:
+        raise RxError(f"{out}: {err}; nothing written (please report this as a bug)") from None
+    atomic_write_text(out, text)
     return len(rows)
 
 
