@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED, machine, real_encoder  # noqa: E402
 
+from retrieval_xfer.data.cards import load_card  # noqa: E402
 from retrieval_xfer.encoding.encoder import Encoder  # noqa: E402
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder  # noqa: E402
 from retrieval_xfer.encoding.options import EncoderOptions  # noqa: E402
 from retrieval_xfer.evaluation.bucc import run_bucc  # noqa: E402
+from retrieval_xfer.evaluation.retrieval_options import BuccOptions  # noqa: E402
 from retrieval_xfer.mining.options import MiningOptions  # noqa: E402
 
 COUNTS = {"sentences": 0, "seconds": 0.0}
@@ -54,12 +57,15 @@ def main() -> None:
         COUNTS.update(sentences=0, seconds=0.0)
         tic = time.perf_counter()
         result = run_bucc(
+            load_card("bucc2018"),
             EncoderOptions(model=model, layer=args.layer, prompt="query: ", quiet=True),
-            MiningOptions(),
-            pairs="zh-en",
-            data_dir=SHARED / "data" / "bucc2018",
-            layers=args.layers,
-            center=center,
+            BuccOptions(
+                pairs="zh-en",
+                data_dir=SHARED / "data" / "bucc2018",
+                layers=args.layers,
+                mining=MiningOptions(center=center),
+                predictions_dir=Path(tempfile.mkdtemp()),
+            ),
         )
         total = time.perf_counter() - tic
         score = result["scores"]["zh-en"]

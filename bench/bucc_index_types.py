@@ -14,8 +14,8 @@ import time
 from common import SHARED, machine, real_encoder
 
 from retrieval_xfer.encoding.options import EncoderOptions
-from retrieval_xfer.evaluation.bucc import MiningJob, evaluate_bucc
-from retrieval_xfer.indexing.factory import IndexParams
+from retrieval_xfer.evaluation.bucc import evaluate_bucc
+from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.mining.options import MiningOptions
 
 
@@ -53,7 +53,7 @@ def main() -> None:
         tic = time.perf_counter()
         encoded_before = encoder.seconds
         result = evaluate_bucc(
-            encoder, ["zh-en"], SHARED / "data/bucc2018", MiningJob(MiningOptions(), IndexParams(kind=kind))
+            encoder, ["zh-en"], SHARED / "data/bucc2018", MiningOptions(index=IndexOptions(index_type=kind))
         )
         mining = time.perf_counter() - tic - (encoder.seconds - encoded_before)
         score = result["scores"]["zh-en"]

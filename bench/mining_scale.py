@@ -83,7 +83,7 @@ def matmul_gflops(seconds: float = 5.0) -> float:
 
 def run_method(method: str, folder: Path, max_memory: str, index_type: str) -> dict:
     """One method in this process (called by the parent through a subprocess)."""
-    from retrieval_xfer.indexing.factory import IndexParams
+    from retrieval_xfer.indexing.options import IndexOptions
     from retrieval_xfer.mining.options import MiningOptions
     from retrieval_xfer.workflows.mine import MineJob, mine
 
@@ -105,9 +105,9 @@ def run_method(method: str, folder: Path, max_memory: str, index_type: str) -> d
 
         vectors.NpyVectors.__init__ = in_memory
         max_memory = "64GB"
-    index = None if method.startswith("exact") else IndexParams(kind=index_type)
+    index = IndexOptions() if method.startswith("exact") else IndexOptions(index_type=index_type)
     tic = time.perf_counter()
-    mine(MineJob(src, trg, out, MiningOptions(max_memory=max_memory), index=index), quiet=True)
+    mine(MineJob(src, trg, out, MiningOptions(max_memory=max_memory, index=index)), quiet=True)
     seconds = time.perf_counter() - tic
     sidecar = json.loads(out.with_name(out.name + ".json").read_text())
     return {

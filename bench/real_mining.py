@@ -27,6 +27,7 @@ are cached under --cache by text: the raw and prepared runs share them, and a se
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import random
@@ -42,11 +43,11 @@ from common import REAL_BITEXT, SHARED, machine, real_bitext_rows, real_encoder,
 
 from retrieval_xfer.encoding.options import EncoderOptions  # noqa: E402
 from retrieval_xfer.errors import RxError  # noqa: E402
-from retrieval_xfer.indexing.factory import IndexParams  # noqa: E402
+from retrieval_xfer.indexing.options import IndexOptions  # noqa: E402
 from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, estimate_threshold  # noqa: E402
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours  # noqa: E402
 from retrieval_xfer.mining.neighbours import find_neighbours  # noqa: E402
-from retrieval_xfer.mining.options import MiningOptions, PostFilters  # noqa: E402
+from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters  # noqa: E402
 from retrieval_xfer.mining.post_filters import apply_post_filters  # noqa: E402
 from retrieval_xfer.mining.sentences import unique_texts  # noqa: E402
 from retrieval_xfer.prepare.normalise import line_key  # noqa: E402
@@ -248,9 +249,10 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
         y = cache(texts["trg"], f"{pair}-{condition}-trg")
         timings[f"encode {condition}"] = time.perf_counter() - tic
         for search in ("exact", "ivf"):
-            index = None if search == "exact" else IndexParams(kind="ivf")
+            index = IndexOptions() if search == "exact" else IndexOptions(index_type="ivf")
+            settings = dataclasses.replace(SETTINGS, index=index, center=center)
             tic = time.perf_counter()
-            found = find_neighbours(ArrayVectors(x), ArrayVectors(y), SETTINGS.k, index, center=center)
+            found = find_neighbours(ArrayVectors(x), ArrayVectors(y), settings)
             candidates = candidates_from_neighbours(found.neighbours, SETTINGS.margin, SETTINGS.retrieval)
             knn_seconds = time.perf_counter() - tic
             runs = {f"auto {target}": (samples["in-domain"], "precision", target) for target in TARGETS}
@@ -267,10 +269,8 @@ def run_pair(pair: str, args: argparse.Namespace, cache: VectorCache, work: Path
                         ArrayVectors(x),
                         ArrayVectors(y),
                         candidates,
-                        SETTINGS,
-                        target_precision=target,
-                        objective=objective,
-                        center=center,
+                        settings,
+                        AutoThresholdOptions(objective=objective, target_precision=target),
                     )
                 except RxError as err:  # what rx mine says in one line; here the run is recorded as keeping nothing
                     print(f"{pair} {condition} {search} {name}: {err}", flush=True)

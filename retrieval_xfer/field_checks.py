@@ -5,7 +5,9 @@ themselves (their ``__post_init__``) all call ``check_field``, so ``--lr abc``, 
 and ``TrainConfig(lr="abc")`` fail alike, in one line, before any model loads. Every float must be finite: a NaN
 compares false with everything, so a NaN threshold would keep every pair.
 
-Metadata keys read here: ``choices``; ``min``/``max`` (inclusive bounds); ``above`` (an exclusive lower bound).
+Metadata keys read here: ``choices``; ``min``/``max`` (inclusive bounds); ``above`` (an exclusive lower bound);
+``nested`` (the field holds another options dataclass, whose fields the user sets as if they were this one's);
+``cli: False`` (set by the command from elsewhere, never a user's option or experiment key).
 """
 
 from __future__ import annotations
@@ -100,6 +102,41 @@ def check_fields(obj: Any) -> None:
     for f in dataclasses.fields(obj):
         if field_kind(f) is not None:
             object.__setattr__(obj, f.name, check_field(f, getattr(obj, f.name)))
+
+
+def option_fields(cls: type) -> list[dataclasses.Field]:
+    """The fields of options dataclass ``cls`` a user sets, in order, with a ``nested`` dataclass's fields in its
+    place (recursively); fields marked ``cli: False`` are left out."""
+    found: list[dataclasses.Field] = []
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("nested"):
+            found += option_fields(_nested_class(f))
+        elif f.metadata.get("cli", True):
+            found.append(f)
+    return found
+
+
+def option_names(cls: type) -> set[str]:
+    """The names of ``option_fields(cls)``: a command's option destinations and an experiment file's keys."""
+    return {f.name for f in option_fields(cls)}
+
+
+def take_options(cls: type, values: dict[str, Any], **fixed: Any) -> Any:
+    """Build options dataclass ``cls`` from flat ``values`` (a command's keyword arguments or an experiment file's
+    keys), popping those it uses; ``nested`` fields are built the same way; ``fixed`` overrides."""
+    built: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in fixed:
+            continue
+        if f.metadata.get("nested"):
+            built[f.name] = take_options(_nested_class(f), values)
+        elif f.metadata.get("cli", True) and f.name in values:
+            built[f.name] = values.pop(f.name)
+    return cls(**built, **fixed)
+
+
+def _nested_class(f: dataclasses.Field) -> type:
+    return type(f.default_factory())  # a nested field's default is made by its class
 
 
 _JSON_TYPES: dict[str, type | tuple[type, ...]] = {

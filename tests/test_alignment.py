@@ -6,6 +6,7 @@ import pytest
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.alignment import alignment, center, hubness, language_id_accuracy, uniformity
 from retrieval_xfer.evaluation.tatoeba import tatoeba_accuracy
+from retrieval_xfer.mining.options import MiningOptions
 
 
 def unit(a):
@@ -173,6 +174,9 @@ def test_mining_with_centering_undoes_a_per_side_offset(tmp_path):
         return sum(r[1] == r[2] for r in rows)
 
     mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "raw.tsv"), quiet=True)
-    mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "centered.tsv", center="language"), quiet=True)
+    mine(
+        MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "centered.tsv", MiningOptions(center="language")),
+        quiet=True,
+    )
     assert correct("centered.tsv") == 300 and correct("raw.tsv") < 150
     assert json.loads((tmp_path / "centered.tsv.json").read_text())["center"] == "language"

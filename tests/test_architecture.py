@@ -232,7 +232,7 @@ def test_no_card_is_indexed_by_string_outside_data():
 def test_library_functions_take_no_echo_callables():
     """Progress and warnings go through the ``retrieval_xfer`` logger tree (retrieval_xfer/logs.py), not through
     ``echo`` parameters or ``warnings.warn``; only the command line writes to the terminal itself."""
-    printing = {line.split(":")[0] for line in _source_lines(r"\becho\s*[:=]|warnings\.warn\(|\bprint\(", ("cli.py",))}
+    printing = {line.split(":")[0] for line in _source_lines(r"\becho\s*[:=]|warnings\.warn\(|\bprint\(", ("cli",))}
     assert printing == {
         "retrieval_xfer/logs.py",  # the command line's handler itself
         "retrieval_xfer/experiment/distributed_step.py",  # a torchrun child's one-line error, before any logging

@@ -333,6 +333,8 @@ def test_cli_index_with_an_exported_model_and_queries_across_backends(tiny_model
 def test_an_evaluation_calibrates_on_the_sentences_it_encodes(tiny_model, tmp_path):
     from helpers import write_tatoeba
 
+    from retrieval_xfer.data.cards import load_card
+    from retrieval_xfer.evaluation.retrieval_options import TatoebaOptions
     from retrieval_xfer.evaluation.tatoeba import run_tatoeba
 
     folder = write_tatoeba(tmp_path / "tatoeba", SENTENCES[:60], SENTENCES[60:])
@@ -344,7 +346,9 @@ def test_an_evaluation_calibrates_on_the_sentences_it_encodes(tiny_model, tmp_pa
         quantize="int8",
         backend_cache=str(tmp_path / "cache"),
     )
-    result = run_tatoeba(options, "de", folder)
+    card = load_card("tatoeba")
+    result = run_tatoeba(card, options, TatoebaOptions(data_dir=folder, langs="de"))
     assert "120 sentences of a corpus sample" in result["encoder"]["calibration"]
     with pytest.raises(RxError, match="needs at least 50 sentences and this input has 20"):
-        run_tatoeba(dataclasses.replace(options, backend_cache=str(tmp_path / "other")), "de", folder, limit=10)
+        other = dataclasses.replace(options, backend_cache=str(tmp_path / "other"))
+        run_tatoeba(card, other, TatoebaOptions(data_dir=folder, langs="de", limit=10))

@@ -6,7 +6,8 @@ from helpers import KeyedEncoder, write_lines
 from retrieval_xfer.data.bucc import available_pairs, find_local_split
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.bucc import MiningJob, evaluate_bucc
+from retrieval_xfer.evaluation.bucc import evaluate_bucc
+from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.mining.options import MiningOptions
 
 
@@ -76,26 +77,22 @@ def test_incomplete_or_missing_splits_are_clear(tmp_path, card):
 
 
 def test_approximate_index_gives_the_exact_f1_on_separable_data(tmp_path, card):
-    from retrieval_xfer.indexing.factory import IndexParams
-
     write_split(tmp_path, "dev", n_gold=60, n_noise=60)
     exact = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path)
     ivf = evaluate_bucc(
-        KeyedEncoder(), ["zh-en"], tmp_path, MiningJob(MiningOptions(), IndexParams(kind="ivf", nlist=4, nprobe=2))
+        KeyedEncoder(), ["zh-en"], tmp_path, MiningOptions(index=IndexOptions("ivf", nlist=4, nprobe=2))
     )
     assert ivf["scores"]["zh-en"]["f1"] == pytest.approx(exact["scores"]["zh-en"]["f1"]) == pytest.approx(100.0)
-    assert ivf["mining"]["knn"]["kind"] == "ivf" and exact["mining"]["knn"] == "exact"
+    assert ivf["mining"]["knn"]["index_type"] == "ivf" and exact["mining"]["knn"] == "exact"
 
 
 def test_untrainable_index_fails_before_encoding(tmp_path, card):
-    from retrieval_xfer.indexing.factory import IndexParams
-
     write_split(tmp_path, "dev", n_gold=20, n_noise=30)
     encoder = KeyedEncoder()
     calls = []
     encoder.encode = lambda sentences, desc="": calls.append(desc)
     with pytest.raises(RxError, match="ivfpq with 8-bit codes needs at least 256 sentences, got 50"):
-        evaluate_bucc(encoder, ["zh-en"], tmp_path, MiningJob(MiningOptions(), IndexParams(kind="ivfpq", nlist=2)))
+        evaluate_bucc(encoder, ["zh-en"], tmp_path, MiningOptions(index=IndexOptions("ivfpq", nlist=2)))
     assert calls == []
 
 
@@ -117,7 +114,7 @@ def test_gold_ids_absent_from_the_corpora_are_an_error_or_left_out(tmp_path, car
 
 def test_centered_bucc_scores_are_their_own_block(tmp_path, card):
     write_split(tmp_path, "dev", n_gold=20, n_noise=30)
-    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, MiningJob(MiningOptions(), center="language"))
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, MiningOptions(center="language"))
     score = result["scores"]["zh-en"]
     assert score["f1"] == pytest.approx(100.0) and set(score["centered"]) == {"f1", "precision", "recall", "threshold"}
     assert score["centered"]["f1"] == pytest.approx(100.0) and result["center"] == "language"
@@ -140,7 +137,7 @@ def test_centering_scores_the_same_vectors_without_encoding_again(tmp_path, card
     write_split(tmp_path, "test", n_gold=15, n_noise=25, offset=1000)
     raw, both = CountingEncoder(), CountingEncoder()
     plain = evaluate_bucc(raw, ["zh-en"], tmp_path)
-    centered = evaluate_bucc(both, ["zh-en"], tmp_path, MiningJob(MiningOptions(), center="language"))
+    centered = evaluate_bucc(both, ["zh-en"], tmp_path, MiningOptions(center="language"))
     assert both.encoded == raw.encoded == 2 * 50 + 2 * 40  # each split's two sides, once
     assert {k: v for k, v in centered["scores"]["zh-en"].items() if k != "centered"} == plain["scores"]["zh-en"]
 
@@ -152,7 +149,7 @@ def test_a_small_memory_budget_mines_in_blocks_with_the_same_f1(tmp_path, card):
     from retrieval_xfer.mining.budget import parse_size, plan_block_rows
 
     assert plan_block_rows(parse_size("300KB"), 270, 270, 256, 4) < 270  # really several blocks
-    blocks = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, MiningJob(MiningOptions(max_memory="300KB")))
+    blocks = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, MiningOptions(max_memory="300KB"))
     assert blocks["scores"] == whole["scores"]
 
 
@@ -167,8 +164,12 @@ def test_each_split_is_read_once_whatever_the_layers_and_centering(tiny_model, t
     monkeypatch.setattr(
         bucc_module, "find_local_split", lambda *args, **kwargs: reads.append(args[2]) or original(*args, **kwargs)
     )
+    from retrieval_xfer.evaluation.retrieval_options import BuccOptions
+
     result = bucc_module.run_bucc(
-        EncoderOptions(model=str(tiny_model), quiet=True), data_dir=tmp_path, layers="all", center="language"
+        load_card("bucc2018"),
+        EncoderOptions(model=str(tiny_model), quiet=True),
+        BuccOptions(data_dir=tmp_path, layers="all", mining=MiningOptions(center="language")),
     )
     assert len(result["layer_sweep"]["layers"]) == 5  # 4 layers and the embeddings, each raw and centered
     assert all("centered" in s for s in result["scores"].values())

@@ -53,17 +53,20 @@ def test_a_card_is_frozen_and_replace_makes_a_copy():
 
 def test_value_sets_equal_the_registries_that_implement_them():
     from retrieval_xfer.data.task_data import READERS, SHAPERS
-    from retrieval_xfer.evaluation.zero_shot import EVALUATORS
+    from retrieval_xfer.evaluation.registry import evaluator_for
     from retrieval_xfer.modeling.heads import HEADS
 
     assert set(cards.READER_NAMES) == set(READERS)
     assert set(cards.HEAD_TYPES) == set(HEADS)
     assert set(cards.FORMATS) - {"retrieval", "masked-lm"} == set(SHAPERS)
-    assert set(cards.EVALUATOR_NAMES) - {"tatoeba", "bucc"} == set(EVALUATORS)
-    from retrieval_xfer.mining.options import MARGIN_NAMES, RETRIEVALS
+    for card in cards.list_cards():
+        if card.evaluator is not None:
+            assert evaluator_for(card).name == card.evaluator
+    from retrieval_xfer.mining.options import MiningOptions
 
-    mining = cards.CARD_SCHEMA["mining"].fields
-    assert (mining["margin"].choices, mining["retrieval"].choices) == (MARGIN_NAMES, RETRIEVALS)
+    for card in cards.list_cards():  # a card's mining defaults name margins and rules that exist
+        if card.mining is not None:
+            assert MiningOptions().resolved(card.mining).margin == card.mining["margin"]
 
 
 def test_data_from_is_resolved_once_at_load():

@@ -202,7 +202,10 @@ def test_xquad_and_mlqa_share_one_target_run(tiny_model, data, tmp_path):
             "task_settings.mnli.temperature: --temperature 0: must be > 0",
         ),
         ({"train": {"max_steps": 0}}, "train.max_steps: 0 trains nothing"),
-        ({"evaluation": {"tatoeba": {"center": "yes"}}}, "evaluation.tatoeba.center 'yes': choose none or language"),
+        (
+            {"evaluation": {"tatoeba": {"center": "yes"}}},
+            "evaluation.tatoeba.center: --center 'yes': choose one of none, language",
+        ),
         ({"evaluation": {"tatoeba": {"batch_size": -1}}}, "evaluation.tatoeba.batch_size: --batch-size -1"),
         ({"name": "../outside"}, "name '../outside': must be a plain name"),
         ({"name": "/tmp/abs"}, "name '/tmp/abs': must be a plain name"),
@@ -294,26 +297,31 @@ def test_shipped_experiment_files_are_valid():
 
 
 def test_experiment_files_accept_every_option_of_rx_eval():
-    """One options dataclass per concern makes both: the experiment keys are the rx eval options."""
-    from retrieval_xfer.cli import eval_bucc, eval_tatoeba
-    from retrieval_xfer.experiment.spec import EVAL_OPTIONS
+    """One options dataclass per evaluator makes both: the experiment keys are the rx eval options."""
+    from click.testing import CliRunner
 
-    # the step's model, --quiet, its own paths, and where the k-NN runs (rx experiment --ray places whole steps)
-    not_settings = {"model", "quiet", "output", "overwrite", "predictions_dir", "ray_address"}
-    for command, task in ((eval_tatoeba, "tatoeba"), (eval_bucc, "bucc2018")):
-        assert {p.name for p in command.params} - not_settings == EVAL_OPTIONS[task]
+    from retrieval_xfer.cli.eval_commands import eval_group
+    from retrieval_xfer.experiment.spec import evaluation_fields
+
+    # the step's model, --quiet and its own output; where side files go and the k-NN's Ray follow the step's
+    not_settings = {"model", "quiet", "output", "overwrite"}
+    step_owned = {"predictions_dir", "ray"}
+    ctx = eval_group.make_context("eval", ["tatoeba"])
+    for name, task in (("tatoeba", "tatoeba"), ("bucc", "bucc2018"), ("xnli", "xnli"), ("panx", "panx")):
+        command = eval_group.get_command(ctx, name)
+        assert {p.name for p in command.params} - not_settings - step_owned == set(evaluation_fields(task))
+    assert CliRunner().invoke(eval_group, ["bucc", "--help"]).exit_code == 0
 
 
 def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp_path, monkeypatch):
+    import retrieval_xfer.evaluation.bucc as bucc_module
     from retrieval_xfer.experiment import runner
 
     seen = {}
     monkeypatch.setattr(
-        runner,
+        bucc_module,
         "run_bucc",
-        lambda options, mining, pairs, data_dir, layers, predictions_dir, index, allow_missing_gold, center: (
-            seen.update(options=options, mining=mining, pairs=pairs, layers=layers, index=index) or {}
-        ),
+        lambda card, model, options, context: seen.update(model=model, options=options, context=context) or {},
     )
     settings = {
         "data_dir": str(data),
@@ -327,6 +335,7 @@ def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp
         "layer": 3,
         "index_type": "ivf",
         "nlist": 8,
+        "center": "language",
     }
     spec = load_spec(
         write_spec(
@@ -341,17 +350,19 @@ def test_bucc_step_passes_every_setting_to_the_entry_point(tiny_model, data, tmp
     )
     step = next(s for s in plan_steps(spec) if s.task == "bucc2018")
     runner._evaluate(spec, step, quiet=True)
-    assert (seen["mining"].k, seen["mining"].margin, seen["mining"].retrieval) == (2, "distance", "fwd")
-    options = seen["options"]
-    assert (options.precision, options.device, options.prompt, options.layer, options.model) == (
+    mining = seen["options"].mining
+    assert (mining.k, mining.margin, mining.retrieval, mining.center) == (2, "distance", "fwd", "language")
+    model = seen["model"]
+    assert (model.precision, model.device, model.prompt, model.layer, model.model) == (
         "bfloat16",
         "cpu",
         "query: ",
         3,
         str(tiny_model),
     )
-    assert seen["pairs"] == "zh-en" and seen["layers"] is None
-    assert (seen["index"].kind, seen["index"].nlist, seen["index"].nprobe) == ("ivf", 8, 16)
+    assert seen["options"].pairs == "zh-en" and seen["options"].layers is None
+    assert (mining.index.index_type, mining.index.nlist, mining.index.nprobe) == ("ivf", 8, 16)
+    assert seen["context"].results_dir == step.output.parent  # BUCC's predictions go beside the step's result
 
 
 def test_relative_input_paths_are_relative_to_the_experiment_file(tiny_model, data, tmp_path, monkeypatch):

@@ -13,6 +13,7 @@ from helpers import write_lines
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.indexing.factory import IndexParams
+from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.mining.budget import parse_size, plan_block_rows
 from retrieval_xfer.mining.checkpoint import KnnCheckpoint
 from retrieval_xfer.mining.knn import knn_both_ways
@@ -166,8 +167,8 @@ def test_approximate_index_finds_what_exact_finds(tmp_path):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
     exact = mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "exact.tsv"), quiet=True)
-    ivf_index = IndexParams(kind="ivf", nlist=16, nprobe=4)
-    ivf = mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "ivf.tsv", index=ivf_index), quiet=True)
+    ivf_mining = MiningOptions(index=IndexOptions("ivf", nlist=16, nprobe=4))
+    ivf = mine(MineJob(tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "ivf.tsv", ivf_mining), quiet=True)
     assert not exact.resumed and not ivf.resumed
     assert abs(best_f1(tmp_path / "exact.tsv", gold) - best_f1(tmp_path / "ivf.tsv", gold)) < 0.5
     assert best_f1(tmp_path / "exact.tsv", gold) > 95
@@ -177,7 +178,10 @@ def test_approximate_index_finds_what_exact_finds(tmp_path):
     with pytest.raises(RxError, match="needs at least 2000 sentences, got 2000|needs at least 4096 sentences"):
         mine(
             MineJob(
-                tmp_path / "x.npy", tmp_path / "y.npy", tmp_path / "bad.tsv", index=IndexParams(kind="ivf", nlist=4096)
+                tmp_path / "x.npy",
+                tmp_path / "y.npy",
+                tmp_path / "bad.tsv",
+                MiningOptions(index=IndexOptions("ivf", nlist=4096)),
             ),
             quiet=True,
         )

@@ -15,7 +15,7 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.auto_threshold import estimate_threshold
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.knn import knn_both_ways
-from retrieval_xfer.mining.options import MiningOptions, PostFilters
+from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
 from retrieval_xfer.mining.post_filters import apply_post_filters, numbers_in, text_length
 from retrieval_xfer.vectors import ArrayVectors
 
@@ -108,7 +108,13 @@ def test_auto_threshold_is_near_the_precision_measured_with_gold():
     sample_x, sample_y = synthetic(1000, 0, seed=2, noise=1.0)
     found = candidates_from_neighbours(knn_both_ways(ArrayVectors(corpus_x), ArrayVectors(corpus_y), 4), "ratio", "max")
     estimate = estimate_threshold(
-        sample_x, sample_y, ArrayVectors(corpus_x), ArrayVectors(corpus_y), found, settings, target_precision=0.9
+        sample_x,
+        sample_y,
+        ArrayVectors(corpus_x),
+        ArrayVectors(corpus_y),
+        found,
+        settings,
+        AutoThresholdOptions(target_precision=0.9),
     )
     assert estimate.expected_precision >= 0.9 and 0.3 < estimate.expected_recall < 1
     assert abs(estimate.share_with_translation - 0.5) < 0.05  # 800 of 1600 rows have a translation
@@ -128,8 +134,10 @@ def test_auto_threshold_for_f1_is_near_the_best_f1_measured_with_gold():
     sample_x, sample_y = synthetic(1000, 0, seed=2, noise=1.0)
     found = candidates_from_neighbours(knn_both_ways(ArrayVectors(corpus_x), ArrayVectors(corpus_y), 4), "ratio", "max")
     corpus = ArrayVectors(corpus_x), ArrayVectors(corpus_y)
-    for_f1 = estimate_threshold(sample_x, sample_y, *corpus, found, settings, objective="f1")
-    for_precision = estimate_threshold(sample_x, sample_y, *corpus, found, settings, target_precision=0.95)
+    for_f1 = estimate_threshold(sample_x, sample_y, *corpus, found, settings, AutoThresholdOptions(objective="f1"))
+    for_precision = estimate_threshold(
+        sample_x, sample_y, *corpus, found, settings, AutoThresholdOptions(target_precision=0.95)
+    )
     assert for_f1.objective == "f1" and for_f1.threshold < for_precision.threshold
     right = (found.src == found.trg) & (found.src < 800)
     order = np.argsort(-found.score)
@@ -152,11 +160,11 @@ def test_auto_threshold_errors():
     with pytest.raises(RxError, match="at least 50"):
         estimate_threshold(x[:10], y[:10], corpus, corpus, found, settings)
     with pytest.raises(RxError, match="--objective 'recall': choose one of precision, f1"):
-        estimate_threshold(x[:60], y[:60], corpus, corpus, found, settings, objective="recall")
+        estimate_threshold(x[:60], y[:60], corpus, corpus, found, settings, AutoThresholdOptions(objective="recall"))
     with pytest.raises(RxError, match="no threshold reaches precision"):
         rng = np.random.default_rng(0)
         noise = rng.standard_normal((60, x.shape[1])).astype(np.float32)  # a "sample" whose lines do not pair
-        estimate_threshold(x[:60], noise, corpus, corpus, found, settings, target_precision=1.0)
+        estimate_threshold(x[:60], noise, corpus, corpus, found, settings, AutoThresholdOptions(target_precision=1.0))
 
 
 def test_rx_mine_post_filters_equal_filtering_the_unfiltered_pairs(tiny_model, tmp_path):

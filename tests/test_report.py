@@ -147,7 +147,7 @@ def test_bad_input_is_one_line(results, tmp_path):
     wrong_key.write_text(json.dumps({"task": "panx", "scores": {"de": {"accuracy": 50.0}}}))
     cases = [
         (["report", str(tmp_path / "bad")], "x.json: not a readable result file"),
-        (["report", str(tmp_path / "other")], "result of task 'mnli', which is not an XTREME task"),
+        (["report", str(tmp_path / "other")], "result of task 'mnli', which no task card evaluates"),
         (["report", str(tmp_path / "wrong")], "language 'de' has no 'f1' score; is it a panx result?"),
         (["report", str(results), "--baseline", "xlmr"], "--baseline 'xlmr' is not among the runs"),
         (["report", str(tmp_path / "nothing")], "no such file or folder"),

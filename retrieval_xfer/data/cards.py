@@ -6,9 +6,11 @@ with one line naming the file and the key (``CardError``), fills the defaults, a
 a card that takes its data from another card (``xnli_en`` from ``mnli``) gets that card's ``sources`` and, for
 keys it does not set itself, that card's values. Code reads a loaded card; it never hard-codes a task.
 
-The value sets of ``reader``, ``format``, ``head`` and ``evaluator`` are the keys of the registries that
-implement them (``data.task_data.READERS`` and ``SHAPERS``, ``modeling.heads.HEADS``,
-``evaluation.zero_shot.EVALUATORS``); a test keeps them equal, so this module needs no model stack.
+The value sets of ``reader``, ``format`` and ``head`` are the keys of the registries that implement them
+(``data.task_data.READERS`` and ``SHAPERS``, ``modeling.heads.HEADS``); a test keeps them equal, so this module
+needs no model stack. ``evaluator`` names an entry of ``evaluation.registry``, which may be registered from
+outside rx (``evaluator_module``), so it is checked when the task is evaluated, and a test checks every shipped
+card's.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ _REQUIRED = object()
 KINDS = ("intermediate", "target", "component", "zero-shot", "retrieval")
 FORMATS = ("pair-classification", "multiple-choice", "tagging", "span-qa", "retrieval", "masked-lm")
 HEAD_TYPES = ("classification", "multiple-choice", "tagging", "span", "masked-lm")
-EVALUATOR_NAMES = ("classification", "tagging", "qa", "tatoeba", "bucc")
 READER_NAMES = ("jsonl", "csv", "tsv", "squad", "token-tag", "conllu", "ccg-auto", "ud-xtreme")
 
 
@@ -93,10 +94,10 @@ _SOURCES = {
     "data_from": Key(_STR, None),
     "combine": Key(_LIST, None),
 }
-_MINING = {
+_MINING = {  # the margin and retrieval names are mining.options's (checked when a job resolves its options)
     "k": Key(_INT),
-    "margin": Key(_STR, choices=("ratio", "distance", "absolute")),
-    "retrieval": Key(_STR, choices=("max", "fwd", "bwd", "intersect")),
+    "margin": Key(_STR),
+    "retrieval": Key(_STR),
 }
 
 
@@ -118,8 +119,11 @@ class TaskCard:
     sources: dict[str, Any] = _key(_MAP, fields=_SOURCES)
     languages: list[str] | dict[str, str | None] = _key((list, dict), [])
     head: str | None = _key(_STR, None, HEAD_TYPES)
-    evaluator: str | None = _key(_STR, None, EVALUATOR_NAMES)
+    evaluator: str | None = _key(_STR, None)  # an entry of evaluation.registry (checked when the task is evaluated)
+    evaluator_module: str | None = _key(_STR, None)  # a module outside rx that registers ``evaluator`` on import
+    cli_name: str | None = _key(_STR, None)  # the name of its ``rx eval`` command, if not the card's name
     report_key: str | None = _key(_STR, None)
+    report_order: int | None = _key(_INT, None)  # the task's column in rx report's table (XTREME's order)
     labels: list[str] | None = _key(_LIST, None)
     num_choices: int | None = _key(_INT, None)
     max_length: int = _key(_INT, 256)

@@ -22,10 +22,11 @@ from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer, per_layer_result
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.registry import EvalContext
 from retrieval_xfer.evaluation.results import format_table, result_header
-from retrieval_xfer.indexing.factory import IndexParams
+from retrieval_xfer.evaluation.retrieval_options import BuccOptions
 from retrieval_xfer.mining.candidates import candidates_from_neighbours
-from retrieval_xfer.mining.neighbours import check_approximate, check_center, find_neighbours, index_description
+from retrieval_xfer.mining.neighbours import check_approximate, check_center, find_neighbours
 from retrieval_xfer.mining.options import MiningOptions
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.mining.threshold import PRF, best_threshold, precision_recall_f1
@@ -50,18 +51,6 @@ def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class MiningJob:
-    """How BUCC mines a split, with the same k-NN as ``rx mine`` (``mining.neighbours.find_neighbours``): the
-    resolved ``mining`` options (k, margin, retrieval, the exact k-NN's memory budget), the approximate ``index``
-    (None: exact), the Ray address, and ``center`` ("language": each corpus's mean removed)."""
-
-    mining: MiningOptions
-    index: IndexParams | None = None
-    ray: str | None = None
-    center: str = "none"
-
-
-@dataclass(frozen=True)
 class EncodedSplit:
     """A split's unique sentences per side and their vectors: encoded once, mined as often as there are
     centering variants to score."""
@@ -75,10 +64,10 @@ class EncodedSplit:
     trg_id: dict[str, str]
 
 
-def encode_split(encoder: Encoder, split: BuccSplit, job: MiningJob) -> EncodedSplit:
+def encode_split(encoder: Encoder, split: BuccSplit, mining: MiningOptions) -> EncodedSplit:
     """The unique sentences of ``split`` and their vectors (an approximate index is checked trainable first)."""
     src_texts, trg_texts = unique_texts(split.src_sentences), unique_texts(split.trg_sentences)
-    check_approximate(job.index, (len(src_texts), len(trg_texts)), encoder.spec.dimension)
+    check_approximate(mining, (len(src_texts), len(trg_texts)), encoder.spec.dimension)
     x = encoder.encode(src_texts, desc=f"encoding source ({len(src_texts)} unique)")
     y = encoder.encode(trg_texts, desc=f"encoding target ({len(trg_texts)} unique)")
     src_id = _text_to_id(split.src_ids, split.src_sentences)
@@ -86,21 +75,17 @@ def encode_split(encoder: Encoder, split: BuccSplit, job: MiningJob) -> EncodedS
     return EncodedSplit(split, src_texts, trg_texts, x, y, src_id, trg_id)
 
 
-def score_split(encoded: EncodedSplit, job: MiningJob, show_progress: bool = False) -> dict[Pair, float]:
-    """Mine an encoded split with ``job`` and return ``{(src_id, trg_id): margin score}`` for every candidate
-    pair."""
+def score_split(encoded: EncodedSplit, mining: MiningOptions, show_progress: bool = False) -> dict[Pair, float]:
+    """Mine an encoded split with ``mining`` (resolved) and return ``{(src_id, trg_id): margin score}`` for every
+    candidate pair."""
     split = encoded.split
     found = find_neighbours(
         ArrayVectors(encoded.x, f"{split.origin}: source (encoder output)"),
         ArrayVectors(encoded.y, f"{split.origin}: target (encoder output)"),
-        job.mining.k,
-        job.index,
-        job.mining.max_memory,
-        ray=job.ray,
-        center=job.center,
-        desc=f"{job.mining.k}-NN" if show_progress else None,
+        mining,
+        desc=f"{mining.k}-NN" if show_progress else None,
     )
-    cands = candidates_from_neighbours(found.neighbours, job.mining.margin, job.mining.retrieval)
+    cands = candidates_from_neighbours(found.neighbours, mining.margin, mining.retrieval)
     src_id, trg_id = encoded.src_id, encoded.trg_id
     scored: dict[Pair, float] = {}
     for s, t, score in zip(cands.src.tolist(), cands.trg.tolist(), cands.score.tolist()):
@@ -151,20 +136,19 @@ def evaluate_pair(
     pair: str,
     tune: BuccSplit,
     apply: BuccSplit | None,
-    job: MiningJob,
+    mining: MiningOptions,
     predictions_dir: Path | None,
 ) -> dict[str, Any]:
     """Tune the threshold on the sample split ``tune`` of ``pair`` and score (or predict) ``apply``, mining each
-    split's raw vectors; with ``job.center`` "language", a ``centered`` block too, mined from the same vectors
-    (each split is encoded once)."""
-    encoded_tune = encode_split(encoder, tune, job)
-    encoded_apply = encode_split(encoder, apply, job) if apply is not None else None
+    split's raw vectors with ``mining`` (resolved); with ``mining.center`` "language", a ``centered`` block too,
+    mined from the same vectors (each split is encoded once)."""
+    encoded_tune = encode_split(encoder, tune, mining)
+    encoded_apply = encode_split(encoder, apply, mining) if apply is not None else None
     progress = encoder.show_progress
-    result = _score_pair(
-        pair, encoded_tune, encoded_apply, dataclasses.replace(job, center="none"), predictions_dir, progress
-    )
-    if job.center == "language":  # its own block: each corpus's mean removed, threshold tuned again
-        centered = _score_pair(pair, encoded_tune, encoded_apply, job, None, progress)
+    raw = dataclasses.replace(mining, center="none")
+    result = _score_pair(pair, encoded_tune, encoded_apply, raw, predictions_dir, progress)
+    if mining.center == "language":  # its own block: each corpus's mean removed, threshold tuned again
+        centered = _score_pair(pair, encoded_tune, encoded_apply, mining, None, progress)
         result["centered"] = {key: centered[key] for key in ("f1", "precision", "recall", "threshold")}
     return result
 
@@ -173,11 +157,11 @@ def _score_pair(
     pair: str,
     tune: EncodedSplit,
     apply: EncodedSplit | None,
-    job: MiningJob,
+    mining: MiningOptions,
     predictions_dir: Path | None,
     progress: bool,
 ) -> dict[str, Any]:
-    tune_scores = score_split(tune, job, progress)
+    tune_scores = score_split(tune, mining, progress)
     threshold = best_threshold(tune_scores, tune.split.gold)
     tuned = precision_recall_f1([p for p, s in tune_scores.items() if s >= threshold], tune.split.gold)
     result: dict[str, Any] = {
@@ -192,7 +176,7 @@ def _score_pair(
     }
     if apply is None:
         return {**result, **_prf_dict(tuned), "evaluated_on": tune.split.split, "tuned_on_sample": True}
-    predicted = [p for p, s in score_split(apply, job, progress).items() if s >= threshold]
+    predicted = [p for p, s in score_split(apply, mining, progress).items() if s >= threshold]
     if predictions_dir is not None:
         path = Path(predictions_dir) / f"{pair}.{apply.split.split}.predictions.tsv"
         _write_pairs(path, predicted)
@@ -217,13 +201,14 @@ def evaluate_bucc(
     encoder: Encoder | LayerSweepEncoder,
     pairs: list[str],
     data_dir: Path | None = None,
-    job: MiningJob | None = None,
+    mining: MiningOptions | None = None,
     predictions_dir: Path | None = None,
     allow_missing_gold: bool = False,
     splits: dict[str, tuple[BuccSplit, BuccSplit | None]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy, mining as
-    ``job`` says (default: the card's protocol, XTREME's k=4, ratio margin, max retrieval, exact k-NN).
+    ``mining`` says (unset k, margin and retrieval: the card's protocol, XTREME's k=4, ratio margin, max retrieval;
+    by default the exact k-NN).
 
     Each pair's splits are read once (or taken from ``splits``, as ``read_splits`` returns them), whatever the
     number of layers and centering passes. Mining is ``rx mine``'s k-NN (``max_memory``, ``ray``, ``index``).
@@ -234,27 +219,26 @@ def evaluate_bucc(
     """
     started = time.perf_counter()
     card = load_card("bucc2018")
-    job = job or MiningJob(MiningOptions())
-    job = dataclasses.replace(job, mining=job.mining.resolved(card.mining))
-    check_center(job.center)
+    mining = (mining or MiningOptions()).resolved(card.mining)
+    check_center(mining.center)
     main = main_layer(encoder)
     by_layer: dict[int, dict[str, dict[str, Any]]] = {}
     for pair in pairs:
         tune, apply = (splits or {}).get(pair) or read_splits(pair, card, data_dir, allow_missing_gold)
         for layer, layer_encoder in layer_encoders(encoder):
             predictions = predictions_dir if layer == main else None
-            by_layer.setdefault(layer, {})[pair] = evaluate_pair(layer_encoder, pair, tune, apply, job, predictions)
+            by_layer.setdefault(layer, {})[pair] = evaluate_pair(layer_encoder, pair, tune, apply, mining, predictions)
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
     return {
-        **result_header("bucc2018", spec),
+        **result_header(card.name, spec),
         "metric": "F1 (x100) over src_id<TAB>trg_id pairs",
-        "center": job.center,
+        "center": mining.center,
         "mining": {
-            "k": job.mining.k,
-            "margin": job.mining.margin,
-            "retrieval": job.mining.retrieval,
+            "k": mining.k,
+            "margin": mining.margin,
+            "retrieval": mining.retrieval,
             "unify_duplicates": True,
-            "knn": index_description(job.index),
+            "knn": mining.describe_knn(),
         },
         "data": str(data_dir) if data_dir else "hub (gold pairs only: not comparable to BUCC's full corpora)",
         "scores": scores,
@@ -265,40 +249,30 @@ def evaluate_bucc(
 
 
 def run_bucc(
-    options: EncoderOptions,
-    mining: MiningOptions | None = None,
-    pairs: str | list[str] | None = None,
-    data_dir: Path | None = None,
-    layers: str | None = None,
-    predictions_dir: Path | None = None,
-    index: IndexParams | None = None,
-    allow_missing_gold: bool = False,
-    center: str = "none",
-    ray: str | None = None,
+    card: TaskCard, encoder: EncoderOptions, options: BuccOptions, context: EvalContext = EvalContext()
 ) -> dict[str, Any]:
-    """The one entry point of BUCC (``rx eval bucc`` and ``rx experiment``): check the pairs and the data folder,
-    read each pair's splits once, fill unset ``mining`` options from ``tasks/bucc2018.yaml`` (XTREME's k=4, ratio,
-    max), load the encoder of ``options`` (a layer sweep with ``layers``; ``--quantize int8`` without a
-    calibration file samples the tuning corpora) and evaluate it, mining with ``rx mine``'s k-NN: exact under
-    ``mining.max_memory`` (on Ray with ``ray``) or with the FAISS ``index``. Returns ``evaluate_bucc``'s
-    payload."""
-    card = load_card("bucc2018")
-    check_center(center)
-    pair_list = resolve_pairs(pairs, data_dir, card)
-    settings = (mining or MiningOptions()).resolved(card.mining)
-    splits = {pair: read_splits(pair, card, data_dir, allow_missing_gold) for pair in pair_list}
+    """The one entry point of BUCC (the registry's ``run``: ``rx eval bucc`` and ``rx experiment``): check the
+    pairs and the data folder, read each pair's splits once, fill unset mining options from the card (XTREME's
+    k=4, ratio, max), load the ``encoder`` (a layer sweep with ``options.layers``; ``--quantize int8`` without a
+    calibration file samples the tuning corpora) and evaluate it, mining with ``rx mine``'s k-NN. Predictions go
+    to ``options.predictions_dir`` (default: ``bucc-predictions/`` in ``context.results_dir``). Returns
+    ``evaluate_bucc``'s payload."""
+    mining = options.mining.resolved(card.mining)
+    check_center(mining.center)
+    pair_list = resolve_pairs(options.pairs, options.data_dir, card)
+    splits = {pair: read_splits(pair, card, options.data_dir, options.allow_missing_gold) for pair in pair_list}
     corpus = (
         [text for tune, _ in splits.values() for text in tune.src_sentences + tune.trg_sentences]
-        if options.needs_corpus()
+        if encoder.needs_corpus()
         else None
     )
     return evaluate_bucc(
-        options.load_for(layers, corpus),
+        encoder.load_for(options.layers, corpus),
         pair_list,
-        data_dir,
-        MiningJob(settings, index, ray, center),
-        predictions_dir=predictions_dir,
-        allow_missing_gold=allow_missing_gold,
+        options.data_dir,
+        mining,
+        predictions_dir=options.predictions_dir or context.results_dir / "bucc-predictions",
+        allow_missing_gold=options.allow_missing_gold,
         splits=splits,
     )
 

@@ -30,6 +30,7 @@ from retrieval_xfer.evaluation.alignment import (
     uniformity,
 )
 from retrieval_xfer.evaluation.results import format_table, result_header
+from retrieval_xfer.evaluation.retrieval_options import TatoebaOptions
 from retrieval_xfer.evaluation.tatoeba import tatoeba_accuracy
 
 logger = logging.getLogger(__name__)
@@ -128,25 +129,20 @@ def diagnose(
     }
 
 
-def run_diagnose(
-    options: EncoderOptions,
-    langs: str = "xtreme",
-    data_dir: Path | None = None,
-    layers: str | None = None,
-    limit: int | None = None,
-) -> dict[str, Any]:
-    """The entry point of ``rx diagnose``: check the languages (two at least: English and one other), load the
-    encoder (a layer sweep with ``layers``) and measure."""
+def run_diagnose(encoder: EncoderOptions, options: TatoebaOptions) -> dict[str, Any]:
+    """The entry point of ``rx diagnose``: check the Tatoeba languages of ``options`` (two at least besides
+    English), load the ``encoder`` (a layer sweep with ``options.layers``) and measure (``options.center`` is not
+    read: the diagnosis always measures both)."""
     card = load_card("tatoeba")
-    languages = resolve_languages(langs, card)
+    languages = resolve_languages(options.langs, card)
     if len(languages) < 2:
         raise RxError(
             "rx diagnose needs at least two languages besides English (--langs de,sw,...): the probe and "
             "the centering compare languages"
         )
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise RxError(f"{data_dir}: no such Tatoeba folder")
-    return diagnose(options.load_for(layers), languages, card, data_dir, limit)
+    if options.data_dir is not None and not Path(options.data_dir).is_dir():
+        raise RxError(f"{options.data_dir}: no such Tatoeba folder")
+    return diagnose(encoder.load_for(options.layers), languages, card, options.data_dir, options.limit)
 
 
 def diagnose_table(result: dict[str, Any]) -> str:

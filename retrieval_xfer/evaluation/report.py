@@ -16,12 +16,12 @@ from typing import Any
 from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.language_resources import group_names, language_resources, resource_group
+from retrieval_xfer.evaluation.registry import evaluated_cards, evaluator_for
 from retrieval_xfer.evaluation.results import format_table
 from retrieval_xfer.provenance import now_iso
 
 DIAGNOSE_TASK = "diagnose"  # rx diagnose results: read by collect_diagnostics, shown in their own section
 MIN_TREND_POINTS = 5  # fewest (task, language) points a gain-vs-data-size line is fitted through
-XTREME_TASKS = ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba"]
 
 
 @dataclass
@@ -37,12 +37,16 @@ class TaskResult:
     sweep: dict[int, float] = field(default_factory=dict)
 
 
-def _language_code(task: str, key: str, card: TaskCard) -> str:
-    if task == "bucc2018":
-        return key.split("-")[0]  # zh-en -> zh
-    if task == "tatoeba":
-        return card.languages.get(key) or key  # ISO 639-3 codes a user passed -> 639-1 where one exists
-    return key
+def report_tasks() -> list[str]:
+    """The tasks ``rx report`` knows, in table order: every card with an evaluator, by its ``report_order`` (XTREME's
+    table order for XTREME's nine), then by name."""
+    cards = evaluated_cards()
+    return [c.name for c in sorted(cards, key=lambda c: (c.report_order is None, c.report_order or 0, c.name))]
+
+
+def _language_code(key: str, card: TaskCard) -> str:
+    """The ISO code the report files a result's score key under (the card's evaluator says how)."""
+    return evaluator_for(card).language_code(card, key)
 
 
 def read_result(path: Path, run: str | None) -> TaskResult:
@@ -56,8 +60,9 @@ def read_result(path: Path, run: str | None) -> TaskResult:
         raise RxError(f"{path}: not an rx result file (no 'task' and 'scores')")
     task = payload["task"]
     run = run or Path(str(payload.get("model") or Path(path).stem).rstrip("/")).name
-    if task not in XTREME_TASKS:
-        raise RxError(f"{path}: result of task {task!r}, which is not an XTREME task ({', '.join(XTREME_TASKS)})")
+    known = report_tasks()
+    if task not in known:
+        raise RxError(f"{path}: result of task {task!r}, which no task card evaluates ({', '.join(known)})")
     card = load_card(task)
     key = card.report_key
     languages = {}
@@ -65,7 +70,7 @@ def read_result(path: Path, run: str | None) -> TaskResult:
         if not isinstance(score, dict) or key not in score:
             raise RxError(f"{path}: language {name!r} has no {key!r} score; is it a {task} result?")
         if score[key] is not None:
-            languages[_language_code(task, name, card)] = float(score[key])
+            languages[_language_code(name, card)] = float(score[key])
     sweep = {
         int(layer): entry["averages"][key] for layer, entry in payload.get("layer_sweep", {}).get("layers", {}).items()
     }
@@ -199,7 +204,7 @@ def build_report(
     runs = sorted({r.run for r in results}, key=lambda run: (run != baseline, run))
     if baseline is not None and baseline not in runs:
         raise RxError(f"--baseline {baseline!r} is not among the runs ({', '.join(runs)})")
-    tasks = [t for t in XTREME_TASKS if any(r.task == t for r in newest.values())]
+    tasks = [t for t in report_tasks() if any(r.task == t for r in newest.values())]
     scores = {
         run: {task: newest[(run, task)].average if (run, task) in newest else None for task in tasks} for run in runs
     }
@@ -411,9 +416,7 @@ def alignment_section(report: Report) -> list[str]:
     for run, payload in sorted(report.alignment.items()):
         per_group: dict[str, list[float]] = {g: [] for g in group_names()}
         for lang, entry in payload["layers"][str(payload["main_layer"])]["languages"].items():
-            per_group[resource_group(_language_code("tatoeba", lang, load_card("tatoeba")))].append(
-                entry["centering_gain"]
-            )
+            per_group[resource_group(_language_code(lang, load_card("tatoeba")))].append(entry["centering_gain"])
         groups.append([run, *[f"{_fmt(sum(v) / len(v), True)} (n={len(v)})" if v else "–" for v in per_group.values()]])
     return [
         "\n## How aligned is each model\n",

@@ -24,8 +24,10 @@ def output_path(task: str, model: str, tag: str = "", results_dir: Path = Path("
 
 def default_result_path(task: str, result: dict[str, Any], results_dir: Path = Path("results")) -> Path:
     """``results/<task>-<model name>-L<layer>-<UTC timestamp>.json`` for a retrieval result; a layer sweep's
-    tag names its range (``L0-12``)."""
+    tag names its range (``L0-12``); a result without a layer (a run's head) is ``<task>-<run name>-<time>``."""
     sweep = result.get("layer_sweep")
+    if not sweep and "layer" not in result:
+        return output_path(task, result["model"], "", results_dir)
     if sweep:
         layers = sorted(int(layer) for layer in sweep["layers"])
         return output_path(task, result["model"], f"L{layers[0]}-{layers[-1]}", results_dir)

@@ -9,14 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from retrieval_xfer.data.cards import TaskCard, load_card
+from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.data.tatoeba import TatoebaLanguage, read_tatoeba_hub, read_tatoeba_local, resolve_languages
 from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, per_layer_result
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.alignment import center as center_rows
+from retrieval_xfer.evaluation.registry import EvalContext
 from retrieval_xfer.evaluation.results import format_table, result_header
+from retrieval_xfer.evaluation.retrieval_options import TatoebaOptions
 from retrieval_xfer.mining.knn import knn_arrays_both_ways
 from retrieval_xfer.mining.neighbours import check_center
 
@@ -110,31 +112,24 @@ def evaluate_tatoeba(
 
 
 def run_tatoeba(
-    options: EncoderOptions,
-    langs: str = "xtreme",
-    data_dir: Path | None = None,
-    layers: str | None = None,
-    limit: int | None = None,
-    center: str = "none",
+    card: TaskCard, encoder: EncoderOptions, options: TatoebaOptions, context: EvalContext = EvalContext()
 ) -> dict[str, Any]:
-    """The one entry point of Tatoeba (``rx eval tatoeba`` and ``rx experiment``): check the languages and the
-    data folder, load the encoder of ``options`` (a layer sweep with ``layers``) and evaluate it.
-
-    ``langs``: ``xtreme``, ``demo``, ``all`` or codes; ``data_dir``: LASER files, else the hub; ``limit``: the
-    first N pairs per language. Returns the result payload of ``evaluate_tatoeba``. The encoder's description
-    is logged."""
-    card = load_card("tatoeba")
-    languages = resolve_languages(langs, card)
+    """The one entry point of Tatoeba (the registry's ``run``: ``rx eval tatoeba`` and ``rx experiment``): check
+    the languages and the data folder, load the ``encoder`` (a layer sweep with ``options.layers``) and evaluate
+    it on ``options.langs`` (``xtreme``, ``demo``, ``all`` or codes) from ``options.data_dir`` (LASER files, else
+    the hub), the first ``options.limit`` pairs per language. Returns ``evaluate_tatoeba``'s payload."""
+    languages = resolve_languages(options.langs, card)
+    data_dir, limit = options.data_dir, options.limit
     if data_dir is not None and not Path(data_dir).is_dir():
         raise RxError(f"{data_dir}: no such Tatoeba folder")
-    check_center(center)
+    check_center(options.center)
     corpus = None
-    if options.needs_corpus():  # int8 calibrates on a sample of the (unlabelled) sentences to be encoded
+    if encoder.needs_corpus():  # int8 calibrates on a sample of the (unlabelled) sentences to be encoded
         datasets = [
             read_tatoeba_local(data_dir, lang, card) if data_dir else read_tatoeba_hub(lang, card) for lang in languages
         ]
         corpus = [s for d in datasets for s in d.source[:limit] + d.english[:limit]]
-    return evaluate_tatoeba(options.load_for(layers, corpus), languages, card, data_dir, limit, center)
+    return evaluate_tatoeba(encoder.load_for(options.layers, corpus), languages, card, data_dir, limit, options.center)
 
 
 def tatoeba_table(result: dict[str, Any]) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,13 @@ from retrieval_xfer.data.eval_data import (
     read_language_hub,
 )
 from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
-from retrieval_xfer.evaluation.classification import evaluate_classification
-from retrieval_xfer.evaluation.qa import evaluate_qa
+from retrieval_xfer.evaluation.registry import EvalContext, evaluator_for
 from retrieval_xfer.evaluation.results import format_table, provenance_header
-from retrieval_xfer.evaluation.tagging import evaluate_tagging
 from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
 from retrieval_xfer.hub import hub_reachable
 from retrieval_xfer.modeling.task_model import TaskModel, load_task_model
 
 logger = logging.getLogger(__name__)
-
-EVALUATORS: dict[str, Callable[..., dict[str, Any]]] = {
-    "classification": evaluate_classification,
-    "tagging": evaluate_tagging,
-    "qa": evaluate_qa,
-}
 
 
 def locate_data(
@@ -105,7 +96,7 @@ def evaluate_zero_shot(
     Returns the result payload: provenance, the head used, ``scores`` per language (the card's metric, ``n``,
     rows dropped and why, the data source), ``averages`` over the languages, and timings.
     """
-    evaluator = EVALUATORS[card.evaluator]
+    evaluator = evaluator_for(card).load("scorer")  # the family's per-language scoring (registry)
     started = time.perf_counter()
     scores: dict[str, dict[str, Any]] = {}
     missing: dict[str, str] = {}
@@ -153,6 +144,14 @@ def evaluate_run(
     data = locate_data(card, options.langs, options.split, options.data_dir, tuple(options.data_files))
     model = load_task_model(Path(run), card, options.head, options.device, options.precision)
     return evaluate_zero_shot(model, card, data, options.split, options.limit, options.batch_size, show_progress)
+
+
+def run_zero_shot(card: TaskCard, run: Path, options: ZeroShotOptions, context: EvalContext) -> dict[str, Any]:
+    """``rx eval <zero-shot task>`` and the experiment's evaluation step (the registry's ``run`` of the
+    classification, tagging and QA families): ``evaluate_run`` with the card's task, logging what was scored."""
+    result = evaluate_run(run, card.name, options, show_progress=not context.quiet)
+    logger.info(f"model: {run} | head {result['head']} | {len(result['scores'])} language(s), split {options.split}")
+    return result
 
 
 def zero_shot_table(result: dict[str, Any]) -> str:

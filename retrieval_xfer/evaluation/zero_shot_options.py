@@ -14,10 +14,16 @@ class ZeroShotOptions:
     """Where the data is, which languages and split, which head, and how to run the model."""
 
     data_dir: Path | None = field(
-        default=None, metadata={"help": "Folder with the task's files. Default: the hub.", "path": True}
+        default=None, metadata={"help": "Folder with the files ({files}). Default: the hub.", "path": True}
     )
     data_files: tuple[str, ...] = field(
-        default=(), metadata={"help": "One language's file (repeatable); the language comes from the name or LANG=."}
+        default=(),
+        metadata={
+            "help": "One language's file (repeatable); the language comes from the name or LANG=.",
+            "flag": "--data-file",
+            "multiple": True,
+            "metavar": "[LANG=]PATH",
+        },
     )
     langs: str = field(
         default="all",

@@ -13,22 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.loader import default_layer, model_num_layers
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.bucc import run_bucc
+from retrieval_xfer.evaluation.registry import EvalContext, evaluator_for
 from retrieval_xfer.evaluation.report import build_report, collect_diagnostics, collect_results
 from retrieval_xfer.evaluation.report_files import write_report
 from retrieval_xfer.evaluation.results import write_results
-from retrieval_xfer.evaluation.tatoeba import run_tatoeba
-from retrieval_xfer.evaluation.zero_shot import evaluate_run
-from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
 from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.sizing import training_size
-from retrieval_xfer.experiment.spec import ENCODER_KEYS, MINING_KEYS, ZERO_SHOT_KEYS, ExperimentSpec
-from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES, IndexParams
-from retrieval_xfer.indexing.options import IndexOptions
-from retrieval_xfer.mining.options import MiningOptions
+from retrieval_xfer.experiment.spec import ENCODER_KEYS, ExperimentSpec
+from retrieval_xfer.field_checks import take_options
 from retrieval_xfer.modeling.run_folder import latest_checkpoint, unstarted_run
 from retrieval_xfer.training.config import TrainConfig
 from retrieval_xfer.workflows.train import train_phase
@@ -68,44 +64,19 @@ def _encoder_options(step: Step, quiet: bool) -> EncoderOptions:
     return EncoderOptions(model=step.model, quiet=quiet, **chosen)
 
 
-def _data_dir(settings: dict[str, Any]) -> Path | None:
-    return Path(settings["data_dir"]).expanduser() if settings.get("data_dir") else None
-
-
 def _evaluate(spec: ExperimentSpec, step: Step, quiet: bool) -> dict[str, Any]:
-    s = step.settings
-    if step.task == "tatoeba":
-        return run_tatoeba(
-            _encoder_options(step, quiet),
-            str(s.get("langs", "xtreme")),
-            _data_dir(s),
-            s.get("layers"),
-            s.get("limit"),
-            s.get("center", "none"),
-        )
-    if step.task == "bucc2018":
-        mining = MiningOptions(**{key: s[key] for key in MINING_KEYS if key in s})
-        index = IndexParams.from_options(IndexOptions(**{key: s[key] for key in INDEX_OPTION_NAMES if key in s}))
-        return run_bucc(
-            _encoder_options(step, quiet),
-            mining,
-            s.get("pairs"),
-            _data_dir(s),
-            s.get("layers"),
-            predictions_dir=step.output.parent / "bucc-predictions",
-            index=index,
-            allow_missing_gold=bool(s.get("allow_missing_gold", False)),
-            center=s.get("center", "none"),
-        )
-    options = ZeroShotOptions(
-        **{
-            **{key: s[key] for key in ZERO_SHOT_KEYS if key in s},
-            "data_dir": _data_dir(s),
-            "data_files": tuple(str(Path(f).expanduser()) for f in s.get("data_files", [])),
-            "langs": str(s.get("langs", "all")),
-        }
-    )
-    return evaluate_run(Path(step.model), step.task, options, show_progress=not quiet)
+    """An evaluation step: the task's evaluator (``evaluation.registry``) run on the step's model with the
+    experiment file's ``evaluation.<task>`` options; side files (BUCC's predictions) go beside the result."""
+    card = load_card(step.task)
+    evaluator = evaluator_for(card)
+    settings = {key: value for key, value in step.settings.items() if key not in ENCODER_KEYS}
+    if settings.get("data_dir"):
+        settings["data_dir"] = Path(settings["data_dir"]).expanduser()
+    if "data_files" in settings:
+        settings["data_files"] = tuple(str(Path(f).expanduser()) for f in settings["data_files"])
+    model = _encoder_options(step, quiet) if evaluator.model == "encoder" else Path(step.model)
+    options = take_options(evaluator.options, settings)
+    return evaluator.load("run")(card, model, options, EvalContext(step.output.parent, quiet))
 
 
 def _report(spec: ExperimentSpec, step: Step, quiet: bool) -> None:

@@ -7,11 +7,13 @@ Keys (see ``experiments/xstilts.yaml`` for a full example):
 - ``intermediate``: ``{set name: [task, ...]}``; an empty list is "no intermediate training" (a baseline)
 - ``baseline``: the set ``rx report`` compares against (default: the first empty set)
 - ``targets``: zero-shot tasks (``xnli``, ``panx``, ...): a target phase on the card's English task, then evaluation
-- ``retrieval``: ``tatoeba`` and/or ``bucc2018``, evaluated on the intermediate model itself
+- ``retrieval``: retrieval tasks (``tatoeba``, ``bucc2018``: cards of kind retrieval), evaluated on the
+  intermediate model itself
 - ``train``: training defaults (any ``rx train`` option, e.g. ``lr``, ``batch_size``, ``grad_accum``, ``epochs``)
 - ``task_settings``: ``{task: {option: value}}`` per-task overrides of ``train`` (e.g. epochs, max_length)
 - ``train_files``: ``{task: local file}`` (otherwise the hub)
-- ``evaluation``: ``{task: {option: value}}`` options of ``rx eval <task>`` (data_dir, langs, limit, layers, ...)
+- ``evaluation``: ``{task: {option: value}}`` options of ``rx eval <task>`` (data_dir, langs, limit, layers, ...):
+  the fields of the task's evaluator's options (``evaluation.registry``), and the encoder's for a retrieval task
 - ``resources``: ``{step kind: {num_cpus: N, num_gpus: N}}`` for ``rx experiment --ray`` (kinds: train, eval,
   report; default one CPU each); a training step with ``num_gpus`` > 1 trains data-parallel on that many GPUs
 - ``runs_dir``, ``results_dir``, ``report_dir``: override the default folders (with ``--ray``, ``runs_dir``
@@ -37,15 +39,11 @@ import yaml
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
-from retrieval_xfer.field_checks import check_field
-from retrieval_xfer.indexing.factory import INDEX_OPTION_NAMES
-from retrieval_xfer.indexing.options import IndexOptions
-from retrieval_xfer.mining.options import CENTER_CHOICES, MiningOptions
+from retrieval_xfer.evaluation.registry import evaluated_cards, evaluator_of_task
+from retrieval_xfer.field_checks import check_field, option_fields
 from retrieval_xfer.training.config import TrainConfig
 from retrieval_xfer.training.runner import trainable_tasks
 
-RETRIEVAL_TASKS = ("tatoeba", "bucc2018")
 STEP_KINDS = ("train", "eval", "report")
 RESOURCE_KEYS = ("num_cpus", "num_gpus")
 TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {
@@ -60,16 +58,22 @@ TRAIN_OPTIONS = {f.name for f in dataclasses.fields(TrainConfig)} - {
 # The options of `rx eval <task>`, from the same dataclasses the CLI options are made of (the model is the step's;
 # progress bars follow `rx experiment --quiet`).
 ENCODER_KEYS = {f.name for f in dataclasses.fields(EncoderOptions)} - {"model", "quiet"}
-MINING_KEYS = {f.name for f in dataclasses.fields(MiningOptions)}
-ZERO_SHOT_KEYS = {f.name for f in dataclasses.fields(ZeroShotOptions)}
-EVAL_OPTIONS = {
-    "zero-shot": ZERO_SHOT_KEYS,
-    "tatoeba": {"data_dir", "langs", "layers", "limit", "center"} | ENCODER_KEYS,
-    "bucc2018": {"data_dir", "pairs", "layers", "allow_missing_gold", "center"}
-    | ENCODER_KEYS
-    | MINING_KEYS
-    | set(INDEX_OPTION_NAMES),
-}
+
+
+def evaluation_fields(task: str) -> dict[str, dataclasses.Field]:
+    """The keys ``evaluation.<task>`` accepts, each with the field its value is checked against: the fields of the
+    task's evaluator's options (``evaluation.registry``), and the encoder's for an evaluator of an encoder. Fields
+    marked ``experiment: False`` belong to the step (where its side files go, where it runs)."""
+    evaluator = evaluator_of_task(task)
+    found = {f.name: f for f in option_fields(evaluator.options) if f.metadata.get("experiment", True)}
+    if evaluator.model == "encoder":
+        found.update({f.name: f for f in dataclasses.fields(EncoderOptions) if f.name in ENCODER_KEYS})
+    return found
+
+
+def retrieval_tasks() -> list[str]:
+    """The tasks ``retrieval`` accepts: every retrieval card with an evaluator."""
+    return [card.name for card in evaluated_cards("retrieval")]
 
 
 @dataclass
@@ -108,13 +112,6 @@ class ExperimentSpec:
         return load_card(task).trained_by[0]
 
 
-# The fields an experiment file's option values are checked against (type, finite, bounds, choices), by key.
-_FIELDS = {
-    f.name: f
-    for cls in (EncoderOptions, MiningOptions, IndexOptions, ZeroShotOptions)
-    for f in dataclasses.fields(cls)
-    if f.name not in ("model", "quiet")
-}
 _TRAIN_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
 
@@ -306,8 +303,9 @@ def _evaluated_tasks(raw: dict, path: Path) -> tuple[list[str], list[str]]:
             f"target {task!r} is not a zero-shot XTREME task (xnli, pawsx, udpos, panx, xquad, mlqa, tydiqa)",
         )
     retrieval = _list_of_names(raw, "retrieval", path)
-    bad = [t for t in retrieval if t not in RETRIEVAL_TASKS]
-    _expect(not bad, path, f"retrieval: unknown task(s) {', '.join(bad)} (tatoeba, bucc2018)")
+    known = retrieval_tasks()
+    bad = [t for t in retrieval if t not in known]
+    _expect(not bad, path, f"retrieval: unknown task(s) {', '.join(bad)} ({', '.join(known)})")
     _expect(bool(targets or retrieval), path, "nothing to evaluate: give 'targets' and/or 'retrieval'")
     return targets, retrieval
 
@@ -329,16 +327,14 @@ def _evaluation_options(raw: dict, path: Path, targets: list[str], retrieval: li
     """``evaluation``: per evaluated task, the options of its ``rx eval`` command, each value checked."""
     evaluation = _mapping(raw, "evaluation", path)
     for task, options in evaluation.items():
-        kind = task if task in RETRIEVAL_TASKS else "zero-shot"
         _expect(
             task in targets or task in retrieval, path, f"evaluation.{task}: not among the targets or retrieval tasks"
         )
         _expect(options is None or isinstance(options, dict), path, f"evaluation.{task} must be a mapping")
-        bad = set(options or {}) - EVAL_OPTIONS[kind]
+        fields = evaluation_fields(task)
+        bad = set(options or {}) - set(fields)
         _expect(not bad, path, f"evaluation.{task}: unknown option(s) {', '.join(sorted(bad))}")
-        evaluation[task] = _checked_options(options or {}, _FIELDS, f"evaluation.{task}", path)
-        center = evaluation[task].get("center", "none")
-        _expect(center in CENTER_CHOICES, path, f"evaluation.{task}.center {center!r}: choose none or language")
+        evaluation[task] = _checked_options(options or {}, fields, f"evaluation.{task}", path)
     return evaluation
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -16,7 +15,6 @@ from retrieval_xfer.indexing.options import IndexOptions
 
 INDEX_TYPES = ("flat", "ivf", "hnsw", "ivfpq")
 INDEX_CHOICES = (*INDEX_TYPES, "auto")
-INDEX_OPTION_NAMES = tuple(f.name for f in dataclasses.fields(IndexOptions))  # also an experiment file's keys
 _MAX_TRAIN = 256 * 1024  # training sample cap (rows); k-means gains little beyond this
 TRAIN_PER_CELL = 40  # k-means sample per IVF cell (faiss warns below 39)
 

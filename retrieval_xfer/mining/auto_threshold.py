@@ -22,14 +22,16 @@ text").
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.neighbours import find_neighbours
-from retrieval_xfer.mining.options import AUTO_OBJECTIVES, DEFAULT_MAX_DISTRACTORS, MiningOptions
+from retrieval_xfer.mining.options import AUTO_OBJECTIVES, AutoThresholdOptions, MiningOptions
 from retrieval_xfer.vectors import ArrayVectors, VectorSet, sample_rows
 
 MIN_SAMPLE = 50
@@ -90,16 +92,15 @@ def estimate_threshold(
     corpus_y: VectorSet,
     corpus_candidates: Candidates,
     settings: MiningOptions,
-    target_precision: float = 0.95,
-    max_distractors: int = DEFAULT_MAX_DISTRACTORS,
-    device: str | None = None,
-    center: str = "none",
-    objective: str = "precision",
+    auto: AutoThresholdOptions | None = None,
 ) -> ThresholdEstimate:
     """The threshold at which mining ``corpus_x`` against ``corpus_y`` (whose candidates are
-    ``corpus_candidates``) is expected to reach ``target_precision``, from the parallel sample ``(sample_x[i],
-    sample_y[i])`` mined among the corpus with ``settings`` (resolved k, margin, retrieval); with ``objective``
-    ``"f1"``, the threshold of the best expected F1 instead. See the module."""
+    ``corpus_candidates``) is expected to reach ``auto.target_precision``, from the parallel sample ``(sample_x[i],
+    sample_y[i])`` mined among at most ``auto.max_distractors`` corpus rows per side with ``settings`` (resolved:
+    k, margin, retrieval, centering, device; the sample's k-NN is always exact and in this process); with
+    ``auto.objective`` ``"f1"``, the threshold of the best expected F1 instead. See the module."""
+    auto = auto or AutoThresholdOptions()
+    objective, target_precision, max_distractors = auto.objective, auto.target_precision, auto.max_distractors
     n = len(sample_x)
     if len(sample_y) != n:
         raise RxError(f"the parallel sample has {n} source and {len(sample_y)} target lines: they must pair up")
@@ -120,7 +121,7 @@ def estimate_threshold(
     )
     y_rows = [sample_y[:third], sample_y[2 * third : 3 * third], distract_y]
     y = ArrayVectors(np.concatenate(y_rows).astype(np.float32), "the sample and the corpus")
-    found = find_neighbours(x, y, settings.k, max_memory=settings.max_memory, device=device, center=center)
+    found = find_neighbours(x, y, dataclasses.replace(settings, index=IndexOptions(), ray=None))
     mined = candidates_from_neighbours(found.neighbours, settings.margin, settings.retrieval)
     best, target = _best_per_row(mined.src, mined.trg, mined.score, len(x))
     with_pair, right, without_pair = best[:third], target[:third] == np.arange(third), best[third : 2 * third]

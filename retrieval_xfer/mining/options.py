@@ -1,4 +1,5 @@
-"""The settings of margin-based mining, shared by ``rx mine``, ``rx eval bucc`` and experiment files."""
+"""The settings of margin-based mining: one object that ``rx mine``, ``rx eval bucc``, ``--threshold auto`` and
+experiment files pass around, resolved once against the task card."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.field_checks import check_fields
+from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY
 
 # The names of the choices, here so that reading options needs no numpy: the margin functions are
@@ -28,10 +30,14 @@ def check_mining_names(margin: str | None = None, retrieval: str | None = None) 
 
 @dataclass(frozen=True)
 class MiningOptions:
-    """k neighbours for the margin, the margin function, the retrieval rule and the exact k-NN's memory budget.
-    ``None`` means "the default of the task" (``tasks/bucc2018.yaml``'s ``mining``: XTREME/LASER's k=4, ratio,
-    max); ``resolved`` fills it.
-    Field metadata (``help``, ``choices``, ``min``) is what the CLI options and experiment keys are made of."""
+    """Everything a mining job needs besides its inputs: k neighbours for the margin, the margin function, the
+    retrieval rule, the exact k-NN's memory budget, centering, the approximate ``index`` (``flat``: exact), where the
+    k-NN runs (``device``; ``ray``: ``"local"`` or a cluster address) and whether exports' checksums are verified.
+    ``None`` in k, margin and retrieval means "the default of the task" (``tasks/bucc2018.yaml``'s ``mining``:
+    XTREME/LASER's k=4, ratio, max); ``resolved`` fills it.
+    Field metadata (``help``, ``choices``, ``min``) is what the CLI options and experiment keys are made of
+    (``nested``: the fields of another dataclass; ``cli: False``: set by the command, not an option of its own;
+    ``experiment: False``: not an experiment file's key)."""
 
     k: int | None = field(default=None, metadata={"help": "Neighbours averaged in the margin.", "min": 1, "flag": "-k"})
     margin: str | None = field(
@@ -52,21 +58,54 @@ class MiningOptions:
         default=DEFAULT_MAX_MEMORY,
         metadata={"help": "Memory for the exact k-NN's blocks and results, e.g. 512MB or 16GB."},
     )
+    index: IndexOptions = field(default_factory=IndexOptions, metadata={"nested": True})
+    ray: str | None = field(
+        default=None,
+        metadata={
+            "help": "Run the exact k-NN's blocks as Ray tasks: on a cluster (HOST:PORT, ray://HOST:PORT) or, "
+            "without an address, on a local Ray. Needs the ray extra.",
+            "flag_value": "local",
+            "metavar": "[ADDRESS]",
+            "experiment": False,  # rx experiment --ray places whole steps
+        },
+    )
+    center: str = field(
+        default="none",
+        metadata={
+            "help": "language: remove each side's mean vector (estimated from that side) before mining; rx eval "
+            "bucc scores both, the centered F1 in columns of its own (transductive: the means come from the "
+            "sentences being mined).",
+            "choices": CENTER_CHOICES,
+        },
+    )
+    device: str | None = field(default=None, metadata={"cli": False})  # the encoder's --device
+    verify: bool = field(default=True, metadata={"cli": False})  # --no-verify
 
     def __post_init__(self) -> None:
         check_fields(self)
 
     def resolved(self, defaults: dict[str, Any]) -> MiningOptions:
-        """These options with every ``None`` taken from ``defaults`` (a card's ``mining`` mapping); RxError when
-        a value is unknown."""
+        """These options with every unset k, margin and retrieval taken from ``defaults`` (a card's ``mining``
+        mapping); RxError when a value is unknown."""
         values = {
-            f.name: getattr(self, f.name) if getattr(self, f.name) is not None else defaults[f.name]
-            for f in dataclasses.fields(self)
+            name: getattr(self, name) if getattr(self, name) is not None else defaults[name] for name in TASK_DEFAULTS
         }
         check_mining_names(values["margin"], values["retrieval"])
         if not isinstance(values["k"], int) or values["k"] < 1:
             raise RxError(f"k must be a positive integer, not {values['k']!r}")
-        return MiningOptions(**values)
+        return dataclasses.replace(self, **values)
+
+    @property
+    def exact(self) -> bool:
+        """Whether the k-NN is exact (no approximate index)."""
+        return self.index.index_type == "flat" and not self.index.index_factory
+
+    def describe_knn(self) -> str | dict[str, Any]:
+        """How a result file names the k-NN: ``"exact"`` or the approximate index's options."""
+        return "exact" if self.exact else dataclasses.asdict(self.index)
+
+
+TASK_DEFAULTS = ("k", "margin", "retrieval")  # the fields a task card's ``mining`` mapping fills
 
 
 DEFAULT_MAX_DISTRACTORS = 50_000

@@ -26,7 +26,6 @@ from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpu
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.export.reader import is_export, open_export
-from retrieval_xfer.indexing.factory import IndexParams
 from retrieval_xfer.memory import Phases
 from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, check_sample_size, estimate_threshold
 from retrieval_xfer.mining.budget import format_size, parse_size
@@ -231,26 +230,19 @@ def check_output(out: Path, inputs: list[Path | None], overwrite: bool) -> None:
 @dataclass(frozen=True)
 class MineJob:
     """One ``rx mine`` run, besides the encoder that a text side needs: the two sides (text corpus, export folder
-    or ``.npy``), the pairs file ``out``, the ``mining`` options (k, margin, retrieval, memory budget; unset ones
-    take BUCC's protocol), the ``threshold`` (None: keep all; ``"auto"``: estimated from the parallel sample of
-    ``auto``), the ``post`` filters, the approximate ``index`` (None or ``flat``: exact
-    k-NN), how text is read (``fmt``, ``blank``), where the k-NN runs (``device``; ``ray``: ``"local"`` or a
-    cluster address), ``center`` (``language``: each side's mean removed), ``overwrite`` an existing ``out``, and
-    ``verify`` the exports' checksums (``False`` for very large trusted exports)."""
+    or ``.npy``), the pairs file ``out``, the ``mining`` options (k, margin, retrieval, memory budget, index,
+    centering, device, Ray, checksums; unset k, margin and retrieval take BUCC's protocol), the ``threshold``
+    (None: keep all; ``"auto"``: estimated from the parallel sample of ``auto``), the ``post`` filters, how text is
+    read (``fmt``, ``blank``) and whether an existing ``out`` may be replaced (``overwrite``)."""
 
     src: Path
     trg: Path
     out: Path
     mining: MiningOptions = field(default_factory=MiningOptions)
     threshold: float | str | None = None
-    index: IndexParams | None = None
     fmt: CorpusFormat = "lines"
     blank: BlankPolicy = "error"
-    device: str | None = None
-    ray: str | None = None
-    center: str = "none"
     overwrite: bool = False
-    verify: bool = True
     post: PostFilters = field(default_factory=PostFilters)
     auto: AutoThresholdOptions = field(default_factory=AutoThresholdOptions)
 
@@ -277,18 +269,19 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
     """The job as named phases, each timed with its peak memory: read and encode, k-NN, candidates, threshold
     auto (with a sample), write; then the sidecar."""
     started, out, phases = time.perf_counter(), Path(job.out), Phases()
-    settings = job.mining.resolved(load_card("bucc2018").mining)
+    job = dataclasses.replace(job, mining=job.mining.resolved(load_card("bucc2018").mining))  # resolved once
+    settings = job.mining
     with phases("read and encode"):
         sides = _read_and_encode(job, options)
     compatibility = _check_pair(sides.src, sides.trg)
     with phases("k-NN"):
-        found = _knn(job, settings, sides, quiet)
+        found = _knn(job, sides, quiet)
     with phases("candidates"):
         candidates = candidates_from_neighbours(found.neighbours, settings.margin, settings.retrieval)
     estimate = None
     if sides.sample is not None:
         with phases("threshold auto"):
-            estimate = _auto_threshold(job, settings, sides, candidates, quiet)
+            estimate = _auto_threshold(job, sides, candidates, quiet)
     threshold = estimate.threshold if estimate is not None else job.threshold
     with phases("write"):
         kept, dropped = apply_post_filters(candidates, threshold, job.post, sides.src.texts, sides.trg.texts, line_key)
@@ -306,14 +299,14 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
         "total_seconds": round(time.perf_counter() - started, 3),
         "peak_rss_bytes": phases.peak(),
     }
-    sidecar = _write_sidecar(job, settings, sides, record)
+    sidecar = _write_sidecar(job, sides, record)
     if found.checkpoint is not None:
         shutil.rmtree(found.checkpoint.folder, ignore_errors=True)
     seconds = time.perf_counter() - started
     return MiningSummary(written, len(candidates), seconds, phases.peak(), sidecar, found.resumed, settings)
 
 
-def _write_sidecar(job: MineJob, settings: MiningOptions, sides: _Sides, record: dict[str, Any]) -> Path:
+def _write_sidecar(job: MineJob, sides: _Sides, record: dict[str, Any]) -> Path:
     """``OUT.json``: the inputs and settings of ``job`` with what the run measured (``record``); returns its path."""
     out = Path(job.out)
     sidecar = out.with_name(out.name + ".json")
@@ -325,17 +318,17 @@ def _write_sidecar(job: MineJob, settings: MiningOptions, sides: _Sides, record:
             "columns": ["score", "src_id", "trg_id"] + (["src", "trg"] if with_text else []),
             "src": {**sides.src.identity, "count": len(sides.src.vectors)},
             "trg": {**sides.trg.identity, "count": len(sides.trg.vectors)},
-            "mining": dataclasses.asdict(settings),
+            "mining": {name: getattr(job.mining, name) for name in ("k", "margin", "retrieval", "max_memory")},
             "post_filters": dataclasses.asdict(job.post),
-            "center": job.center,
+            "center": job.mining.center,
             "score_scale": (
                 "centered margins (a translation scores about 4-5 with ratio): a threshold chosen without --center "
                 "does not carry over"
-                if job.center == "language"
+                if job.mining.center == "language"
                 else "raw margins (a translation scores about 1.1 with ratio)"
             ),
             "ratio_floor": RATIO_FLOOR,
-            "max_memory_bytes": parse_size(settings.max_memory),
+            "max_memory_bytes": parse_size(job.mining.max_memory),
             **record,
         },
     )
@@ -367,7 +360,7 @@ def _read_and_encode(job: MineJob, options: EncoderOptions | None) -> _Sides:
     sides: dict[str, MiningSide] = {}
     for name, path in (("src", src), ("trg", trg)):
         if kinds[name] == "export":
-            sides[name] = _export_side(path, job.verify)
+            sides[name] = _export_side(path, job.mining.verify)
         elif kinds[name] == "npy":
             sides[name] = _npy_side(path)
     _check_before_encoding(job, sample, texts, sides)
@@ -416,44 +409,27 @@ def _encoded_text_side(job: MineJob, encoder: Any, name: str, side: _TextSide) -
     return MiningSide("text", side.path, vector_set, side.ids, side.texts, encoder.spec, identity)
 
 
-def _knn(job: MineJob, settings: MiningOptions, sides: _Sides, quiet: bool) -> FoundNeighbours:
+def _knn(job: MineJob, sides: _Sides, quiet: bool) -> FoundNeighbours:
     """The k-NN of both sides (exact and checkpointed next to the output, or approximate)."""
     out = Path(job.out)
     return find_neighbours(
         sides.src.vectors,
         sides.trg.vectors,
-        settings.k,
-        job.index,
-        settings.max_memory,
-        job.device,
-        job.ray,
-        job.center,
+        job.mining,
         checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
         identity={"src": sides.src.identity, "trg": sides.trg.identity},
-        desc=None if quiet else f"{settings.k}-NN",
+        desc=None if quiet else f"{job.mining.k}-NN",
     )
 
 
-def _auto_threshold(
-    job: MineJob, settings: MiningOptions, sides: _Sides, candidates: Candidates, quiet: bool
-) -> ThresholdEstimate:
+def _auto_threshold(job: MineJob, sides: _Sides, candidates: Candidates, quiet: bool) -> ThresholdEstimate:
     """``--threshold auto``: the sample encoded and hidden among the corpus (``mining.auto_threshold``)."""
     vectors = [
         sides.encoder.encode(lines, desc=None if quiet else f"encoding the sample's {name}")
         for name, lines in zip(("src", "trg"), sides.sample)
     ]
     estimate = estimate_threshold(
-        vectors[0],
-        vectors[1],
-        sides.src.vectors,
-        sides.trg.vectors,
-        candidates,
-        settings,
-        target_precision=job.auto.target_precision,
-        max_distractors=job.auto.max_distractors,
-        device=job.device,
-        center=job.center,
-        objective=job.auto.objective,
+        vectors[0], vectors[1], sides.src.vectors, sides.trg.vectors, candidates, job.mining, job.auto
     )
     logger.info(
         f"--threshold auto: {estimate.threshold:.4f} (expected precision {estimate.expected_precision:.3f}, recall "
