@@ -216,6 +216,24 @@ class TrainResult:
     heads: dict[str, TaskHead]
 
 
+@dataclass
+class _Phase:
+    """A training phase ready to run: its settings, run folder, data, encoder, heads and tokenized datasets, and
+    the checkpoint it resumes (with the rx state saved beside it, and what a checkpoint must have been made with)."""
+
+    config: TrainConfig
+    out: Path
+    data: dict[str, tuple[TaskCard, TaskData]]
+    model: SentenceTransformer
+    heads: dict[str, TaskHead]
+    datasets: DatasetDict
+    formats: dict[str, str]
+    sizes: dict[str, int]
+    checkpoint: Path | None
+    resumed: dict[str, Any]
+    settings: dict[str, Any]
+
+
 def train(
     config: TrainConfig, evaluator: SentenceEvaluator | None = None, callbacks: Sequence[TrainerCallback] = ()
 ) -> TrainResult:
@@ -225,11 +243,30 @@ def train(
     ``config.eval_every`` steps; its numbers go to the trainer's logs, ``eval_log.jsonl`` and ``run.json``.
     ``callbacks`` are extra transformers ``TrainerCallback``s (early stopping, timers, loggers).
     """
+    checkpoint = _check_before_reading(config, evaluator)
+    phase = _prepare(config, checkpoint)
+    out = phase.out
+    if checkpoint is None and is_main_process() and unstarted_run(out):  # stopped before its first checkpoint
+        shutil.rmtree(out)  # so it starts again
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with hold_output_lock(out) if is_main_process() else contextlib.nullcontext():  # one run per folder
+            return _run_trainer(phase, evaluator, list(callbacks))
+    except BaseException:
+        if created and is_main_process() and latest_checkpoint(out) is None:  # nothing resumable:
+            shutil.rmtree(out, ignore_errors=True)  # leave no half-written folder
+        raise
+
+
+def _check_before_reading(config: TrainConfig, evaluator: SentenceEvaluator | None) -> Path | None:
+    """RxError in one line, before any data is read, for settings that cannot run; returns the checkpoint a
+    ``resume`` continues from (None: a new run)."""
     if bool(config.base) == bool(config.init):
         raise RxError("give exactly one of --base (a model) or --init (a previous run)")
     if config.sampling not in SAMPLERS:
         raise RxError(f"--sampling {config.sampling!r}: choose one of {', '.join(SAMPLERS)}")
-    mixed_precision(config.precision)  # a bad choice fails before any data is read
+    mixed_precision(config.precision)
     out = Path(config.out)
     checkpoint = latest_checkpoint(out) if config.resume else None
     if config.resume and checkpoint is None and not unstarted_run(out):
@@ -242,6 +279,12 @@ def train(
         read_run(config.init)
     if config.eval_every and evaluator is None:
         raise RxError("--eval-every needs an evaluator (rx train builds one from --eval-data, a Tatoeba folder)")
+    return checkpoint
+
+
+def _prepare(config: TrainConfig, checkpoint: Path | None) -> _Phase:
+    """Read the data, build the encoder and the heads (from ``checkpoint`` when resuming) and tokenize; RxError
+    when a checkpoint was made with other settings or there are more processes than a task has examples."""
     settings = resume_settings(config)
     if checkpoint is not None:
         check_checkpoint_files(checkpoint)
@@ -260,31 +303,8 @@ def train(
             f"{world_size()} processes but task {smallest} has only {sizes[smallest]} training example(s): "
             f"use at most {sizes[smallest]} processes (--nproc_per_node)"
         )
-    if checkpoint is None and is_main_process() and unstarted_run(out):  # stopped before its first checkpoint
-        shutil.rmtree(out)  # so it starts again
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        with hold_output_lock(out) if is_main_process() else contextlib.nullcontext():  # one run per folder
-            return _run_trainer(
-                config,
-                out,
-                data,
-                model,
-                heads,
-                datasets,
-                formats,
-                sizes,
-                checkpoint,
-                resumed,
-                settings,
-                evaluator,
-                list(callbacks),
-            )
-    except BaseException:
-        if created and is_main_process() and latest_checkpoint(out) is None:  # nothing resumable:
-            shutil.rmtree(out, ignore_errors=True)  # leave no half-written folder
-        raise
+    out = Path(config.out)
+    return _Phase(config, out, data, model, heads, datasets, formats, sizes, checkpoint, resumed, settings)
 
 
 # Settings that change nothing a run computes: they may differ on resume.
@@ -337,40 +357,67 @@ def mixed_precision(precision: str) -> dict[str, bool]:
 
 
 def _run_trainer(
-    config: TrainConfig,
-    out: Path,
-    data: dict,
-    model: SentenceTransformer,
-    heads: dict[str, TaskHead],
-    datasets: DatasetDict,
-    formats: dict,
-    sizes: dict[str, int],
-    checkpoint: Path | None,
-    resumed: dict[str, Any],
-    settings: dict[str, Any],
-    evaluator: SentenceEvaluator | None,
-    extra_callbacks: list[TrainerCallback],
+    phase: _Phase, evaluator: SentenceEvaluator | None, extra_callbacks: list[TrainerCallback]
 ) -> TrainResult:
-    if checkpoint is not None and is_main_process():  # steps logged after the checkpoint are trained again
-        step = int(checkpoint.name.split("-")[1])
-        for later_step, folder, _ in checkpoints(out):
-            if later_step > step:  # incomplete (a kill while it was written): its step is trained again
-                shutil.rmtree(folder)
-        keep_steps_up_to(out / LOSS_LOG, step)
-        keep_steps_up_to(out / EVAL_LOG, step)
-    loss_log = TaskLossLog(heads, out / LOSS_LOG, resumed.get("losses"))
-    eval_log = EvaluationLog(out / EVAL_LOG, resumed.get("evaluations"))
-    state = CheckpointState(settings, loss_log, eval_log, resumed.get("examples_seen"))
+    """Train ``phase`` (resuming its checkpoint) and write its run folder: the encoder, the heads and run.json."""
+    config, out = phase.config, phase.out
+    if phase.checkpoint is not None and is_main_process():
+        _forget_after(phase.checkpoint, out)
+    loss_log = TaskLossLog(phase.heads, out / LOSS_LOG, phase.resumed.get("losses"))
+    eval_log = EvaluationLog(out / EVAL_LOG, phase.resumed.get("evaluations"))
+    state = CheckpointState(phase.settings, loss_log, eval_log, phase.resumed.get("examples_seen"))
     callbacks = [
-        SaveHeadsCallback(heads),
+        SaveHeadsCallback(phase.heads),
         loss_log,
         eval_log,
-        HeadGradientSync(heads),
+        HeadGradientSync(phase.heads),
         *extra_callbacks,
         state,
         NoFinalCheckpoint(),
     ]
     evaluate = bool(config.eval_every and evaluator is not None)
+    trainer = _Trainer(
+        model=phase.model,
+        args=_training_arguments(config, out, evaluate),
+        train_dataset=phase.datasets,
+        loss=phase.heads,
+        data_collator=MultiTaskCollator(phase.model[0].tokenizer, phase.formats),
+        evaluator=MainProcessEvaluator(evaluator) if evaluate else None,
+        callbacks=callbacks,
+        state=state,
+    )
+    tic = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(phase.checkpoint) if phase.checkpoint else None)
+    run = {
+        **_run_record(phase, state.examples_seen()),
+        "steps": trainer.state.global_step,
+        "train_loss": result.training_loss,
+        "losses": loss_log.history,
+        "evaluations": eval_log.history,
+        "train_seconds": time.perf_counter() - tic,
+    }
+    if is_main_process():
+        phase.model.save(str(out))
+        for name, head in phase.heads.items():
+            head.save(out / HEADS_DIR / name)
+        write_run(out, run)
+        shutil.rmtree(out / CHECKPOINTS_DIR, ignore_errors=True)
+    barrier()  # no rank returns before the run folder is complete
+    return TrainResult(run, phase.model, phase.heads)
+
+
+def _forget_after(checkpoint: Path, out: Path) -> None:
+    """Remove what was logged or saved after ``checkpoint``: those steps are trained again."""
+    step = int(checkpoint.name.split("-")[1])
+    for later_step, folder, _ in checkpoints(out):
+        if later_step > step:  # incomplete (a kill while it was written): its step is trained again
+            shutil.rmtree(folder)
+    keep_steps_up_to(out / LOSS_LOG, step)
+    keep_steps_up_to(out / EVAL_LOG, step)
+
+
+def _training_arguments(config: TrainConfig, out: Path, evaluate: bool) -> SentenceTransformerTrainingArguments:
+    """The trainer's arguments for ``config`` (checkpoints under ``out``; evaluation steps when ``evaluate``)."""
     with _quiet_logger("sentence_transformers.base.training_args"):  # its drop_last advice is undone below
         args = SentenceTransformerTrainingArguments(
             output_dir=str(out / CHECKPOINTS_DIR),
@@ -394,23 +441,14 @@ def _run_trainer(
             eval_steps=config.eval_every if evaluate else None,
             **mixed_precision(config.precision),
         )
-    args.dataloader_drop_last = (
-        False  # RankSlice gives every rank a part of every batch: no rank waits, none is dropped
-    )
-    trainer = _Trainer(
-        model=model,
-        args=args,
-        train_dataset=datasets,
-        loss=heads,
-        data_collator=MultiTaskCollator(model[0].tokenizer, formats),
-        evaluator=MainProcessEvaluator(evaluator) if evaluate else None,
-        callbacks=callbacks,
-        state=state,
-    )
-    tic = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    examples_seen = state.examples_seen()
-    run = {
+    args.dataloader_drop_last = False  # RankSlice gives every rank a part of every batch: no rank waits, none dropped
+    return args
+
+
+def _run_record(phase: _Phase, examples_seen: dict[str, int]) -> dict[str, Any]:
+    """What run.json says of ``phase`` besides the training's outcome: provenance, tasks, sampler, settings."""
+    config = phase.config
+    return {
         "rx_version": __version__,
         "git_commit": git_commit(),
         "created_at": now_iso(),
@@ -421,13 +459,13 @@ def _run_trainer(
                 "format": card.format,
                 "head": card.head,
                 "examples": len(d.examples),
-                "rows": sizes[name],
+                "rows": phase.sizes[name],
                 "source": d.source,
                 "skipped": dict(d.skipped),
-                "labels": heads[name].config.get("labels"),
+                "labels": phase.heads[name].config.get("labels"),
                 "examples_seen": examples_seen.get(name, 0),
             }
-            for name, (card, d) in data.items()
+            for name, (card, d) in phase.data.items()
         },
         "sampler": {
             "name": config.sampling,
@@ -440,20 +478,7 @@ def _run_trainer(
             "global_batch": config.batch_size * world_size() * config.grad_accum,
         },
         "seed": config.seed,
-        "steps": trainer.state.global_step,
-        "train_loss": result.training_loss,
-        "losses": loss_log.history,
-        "evaluations": eval_log.history,
-        "train_seconds": time.perf_counter() - tic,
     }
-    if is_main_process():
-        model.save(str(out))
-        for name, head in heads.items():
-            head.save(out / HEADS_DIR / name)
-        write_run(out, run)
-        shutil.rmtree(out / CHECKPOINTS_DIR, ignore_errors=True)
-    barrier()  # no rank returns before the run folder is complete
-    return TrainResult(run, model, heads)
 
 
 @contextlib.contextmanager
