@@ -94,7 +94,7 @@ def evaluate_tatoeba(
                 }
     scores, spec, sweep = per_layer_result(encoder, by_layer, "en2xx", _averages)
     return {
-        **result_header("tatoeba", spec),
+        **result_header(card.name, spec),
         "metric": "accuracy (x100), 1-NN by cosine",
         "directions": card.directions,
         "xtreme_direction": card.xtreme_direction,
