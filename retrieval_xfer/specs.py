@@ -34,6 +34,8 @@ class EncoderSpec:
     runtime_sha256: str = ""
     calibration: str = ""
     tokenizer_sha256: str = ""  # encoding.loader.tokenizer_sha256; "" in indexes and exports made before rx recorded it
+    precision: str = "float32"  # what the model computed in (bfloat16 vectors match float32 ones to ~1e-2 cosine)
+    precision_reason: str = ""  # why: "asked for", or what --precision auto saw ("" before rx recorded it)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the fields."""

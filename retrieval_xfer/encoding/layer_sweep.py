@@ -80,7 +80,7 @@ class LayerSweepEncoder:
                 features = {k: v.to(model.device) if isinstance(v, torch.Tensor) else v for k, v in features.items()}
                 hidden = modules[0](features)["all_layer_embeddings"]
                 for layer in self.layers:
-                    pooled: dict[str, Any] = {**features, "token_embeddings": hidden[layer]}
+                    pooled: dict[str, Any] = {**features, "token_embeddings": hidden[layer].float()}  # pool in fp32
                     for module in modules[1:]:
                         pooled = module(pooled)
                     out[layer][rows] = pooled["sentence_embedding"].float().cpu().numpy()

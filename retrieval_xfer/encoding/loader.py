@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,10 +18,12 @@ from sentence_transformers.sentence_transformer.modules import Pooling
 from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, parse_layers
 from retrieval_xfer.encoding.pooling import SpecialTokenFreeMeanPooling
-from retrieval_xfer.encoding.precision import PRECISION_NAMES
+from retrieval_xfer.encoding.precision import PRECISION_CHOICES, PRECISION_NAMES, choose_precision
 from retrieval_xfer.encoding.source import ModelSource, resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
+
+logger = logging.getLogger(__name__)
 
 PRECISIONS = {name: getattr(torch, name) for name in PRECISION_NAMES}  # the torch dtype of each precision name
 
@@ -143,6 +147,12 @@ def _describe_own_pipeline(model: SentenceTransformer) -> str:
     return "own:" + ">".join(parts)
 
 
+def _token_embeddings_in_float32(module: Any, inputs: Any, features: dict[str, Any]) -> dict[str, Any]:
+    """A forward hook on the transformer of a half-precision model: its token embeddings go on in float32, so the
+    mean pooling sums and the normalisation divides in float32."""
+    return {**features, "token_embeddings": features["token_embeddings"].float()}
+
+
 def load_encoder(
     model: str,
     layer: int | None = None,
@@ -161,10 +171,12 @@ def load_encoder(
     A plain transformers model, or any model with ``layer`` given, is mean-pooled at ``hidden_states[layer]``
     (default layer: ``default_layer``) with only layers 1..layer loaded and run. A sentence-transformers folder
     with ``layer=None`` keeps its own pipeline (its pooling, its last layer). Vectors are always L2-normalised.
-    Raises RxError for a missing model, a layer out of range, or an unknown precision.
+    ``precision`` ``auto`` is bfloat16 where the hardware has it (``encoding.precision.choose_precision``); the
+    choice and its reason are logged and recorded in the spec. Pooling and normalisation run in float32 whatever
+    the model computes in. Raises RxError for a missing model, a layer out of range, or an unknown precision.
     """
-    if precision not in PRECISIONS:
-        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if precision not in PRECISION_CHOICES:
+        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISION_CHOICES)}")
     source = resolve_model(model)
     num_layers = _num_layers(source)
     own_pipeline = source.is_sentence_transformer and layer is None
@@ -195,7 +207,12 @@ def load_encoder(
         tokenizer_sha256=tokenizer_sha256(st_model.tokenizer),
     )
     target = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    st_model.to(device=target, dtype=PRECISIONS[precision])
+    choice = choose_precision(precision, target)
+    logger.info(f"precision {choice.name} ({choice.reason})")
+    spec = dataclasses.replace(spec, precision=choice.name, precision_reason=choice.reason)
+    st_model.to(device=target, dtype=PRECISIONS[choice.name])
+    if choice.name != "float32":
+        st_model[0].register_forward_hook(_token_embeddings_in_float32)
     st_model.eval()
     return Encoder(st_model, spec, batch_size=batch_size, show_progress=show_progress, max_tokens=max_tokens)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from retrieval_xfer.encoding.batching import batching
-from retrieval_xfer.encoding.precision import PRECISION_NAMES
+from retrieval_xfer.encoding.precision import PRECISION_CHOICES
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.specs import EncoderSpec
 
@@ -79,8 +79,9 @@ class EncoderOptions:
     precision: str = field(
         default="float32",
         metadata={
-            "help": "Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.",
-            "choices": PRECISION_NAMES,
+            "help": "Compute precision of the model (pooling and similarities stay float32). auto: bfloat16 on a GPU "
+            "or a CPU with native bfloat16 (avx512_bf16, amx_bf16), float32 elsewhere; the choice is recorded.",
+            "choices": PRECISION_CHOICES,
         },
     )
     backend: str = field(
@@ -133,7 +134,7 @@ class EncoderOptions:
         precision with an exported model)."""
         if self.backend == "torch" and (self.quantize != "none" or self.calibration_file):
             raise RxError("--quantize int8 and --calibration-file need --backend onnx or openvino")
-        if self.backend != "torch" and self.precision != "float32":
+        if self.backend != "torch" and self.precision not in ("float32", "auto"):
             raise RxError(
                 f"--backend {self.backend} runs float32 (or --quantize int8); --precision "
                 f"{self.precision} is for --backend torch"

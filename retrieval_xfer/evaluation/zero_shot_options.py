@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval_xfer.encoding.precision import PRECISION_NAMES
+from retrieval_xfer.encoding.precision import PRECISION_CHOICES
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class ZeroShotOptions:
     precision: str = field(
         default="float32",
         metadata={
-            "help": "Compute precision. bfloat16 is fast on GPUs; on a CPU keep float32.",
-            "choices": PRECISION_NAMES,
+            "help": "Compute precision. auto: bfloat16 on a GPU or a CPU with native bfloat16 (avx512_bf16, "
+            "amx_bf16), float32 elsewhere.",
+            "choices": PRECISION_CHOICES,
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +12,12 @@ import torch
 
 from retrieval_xfer.data.cards import TaskCard
 from retrieval_xfer.encoding.loader import PRECISIONS, quiet_transformers
+from retrieval_xfer.encoding.precision import PRECISION_CHOICES, choose_precision
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.modeling.heads import TaskHead, load_head, read_head_config
 from retrieval_xfer.modeling.run_folder import HEADS_DIR, read_run
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,9 +58,10 @@ def load_task_model(
 ) -> TaskModel:
     """Load run folder ``run`` with the head for ``card``: ``head_task`` if given, else the first of the card's
     ``trained_by`` tasks the run has a head for, in ``precision`` (``bfloat16`` is fast on GPUs). RxError when
-    ``run`` is not a run, has no such head, the head is of the wrong type, or its label set differs from the card's."""
-    if precision not in PRECISIONS:
-        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    ``run`` is not a run, has no such head, the head is of the wrong type, or its label set differs from the card's.
+    ``precision`` ``auto``: bfloat16 where the hardware has it (``encoding.precision.choose_precision``)."""
+    if precision not in PRECISION_CHOICES:
+        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISION_CHOICES)}")
     from sentence_transformers import SentenceTransformer
 
     run = Path(run)
@@ -88,5 +93,7 @@ def load_task_model(
     with quiet_transformers():
         model = SentenceTransformer(str(run), device=str(target))
     head = load_head(run / HEADS_DIR / chosen, model)
-    head.to(device=target, dtype=PRECISIONS[precision]).eval()
-    return TaskModel(run, chosen, head, target, precision, run_info)
+    choice = choose_precision(precision, target.type)
+    logger.info(f"precision {choice.name} ({choice.reason})")
+    head.to(device=target, dtype=PRECISIONS[choice.name]).eval()
+    return TaskModel(run, chosen, head, target, choice.name, run_info)

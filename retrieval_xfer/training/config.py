@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval_xfer.encoding.precision import PRECISION_NAMES
+from retrieval_xfer.encoding.precision import PRECISION_CHOICES
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.field_checks import check_fields
 
@@ -97,8 +97,8 @@ class TrainConfig:
         default="float32",
         metadata={
             "help": "Mixed precision (weights and optimizer stay float32): bfloat16 is the fast choice on a recent "
-            "GPU; float16 needs a GPU.",
-            "choices": PRECISION_NAMES,
+            "GPU or a CPU with native bfloat16; float16 needs a GPU; auto: bfloat16 where the hardware has it.",
+            "choices": PRECISION_CHOICES,
         },
     )
     dataloader_workers: int = field(

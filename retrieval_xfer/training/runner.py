@@ -7,6 +7,7 @@ trains with sentence-transformers' trainer (one task per batch, a chosen sampler
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import shutil
@@ -26,7 +27,7 @@ from retrieval_xfer.data.cards import TaskCard, list_cards, load_card, make_card
 from retrieval_xfer.data.task_data import TaskData, read_task_file, read_task_hub
 from retrieval_xfer.data.text_files import read_corpus
 from retrieval_xfer.encoding.loader import mean_pooling_pipeline
-from retrieval_xfer.encoding.precision import PRECISION_NAMES
+from retrieval_xfer.encoding.precision import PRECISION_CHOICES, PrecisionChoice, choose_precision
 from retrieval_xfer.encoding.source import resolve_model
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.json_file import read_json_object
@@ -346,14 +347,20 @@ def _checkpoint_state(checkpoint: Path, settings: dict[str, Any]) -> dict[str, A
     return state
 
 
+def training_precision(precision: str) -> PrecisionChoice:
+    """What ``precision`` (a name or ``auto``) trains in on this machine, and why."""
+    if precision not in PRECISION_CHOICES:
+        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISION_CHOICES)}")
+    if precision == "float16" and not torch.cuda.is_available():
+        raise RxError("--precision float16 needs a GPU (loss scaling is CUDA-only); on a CPU use bfloat16 or float32")
+    return choose_precision(precision, "cuda" if torch.cuda.is_available() else "cpu")
+
+
 def mixed_precision(precision: str) -> dict[str, bool]:
     """The trainer's mixed-precision flags for ``precision``: float32 weights and optimizer state throughout,
     forward and backward autocast to bfloat16/float16 (float16 with loss scaling, on a GPU only)."""
-    if precision not in PRECISION_NAMES:
-        raise RxError(f"--precision {precision!r}: choose one of {', '.join(PRECISION_NAMES)}")
-    if precision == "float16" and not torch.cuda.is_available():
-        raise RxError("--precision float16 needs a GPU (loss scaling is CUDA-only); on a CPU use bfloat16 or float32")
-    return {"bf16": precision == "bfloat16", "fp16": precision == "float16"}
+    chosen = training_precision(precision).name
+    return {"bf16": chosen == "bfloat16", "fp16": chosen == "float16"}
 
 
 def _run_trainer(
@@ -478,6 +485,7 @@ def _run_record(phase: _Phase, examples_seen: dict[str, int]) -> dict[str, Any]:
             "global_batch": config.batch_size * world_size() * config.grad_accum,
         },
         "seed": config.seed,
+        "precision": dataclasses.asdict(training_precision(config.precision)),
     }
 
 
