@@ -65,7 +65,7 @@ def main() -> None:
         work = Path(folder)
         text = corpus(work / "corpus.txt", args.sentences)
         seconds = {
-            p: rx("export", *encoder, "--precision", p, "--input", str(text), "--out", str(work / p))
+            p: rx("export", *encoder, "--precision", p, "--quiet", "--input", str(text), "--out", str(work / p))
             for p in PRECISIONS
         }
         print(

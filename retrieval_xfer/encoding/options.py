@@ -77,10 +77,11 @@ class EncoderOptions:
         default=None, metadata={"help": "cpu, cuda, cuda:1, mps... Default: cuda if available, else cpu."}
     )
     precision: str = field(
-        default="float32",
+        default="auto",
         metadata={
             "help": "Compute precision of the model (pooling and similarities stay float32). auto: bfloat16 on a GPU "
-            "or a CPU with native bfloat16 (avx512_bf16, amx_bf16), float32 elsewhere; the choice is recorded.",
+            "or a CPU with native bfloat16 (avx512_bf16, amx_bf16: Tatoeba and BUCC within 0.2 points of float32, "
+            "README), float32 elsewhere; the choice is recorded.",
             "choices": PRECISION_CHOICES,
         },
     )
