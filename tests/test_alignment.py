@@ -87,6 +87,8 @@ def test_rx_diagnose_on_a_tiny_model(tiny_model, tmp_path):
             "diagnose",
             "--model",
             str(tiny_model),
+            "--precision",
+            "float32",  # compared below with vectors computed in float32
             "--data-dir",
             str(folder),
             "--langs",
@@ -135,6 +137,8 @@ def test_center_option_scores_its_own_columns(tiny_model, tmp_path):
             "tatoeba",
             "--model",
             str(tiny_model),
+            "--precision",
+            "float32",  # compared below with vectors computed in float32
             "--layer",
             "2",
             "--data-dir",
