@@ -1,6 +1,7 @@
 """Encoding backends on this CPU, in one run: speed against torch at the same layer, and retrieval quality kept.
 
-For torch float32 at --layer, the full-model ``SentenceTransformer.encode``, and each of onnx/openvino × float32/int8:
+For torch float32 and bfloat16 at --layer, the full-model ``SentenceTransformer.encode``, and each of onnx/openvino ×
+float32/int8:
 sentences/s on 2,000 Tatoeba sentences (de + en), the ratio to torch at the same layer and to the full model, the
 cosine to torch's vectors, export/calibration seconds and model size (a fresh cache under bench/out), then the
 Tatoeba mean accuracy (en→xx and xx→en) on the 36 XTREME languages (--limit pairs each) and BUCC zh-en F1 (sample
@@ -27,7 +28,14 @@ from retrieval_xfer.evaluation.bucc import evaluate_bucc
 from retrieval_xfer.evaluation.tatoeba import evaluate_tatoeba, resolve_languages
 
 TATOEBA = SHARED / "data/tatoeba/v1"
-CONFIGS = [("torch", "none"), ("onnx", "none"), ("openvino", "none"), ("onnx", "int8"), ("openvino", "int8")]
+CONFIGS = [  # (backend, quantize, precision); the first is the reference of the ratios and deltas
+    ("torch", "none", "float32"),
+    ("torch", "none", "bfloat16"),
+    ("onnx", "none", "float32"),
+    ("openvino", "none", "float32"),
+    ("onnx", "int8", "float32"),
+    ("openvino", "int8", "float32"),
+]
 
 
 def calibration_file(out: Path, size: int) -> Path:
@@ -78,7 +86,7 @@ def main() -> None:
     print(f"full model SentenceTransformer.encode: {len(sentences) / full_seconds:7.1f} sent/s")
 
     encoders, rows, reference = {}, [], None
-    for backend, quantize in CONFIGS:
+    for backend, quantize, precision in CONFIGS:
         options = EncoderOptions(
             model=model,
             layer=args.layer,
@@ -88,6 +96,7 @@ def main() -> None:
             quiet=True,
             backend=backend,
             quantize=quantize,
+            precision=precision,
             backend_cache=str(out / "cache"),
             calibration_file=str(calib) if quantize == "int8" else None,
         )
@@ -98,7 +107,7 @@ def main() -> None:
         reference = vectors if reference is None else reference
         cos = (vectors * reference).sum(1)
         size = sum(p.stat().st_size for p in (out / "cache").rglob("*") if p.is_file()) if backend != "torch" else 0
-        name = f"{backend} {'int8' if quantize == 'int8' else 'fp32'}"
+        name = f"{backend} {'int8' if quantize == 'int8' else {'float32': 'fp32', 'bfloat16': 'bf16'}[precision]}"
         rows.append(
             {
                 "name": name,
