@@ -80,7 +80,7 @@ class EncoderOptions:
         default="auto",
         metadata={
             "help": "Compute precision of the model (pooling and similarities stay float32). auto: bfloat16 on a GPU "
-            "or a CPU with native bfloat16 (avx512_bf16, amx_bf16: Tatoeba and BUCC within 0.2 points of float32, "
+            "or a CPU with native bfloat16 (avx512_bf16, amx_bf16: Tatoeba-36 within 0.05 points of float32, "
             "README), float32 elsewhere; the choice is recorded.",
             "choices": PRECISION_CHOICES,
         },
