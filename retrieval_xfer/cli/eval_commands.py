@@ -50,7 +50,7 @@ def eval_group() -> None:
 
 
 def _model_options(model: str) -> list[Any]:
-    """What ``--model`` is: an encoder (with its options) or a run folder with a head (plus ``--quiet``)."""
+    """What ``--model`` is: an encoder (with its options) or a run folder with a head (``--quiet`` is added last)."""
     if model == "encoder":
         return [encoder_options]
     run = click.option(
@@ -68,7 +68,6 @@ def eval_command(card: TaskCard, name: str) -> click.Command:
     from retrieval_xfer.evaluation.registry import EvalContext, evaluator_for
 
     evaluator = evaluator_for(card)
-    tag = "L<layer>" if evaluator.model == "encoder" else "<run>"
     local_files = ", ".join((card.sources.get("local") or {}).get("files", []))
 
     def command(output: Path | None, overwrite: bool, **kwargs: Any) -> None:
@@ -92,7 +91,7 @@ def eval_command(card: TaskCard, name: str) -> click.Command:
             "--output",
             type=click.Path(path_type=Path),
             default=None,
-            help=f"Result JSON. Default: results/{card.name}-<model>-{tag}-<time>.json"
+            help=f"Result JSON. Default: results/{card.name}-<model>-L<layer>-<time>.json"
             if evaluator.model == "encoder"
             else f"Result JSON. Default: results/{card.name}-<run>-<time>.json",
         ),
