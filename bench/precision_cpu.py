@@ -20,7 +20,8 @@ from pathlib import Path
 
 from common import SHARED, machine, real_encoder
 
-from retrieval_xfer.encoding.precision import NATIVE_BF16_FLAGS, choose_precision, cpu_flags
+from retrieval_xfer.encoding.precision import NATIVE_BF16_FLAGS, choose_precision
+from retrieval_xfer.machine import cpu_flags
 
 TATOEBA = SHARED / "data" / "tatoeba" / "v1"
 BUCC = SHARED / "data" / "bucc2018"

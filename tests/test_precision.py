@@ -16,7 +16,8 @@ from helpers import write_lines
 import retrieval_xfer.encoding.precision as precision_module
 from retrieval_xfer.cli import main
 from retrieval_xfer.encoding.loader import load_encoder
-from retrieval_xfer.encoding.precision import choose_precision, cpu_flags
+from retrieval_xfer.encoding.precision import choose_precision
+from retrieval_xfer.machine import cpu_flags
 
 ZEN4 = frozenset({"avx2", "avx512f", "avx512_bf16", "avx512_vnni"})
 SAPPHIRE_RAPIDS = frozenset({"avx2", "avx512f", "amx_tile", "amx_bf16", "amx_int8"})

@@ -7,29 +7,16 @@ float32)."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+
+from retrieval_xfer.machine import cpu_flags
 
 PRECISION_NAMES = ("float32", "bfloat16", "float16")
 PRECISION_CHOICES = ("auto", *PRECISION_NAMES)  # what a --precision option accepts
 NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # CPU flags with bfloat16 dot products in hardware
 
 logger = logging.getLogger(__name__)
-
-
-@functools.lru_cache(maxsize=1)
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
-    """The flags of this machine's first CPU (empty where ``/proc/cpuinfo`` cannot be read)."""
-    try:
-        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith(("flags", "Features")):  # x86 says flags, ARM says Features
-            return frozenset(line.partition(":")[2].split())
-    return frozenset()
 
 
 @dataclass(frozen=True)
