@@ -4,10 +4,12 @@ The data imitate a mining job (d=384, float16 shards as rx export writes them): 
 clusters, half of each side has a translation on the other side (a noisy copy of the same meaning vector), the
 rest have none, and the target side is shuffled. Each method runs in a fresh process (so its peak RSS is its
 own) through rx's mining code, and is scored by the best F1 over thresholds of its pairs against the planted gold.
+The approximate run also reports its k-NN's recall@k against the exact k-NN on a random sample of queries per
+direction (--recall-queries, 10,000 by default; exact for a sample costs sample x n x d).
 Also printed: the k-NN's useful GFLOP/s (2 directions x 2·n·n·d) beside a plain torch.matmul's on this machine.
 
 usage: python bench/mining_scale.py [--n 100000] [--methods exact-memory,exact-disk,approximate]
-       [--max-memory 1GB] [--index-type auto]
+       [--max-memory 1GB] [--index-type auto] [--recall-queries 10000]
 """
 
 from __future__ import annotations
@@ -81,8 +83,23 @@ def matmul_gflops(seconds: float = 5.0) -> float:
     return runs * 2 * 4096 * 16384 * D / (time.perf_counter() - tic) / 1e9
 
 
-def run_method(method: str, folder: Path, max_memory: str, index_type: str) -> dict:
+def recall_at_k(x: np.ndarray, y: np.ndarray, found: np.ndarray, queries: int, seed: int = 1) -> float:
+    """Mean share of each sampled query's exact top-k (rows of ``x`` among ``y``) that ``found`` (the approximate
+    top-k ids of every row of ``x``) holds, over ``queries`` random rows."""
+    import faiss
+
+    k = found.shape[1]
+    sample = np.random.default_rng(seed).choice(len(x), min(queries, len(x)), replace=False)
+    exact = faiss.IndexFlatIP(y.shape[1])
+    for start in range(0, len(y), 262_144):
+        exact.add(np.ascontiguousarray(y[start : start + 262_144], dtype=np.float32))
+    _, truth = exact.search(np.ascontiguousarray(x[sample], dtype=np.float32), k)
+    return float(np.mean([len(set(a) & set(t)) / k for a, t in zip(found[sample].tolist(), truth.tolist())]))
+
+
+def run_method(method: str, folder: Path, max_memory: str, index_type: str, recall_queries: int) -> dict:
     """One method in this process (called by the parent through a subprocess)."""
+    import retrieval_xfer.mining.neighbours as neighbours
     from retrieval_xfer.indexing.options import IndexOptions
     from retrieval_xfer.mining.options import MiningOptions
     from retrieval_xfer.workflows.mine import MineJob, mine
@@ -105,11 +122,27 @@ def run_method(method: str, folder: Path, max_memory: str, index_type: str) -> d
 
         vectors.NpyVectors.__init__ = in_memory
         max_memory = "64GB"
+    captured = {}
+    knn_approximate = neighbours.knn_approximate
+
+    def capturing(*args, **kwargs):  # keep the approximate neighbours for recall@k (after the timed run)
+        found, info = knn_approximate(*args, **kwargs)
+        captured["x_ids"], captured["y_ids"] = found.x_ids, found.y_ids
+        return found, info
+
+    neighbours.knn_approximate = capturing
     index = IndexOptions() if method.startswith("exact") else IndexOptions(index_type=index_type)
     tic = time.perf_counter()
     mine(MineJob(src, trg, out, MiningOptions(max_memory=max_memory, index=index)), quiet=True)
     seconds = time.perf_counter() - tic
     sidecar = json.loads(out.with_name(out.name + ".json").read_text())
+    recall = {}
+    if captured and recall_queries:
+        x, y = np.load(src, mmap_mode="r"), np.load(trg, mmap_mode="r")
+        recall = {
+            "x_to_y": recall_at_k(x, y, captured["x_ids"], recall_queries),
+            "y_to_x": recall_at_k(y, x, captured["y_ids"], recall_queries),
+        }
     return {
         "method": method,
         "seconds": seconds,
@@ -117,6 +150,7 @@ def run_method(method: str, folder: Path, max_memory: str, index_type: str) -> d
         "peak_rss_gb": sidecar["peak_rss_bytes"] / 2**30,
         "knn": sidecar["knn"],
         "f1": best_f1(out, np.load(folder / "gold.npy")),
+        "recall_at_k": recall,
     }
 
 
@@ -126,11 +160,12 @@ def main() -> None:
     parser.add_argument("--methods", default="exact-memory,exact-disk,approximate")
     parser.add_argument("--max-memory", default="1GB", help="budget of the out-of-core exact run")
     parser.add_argument("--index-type", default="auto")
+    parser.add_argument("--recall-queries", type=int, default=10_000, help="sampled queries per direction")
     parser.add_argument("--run", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     folder = make_data(args.n, OUT)
     if args.run:
-        print(json.dumps(run_method(args.run, folder, args.max_memory, args.index_type)))
+        print(json.dumps(run_method(args.run, folder, args.max_memory, args.index_type, args.recall_queries)))
         return
     print(f"machine: {machine()}\nn = {args.n} per side, d = {D}, float16 shards, half with a partner")
     rate = matmul_gflops()
@@ -149,6 +184,8 @@ def main() -> None:
                 args.max_memory,
                 "--index-type",
                 args.index_type,
+                "--recall-queries",
+                str(args.recall_queries),
             ],
             capture_output=True,
             text=True,
@@ -167,7 +204,8 @@ def main() -> None:
             + (
                 f"  k-NN {useful:6.1f} GFLOP/s useful = {useful / rate:4.2f}x matmul"
                 if useful
-                else f"  index {result['knn'].get('x_to_y', {}).get('index')}"
+                else f"  index {result['knn'].get('x_to_y', {}).get('index')}  recall@k "
+                + " / ".join(f"{name} {value:.4f}" for name, value in result["recall_at_k"].items())
             )
         )
     by = {r["method"]: r for r in results}

@@ -2,13 +2,22 @@
 
 import dataclasses
 import json
+import math
 
 import faiss
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.indexing.factory import IndexParams, build_faiss_index
+from retrieval_xfer.indexing.factory import (
+    AUTO_FLAT_MAX,
+    AUTO_IVF_FLAT_MAX,
+    IndexParams,
+    auto_index,
+    build_faiss_index,
+)
 from retrieval_xfer.indexing.meta import IndexMeta
 from retrieval_xfer.indexing.store import load_index, save_index
 from retrieval_xfer.specs import EncoderSpec, check_compatible
@@ -143,3 +152,31 @@ def test_corrupt_folder_is_one_line_error(tmp_path, damage, message):
     if "meta" not in message and "missing" not in message:  # damaged content is caught first by its checksum
         with pytest.raises(RxError, match="corrupt: checksum mismatch in .*idx/(index.faiss|ids.txt)"):
             load_index(tmp_path / "idx")
+
+
+@settings(max_examples=200, deadline=None)
+@given(count=st.integers(AUTO_FLAT_MAX + 1, 10**10))
+def test_auto_index_cells_are_the_power_of_two_nearest_eight_root_n(count):
+    params = auto_index(count, 384)
+    cells = params.nlist
+    assert cells & (cells - 1) == 0  # a power of two
+    target = 8 * math.sqrt(count)
+    assert count // cells >= 39  # every cell has faiss's minimum of training points available
+    if count // 39 >= target * math.sqrt(2):  # else the largest power of two that leaves 39 points per cell
+        assert target / math.sqrt(2) <= cells <= target * math.sqrt(2)  # the nearest one on a log scale
+    else:
+        assert 2 * cells > count // 39
+    assert (params.kind == "ivf") == (count <= AUTO_IVF_FLAT_MAX)
+    if params.kind == "factory":
+        assert params.factory == f"OPQ64,IVF{cells},PQ64"
+
+
+def test_auto_index_is_exact_for_small_corpora():
+    assert auto_index(AUTO_FLAT_MAX, 384).kind == "flat"
+    assert auto_index(1_000_000, 384).factory_string() == "IVF8192,Flat"
+
+
+def test_ivfpq_skips_polysemous_training():
+    vectors = np.random.default_rng(0).standard_normal((3000, 16)).astype(np.float32)
+    index, _ = build_faiss_index(vectors, IndexParams(kind="ivfpq", nlist=8, pq_m=4))
+    assert not faiss.downcast_index(faiss.extract_index_ivf(index)).do_polysemous_training

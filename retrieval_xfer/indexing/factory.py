@@ -18,28 +18,28 @@ INDEX_CHOICES = (*INDEX_TYPES, "auto")
 _MAX_TRAIN = 256 * 1024  # training sample cap (rows); k-means gains little beyond this
 TRAIN_PER_CELL = 40  # k-means sample per IVF cell (faiss warns below 39)
 
-# `--index-type auto`: exact up to AUTO_FLAT_MAX sentences; above, stopes' (facebookresearch/stopes) cells by corpus
-# size (its get_faiss_index_type: OPQ64,IVF{cells},PQ64), with uncompressed IVF up to AUTO_IVF_FLAT_MAX sentences,
-# where the vectors still fit in a few GB, and stopes' OPQ64 + PQ64 compression beyond.
+# `--index-type auto`: exact up to AUTO_FLAT_MAX sentences; above, IVF with the power of two nearest 8·√n cells
+# (the middle of faiss's 4·√n to 16·√n guideline: fewer cells than stopes' table, whose 16,384 at 1M suit a GPU,
+# because on a CPU k-means costs ~cells² while the scan is memory-bound; fewer than 8·√n lost recall on clustered data:
+# recall@4 0.87 with 1,024 cells at 100k against 0.996 with 2,048; bench/RESULTS.md 2026-12-05), uncompressed up to
+# AUTO_IVF_FLAT_MAX sentences, where the vectors still fit in a few GB, and stopes' (facebookresearch/stopes)
+# OPQ64 + PQ64 compression beyond.
 AUTO_FLAT_MAX = 50_000
 AUTO_IVF_FLAT_MAX = 2_000_000
-_STOPES_CELLS = (
-    (80_000, 1024),
-    (160_000, 2048),
-    (250_000, 4096),
-    (700_000, 8192),
-    (4_000_000, 16384),
-    (10_000_000, 32768),
-    (100_000_000, 65536),
-    (500_000_000, 131072),
-)
+
+
+def auto_cells(count: int) -> int:
+    """IVF cells ``--index-type auto`` uses for ``count`` vectors: the power of two nearest 8·√count, at most
+    count / 39 (faiss's minimum of training points per cell)."""
+    nearest = 2 ** round(math.log2(8 * math.sqrt(max(count, 1))))
+    return max(1, min(nearest, 2 ** int(math.log2(max(count // 39, 1)))))
 
 
 def auto_index(count: int, dimension: int | None) -> IndexParams:
     """The index ``--index-type auto`` builds for ``count`` vectors (see the rule above)."""
     if count <= AUTO_FLAT_MAX:
         return IndexParams(kind="flat")
-    cells = next((c for limit, c in _STOPES_CELLS if count <= limit), 262144)
+    cells = auto_cells(count)
     if count <= AUTO_IVF_FLAT_MAX:
         return IndexParams(kind="ivf", nlist=cells)
     if dimension is not None and dimension % 64:
@@ -217,19 +217,23 @@ def trained_index(
     if not index.is_trained:
         if train_sample is None or len(train_sample) == 0:
             raise RxError(f"a {params.factory_string()} index needs training vectors")
-        _quiet_clustering(index)
+        _training_settings(index)
         index.train(np.ascontiguousarray(train_sample, dtype=np.float32))
     apply_search_params(index, params)
     return index, params
 
 
-def _quiet_clustering(index: faiss.Index) -> None:
+def _training_settings(index: faiss.Index) -> None:
     """Our training samples are sized on purpose (``train_sample_rows``): lower faiss's points-per-cell floor so
-    it does not print its 'please provide at least 39*K points' warning past --quiet."""
+    it does not print its 'please provide at least 39*K points' warning past --quiet. And no polysemous training
+    of PQ codes (faiss's default for IVF-PQ: tens of seconds per index, for a Hamming pre-filter rx never uses)."""
     try:
-        faiss.extract_index_ivf(index).cp.min_points_per_centroid = 1
+        ivf = faiss.downcast_index(faiss.extract_index_ivf(index))
     except RuntimeError:
-        pass
+        return
+    ivf.cp.min_points_per_centroid = 1
+    if isinstance(ivf, faiss.IndexIVFPQ):
+        ivf.do_polysemous_training = False
 
 
 def fill_index(index: faiss.Index, blocks: Iterable[np.ndarray]) -> faiss.Index:
