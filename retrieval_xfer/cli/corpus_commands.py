@@ -1,5 +1,5 @@
-"""The commands on corpora and vectors: ``rx build-index``, ``rx search``, ``rx info``, ``rx export``, ``rx mine``,
-``rx prepare`` and ``rx tune-threshold``."""
+"""The commands on corpora and vectors: ``rx build-index``, ``rx search``, ``rx info``, ``rx export``, ``rx mine``
+(both with ``--dry-run``), ``rx calibrate-speed``, ``rx prepare`` and ``rx tune-threshold``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from retrieval_xfer.cli.group import main
 from retrieval_xfer.cli.options import (
     ThresholdType,
     dataclass_options,
+    dry_run_option,
     encoder_options,
     encoder_options_with_optional_model,
     no_verify_option,
@@ -186,6 +187,7 @@ def info(folder: Path, no_verify: bool) -> None:
     "Encode shards on a pool of Ray actors (one model each, a GPU each when there are GPUs): on a "
     "cluster (HOST:PORT, ray://HOST:PORT) or, without an address, on a local Ray. Needs the ray extra."
 )
+@dry_run_option
 def export(
     input_path: Path,
     input_format: str,
@@ -194,12 +196,19 @@ def export(
     shard_size: int,
     dtype: str,
     ray_address: str | None,
+    dry_run: bool,
     **kwargs: Any,
 ) -> None:
     """Write embeddings as .npy shards + ids + manifest.json, streaming the input. Re-running after an
     interruption resumes from the last complete shard."""
     from retrieval_xfer.export.shards import export_corpus
 
+    if dry_run:
+        from retrieval_xfer.workflows.plan import plan_export
+
+        fmt, blank = input_format, "skip" if skip_blank else "error"
+        click.echo(plan_export(take_options(EncoderOptions, kwargs), input_path, shard_size, fmt, blank))  # type: ignore[arg-type]
+        return
     manifest = export_corpus(
         take_options(EncoderOptions, kwargs),
         input_path,
@@ -242,6 +251,7 @@ def export(
 @dataclass_options(MiningOptions)
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out (never an input).")
 @no_verify_option
+@dry_run_option
 def mine(
     src: Path,
     trg: Path,
@@ -251,6 +261,7 @@ def mine(
     threshold: float | str | None,
     overwrite: bool,
     no_verify: bool,
+    dry_run: bool,
     **kwargs: Any,
 ) -> None:
     """Margin-based bitext mining between two sides (the BUCC machinery), best pairs first. Mining options not
@@ -271,8 +282,35 @@ def mine(
         post=take_options(PostFilters, kwargs),
         auto=take_options(AutoThresholdOptions, kwargs),
     )
+    if dry_run:
+        from retrieval_xfer.workflows.plan import plan_mine
+
+        click.echo(plan_mine(job, options))
+        return
     summary = mining_workflow.mine(job, options if options.model else None, quiet=options.quiet)
     click.echo(mining_workflow.format_summary(summary, out))
+
+
+@main.command("calibrate-speed")
+@encoder_options_with_optional_model("--input's sentences, to time the encoder")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Sentences to time --model on (the first 2,000; text like the corpora you will encode).",
+)
+@with_corpus_options
+def calibrate_speed(input_path: Path | None, input_format: str, skip_blank: bool, **kwargs: Any) -> None:
+    """Measure this machine's k-NN speeds and, with --model and --input, the encoder's (seconds each), and cache
+    them for the dry runs of rx export and rx mine. A cache measured on another machine is ignored."""
+    from retrieval_xfer.workflows.speed import measure_now
+
+    options = take_options(EncoderOptions, kwargs)
+    if bool(options.model) != (input_path is not None):
+        raise RxError("give --model and --input together (the encoder is timed on --input's sentences)")
+    fmt, blank = input_format, "skip" if skip_blank else "error"
+    click.echo(measure_now(options if options.model else None, input_path, fmt, blank))  # type: ignore[arg-type]
 
 
 @main.command()

@@ -130,6 +130,14 @@ def encoder_options_with_optional_model(needed_for: str) -> Callable[[Callable],
     return dataclass_options(EncoderOptions, replace={"model": model})
 
 
+dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write nothing: predict the time and memory of this job here and on Ray clusters from the input sizes and "
+    "this machine's measured speeds (measured first, in seconds, when not cached; see rx calibrate-speed).",
+)
+
+
 def ray_option(help_text: str) -> Callable[[Callable], Callable]:
     """``--ray [ADDRESS]`` (a cluster, or a local Ray without an address) of a command whose Ray use is not a
     mining job's (``MiningOptions.ray`` declares that one); ``help_text`` says what runs on it."""

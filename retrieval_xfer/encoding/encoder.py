@@ -32,10 +32,15 @@ class Encoder:
         self.batch_size, self.max_tokens = batching(batch_size, max_tokens)
         self.show_progress = show_progress
 
+    @property
+    def tokenizer(self):
+        """The model's tokenizer (what the token budget and speed measurements count with)."""
+        return self.model.tokenizer
+
     def batches(self, sentences: Sequence[str]) -> list[np.ndarray]:
         """Row indices of each forward pass over ``sentences``, longest first (``encoding.batching``)."""
         return sentence_batches(
-            sentences, self.model.tokenizer, self.spec.prompt, self.spec.max_length, self.batch_size, self.max_tokens
+            sentences, self.tokenizer, self.spec.prompt, self.spec.max_length, self.batch_size, self.max_tokens
         )
 
     def encode(self, sentences: Sequence[str], desc: str = "encoding") -> np.ndarray:

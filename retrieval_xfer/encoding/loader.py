@@ -240,3 +240,23 @@ def load_layer_sweep(model: str, layers: str, main_layer: int | None = None, **k
 def model_num_layers(model: str) -> int:
     """The number of transformer layers of ``model`` (hub id or folder), read from its config."""
     return _num_layers(resolve_model(model))
+
+
+def load_tokenizer(model: str) -> Any:
+    """``model``'s tokenizer alone (hub id or folder): what counting a corpus's tokens needs, without the weights."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(resolve_model(model).transformer_folder))
+
+
+def hidden_size(model: str) -> int:
+    """The width of ``model``'s hidden states (the dimension of its mean-pooled vectors), from its config."""
+    config_file = resolve_model(model).transformer_folder / "config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise RxError(f"{config_file}: unreadable model config ({err})") from None
+    size = config.get("text_config", config).get("hidden_size")
+    if not isinstance(size, int):
+        raise RxError(f"{config_file}: no hidden_size")
+    return size
