@@ -6,7 +6,11 @@ from helpers import KeyedEncoder, write_lines
 from retrieval_xfer.data.bucc import available_pairs, find_local_split
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.bootstrap import Units
 from retrieval_xfer.evaluation.bucc import evaluate_bucc
+from retrieval_xfer.evaluation.compare import compare_results
+from retrieval_xfer.evaluation.outcomes import OUTCOMES_KEY
+from retrieval_xfer.evaluation.results import write_results
 from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.mining.options import MiningOptions
 
@@ -174,3 +178,24 @@ def test_each_split_is_read_once_whatever_the_layers_and_centering(tiny_model, t
     assert len(result["layer_sweep"]["layers"]) == 5  # 4 layers and the embeddings, each raw and centered
     assert all("centered" in s for s in result["scores"].values())
     assert sorted(reads) == ["apply", "tune"]  # one read of each split
+
+
+def test_f1_outcomes_rescore_the_result_and_compare_lines_up_pairs(tmp_path, card):
+    folder = tmp_path / "zh-en"
+    write_split(folder, "sample", n_gold=20, n_noise=30)
+    write_split(folder, "training", n_gold=11, n_noise=40, offset=100, duplicate_target=True)
+    result = evaluate_bucc(KeyedEncoder(), ["zh-en"], tmp_path, predictions_dir=tmp_path / "pred")
+    kept = result[OUTCOMES_KEY]
+    rows = kept["arrays"]["f1/zh-en"]
+    keys = kept["arrays"]["keys/zh-en"].tolist()
+    predicted = set((tmp_path / "pred" / "zh-en.training.predictions.tsv").read_text().splitlines())
+    gold = {f"zh-{100 + i:09d}\ten-{100 + i:09d}" for i in range(11)}
+    assert set(keys) == predicted | gold  # one unit per predicted or gold pair
+    for key, (tp, fp, fn) in zip(keys, rows.tolist()):
+        assert (tp, fp, fn) == (key in gold and key in predicted, key in predicted - gold, key in gold - predicted)
+    assert Units("f1", rows).score() == pytest.approx(result["scores"]["zh-en"]["f1"])
+    low, high = result["scores"]["zh-en"]["ci95"]["f1"]
+    assert low <= result["scores"]["zh-en"]["f1"] <= high
+    path = write_results(tmp_path / "bucc.json", result)
+    same, _ = compare_results(path, path)
+    assert [(d.metric, d.group, d.b - d.a) for d in same] == [("f1", "zh-en", 0.0)]

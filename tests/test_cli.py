@@ -207,8 +207,9 @@ def test_eval_tatoeba_writes_json_and_table(tmp_path, tiny_model):
         "--quiet",
     )
     assert result.exit_code == 0, result.output
-    assert "en->xx (XTREME)" in result.stdout and "xx->en (MTEB)" in result.stdout
+    assert "en->xx (XTREME)" in result.stdout and "xx->en F1 (MTEB)" in result.stdout and "95% CI" in result.stdout
     saved = json.loads(out.read_text())
+    assert (tmp_path / saved["outcomes"]["file"]).is_file() and saved["bootstrap"]["resamples"] == 1000
     assert saved["scores"]["de"] == {**saved["scores"]["de"], "en2xx": 100.0, "xx2en": 100.0, "mean": 100.0, "n": 8}
     assert saved["layer"] == 2 and saved["model"] == str(tiny_model) and saved["rx_version"]
     assert "timings" in saved and "averages" in saved

@@ -120,7 +120,7 @@ def test_cli_writes_markdown_csv_and_valid_pictures(results, tmp_path):
     groups = {(r["run"], r["group"]): r for r in csv.DictReader((out / "groups.csv").open())}
     assert float(groups[("mnli", "low")]["mean_gain"]) == pytest.approx(9.0)
     markdown = (out / "report.md").read_text()
-    assert "## Low-resource view" in markdown and "| mnli | +5.67 |" in markdown  # xnli: mean of +4, +8, +5
+    assert "## Low-resource view" in markdown and "| mnli | +5.67 — |" in markdown  # xnli: +4, +8, +5; no outcomes: —
     assert "qqp/old/tatoeba.json" in markdown  # named as replaced by the newer result
     assert "| mnli | tatoeba | 2 | 60.00 |" in markdown  # best layer of the sweep
     # redrawn over itself only with --overwrite; never over a folder holding another file

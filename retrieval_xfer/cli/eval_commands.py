@@ -12,6 +12,7 @@ from retrieval_xfer.cli.group import RxGroup, main
 from retrieval_xfer.cli.options import dataclass_options, encoder_options, overwrite_result_option
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.confidence import BootstrapOptions
 from retrieval_xfer.evaluation.retrieval_options import TatoebaOptions
 from retrieval_xfer.field_checks import take_options
 
@@ -116,7 +117,7 @@ def _finish(result: dict[str, Any], table: str, output: Path | None, task: str) 
 
 @main.command()
 @encoder_options
-@dataclass_options(TatoebaOptions, exclude=("center",))
+@dataclass_options(TatoebaOptions, exclude=("center", "bootstrap", "bootstrap_seed"))
 @click.option(
     "--output",
     type=click.Path(path_type=Path),
@@ -174,3 +175,19 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path, overwrite: 
     written = write_report(built, out, overwrite)
     click.echo(xtreme_table(built))
     click.echo(f"report written to {out}: {', '.join(p.name for p in written)}")
+
+
+@main.command()
+@click.argument("result_a", type=click.Path(path_type=Path))
+@click.argument("result_b", type=click.Path(path_type=Path))
+@dataclass_options(BootstrapOptions)
+def compare(result_a: Path, result_b: Path, bootstrap: int, bootstrap_seed: int) -> None:
+    """Is B better than A? Each score's delta B - A between two results of one task on the same data, with its
+    paired bootstrap 95 % interval (the same resampled queries or pairs score both), marked "holds" when the
+    interval excludes 0. Needs the per-example outcomes rx eval keeps beside each result."""
+    from retrieval_xfer.evaluation.compare import compare_results, compare_table
+
+    if bootstrap == 0:
+        raise RxError("--bootstrap 0: rx compare needs resamples to say whether a delta holds")
+    deltas, notes = compare_results(result_a, result_b, bootstrap, bootstrap_seed)
+    click.echo(compare_table(deltas, notes))

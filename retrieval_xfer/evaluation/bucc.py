@@ -22,6 +22,9 @@ from retrieval_xfer.encoding.encoder import Encoder
 from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoders, main_layer, per_layer_result
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.bootstrap import Units
+from retrieval_xfer.evaluation.confidence import BootstrapOptions, attach_outcomes, interval_text
+from retrieval_xfer.evaluation.outcomes import UNIT_KEYS
 from retrieval_xfer.evaluation.registry import EvalContext
 from retrieval_xfer.evaluation.results import format_table, result_header
 from retrieval_xfer.evaluation.retrieval_options import BuccOptions
@@ -33,6 +36,7 @@ from retrieval_xfer.mining.threshold import PRF, best_threshold, precision_recal
 from retrieval_xfer.vectors import ArrayVectors
 
 Pair = tuple[str, str]
+UNITS = "_units"  # a pair's F1 units on its scored split, moved from the scores to the outcomes file
 
 
 def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
@@ -175,8 +179,10 @@ def _score_pair(
         },
     }
     if apply is None:
-        return {**result, **_prf_dict(tuned), "evaluated_on": tune.split.split, "tuned_on_sample": True}
-    predicted = [p for p, s in score_split(apply, mining, progress).items() if s >= threshold]
+        units = f1_units(tune_scores, threshold, tune.split.gold or set())
+        return {**result, **_prf_dict(tuned), "evaluated_on": tune.split.split, "tuned_on_sample": True, UNITS: units}
+    apply_scores = score_split(apply, mining, progress)
+    predicted = [p for p, s in apply_scores.items() if s >= threshold]
     if predictions_dir is not None:
         path = Path(predictions_dir) / f"{pair}.{apply.split.split}.predictions.tsv"
         _write_pairs(path, predicted)
@@ -189,7 +195,27 @@ def _score_pair(
         **_prf_dict(precision_recall_f1(predicted, apply.split.gold)),
         "evaluated_on": apply.split.split,
         "tuned_on_sample": False,
+        UNITS: f1_units(apply_scores, threshold, apply.split.gold),
     }
+
+
+def f1_units(scored: dict[Pair, float], threshold: float, gold: set[Pair]) -> tuple[Units, np.ndarray, np.ndarray]:
+    """The units of F1 on one split: one row ``[tp, fp, fn]`` per pair that is predicted (score >= ``threshold``)
+    or gold, best score first, each unit's score (NaN for a gold pair that is no candidate) and its
+    ``src_id<TAB>trg_id`` (how ``rx compare`` lines up two results' units). Resampling the
+    rows resamples F1 over the pairs with the threshold kept fixed (it was tuned on another split, or on this
+    one: the interval then leaves out the tuning's own variance)."""
+    predicted = {pair for pair, score in scored.items() if score >= threshold}
+    pairs = sorted(predicted | gold, key=lambda pair: -scored.get(pair, -np.inf))
+    rows = np.array(
+        [
+            [p in gold and p in predicted, p in predicted and p not in gold, p in gold and p not in predicted]
+            for p in pairs
+        ],
+        dtype=np.int8,
+    ).reshape(-1, 3)
+    ids = np.array(["\t".join(pair) for pair in pairs], dtype=str)
+    return Units("f1", rows), np.array([scored.get(pair, np.nan) for pair in pairs], dtype=np.float32), ids
 
 
 def _averages(scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -205,6 +231,7 @@ def evaluate_bucc(
     predictions_dir: Path | None = None,
     allow_missing_gold: bool = False,
     splits: dict[str, tuple[BuccSplit, BuccSplit | None]] | None = None,
+    bootstrap: BootstrapOptions = BootstrapOptions(),
 ) -> dict[str, Any]:
     """Evaluate ``encoder`` on BUCC ``pairs`` (e.g. ``["zh-en"]``) from ``data_dir`` or the hub copy, mining as
     ``mining`` says (unset k, margin and retrieval: the card's protocol, XTREME's k=4, ratio margin, max retrieval;
@@ -213,7 +240,9 @@ def evaluate_bucc(
     Each pair's splits are read once (or taken from ``splits``, as ``read_splits`` returns them), whatever the
     number of layers and centering passes. Mining is ``rx mine``'s k-NN (``max_memory``, ``ray``, ``index``).
     Returns the result payload with ``scores`` keyed by pair (``f1``, ``precision``, ``recall``, ``threshold``,
-    which split was scored and whether the threshold was tuned on it), ``averages`` and ``timings``.
+    which split was scored and whether the threshold was tuned on it, and F1's ``ci95`` unless
+    ``bootstrap.bootstrap`` is 0), ``averages`` and ``timings``; the scored split's F1 units and candidate scores go
+    to the outcomes file.
     A ``LayerSweepEncoder`` adds ``layer_sweep`` (every layer tuned and scored on its own, one forward pass per
     corpus); the top-level scores and the predictions files are those of ``main_layer``.
     """
@@ -228,10 +257,17 @@ def evaluate_bucc(
         for layer, layer_encoder in layer_encoders(encoder):
             predictions = predictions_dir if layer == main else None
             by_layer.setdefault(layer, {})[pair] = evaluate_pair(layer_encoder, pair, tune, apply, mining, predictions)
+    units = {
+        layer: {pair: scored.pop(UNITS) for pair, scored in pairs_scores.items() if UNITS in scored}
+        for layer, pairs_scores in by_layer.items()
+    }
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)
-    return {
+    payload = {
         **result_header(card.name, spec),
         "metric": "F1 (x100) over src_id<TAB>trg_id pairs",
+        "protocol": "the XTREME paper's / LASER's: mean pooling over all tokens of one layer, k-NN margin mining, "
+        "threshold tuned on the sample split; not XTREME's current script (CLS pooling, hidden_states[20] of a "
+        "24-layer model)",
         "center": mining.center,
         "mining": {
             "k": mining.k,
@@ -246,6 +282,12 @@ def evaluate_bucc(
         **sweep,
         "timings": {"total_seconds": time.perf_counter() - started},
     }
+    kept = units[main]
+    extra = {f"scores/{pair}": pair_scores for pair, (_, pair_scores, _) in kept.items()}
+    extra |= {f"{UNIT_KEYS}/{pair}": ids for pair, (_, _, ids) in kept.items()}
+    attach_outcomes(payload, {"f1": {pair: one for pair, (one, _, _) in kept.items()}}, bootstrap, extra)
+    payload["timings"]["total_seconds"] = time.perf_counter() - started
+    return payload
 
 
 def run_bucc(
@@ -274,6 +316,7 @@ def run_bucc(
         predictions_dir=options.predictions_dir or context.results_dir / "bucc-predictions",
         allow_missing_gold=options.allow_missing_gold,
         splits=splits,
+        bootstrap=options.confidence,
     )
 
 
@@ -287,6 +330,7 @@ def bucc_table(result: dict[str, Any]) -> str:
             [
                 pair,
                 s["f1"],
+                interval_text(s, "f1"),
                 s["precision"],
                 s["recall"],
                 s["threshold"],
@@ -294,6 +338,5 @@ def bucc_table(result: dict[str, Any]) -> str:
                 split,
             ]
         )
-    return format_table(
-        ["pair", "F1", "precision", "recall", "threshold", *(["F1 centered"] if centered else []), "scored split"], rows
-    )
+    headers = ["pair", "F1", "95% CI", "precision", "recall", "threshold", *(["F1 centered"] if centered else [])]
+    return format_table([*headers, "scored split"], rows)

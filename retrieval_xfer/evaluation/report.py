@@ -15,6 +15,7 @@ from typing import Any
 
 from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.compare import Delta, compare_results
 from retrieval_xfer.evaluation.language_resources import group_names, language_resources, resource_group
 from retrieval_xfer.evaluation.registry import evaluated_cards, evaluator_for
 from retrieval_xfer.evaluation.results import format_table
@@ -22,6 +23,7 @@ from retrieval_xfer.provenance import now_iso
 
 DIAGNOSE_TASK = "diagnose"  # rx diagnose results: read by collect_diagnostics, shown in their own section
 MIN_TREND_POINTS = 5  # fewest (task, language) points a gain-vs-data-size line is fitted through
+AVERAGE = "average"  # TaskResult.intervals key of the interval of the average over languages
 
 
 @dataclass
@@ -35,6 +37,7 @@ class TaskResult:
     average: float | None
     languages: dict[str, float]
     sweep: dict[int, float] = field(default_factory=dict)
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # 95 % CI per language (and "average")
 
 
 def report_tasks() -> list[str]:
@@ -65,17 +68,22 @@ def read_result(path: Path, run: str | None) -> TaskResult:
         raise RxError(f"{path}: result of task {task!r}, which no task card evaluates ({', '.join(known)})")
     card = load_card(task)
     key = card.report_key
-    languages = {}
+    languages, intervals = {}, {}
     for name, score in payload["scores"].items():
         if not isinstance(score, dict) or key not in score:
             raise RxError(f"{path}: language {name!r} has no {key!r} score; is it a {task} result?")
         if score[key] is not None:
             languages[_language_code(name, card)] = float(score[key])
+        if score.get("ci95", {}).get(key):
+            intervals[_language_code(name, card)] = tuple(score["ci95"][key])
     sweep = {
         int(layer): entry["averages"][key] for layer, entry in payload.get("layer_sweep", {}).get("layers", {}).items()
     }
     average = payload.get("averages", {}).get(key)
-    return TaskResult(Path(path), run, task, payload.get("created_at", ""), average, languages, sweep)
+    if payload.get("averages", {}).get("ci95", {}).get(key):
+        intervals[AVERAGE] = tuple(payload["averages"]["ci95"][key])
+    created = payload.get("created_at", "")
+    return TaskResult(Path(path), run, task, created, average, languages, sweep, intervals)  # type: ignore[arg-type]
 
 
 def _task_of(path: Path) -> str | None:
@@ -136,6 +144,9 @@ class Report:
     sweeps: dict[str, dict[str, dict[int, float]]]
     ignored: list[Path]
     alignment: dict[str, dict[str, Any]] = field(default_factory=dict)
+    results: dict[tuple[str, str], TaskResult] = field(default_factory=dict)  # (run, task) -> the result shown
+    paired: dict[tuple[str, str], Delta] = field(default_factory=dict)  # (run, task) -> paired delta vs baseline
+    notes: list[str] = field(default_factory=list)
 
     def delta(self, run: str, task: str) -> float | None:
         """Mean over the languages both runs have of (run − baseline), or None."""
@@ -215,7 +226,30 @@ def build_report(
             languages.setdefault(task, {}).setdefault(lang, {})[run] = value
         if result.sweep:
             sweeps.setdefault(run, {})[task] = result.sweep
-    return Report(runs, baseline, tasks, scores, languages, sweeps, ignored, dict(diagnostics or {}))
+    report = Report(runs, baseline, tasks, scores, languages, sweeps, ignored, dict(diagnostics or {}), newest)
+    if baseline is not None:
+        _pair_with_baseline(report)
+    if any(not r.intervals for r in newest.values()):
+        report.notes.append(
+            "results without per-example outcomes (written before rx kept them, or by an evaluator that keeps none "
+            "yet): their intervals are shown as —"
+        )
+    return report
+
+
+def _pair_with_baseline(report: Report) -> None:
+    """Each run's delta against the baseline per task, with its paired bootstrap interval over the languages both
+    results have (``compare.compare_results`` on the task's report key), where both kept outcomes."""
+    for (run, task), result in report.results.items():
+        base = report.results.get((str(report.baseline), task))
+        if run == report.baseline or base is None:
+            continue
+        try:
+            deltas, _ = compare_results(base.path, result.path, only=load_card(task).report_key)
+        except RxError as err:
+            report.notes.append(f"{task}, {run} against {report.baseline}: no paired interval, shown as — ({err})")
+            continue
+        report.paired[(run, task)] = next((d for d in deltas if d.group == "mean"), deltas[0])
 
 
 def _metric_label(task: str) -> str:
@@ -228,6 +262,18 @@ def _fmt(value: float | None, signed: bool = False) -> str:
     if value is None:
         return "–"
     return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+def _interval(bounds: tuple[float, float] | None) -> str:
+    return f" [{bounds[0]:.1f}, {bounds[1]:.1f}]" if bounds else " —"
+
+
+def _paired(report: Report, run: str, task: str) -> str:
+    """A delta cell's paired interval and whether the delta holds (its interval excludes 0)."""
+    delta = report.paired.get((run, task))
+    if delta is None:
+        return " —"
+    return f" [{delta.low:+.2f}, {delta.high:+.2f}]" + (" holds" if delta.holds else "")
 
 
 def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -269,13 +315,48 @@ def markdown(report: Report, pictures: list[str]) -> str:
         f"# XTREME report\n\nGenerated {now_iso()} by `rx report`. Each score is the mean over the languages "
         "that run was evaluated on; `avg` is the mean over the tasks the run has.\n",
         "## XTREME table\n",
-        _markdown_table(headers, [[r[0], *map(_fmt, r[1:])] for r in xtreme_rows(report)]),
+        "Each score with its 95 % interval (percentile bootstrap over the task's queries or pairs, resampled within "
+        "each language; — where the result kept no per-example outcomes). Comparability: Tatoeba is XTREME's "
+        "en→xx accuracy (MTEB's headline is the weighted F1 of xx→en, in the result files as `mteb_f1`); BUCC and "
+        "Tatoeba follow the XTREME paper's protocol (mean pooling), not XTREME's current BUCC script (CLS pooling); "
+        "README, 'How sure is a delta?'.\n",
+        _markdown_table(
+            headers,
+            [
+                [
+                    row[0],
+                    *[
+                        _fmt(value)
+                        + (
+                            _interval(report.results[(row[0], task)].intervals.get(AVERAGE))
+                            if (row[0], task) in report.results
+                            else ""
+                        )
+                        for task, value in zip(report.tasks, row[1:-1])
+                    ],
+                    _fmt(row[-1]),
+                ]
+                for row in xtreme_rows(report)
+            ],
+        ),
     ]
     if report.baseline:
         parts += [
             f"\n## Change against the baseline `{report.baseline}`\n",
-            "Mean over the languages both runs were evaluated on of (run − baseline), in points.\n",
-            _markdown_table(headers, [[r[0], *[_fmt(v, True) for v in r[1:]]] for r in delta_rows(report)]),
+            "Mean over the languages both runs were evaluated on of (run − baseline), in points, with its paired "
+            "95 % interval (the same resampled queries or pairs score both runs; `rx compare` gives it per "
+            "language); **holds** marks a delta whose interval excludes 0.\n",
+            _markdown_table(
+                headers,
+                [
+                    [
+                        r[0],
+                        *[_fmt(v, True) + _paired(report, r[0], t) for t, v in zip(report.tasks, r[1:-1])],
+                        _fmt(r[-1], True),
+                    ]
+                    for r in delta_rows(report)
+                ],
+            ),
         ]
         group_headers = ["run", *[f"{g}" for g in group_names()]]
         group_rows = []
@@ -330,6 +411,9 @@ def markdown(report: Report, pictures: list[str]) -> str:
                 value = by_run.get(run)
                 base = by_run.get(report.baseline) if report.baseline else None
                 cell = _fmt(value)
+                shown = report.results.get((run, task))
+                if value is not None and shown is not None:
+                    cell += _interval(shown.intervals.get(lang))
                 if value is not None and base is not None and run != report.baseline:
                     cell += f" ({value - base:+.2f})"
                 cells.append(cell)
@@ -338,6 +422,7 @@ def markdown(report: Report, pictures: list[str]) -> str:
             f"\n### {task} ({_metric_label(task)})\n",
             _markdown_table(["lang", "group", table["unit"], *columns], rows),
         ]
+    parts += [f"\n{note}" for note in report.notes]
     if report.ignored:
         parts.append(
             "\nOlder results replaced by a newer one of the same run and task: "

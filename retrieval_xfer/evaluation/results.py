@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.atomic import atomic_write_file, atomic_write_json
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.outputs import OutputKind, check_own_file
 from retrieval_xfer.provenance import git_commit, now_iso
@@ -71,10 +71,25 @@ def check_result_path(path: Path | None, overwrite: bool) -> None:
 
 
 def write_results(path: Path, payload: dict[str, Any]) -> Path:
-    """Write a result file atomically and return its path; RxError when ``path`` holds a file rx did not write."""
-    check_own_file(Path(path), RESULT_OUTPUT)
-    atomic_write_json(Path(path), payload)
-    return Path(path)
+    """Write a result file atomically and return its path; RxError when ``path`` holds a file rx did not write.
+
+    Per-example outcomes the evaluator kept (``outcomes.OUTCOMES_KEY``: arrays by name) go to
+    ``X.outcomes.npz`` beside ``X.json``, written first; the JSON records the file's name and SHA-256."""
+    from retrieval_xfer.evaluation.outcomes import OUTCOMES_KEY, encode_outcomes, outcomes_path
+
+    path = Path(path)
+    check_own_file(path, RESULT_OUTPUT)
+    payload = dict(payload)
+    kept = payload.pop(OUTCOMES_KEY, None)
+    if kept:
+        side = outcomes_path(path)
+        if side.exists() and not path.exists():
+            raise RxError(f"{side}: exists and is not the outcomes file of an rx result; choose another --output")
+        data, digest = encode_outcomes(kept["arrays"])
+        atomic_write_file(side, lambda f: f.write(data))
+        payload["outcomes"] = {"file": side.name, "sha256": digest, "metrics": kept["metrics"]}
+    atomic_write_json(path, payload)
+    return path
 
 
 def format_table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from retrieval_xfer.evaluation.confidence import BootstrapOptions
 from retrieval_xfer.field_checks import check_fields
 from retrieval_xfer.mining.options import CENTER_CHOICES, MiningOptions
 
@@ -59,6 +60,7 @@ class TatoebaOptions:
         },
     )
     layers: str | None = layers_field()
+    confidence: BootstrapOptions = field(default_factory=BootstrapOptions, metadata={"nested": True})
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -99,6 +101,7 @@ class BuccOptions:
         },
     )
     layers: str | None = layers_field()
+    confidence: BootstrapOptions = field(default_factory=BootstrapOptions, metadata={"nested": True})
 
     def __post_init__(self) -> None:
         check_fields(self)
