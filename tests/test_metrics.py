@@ -1,9 +1,14 @@
 """XTREME's metrics against values worked out by hand."""
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from retrieval_xfer.evaluation.bootstrap import Units
 from retrieval_xfer.evaluation.metrics import accuracy, entity_f1, normalize_answer, qa_scores, word_accuracy
-from retrieval_xfer.evaluation.metrics.qa import answer_tokens
+from retrieval_xfer.evaluation.metrics.qa import answer_tokens, qa_per_question
+from retrieval_xfer.evaluation.metrics.tagging import entity_counts, word_counts
 
 
 def test_accuracy():
@@ -72,3 +77,29 @@ def test_mlqa_keeps_articles_of_other_languages():
     # "die" is an article in German only
     assert normalize_answer("die Katze", "mlqa", "de") == "katze"
     assert normalize_answer("die Katze", "mlqa", "en") == "die katze"
+
+
+BIO = st.lists(st.sampled_from(["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]), min_size=1, max_size=8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(BIO, BIO), min_size=1, max_size=6))
+def test_per_sentence_units_rebuild_the_corpus_scores(sentences):
+    """The units the intervals resample (per sentence) sum to the corpus-level scores seqeval and rx compute."""
+    gold = [g for g, _ in sentences]
+    predicted = [p[: len(g)] + ["O"] * (len(g) - len(p)) for g, p in sentences]  # same length as the gold
+    f1 = Units("f1", np.array(entity_counts(predicted, gold)).reshape(-1, 3)).score()
+    assert f1 == pytest.approx(entity_f1(predicted, gold)["f1"])
+    assert Units("ratio", np.array(word_counts(predicted, gold))).score() == pytest.approx(
+        word_accuracy(predicted, gold)
+    )
+
+
+def test_per_question_qa_scores_average_to_the_corpus_scores():
+    golds = {"1": ["the cat"], "2": ["a dog", "dog"], "3": ["red"], "4": ["blue sky"]}
+    predictions = {"1": "cat", "2": "dogs", "3": "red", "4": "sky blue today"}
+    exact, f1 = qa_per_question(predictions, golds)
+    scores = qa_scores(predictions, golds)
+    assert exact == [1.0, 0.0, 1.0, 0.0]
+    assert Units("mean", np.array(f1)[:, None]).score() == pytest.approx(scores["f1"])
+    assert Units("mean", np.array(exact)[:, None]).score() == pytest.approx(scores["exact_match"])

@@ -14,6 +14,7 @@ from retrieval_xfer.cli import main
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.errors import RunFolderError, RxError
 from retrieval_xfer.evaluation.classification import predict_labels
+from retrieval_xfer.evaluation.outcomes import read_units
 from retrieval_xfer.evaluation.qa import predict_answers
 from retrieval_xfer.evaluation.tagging import predict_tags, split_long_sentence
 from retrieval_xfer.modeling.task_model import load_task_model
@@ -152,6 +153,11 @@ def test_cli_scores_each_task_and_writes_json(run, dev, tmp_path):
         assert set(payload["scores"]) == ({"de", "fr"} if task == "panx" else {"de"})
         mean = sum(s[key] for s in payload["scores"].values()) / len(payload["scores"])
         assert payload["averages"][key] == pytest.approx(mean)
+        units = read_units(out, payload, key)  # per-example outcomes kept, and they rebuild each score
+        assert set(units) == set(payload["scores"]) and "95% CI" in result.output
+        for lang, score in payload["scores"].items():
+            assert units[lang].units.score() == pytest.approx(score[key])
+            assert score["ci95"][key][0] <= score[key] <= score["ci95"][key][1]
     assert json.loads((tmp_path / "panx.json").read_text())["scores"]["de"]["f1"] > 80  # house -> B-LOC learned
 
 

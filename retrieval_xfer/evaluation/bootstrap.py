@@ -37,11 +37,16 @@ def _mean(sums: np.ndarray, n: np.ndarray | int) -> np.ndarray:
     return 100.0 * sums[..., 0] / np.maximum(n, 1)
 
 
+def _ratio(sums: np.ndarray, n: np.ndarray | int) -> np.ndarray:
+    return 100.0 * sums[..., 0] / np.maximum(sums[..., 1], 1)
+
+
 # statistic name -> (columns of a unit's row, score of the column sums x100)
 STATISTICS = {
     "accuracy": (("correct",), _accuracy),
     "f1": (("tp", "fp", "fn"), _f1),
     "mean": (("value",), _mean),  # a per-unit score in [0, 1] (QA's per-question F1), averaged
+    "ratio": (("numerator", "denominator"), _ratio),  # e.g. UD-POS: correct words / words, units = sentences
 }
 
 

@@ -23,7 +23,7 @@ from retrieval_xfer.encoding.layer_sweep import LayerSweepEncoder, layer_encoder
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.bootstrap import Units
-from retrieval_xfer.evaluation.confidence import BootstrapOptions, attach_outcomes, interval_text
+from retrieval_xfer.evaluation.confidence import UNITS_KEY, BootstrapOptions, attach_outcomes, interval_text
 from retrieval_xfer.evaluation.outcomes import UNIT_KEYS
 from retrieval_xfer.evaluation.registry import EvalContext
 from retrieval_xfer.evaluation.results import format_table, result_header
@@ -36,7 +36,6 @@ from retrieval_xfer.mining.threshold import PRF, best_threshold, precision_recal
 from retrieval_xfer.vectors import ArrayVectors
 
 Pair = tuple[str, str]
-UNITS = "_units"  # a pair's F1 units on its scored split, moved from the scores to the outcomes file
 
 
 def _text_to_id(ids: list[str], sentences: list[str]) -> dict[str, str]:
@@ -180,7 +179,13 @@ def _score_pair(
     }
     if apply is None:
         units = f1_units(tune_scores, threshold, tune.split.gold or set())
-        return {**result, **_prf_dict(tuned), "evaluated_on": tune.split.split, "tuned_on_sample": True, UNITS: units}
+        return {
+            **result,
+            **_prf_dict(tuned),
+            "evaluated_on": tune.split.split,
+            "tuned_on_sample": True,
+            UNITS_KEY: units,
+        }
     apply_scores = score_split(apply, mining, progress)
     predicted = [p for p, s in apply_scores.items() if s >= threshold]
     if predictions_dir is not None:
@@ -195,7 +200,7 @@ def _score_pair(
         **_prf_dict(precision_recall_f1(predicted, apply.split.gold)),
         "evaluated_on": apply.split.split,
         "tuned_on_sample": False,
-        UNITS: f1_units(apply_scores, threshold, apply.split.gold),
+        UNITS_KEY: f1_units(apply_scores, threshold, apply.split.gold),
     }
 
 
@@ -258,7 +263,7 @@ def evaluate_bucc(
             predictions = predictions_dir if layer == main else None
             by_layer.setdefault(layer, {})[pair] = evaluate_pair(layer_encoder, pair, tune, apply, mining, predictions)
     units = {
-        layer: {pair: scored.pop(UNITS) for pair, scored in pairs_scores.items() if UNITS in scored}
+        layer: {pair: scored.pop(UNITS_KEY) for pair, scored in pairs_scores.items() if UNITS_KEY in scored}
         for layer, pairs_scores in by_layer.items()
     }
     scores, spec, sweep = per_layer_result(encoder, by_layer, "f1", _averages)

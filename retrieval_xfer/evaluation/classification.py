@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from retrieval_xfer.data.cards import TaskCard
+from retrieval_xfer.evaluation.bootstrap import Units
+from retrieval_xfer.evaluation.confidence import UNITS_KEY
 from retrieval_xfer.evaluation.metrics import accuracy
 from retrieval_xfer.modeling.collator import MultiTaskCollator, split_batch
 from retrieval_xfer.modeling.features import build_rows
@@ -44,6 +47,12 @@ def evaluate_classification(
     batch_size: int = 32,
     show_progress: bool = True,
 ) -> dict[str, Any]:
-    """``{"accuracy", "n"}`` for one language."""
+    """``{"accuracy", "n"}`` for one language, with each example's outcome (its units, for the intervals)."""
     predicted = predict_labels(model, card, records, batch_size, f"{card.name} {lang}", show_progress)
-    return {"accuracy": accuracy(predicted, [r["label"] for r in records]), "n": len(records)}
+    gold = [r["label"] for r in records]
+    correct = np.array([[p == g] for p, g in zip(predicted, gold)], dtype=np.int8).reshape(-1, 1)
+    return {
+        "accuracy": accuracy(predicted, gold),
+        "n": len(records),
+        UNITS_KEY: {"accuracy": Units("accuracy", correct)},
+    }

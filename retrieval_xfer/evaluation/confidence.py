@@ -15,6 +15,8 @@ from retrieval_xfer.evaluation.bootstrap import DEFAULT_RESAMPLES, Units, interv
 from retrieval_xfer.evaluation.outcomes import OUTCOMES_KEY, unit_arrays
 from retrieval_xfer.field_checks import check_fields
 
+UNITS_KEY = "_units"  # a per-language score's units ({metric: Units}), moved from the scores to the outcomes file
+
 
 @dataclass(frozen=True)
 class BootstrapOptions:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from retrieval_xfer.data.cards import TaskCard
-from retrieval_xfer.evaluation.metrics import qa_scores
+from retrieval_xfer.evaluation.bootstrap import Units
+from retrieval_xfer.evaluation.confidence import UNITS_KEY
+from retrieval_xfer.evaluation.metrics.qa import qa_per_question, qa_scores
 from retrieval_xfer.modeling.features import qa_stride, tokenize_qa
 from retrieval_xfer.modeling.task_model import TaskModel, batched
 
@@ -94,5 +97,8 @@ def evaluate_qa(
     """``{"exact_match", "f1", "n"}`` for one language, normalised as the card's ``normalization`` says."""
     predictions = predict_answers(model, card, records, batch_size, f"{card.name} {lang}", show_progress)
     golds = {str(q): [a["text"] for a in r["answers"]] for q, r in enumerate(records)}  # ids may repeat across files
-    scores = qa_scores(dict(zip(golds, predictions)), golds, card.normalization, lang)
-    return {**scores, "n": len(records)}
+    answered = dict(zip(golds, predictions))
+    scores = qa_scores(answered, golds, card.normalization, lang)
+    exact, f1 = qa_per_question(answered, golds, card.normalization, lang)
+    units = {"exact_match": Units("mean", np.array(exact)[:, None]), "f1": Units("mean", np.array(f1)[:, None])}
+    return {**scores, "n": len(records), UNITS_KEY: units}

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from retrieval_xfer.data.cards import TaskCard
-from retrieval_xfer.evaluation.metrics import entity_f1, word_accuracy
+from retrieval_xfer.evaluation.bootstrap import Units
+from retrieval_xfer.evaluation.confidence import UNITS_KEY
+from retrieval_xfer.evaluation.metrics.tagging import entity_counts, entity_f1, word_accuracy, word_counts
 from retrieval_xfer.modeling.task_model import TaskModel, batched
 
 
@@ -84,5 +87,9 @@ def evaluate_tagging(
     predicted = predict_tags(
         model, card, [r["tokens"] for r in records], batch_size, f"{card.name} {lang}", show_progress
     )
-    scores = entity_f1(predicted, gold) if card.metric == "f1" else {"accuracy": word_accuracy(predicted, gold)}
-    return {**scores, "n": len(records), "words": sum(len(g) for g in gold)}
+    if card.metric == "f1":
+        scores, units = entity_f1(predicted, gold), {"f1": Units("f1", np.array(entity_counts(predicted, gold)))}
+    else:
+        scores = {"accuracy": word_accuracy(predicted, gold)}
+        units = {"accuracy": Units("ratio", np.array(word_counts(predicted, gold)))}
+    return {**scores, "n": len(records), "words": sum(len(g) for g in gold), UNITS_KEY: units}

@@ -6,6 +6,8 @@ The evaluators live one per task family: ``classification.py`` (XNLI, PAWS-X), `
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from pathlib import Path
@@ -21,6 +23,8 @@ from retrieval_xfer.data.eval_data import (
     read_language_hub,
 )
 from retrieval_xfer.errors import HubUnreachableError, RxError, SplitMissingError
+from retrieval_xfer.evaluation.bootstrap import Units
+from retrieval_xfer.evaluation.confidence import UNITS_KEY, BootstrapOptions, attach_outcomes, interval_text
 from retrieval_xfer.evaluation.registry import EvalContext, evaluator_for
 from retrieval_xfer.evaluation.results import format_table, provenance_header
 from retrieval_xfer.evaluation.zero_shot_options import ZeroShotOptions
@@ -90,15 +94,18 @@ def evaluate_zero_shot(
     limit: int | None = None,
     batch_size: int = 32,
     show_progress: bool = True,
+    bootstrap: BootstrapOptions = BootstrapOptions(),
 ) -> dict[str, Any]:
     """Score ``model`` on every language of ``data`` (from ``locate_data``).
 
-    Returns the result payload: provenance, the head used, ``scores`` per language (the card's metric, ``n``,
-    rows dropped and why, the data source), ``averages`` over the languages, and timings.
+    Returns the result payload: provenance, the head used, ``scores`` per language (the card's metric with its
+    ``ci95`` unless ``bootstrap.bootstrap`` is 0, ``n``, the examples' ``sha256``, rows dropped and why, the data
+    source), ``averages`` over the languages, and timings; each example's outcome goes to the outcomes file.
     """
     evaluator = evaluator_for(card).load("scorer")  # the family's per-language scoring (registry)
     started = time.perf_counter()
     scores: dict[str, dict[str, Any]] = {}
+    units: dict[str, dict[str, Units]] = {}
     missing: dict[str, str] = {}
     for lang, path in data.items():
         try:
@@ -108,7 +115,15 @@ def evaluate_zero_shot(
             missing[lang] = str(err)
             continue
         scored = evaluator(model, card, task_data.examples, lang, batch_size=batch_size, show_progress=show_progress)
-        scores[lang] = {**scored, "skipped": dict(task_data.skipped), "source": task_data.source}
+        for metric, one in scored.pop(UNITS_KEY, {}).items():
+            units.setdefault(metric, {})[lang] = one
+        examples = json.dumps(task_data.examples, sort_keys=True, default=str).encode()
+        scores[lang] = {
+            **scored,
+            "sha256": hashlib.sha256(examples).hexdigest(),
+            "skipped": dict(task_data.skipped),
+            "source": task_data.source,
+        }
         caveat = (card.comparability or {}).get(lang)
         if caveat and not path:
             scores[lang]["comparable_with_xtreme"] = False
@@ -116,7 +131,7 @@ def evaluate_zero_shot(
     if not scores:
         raise RxError(f"{card.name}: no language has a {split!r} split ({'; '.join(missing.values())})")
     keys = [k for k, v in next(iter(scores.values())).items() if isinstance(v, float)]
-    return {
+    payload = {
         **provenance_header(card.name, str(model.run)),
         "base_model": model.run_info.get("base_model"),
         "head": model.head_task,
@@ -131,6 +146,9 @@ def evaluate_zero_shot(
         "averages": {**{k: sum(s[k] for s in scores.values()) / len(scores) for k in keys}, "n_languages": len(scores)},
         "timings": {"total_seconds": time.perf_counter() - started},
     }
+    attach_outcomes(payload, units, bootstrap)
+    payload["timings"]["total_seconds"] = time.perf_counter() - started
+    return payload
 
 
 def evaluate_run(
@@ -143,7 +161,9 @@ def evaluate_run(
         card = card.replace(max_length=options.max_length)
     data = locate_data(card, options.langs, options.split, options.data_dir, tuple(options.data_files))
     model = load_task_model(Path(run), card, options.head, options.device, options.precision)
-    return evaluate_zero_shot(model, card, data, options.split, options.limit, options.batch_size, show_progress)
+    return evaluate_zero_shot(
+        model, card, data, options.split, options.limit, options.batch_size, show_progress, options.confidence
+    )
 
 
 def run_zero_shot(card: TaskCard, run: Path, options: ZeroShotOptions, context: EvalContext) -> dict[str, Any]:
@@ -155,15 +175,16 @@ def run_zero_shot(card: TaskCard, run: Path, options: ZeroShotOptions, context: 
 
 
 def zero_shot_table(result: dict[str, Any]) -> str:
-    """Per-language table (every float score, n, dropped rows) with the average row."""
-    keys = [k for k in result["averages"] if k != "n_languages"]
-    rows = [[lang, *[s[k] for k in keys], s["n"], sum(s["skipped"].values())] for lang, s in result["scores"].items()]
-    rows.append(
-        [
-            "average",
-            *[result["averages"][k] for k in keys],
-            sum(s["n"] for s in result["scores"].values()),
-            sum(sum(s["skipped"].values()) for s in result["scores"].values()),
-        ]
-    )
-    return format_table(["lang", *keys, "n", "dropped"], rows)
+    """Per-language table (every float score, the 95 % interval of the reported one, n, dropped rows) with the
+    average row."""
+    keys = [k for k, v in result["averages"].items() if isinstance(v, float)]
+    main = result.get("report_key", keys[0] if keys else "")
+
+    def row(name: str, s: dict[str, Any], n: int, dropped: int) -> list[Any]:
+        return [name, *[s[k] for k in keys], interval_text(s, main), n, dropped]
+
+    rows = [row(lang, s, s["n"], sum(s["skipped"].values())) for lang, s in result["scores"].items()]
+    total_n = sum(s["n"] for s in result["scores"].values())
+    dropped = sum(sum(s["skipped"].values()) for s in result["scores"].values())
+    rows.append(row("average", result["averages"], total_n, dropped))
+    return format_table(["lang", *keys, f"95% CI ({main})", "n", "dropped"], rows)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from retrieval_xfer.encoding.precision import PRECISION_CHOICES
+from retrieval_xfer.evaluation.confidence import BootstrapOptions
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,4 @@ class ZeroShotOptions:
             "choices": PRECISION_CHOICES,
         },
     )
+    confidence: BootstrapOptions = field(default_factory=BootstrapOptions, metadata={"nested": True})

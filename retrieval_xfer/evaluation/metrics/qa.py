@@ -70,20 +70,32 @@ def _f1(prediction: list[str], gold: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def qa_per_question(
+    predictions: dict[str, str], golds: dict[str, Sequence[str]], normalization: str = "squad", lang: str = "en"
+) -> tuple[list[float], list[float]]:
+    """Each question's exact match (0 or 1) and F1 (0 to 1) against its best gold answer, in ``golds``' order (id →
+    gold answer texts). A question without a prediction scores 0."""
+    exact, f1 = [], []
+    for qid, answers in golds.items():
+        predicted = predictions.get(qid, "")
+        exact.append(
+            float(
+                max(
+                    normalize_answer(predicted, normalization, lang) == normalize_answer(a, normalization, lang)
+                    for a in answers
+                )
+            )
+        )
+        tokens = answer_tokens(predicted, normalization, lang)
+        f1.append(max(_f1(tokens, answer_tokens(a, normalization, lang)) for a in answers))
+    return exact, f1
+
+
 def qa_scores(
     predictions: dict[str, str], golds: dict[str, Sequence[str]], normalization: str = "squad", lang: str = "en"
 ) -> dict[str, float]:
-    """Mean exact match and F1 (×100) over the questions of ``golds`` (id → gold answer texts); each question
-    scores its best gold answer. A question without a prediction scores 0."""
+    """Mean exact match and F1 (×100) over the questions of ``golds`` (``qa_per_question``'s means)."""
     if not golds:
         raise ValueError("no questions to score")
-    exact = f1 = 0.0
-    for qid, answers in golds.items():
-        predicted = predictions.get(qid, "")
-        exact += max(
-            normalize_answer(predicted, normalization, lang) == normalize_answer(a, normalization, lang)
-            for a in answers
-        )
-        tokens = answer_tokens(predicted, normalization, lang)
-        f1 += max(_f1(tokens, answer_tokens(a, normalization, lang)) for a in answers)
-    return {"exact_match": 100.0 * exact / len(golds), "f1": 100.0 * f1 / len(golds)}
+    exact, f1 = qa_per_question(predictions, golds, normalization, lang)
+    return {"exact_match": 100.0 * sum(exact) / len(golds), "f1": 100.0 * sum(f1) / len(golds)}
