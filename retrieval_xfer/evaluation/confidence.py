@@ -58,6 +58,8 @@ def attach_outcomes(
                 low, high = mean_interval(list(groups.values()), options.bootstrap, options.bootstrap_seed)
                 averages.setdefault("ci95", {})[metric] = [low, high]
     arrays = {name: rows for metric, groups in units.items() for name, rows in unit_arrays(metric, groups).items()}
+    if not arrays:  # an evaluator (a plug-in's) that scores no units: no outcomes file, no intervals
+        return payload
     payload[OUTCOMES_KEY] = {
         "arrays": {**arrays, **(extra or {})},
         "metrics": {metric: next(iter(groups.values())).statistic for metric, groups in units.items() if groups},
