@@ -82,8 +82,8 @@ def _code_bytes(params: IndexParams, dimension: int) -> tuple[int, bool]:
     return 4 * dimension, False
 
 
-def _direction(n_q: int, n_db: int, dimension: int, params: IndexParams, knn: KnnSpeeds) -> dict[str, float]:
-    resolved = params.resolved(n_db, dimension)
+def _direction(n_q: int, n_db: int, dimension: int, resolved: IndexParams, knn: KnnSpeeds) -> dict[str, float]:
+    """Seconds of k-means, fill and search of one direction with ``resolved`` (resolved for ``n_db`` rows)."""
     cells = resolved.nlist or 1
     gemm = knn.gemm_gflops * 1e9
     train_rows = train_sample_rows(n_db, resolved)
@@ -124,7 +124,7 @@ def knn_estimate(
     largest_index = 0
     for name, n_q, n_db in (("x->y", n_x, n_y), ("y->x", n_y, n_x)):
         resolved = index.resolved(n_db, dimension)
-        for phase, seconds in _direction(n_q, n_db, dimension, index, knn).items():
+        for phase, seconds in _direction(n_q, n_db, dimension, resolved, knn).items():
             estimate.seconds[f"{phase} {name}"] = seconds
         code, _ = _code_bytes(resolved, dimension)
         train = train_sample_rows(n_db, resolved) * 4 * dimension

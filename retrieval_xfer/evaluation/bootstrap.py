@@ -23,7 +23,8 @@ DEFAULT_RESAMPLES = 1000
 LEVEL = 0.95
 
 
-def _accuracy(sums: np.ndarray, n: np.ndarray | int) -> np.ndarray:
+def _share(sums: np.ndarray, n: np.ndarray | int) -> np.ndarray:
+    """x100 the first column's sum over the number of units: an accuracy (0/1 units) or a mean (units in [0, 1])."""
     return 100.0 * sums[..., 0] / np.maximum(n, 1)
 
 
@@ -33,19 +34,15 @@ def _f1(sums: np.ndarray, n: np.ndarray | int) -> np.ndarray:
     return np.where(denominator > 0, 100.0 * 2 * tp / np.maximum(denominator, 1), 0.0)
 
 
-def _mean(sums: np.ndarray, n: np.ndarray | int) -> np.ndarray:
-    return 100.0 * sums[..., 0] / np.maximum(n, 1)
-
-
 def _ratio(sums: np.ndarray, n: np.ndarray | int) -> np.ndarray:
     return 100.0 * sums[..., 0] / np.maximum(sums[..., 1], 1)
 
 
 # statistic name -> (columns of a unit's row, score of the column sums x100)
 STATISTICS = {
-    "accuracy": (("correct",), _accuracy),
+    "accuracy": (("correct",), _share),
     "f1": (("tp", "fp", "fn"), _f1),
-    "mean": (("value",), _mean),  # a per-unit score in [0, 1] (QA's per-question F1), averaged
+    "mean": (("value",), _share),  # a per-unit score in [0, 1] (QA's per-question F1), averaged
     "ratio": (("numerator", "denominator"), _ratio),  # e.g. UD-POS: correct words / words, units = sentences
 }
 

@@ -38,9 +38,13 @@ def tatoeba_accuracy(source: np.ndarray, english: np.ndarray) -> tuple[float, fl
     """Accuracy ×100 of 1-NN retrieval between aligned unit vectors: ``(en2xx, xx2en)``. en2xx queries with English
     against the indexed other language (XTREME's number); xx2en queries with the other language against indexed
     English (MTEB's direction; MTEB's headline score is ``mteb_f1`` of it)."""
-    truth = np.arange(len(source))
     en2xx, xx2en = tatoeba_retrieval(source, english)
-    return 100.0 * float(np.mean(en2xx == truth)), 100.0 * float(np.mean(xx2en == truth))
+    return _accuracy(en2xx), _accuracy(xx2en)
+
+
+def _accuracy(retrieved: np.ndarray) -> float:
+    """x100 the share of queries whose retrieved id is their own row."""
+    return 100.0 * float(np.mean(retrieved == np.arange(len(retrieved))))
 
 
 def mteb_f1(retrieved: np.ndarray) -> float:
@@ -111,8 +115,7 @@ def evaluate_tatoeba(
             encode_seconds += time.perf_counter() - tic
             en2xx_ids, xx2en_ids = tatoeba_retrieval(source, english)
             retrieved.setdefault(layer, {})[code] = (en2xx_ids, xx2en_ids)
-            truth = np.arange(len(source))
-            en2xx, xx2en = 100.0 * float(np.mean(en2xx_ids == truth)), 100.0 * float(np.mean(xx2en_ids == truth))
+            en2xx, xx2en = _accuracy(en2xx_ids), _accuracy(xx2en_ids)
             by_layer.setdefault(layer, {})[code] = {
                 "en2xx": en2xx,
                 "xx2en": xx2en,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,8 +54,7 @@ def _read_corpus(path: Path, fmt: CorpusFormat, blank: BlankPolicy) -> _Corpus:
     return _Corpus(Path(path), count, first_sentences(path, fmt, blank))
 
 
-def _tokens_per_sentence(options: EncoderOptions, sample: list[str]) -> float:
-    tokenizer = load_tokenizer(options.model)
+def _tokens_per_sentence(options: EncoderOptions, tokenizer: Any, sample: list[str]) -> float:
     lengths = token_lengths(tokenizer, sample, options.resolved_prompt(), options.max_length or SAMPLE_MAX_LENGTH)
     return float(np.mean(lengths))
 
@@ -88,7 +88,7 @@ def plan_export(
     and on Ray clusters of ``CLUSTER_CPUS`` CPUs like this machine's."""
     corpus = _read_corpus(input_path, fmt, blank)
     speed, cache = encoder_speed(options, corpus.sample)
-    tokens = _tokens_per_sentence(options, corpus.sample)
+    tokens = _tokens_per_sentence(options, load_tokenizer(options.model), corpus.sample)
     cores = usable_cores()
     places = [
         (f"this machine, one process ({speed.threads} threads)", 0),
@@ -158,7 +158,7 @@ def plan_mine(job: MineJob, options: EncoderOptions | None) -> str:
         speed, cache = encoder_speed(options, list(itertools.chain(*(c.sample for c in texts))), cache)  # type: ignore[arg-type]
         lines.append(_encoder_line(speed))
         for corpus in texts:
-            tokens = _tokens_per_sentence(options, corpus.sample)  # type: ignore[arg-type]
+            tokens = _tokens_per_sentence(options, load_tokenizer(options.model), corpus.sample)  # type: ignore[arg-type]
             encode = export_estimate(corpus.count, tokens, speed, corpus.count)
             here.seconds[f"encode {corpus.path.name}"] = encode.seconds["encode"]
         here.seconds = {"load model": speed.load_seconds, **here.seconds}
