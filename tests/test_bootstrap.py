@@ -3,13 +3,22 @@ systems rarely exclude 0, and each statistic matches an independent computation.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.bootstrap import Units, interval, mean_interval, paired_delta_interval
+from retrieval_xfer.evaluation.bootstrap import (
+    Units,
+    interval,
+    mean_interval,
+    paired_delta_interval,
+    paired_seeds_delta_interval,
+    seeds_interval,
+)
 
 SIMULATIONS = 1000
 RESAMPLES = 500  # per simulated evaluation (rx's default is 1,000; 500 keeps the percentiles' noise small here)
@@ -87,3 +96,67 @@ def test_the_same_seed_gives_the_same_interval_and_bad_units_are_refused():
         Units("median", rows)
     with pytest.raises(RxError, match="differ in number"):
         paired_delta_interval([Units("accuracy", rows)], [Units("accuracy", rows[:50])])
+
+
+def _seeded_system(rng: np.random.Generator, difficulty: np.ndarray, seeds: int, spread: float) -> list[list[Units]]:
+    """``seeds`` trainings of one system on the same queries: each seed's accuracy moves by N(0, spread), and every
+    query keeps its difficulty across seeds (the seeds' outcomes are correlated, as real ones are)."""
+    return [
+        [
+            Units(
+                "accuracy",
+                (
+                    difficulty + 0.15 * rng.standard_normal(len(difficulty)) < 0.70 + spread * rng.standard_normal()
+                ).astype(np.int8)[:, None],
+            )
+        ]
+        for _ in range(seeds)
+    ]
+
+
+def test_intervals_over_seeds_cover_the_mean_over_seeds_and_queries():
+    """Five seeds whose accuracies spread by 2 points, 300 queries: the two-level interval (queries, then seeds)
+    covers the expected accuracy over seeds and queries (computed by Monte Carlo, independently of rx) in 93-97 %
+    of 1,000 simulated evaluations (bench/seed_coverage.py has three seeds and larger spreads)."""
+    rng = np.random.default_rng(20261206)
+    draws = 4_000_000
+    truth = 100 * np.mean(rng.random(draws) + np.hypot(0.15, 0.02) * rng.standard_normal(draws) < 0.70)
+    covered = 0
+    for simulation in range(SIMULATIONS):
+        seeds = _seeded_system(rng, rng.random(300), 5, 0.02)
+        low, high = seeds_interval(seeds, RESAMPLES, simulation)
+        covered += low <= truth <= high
+    assert 0.93 <= covered / SIMULATIONS <= 0.97, covered
+
+
+def test_the_seed_level_draws_the_exact_distribution_of_a_mean_over_seeds():
+    """Per-unit scores constant within each seed (no sample variance): the interval is that of the mean of four
+    seeds drawn with replacement, whose exact distribution enumerates the 4**4 equally likely draws."""
+    values = [10.0, 30.0, 35.0, 90.0]
+    seeds = [[Units("mean", np.full((50, 1), v / 100))] for v in values]
+    exact = np.sort([np.mean(draw) for draw in itertools.product(values, repeat=4)])
+    low, high = seeds_interval(seeds, resamples=20_000, seed=1)
+    assert np.quantile(exact, 0.015) <= low <= np.quantile(exact, 0.035)
+    assert np.quantile(exact, 0.965) <= high <= np.quantile(exact, 0.985)
+
+
+def test_one_seed_is_the_plain_interval_and_equal_seeds_add_nothing():
+    rng = np.random.default_rng(5)
+    groups = [Units("accuracy", (rng.random(n) < 0.6).astype(np.int8)[:, None]) for n in (80, 120)]
+    assert seeds_interval([groups], seed=3) == mean_interval(groups, seed=3)
+    assert seeds_interval([groups, groups, groups], seed=3) == pytest.approx(mean_interval(groups, seed=3))
+    low, high = paired_seeds_delta_interval([groups, groups], [groups, groups, groups])
+    assert low == pytest.approx(0.0, abs=1e-9) and high == pytest.approx(0.0, abs=1e-9)
+
+
+def test_paired_intervals_over_seeds_widen_with_the_seeds_spread():
+    """Equal systems (same true accuracy) with three seeds each: the seeds' spread widens the delta's interval."""
+    rng = np.random.default_rng(9)
+    difficulty = rng.random(1000)
+    steady = paired_seeds_delta_interval(
+        _seeded_system(rng, difficulty, 3, 0.0), _seeded_system(rng, difficulty, 3, 0.0)
+    )
+    shaky = paired_seeds_delta_interval(
+        _seeded_system(rng, difficulty, 3, 0.04), _seeded_system(rng, difficulty, 3, 0.04)
+    )
+    assert shaky[1] - shaky[0] > 1.5 * (steady[1] - steady[0])

@@ -210,6 +210,15 @@ def test_xquad_and_mlqa_share_one_target_run(tiny_model, data, tmp_path):
         ({"name": "../outside"}, "name '../outside': must be a plain name"),
         ({"name": "/tmp/abs"}, "name '/tmp/abs': must be a plain name"),
         ({"base_models": {"tiny": ["a"]}}, "base_models.tiny: expected a hub id or a path"),
+        ({"seeds": "1,2,3"}, "seeds: expected a list of whole numbers >= 0, e.g. [1, 2, 3], not '1,2,3'"),
+        ({"seeds": [1, -2]}, "seeds: expected a list of whole numbers >= 0"),
+        ({"seeds": []}, "seeds: expected a list of whole numbers >= 0"),
+        ({"seeds": [1, 2, 1]}, "seeds: 1 given twice"),
+        ({"seeds": [1, 2], "train": {"seed": 3}}, "train.seed: the experiment gives 'seeds'"),
+        (
+            {"seeds": [1], "task_settings": {"mnli": {"seed": 3}}},
+            "task_settings.mnli.seed: the experiment gives 'seeds'",
+        ),
     ],
 )
 def test_bad_experiment_files(tiny_model, data, tmp_path, override, message):

@@ -179,3 +179,50 @@ def test_resources_no_node_has_are_refused_before_any_step(tiny_model, data, tmp
     with pytest.raises(RxError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run_experiment_on_ray(spec)
     assert not (tmp_path / "results").exists()
+
+
+def test_seeds_train_per_seed_in_parallel_and_the_report_marks_each_delta(tiny_model, data, tmp_path):  # noqa: F811
+    """``seeds: [1, 2]`` on Ray: each training step once per seed (folders and labels carry it, the run records
+    it), the base model's own Tatoeba once, and the report's scores are the means over the seeds' result files."""
+    evaluation = yaml.safe_load(write_spec(tmp_path, tiny_model, data).read_text())["evaluation"]
+    del evaluation["panx"]
+    path = write_spec(tmp_path, tiny_model, data, seeds=[1, 2], targets=["xnli"], evaluation=evaluation)
+    spec = load_spec(path)
+    dry = CliRunner().invoke(main, ["experiment", str(path), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "tiny: intermediate mnli (mnli) seed 2: to run -> " in dry.output
+    assert "tiny/baseline seed 1: target xnli_en: to run" in dry.output
+    trained = [step.output for step in plan_steps(spec) if step.kind == "train"]
+    assert sorted(str(p.relative_to(tmp_path / "runs" / "tiny")) for p in trained) == [
+        "baseline+xnli_en/seed-1",
+        "baseline+xnli_en/seed-2",
+        "mnli+xnli_en/seed-1",
+        "mnli+xnli_en/seed-2",
+        "mnli/seed-1",
+        "mnli/seed-2",
+    ]
+    grid = run_experiment_on_ray(spec)
+    assert not grid.failures
+    spans = sorted((o.started, o.ended) for o in grid.outcomes.values())
+    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # seeds ran side by side
+    for folder in trained:
+        assert json.loads((folder / "run.json").read_text())["seed"] == int(folder.name.split("-")[1])
+    results = tmp_path / "results"
+    assert sorted(str(p.relative_to(results)) for p in results.rglob("*.json")) == [
+        "tiny-baseline/seed-1/xnli.json",
+        "tiny-baseline/seed-2/xnli.json",
+        "tiny-baseline/tatoeba.json",
+        "tiny-mnli/seed-1/tatoeba.json",
+        "tiny-mnli/seed-1/xnli.json",
+        "tiny-mnli/seed-2/tatoeba.json",
+        "tiny-mnli/seed-2/xnli.json",
+    ]
+    first, second = (
+        json.loads((results / "tiny-mnli" / f"seed-{s}" / "xnli.json").read_text())["averages"]["accuracy"]
+        for s in (1, 2)
+    )
+    report = build_report(collect_results([results]), "tiny-baseline")
+    assert report.scores["tiny-mnli"]["xnli"] == pytest.approx((first + second) / 2)
+    assert ("tiny-mnli", "xnli") in report.paired and ("tiny-mnli", "tatoeba") in report.paired
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "## Seeds" in text and "| tiny-mnli | xnli | 1, 2 |" in text

@@ -8,6 +8,12 @@ bound the 95 % interval. A mean over groups (languages) resamples within each gr
 comparison applies the same weights to both systems' rows (the units must be the same), so the interval is that
 of the delta itself. Weights come from ``numpy.random.default_rng((seed, group index))``: the same seed and data
 give the same interval, and two results of the same data are resampled alike.
+
+A system trained with several seeds adds a second level (Davison & Hinkley 1997's two-stage bootstrap): each
+resample draws the units once for all seeds (they were scored on the same units), then as many seeds as there are
+with replacement, and scores the mean over the drawn seeds; a paired delta draws each system's seeds on its own.
+With few seeds the second level is coarse (three seeds: ten distinct draws), so the interval under-covers when the
+seeds' spread dominates the sample's (bench/seed_coverage.py measures it).
 """
 
 from __future__ import annotations
@@ -101,12 +107,70 @@ def interval(units: Units, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, gr
     return _bounds(resampled_scores([units], resamples, seed, group)[0])
 
 
+def _seed_means(systems: Sequence[Sequence[Sequence[Units]]], resamples: int, seed: int) -> list[np.ndarray]:
+    """For each system (``systems[k][s][g]``: system k, training seed s, group g), a (seeds, resamples) array: each
+    seed's mean over the groups under the same example draws. One draw per group serves every seed of every
+    system: they were all scored on the group's same units."""
+    groups = len(systems[0][0])
+    if any(len(units) != groups for system in systems for units in system):
+        raise RxError("paired results differ in their number of groups")
+    means = [np.zeros((len(system), resamples)) for system in systems]
+    for index in range(groups):
+        flat = [units[index] for system in systems for units in system]
+        if len({u.statistic for u in flat}) > 1:
+            raise RxError(
+                f"group {index}: the results score different statistics ({', '.join(u.statistic for u in flat)})"
+            )
+        scores = iter(resampled_scores(flat, resamples, seed, index))
+        for table in means:
+            for row in table:
+                row += next(scores)
+    return [table / groups for table in means]
+
+
+def _over_seeds(means: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per resample, the mean of as many seeds as there are, drawn with replacement from the rows of ``means``
+    (one row: no draw)."""
+    seeds, resamples = means.shape
+    if seeds == 1:
+        return means[0]
+    picks = rng.integers(seeds, size=(resamples, seeds))
+    return means[picks, np.arange(resamples)[:, None]].mean(axis=1)
+
+
+SEED_STREAM = 2**32 - 1  # the group index of the generator that draws seeds (groups are numbered from 0)
+
+
+def seeds_interval(
+    seeds: Sequence[Sequence[Units]], resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+) -> tuple[float, float]:
+    """The 95 % interval of the mean over training seeds of the mean over groups (``seeds[s][g]``): each resample
+    draws every group's units (once, for all seeds: they share the units), then as many seeds as there are with
+    replacement, so the interval holds both the sample's variance and the seeds'."""
+    if not seeds or not seeds[0]:
+        raise RxError("no groups to average")
+    means = _seed_means([seeds], resamples, seed)[0]
+    return _bounds(_over_seeds(means, np.random.default_rng((seed, SEED_STREAM))))
+
+
 def mean_interval(groups: Sequence[Units], resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> tuple[float, float]:
     """The 95 % interval of the mean of the groups' scores, each group resampled on its own."""
-    if not groups:
-        raise RxError("no groups to average")
-    total = sum(resampled_scores([units], resamples, seed, index)[0] for index, units in enumerate(groups))
-    return _bounds(total / len(groups))
+    return seeds_interval([groups], resamples, seed)
+
+
+def paired_seeds_delta_interval(
+    a: Sequence[Sequence[Units]], b: Sequence[Sequence[Units]], resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+) -> tuple[float, float]:
+    """The 95 % interval of mean(b) - mean(a), each a mean over its training seeds (``a[s][g]``) of the mean over
+    paired groups: the same unit draws score every seed of both systems (paired), and each system's seeds are
+    drawn with replacement on their own (a seed of one system has no partner in the other)."""
+    if not a or not b or not a[0] or len(a[0]) != len(b[0]):
+        raise RxError(
+            f"paired results differ in their number of groups ({len(a[0]) if a else 0} and {len(b[0]) if b else 0})"
+        )
+    means_a, means_b = _seed_means([a, b], resamples, seed)
+    rng = np.random.default_rng((seed, SEED_STREAM))
+    return _bounds(_over_seeds(means_b, rng) - _over_seeds(means_a, rng))
 
 
 def paired_delta_interval(
@@ -114,12 +178,4 @@ def paired_delta_interval(
 ) -> tuple[float, float]:
     """The 95 % interval of mean(b) - mean(a) over paired groups: each group's units are resampled once and the
     same draws score both systems (group i of ``a`` and of ``b`` must hold the same units, in the same order)."""
-    if len(a) != len(b) or not a:
-        raise RxError(f"paired results differ in their number of groups ({len(a)} and {len(b)})")
-    total = np.zeros(resamples)
-    for index, (units_a, units_b) in enumerate(zip(a, b)):
-        if units_a.statistic != units_b.statistic:
-            raise RxError(f"group {index}: one result scores {units_a.statistic}, the other {units_b.statistic}")
-        scores_a, scores_b = resampled_scores([units_a, units_b], resamples, seed, index)
-        total += scores_b - scores_a
-    return _bounds(total / len(a))
+    return paired_seeds_delta_interval([a], [b], resamples, seed)

@@ -5,6 +5,7 @@ groups both have."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.bootstrap import DEFAULT_RESAMPLES, Units, paired_delta_interval
+from retrieval_xfer.evaluation.bootstrap import DEFAULT_RESAMPLES, Units, paired_seeds_delta_interval
 from retrieval_xfer.evaluation.outcomes import GroupUnits, read_units
 from retrieval_xfer.evaluation.results import format_table
 from retrieval_xfer.json_file import read_json_object
@@ -37,7 +38,8 @@ class Delta:
         return self.low > 0 or self.high < 0
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_result_file(path: Path) -> dict[str, Any]:
+    """A result file's JSON object; RxError naming the file when it is missing, unreadable or not a result."""
     return read_json_object(Path(path), "result file", missing=f"{path}: no such result file", required=("task",))
 
 
@@ -55,60 +57,81 @@ def _check_same_data(a: dict[str, Any], b: dict[str, Any], groups: list[str], na
                 raise RxError(f"{group}: the two results were scored on different data ({key} {one!r} vs {other!r})")
 
 
-def _aligned(a: GroupUnits, b: GroupUnits, group: str) -> tuple[Units, Units]:
-    """The two results' units of one group, row for row: by position, or by key (a unit one result lacks is a row
-    of zeros for it). F1 units must agree on which pairs are gold."""
-    if a.keys is None or b.keys is None:
-        if len(a.units.rows) != len(b.units.rows):
-            raise RxError(f"{group}: the two results have {len(a.units.rows)} and {len(b.units.rows)} units")
-        return a.units, b.units
-    keys = sorted(set(a.keys.tolist()) | set(b.keys.tolist()))
+def aligned_units(groups: Sequence[GroupUnits], group: str) -> list[Units]:
+    """Several results' units of one group, row for row: by position, or by key (a unit a result lacks is a row of
+    zeros for it). F1 units must agree on which pairs are gold."""
+    if any(one.keys is None for one in groups):
+        counts = {len(one.units.rows) for one in groups}
+        if len(counts) > 1:
+            raise RxError(f"{group}: the results have {' and '.join(str(len(g.units.rows)) for g in groups)} units")
+        return [one.units for one in groups]
+    keys = sorted(set().union(*(one.keys.tolist() for one in groups)))
     rows = []
-    for one in (a, b):
+    for one in groups:
         where = {key: i for i, key in enumerate(one.keys.tolist())}
         table = np.zeros((len(keys), one.units.rows.shape[1]), dtype=one.units.rows.dtype)
         for row, key in enumerate(keys):
             if key in where:
                 table[row] = one.units.rows[where[key]]
         rows.append(table)
-    if a.units.statistic == "f1" and not np.array_equal(rows[0][:, 0] + rows[0][:, 2], rows[1][:, 0] + rows[1][:, 2]):
-        raise RxError(f"{group}: the two results were scored against different gold pairs")
-    return Units(a.units.statistic, rows[0]), Units(b.units.statistic, rows[1])
+    if groups[0].units.statistic == "f1" and any(
+        not np.array_equal(rows[0][:, 0] + rows[0][:, 2], other[:, 0] + other[:, 2]) for other in rows[1:]
+    ):
+        raise RxError(f"{group}: the results were scored against different gold pairs")
+    return [Units(one.units.statistic, table) for one, table in zip(groups, rows)]
+
+
+def _as_list(paths: Path | Sequence[Path]) -> list[Path]:
+    return [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
 
 
 def compare_results(
-    path_a: Path, path_b: Path, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, only: str | None = None
+    path_a: Path | Sequence[Path],
+    path_b: Path | Sequence[Path],
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    only: str | None = None,
 ) -> tuple[list[Delta], list[str]]:
     """The deltas B - A of every metric both results kept outcomes for (``only``: that metric alone), per shared
-    group and for the mean over them, and notes (groups only one result has). RxError in one line when the
-    results are of different tasks, metrics or data, or have no outcomes to resample."""
-    names = (str(path_a), str(path_b))
-    a, b = _read(path_a), _read(path_b)
-    groups = [group for group in a.get("scores", {}) if group in b.get("scores", {})]
-    _check_same_data(a, b, groups, names)
-    metrics = [
-        m for m in (a.get("outcomes") or {}).get("metrics", {}) if m in (b.get("outcomes") or {}).get("metrics", {})
-    ]
+    group and for the mean over them, and notes (groups only one result has). A side given as several results
+    is one system trained with several seeds: its score is the mean over them, and the interval draws the seeds
+    too (``bootstrap.paired_seeds_delta_interval``). RxError in one line when the results are of different tasks,
+    metrics or data, or have no outcomes to resample."""
+    paths_a, paths_b = _as_list(path_a), _as_list(path_b)
+    every = paths_a + paths_b
+    payloads = [read_result_file(path) for path in every]
+    groups = [g for g in payloads[0].get("scores", {}) if all(g in p.get("scores", {}) for p in payloads)]
+    for path, payload in zip(every[1:], payloads[1:]):
+        _check_same_data(payloads[0], payload, groups, (str(every[0]), str(path)))
+    metrics = [m for m in (payloads[0].get("outcomes") or {}).get("metrics", {}) if only in (None, m)]
+    metrics = [m for m in metrics if all(m in (p.get("outcomes") or {}).get("metrics", {}) for p in payloads)]
     if not metrics:
-        lacking = names[0] if not a.get("outcomes") else names[1]
+        lacking = next((path for path, p in zip(every, payloads) if not p.get("outcomes")), every[0])
         raise RxError(f"{lacking}: no per-example outcomes to resample (written before rx kept them); evaluate again")
     deltas: list[Delta] = []
     for metric in metrics:
-        units_a, units_b = read_units(Path(path_a), a, metric), read_units(Path(path_b), b, metric)
-        assert units_a is not None and units_b is not None
-        shared = [group for group in groups if group in units_a and group in units_b]
-        pairs = [_aligned(units_a[group], units_b[group], group) for group in shared]
-        for index, (group, (one, other)) in enumerate(zip(shared, pairs)):
-            low, high = paired_delta_interval([one], [other], resamples, seed + index)
-            deltas.append(Delta(metric, group, one.score(), other.score(), low, high))
+        read = [read_units(path, payload, metric) or {} for path, payload in zip(every, payloads)]
+        shared = [group for group in groups if all(group in units for units in read)]
+        aligned = [aligned_units([units[group] for units in read], group) for group in shared]  # [group][result]
+        side_a = [[row[r] for row in aligned] for r in range(len(paths_a))]
+        side_b = [[row[r] for row in aligned] for r in range(len(paths_a), len(every))]
+        for index, group in enumerate(shared):
+            low, high = paired_seeds_delta_interval(
+                [[s[index]] for s in side_a], [[s[index]] for s in side_b], resamples, seed + index
+            )
+            deltas.append(Delta(metric, group, _mean(side_a, [index]), _mean(side_b, [index]), low, high))
         if len(shared) > 1:
-            low, high = paired_delta_interval([p[0] for p in pairs], [p[1] for p in pairs], resamples, seed)
-            mean_a = float(np.mean([p[0].score() for p in pairs]))
-            mean_b = float(np.mean([p[1].score() for p in pairs]))
-            deltas.append(Delta(metric, "mean", mean_a, mean_b, low, high))
-    unshared = sorted(set(a["scores"]) ^ set(b["scores"]))
-    notes = [f"left out, in one result only: {', '.join(unshared)}"] if unshared else []
+            low, high = paired_seeds_delta_interval(side_a, side_b, resamples, seed)
+            every_group = list(range(len(shared)))
+            deltas.append(Delta(metric, "mean", _mean(side_a, every_group), _mean(side_b, every_group), low, high))
+    unshared = sorted(set().union(*(p["scores"] for p in payloads)) - set(groups))
+    notes = [f"left out, not in every result: {', '.join(unshared)}"] if unshared else []
     return deltas, notes
+
+
+def _mean(side: list[list[Units]], groups: list[int]) -> float:
+    """The mean over seeds of the mean over ``groups`` of the scores."""
+    return float(np.mean([np.mean([seed_units[g].score() for g in groups]) for seed_units in side]))
 
 
 def compare_table(deltas: list[Delta], notes: list[str]) -> str:

@@ -2,7 +2,9 @@
 run, the low-resource view (gain by CC-100 resource level) and layer sweeps; written as Markdown, CSV and PNG.
 
 Runs are named by folder: ``results/<run>/*.json`` belongs to run ``<run>``; a file directly in a given folder
-belongs to the run named after its model. When a run has several results for one task, the newest counts.
+belongs to the run named after its model. ``results/<run>/seed-<n>/*.json`` is seed ``n`` of run ``<run>``: the
+run's score is the mean over its seeds, its intervals and paired deltas draw the seeds too (``seeds``). When a
+run has several results for one task (and seed), the newest counts.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from retrieval_xfer.data.cards import TaskCard, load_card
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.compare import Delta, compare_results
 from retrieval_xfer.evaluation.language_resources import group_names, language_resources, resource_group
 from retrieval_xfer.evaluation.registry import evaluated_cards, evaluator_for
 from retrieval_xfer.evaluation.results import format_table
+from retrieval_xfer.evaluation.seeds import MEAN, folder_seed, seeds_intervals
 from retrieval_xfer.provenance import now_iso
 
 DIAGNOSE_TASK = "diagnose"  # rx diagnose results: read by collect_diagnostics, shown in their own section
@@ -38,6 +43,13 @@ class TaskResult:
     languages: dict[str, float]
     sweep: dict[int, float] = field(default_factory=dict)
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # 95 % CI per language (and "average")
+    seed: int | None = None  # the training seed of a result under a seed-<n> folder
+    seeds: list[TaskResult] = field(default_factory=list)  # a run's results over seeds, when this is their mean
+
+    @property
+    def paths(self) -> list[Path]:
+        """The result files this result stands for: one, or one per seed."""
+        return [r.path for r in self.seeds] or [self.path]
 
 
 def report_tasks() -> list[str]:
@@ -52,7 +64,7 @@ def _language_code(key: str, card: TaskCard) -> str:
     return evaluator_for(card).language_code(card, key)
 
 
-def read_result(path: Path, run: str | None) -> TaskResult:
+def read_result(path: Path, run: str | None, seed: int | None = None) -> TaskResult:
     """Read a result file written by ``rx eval`` (``run`` None: named after its model); RxError naming the file
     when it is corrupt or not a result."""
     try:
@@ -83,7 +95,7 @@ def read_result(path: Path, run: str | None) -> TaskResult:
     if payload.get("averages", {}).get("ci95", {}).get(key):
         intervals[AVERAGE] = tuple(payload["averages"]["ci95"][key])
     created = payload.get("created_at", "")
-    return TaskResult(Path(path), run, task, created, average, languages, sweep, intervals)  # type: ignore[arg-type]
+    return TaskResult(Path(path), run, task, created, average, languages, sweep, intervals, seed)  # type: ignore[arg-type]
 
 
 def _task_of(path: Path) -> str | None:
@@ -94,22 +106,30 @@ def _task_of(path: Path) -> str | None:
     return payload.get("task") if isinstance(payload, dict) else None
 
 
-def _result_files(paths: list[Path]) -> list[tuple[Path, str | None]]:
+def _result_files(paths: list[Path]) -> list[tuple[Path, str | None, int | None]]:
+    """Every ``*.json`` under ``paths`` with its run name (None: named after its model) and seed (see the module
+    docstring)."""
     found = []
     for root in map(Path, paths):
         if root.is_file():
-            found.append((root, root.parent.name))
+            seed = folder_seed(root.parent.name)
+            found.append((root, root.parent.parent.name if seed is not None else root.parent.name, seed))
         elif root.is_dir():
             for path in sorted(root.rglob("*.json")):
-                relative = path.relative_to(root)
-                found.append((path, relative.parts[0] if len(relative.parts) > 1 else None))
+                parts = path.relative_to(root).parts
+                seed = folder_seed(parts[-2]) if len(parts) > 1 else None
+                if seed is not None:
+                    run = parts[-3] if len(parts) > 2 else root.resolve().name
+                else:
+                    run = parts[0] if len(parts) > 1 else None
+                found.append((path, run, seed))
     return found
 
 
 def collect_diagnostics(paths: list[Path]) -> dict[str, dict[str, Any]]:
     """The newest ``rx diagnose`` result of each run under ``paths`` (named as ``collect_results`` names runs)."""
     found: dict[str, dict[str, Any]] = {}
-    for path, run in _result_files(paths):
+    for path, run, _ in _result_files(paths):
         if _task_of(path) != DIAGNOSE_TASK:
             continue
         payload = json.loads(path.read_text(encoding="utf-8"))
@@ -125,7 +145,9 @@ def collect_results(paths: list[Path]) -> list[TaskResult]:
     for root in map(Path, paths):
         if not root.exists():
             raise RxError(f"{root}: no such file or folder")
-    results = [read_result(path, run) for path, run in _result_files(paths) if _task_of(path) != DIAGNOSE_TASK]
+    results = [
+        read_result(path, run, seed) for path, run, seed in _result_files(paths) if _task_of(path) != DIAGNOSE_TASK
+    ]
     if not results:
         raise RxError(f"no result files (*.json) under {', '.join(map(str, paths))}")
     return results
@@ -205,13 +227,24 @@ def build_report(
 ) -> Report:
     """Assemble a ``Report`` (with ``rx diagnose`` results by run, from ``collect_diagnostics``); RxError when
     ``baseline`` names no run."""
-    newest: dict[tuple[str, str], TaskResult] = {}
+    by_seed: dict[tuple[str, str, int | None], TaskResult] = {}
     ignored = []
     for result in sorted(results, key=lambda r: r.created_at):
-        key = (result.run, result.task)
-        if key in newest:
-            ignored.append(newest[key].path)
-        newest[key] = result
+        key = (result.run, result.task, result.seed)
+        if key in by_seed:
+            ignored.append(by_seed[key].path)
+        by_seed[key] = result
+    grouped: dict[tuple[str, str], list[TaskResult]] = {}
+    for (run, task, _), result in by_seed.items():
+        grouped.setdefault((run, task), []).append(result)
+    newest: dict[tuple[str, str], TaskResult] = {}
+    for key, group in grouped.items():
+        seeded = sorted((r for r in group if r.seed is not None), key=lambda r: r.seed)
+        if seeded:  # seeds outrank a result of the same run without one
+            ignored += [r.path for r in group if r.seed is None]
+            newest[key] = _seeds_mean(seeded)
+        else:
+            newest[key] = group[0]
     runs = sorted({r.run for r in results}, key=lambda run: (run != baseline, run))
     if baseline is not None and baseline not in runs:
         raise RxError(f"--baseline {baseline!r} is not among the runs ({', '.join(runs)})")
@@ -237,6 +270,33 @@ def build_report(
     return report
 
 
+def _seeds_mean(seeds: list[TaskResult]) -> TaskResult:
+    """One run's results over its seeds as one: the mean over seeds of each score, and intervals from every
+    seed's outcomes that draw the seeds too (none where a seed lacks them; ``seeds.seeds_intervals``)."""
+    if len(seeds) == 1:
+        return seeds[0]
+    first = seeds[0]
+    common = [lang for lang in first.languages if all(lang in r.languages for r in seeds)]
+    languages = {lang: float(np.mean([r.languages[lang] for r in seeds])) for lang in common}
+    averages = [r.average for r in seeds]
+    average = float(np.mean(averages)) if all(a is not None for a in averages) else None  # type: ignore[arg-type]
+    card = load_card(first.task)
+    intervals = {
+        (AVERAGE if group == MEAN else _language_code(group, card)): bounds
+        for group, bounds in seeds_intervals([r.path for r in seeds], card.report_key).items()
+    }
+    created = max(r.created_at for r in seeds)
+    return TaskResult(first.path, first.run, first.task, created, average, languages, {}, intervals, seeds=seeds)
+
+
+def seed_spread(result: TaskResult) -> float | None:
+    """The standard deviation over seeds of a mean over seeds' average (None for one result)."""
+    averages = [r.average for r in result.seeds]
+    if len(averages) < 2 or any(a is None for a in averages):
+        return None
+    return float(np.std(averages, ddof=1))
+
+
 def _pair_with_baseline(report: Report) -> None:
     """Each run's delta against the baseline per task, with its paired bootstrap interval over the languages both
     results have (``compare.compare_results`` on the task's report key), where both kept outcomes."""
@@ -245,7 +305,7 @@ def _pair_with_baseline(report: Report) -> None:
         if run == report.baseline or base is None:
             continue
         try:
-            deltas, _ = compare_results(base.path, result.path, only=load_card(task).report_key)
+            deltas, _ = compare_results(base.paths, result.paths, only=load_card(task).report_key)
         except RxError as err:
             report.notes.append(f"{task}, {run} against {report.baseline}: no paired interval, shown as — ({err})")
             continue
@@ -340,6 +400,7 @@ def markdown(report: Report, pictures: list[str]) -> str:
             ],
         ),
     ]
+    parts += seeds_section(report)
     if report.baseline:
         parts += [
             f"\n## Change against the baseline `{report.baseline}`\n",
@@ -429,6 +490,33 @@ def markdown(report: Report, pictures: list[str]) -> str:
             + ", ".join(f"`{p}`" for p in report.ignored)
         )
     return "\n".join(parts) + "\n"
+
+
+def seeds_section(report: Report) -> list[str]:
+    """The table of runs trained with several seeds: each seed's score, their mean and standard deviation (none
+    when no run has seeds)."""
+    rows = [
+        [
+            run,
+            task,
+            ", ".join(str(r.seed) for r in result.seeds),
+            ", ".join(_fmt(r.average) for r in result.seeds),
+            _fmt(result.average),
+            _fmt(seed_spread(result)),
+        ]
+        for (run, task), result in sorted(report.results.items())
+        if result.seeds
+    ]
+    if not rows:
+        return []
+    return [
+        "\n## Seeds\n",
+        "Runs trained with several seeds: their scores above are the mean over the seeds, and their intervals draw "
+        "both the evaluation's units and the seeds (each resample draws every language's units once, then as many "
+        "seeds as there are, with replacement; a delta's interval draws each run's seeds on its own). With three "
+        "seeds that second level is coarse: README, 'How sure is a delta?'.\n",
+        _markdown_table(["run", "task", "seeds", "score per seed", "mean", "sd"], rows),
+    ]
 
 
 def resolve_baseline(paths: list[Path], baseline: str | None) -> tuple[list[Path], str | None]:

@@ -7,7 +7,10 @@ base model itself), the retrieval evaluations of that model, then for each targe
 
 Layout: ``runs/<exp>/<base>/<set>/`` (intermediate run), ``runs/<exp>/<base>/<set>+<English task>/`` (target
 run; XQuAD and MLQA share the SQuAD one),
-``results/<exp>/<base>-<set>/<task>.json`` (one folder per run, as ``rx report`` reads them).
+``results/<exp>/<base>-<set>/<task>.json`` (one folder per run, as ``rx report`` reads them). With ``seeds``, each
+training run folder and each result of a trained model gets a ``seed-<n>`` folder at its end
+(``runs/<exp>/<base>/<set>/seed-1/``, ``results/<exp>/<base>-<set>/seed-1/<task>.json``): ``rx report`` reads
+them as the seeds of one run.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from retrieval_xfer.errors import RxError
+from retrieval_xfer.evaluation.seeds import seed_folder
 from retrieval_xfer.experiment.spec import ExperimentSpec
 from retrieval_xfer.modeling.run_folder import RUN_FILE
 
@@ -120,51 +124,68 @@ def _steps(spec: ExperimentSpec) -> list[Step]:
 def _run_steps(
     spec: ExperimentSpec, base: str, model: str, set_name: str, tasks: list[str], earlier: list[Step]
 ) -> list[Step]:
-    """The steps of one run (base model x intermediate set): its intermediate phase (none for an empty set), its
-    retrieval evaluations, and per target task a target phase (unless ``earlier`` steps or this run's have one:
-    XQuAD and MLQA share SQuAD's) and the zero-shot evaluation."""
+    """The steps of one run (base model x intermediate set), for each seed of ``spec.seeds`` (or once, with the
+    ``train`` seed): its intermediate phase (none for an empty set), its retrieval evaluations, and per target task
+    a target phase (unless ``earlier`` steps or this run's have one: XQuAD and MLQA share SQuAD's) and the
+    zero-shot evaluation. The base model's own retrieval evaluations (an empty set) depend on no seed: once."""
     steps: list[Step] = []
     results = spec.results_dir / run_name(base, set_name)
-    intermediate_run = spec.runs_dir / base / set_name
-    if tasks:
-        label = f"{base}: intermediate {set_name} ({', '.join(tasks)})"
-        steps.append(
-            Step("train", label, intermediate_run, tasks=list(tasks), base=model, settings=spec.train_settings(tasks))
-        )
-    encoder = str(intermediate_run) if tasks else model
-    trained = [intermediate_run] if tasks else []
-    for task in spec.retrieval:
-        settings = spec.evaluation.get(task, {})
-        label = f"{base}/{set_name}: {task}"
-        steps.append(
-            Step("eval", label, results / f"{task}.json", needs=trained, task=task, model=encoder, settings=settings)
-        )
-    for task in spec.targets:
-        english = spec.target_task(task)
-        target_run = spec.runs_dir / base / f"{set_name}+{english}"  # shared by xquad and mlqa
-        if all(step.output != target_run for step in [*earlier, *steps]):
+    if not tasks:
+        steps += _retrieval_steps(spec, f"{base}/{set_name}", model, [], results)
+    for seed in spec.seeds or [None]:
+        folder = Path(seed_folder(seed)) if seed is not None else Path()
+        mark = f" seed {seed}" if seed is not None else ""
+        settings = {"seed": seed} if seed is not None else {}
+        intermediate_run = spec.runs_dir / base / set_name / folder
+        if tasks:
+            label = f"{base}: intermediate {set_name} ({', '.join(tasks)}){mark}"
+            train_settings = {**spec.train_settings(tasks), **settings}
+            steps.append(Step("train", label, intermediate_run, tasks=list(tasks), base=model, settings=train_settings))
+            steps += _retrieval_steps(
+                spec, f"{base}/{set_name}{mark}", str(intermediate_run), [intermediate_run], results / folder
+            )
+        trained = [intermediate_run] if tasks else []
+        for task in spec.targets:
+            english = spec.target_task(task)
+            target_run = spec.runs_dir / base / f"{set_name}+{english}" / folder  # shared by xquad and mlqa
+            if all(step.output != target_run for step in [*earlier, *steps]):
+                steps.append(
+                    Step(
+                        "train",
+                        f"{base}/{set_name}{mark}: target {english}",
+                        target_run,
+                        needs=trained,
+                        tasks=[english],
+                        base=None if tasks else model,
+                        init=intermediate_run if tasks else None,
+                        settings={**spec.train_settings([english]), **settings},
+                    )
+                )
             steps.append(
                 Step(
-                    "train",
-                    f"{base}/{set_name}: target {english}",
-                    target_run,
-                    needs=trained,
-                    tasks=[english],
-                    base=None if tasks else model,
-                    init=intermediate_run if tasks else None,
-                    settings=spec.train_settings([english]),
+                    "eval",
+                    f"{base}/{set_name}{mark}: {task}",
+                    results / folder / f"{task}.json",
+                    needs=[target_run],
+                    task=task,
+                    model=str(target_run),
+                    settings=spec.evaluation.get(task, {}),
                 )
             )
-        settings = spec.evaluation.get(task, {})
-        steps.append(
-            Step(
-                "eval",
-                f"{base}/{set_name}: {task}",
-                results / f"{task}.json",
-                needs=[target_run],
-                task=task,
-                model=str(target_run),
-                settings=settings,
-            )
-        )
     return steps
+
+
+def _retrieval_steps(spec: ExperimentSpec, label: str, encoder: str, trained: list[Path], results: Path) -> list[Step]:
+    """The retrieval evaluations of one model (``encoder``), results in the folder ``results``."""
+    return [
+        Step(
+            "eval",
+            f"{label}: {task}",
+            results / f"{task}.json",
+            needs=trained,
+            task=task,
+            model=encoder,
+            settings=spec.evaluation.get(task, {}),
+        )
+        for task in spec.retrieval
+    ]

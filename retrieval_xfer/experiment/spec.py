@@ -9,6 +9,9 @@ Keys (see ``experiments/xstilts.yaml`` for a full example):
 - ``targets``: zero-shot tasks (``xnli``, ``panx``, ...): a target phase on the card's English task, then evaluation
 - ``retrieval``: retrieval tasks (``tatoeba``, ``bucc2018``: cards of kind retrieval), evaluated on the
   intermediate model itself
+- ``seeds``: training seeds, e.g. ``[1, 2, 3]``: every training step runs once per seed (its run folder ends in
+  ``seed-<n>``, its results go to ``results/<exp>/<run>/seed-<n>/``), and the report gives the mean over seeds with
+  an interval that holds the seeds' variance too; without it, one run with ``train.seed`` (default 42)
 - ``train``: training defaults (any ``rx train`` option, e.g. ``lr``, ``batch_size``, ``grad_accum``, ``epochs``)
 - ``task_settings``: ``{task: {option: value}}`` per-task overrides of ``train`` (e.g. epochs, max_length)
 - ``train_files``: ``{task: local file}`` (otherwise the hub)
@@ -88,6 +91,7 @@ class ExperimentSpec:
     retrieval: list[str]
     baseline: str | None
     train: dict[str, Any] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=list)
     task_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     train_files: dict[str, str] = field(default_factory=dict)
     evaluation: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -323,6 +327,31 @@ def _training_options(raw: dict, path: Path) -> tuple[dict[str, Any], dict[str, 
     return train, task_settings
 
 
+def _seeds(raw: dict, path: Path) -> list[int]:
+    """``seeds``: distinct whole numbers >= 0; none when absent. A seed given in ``train`` or ``task_settings`` as
+    well would be overridden silently, so it is refused."""
+    seeds = raw.get("seeds")
+    if seeds is None:
+        return []
+    _expect(
+        isinstance(seeds, list)
+        and bool(seeds)
+        and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds),
+        path,
+        f"seeds: expected a list of whole numbers >= 0, e.g. [1, 2, 3], not {seeds!r}",
+    )
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    _expect(not repeated, path, f"seeds: {', '.join(map(str, repeated))} given twice")
+    for scope, options in [("train", raw.get("train") or {}), *(raw.get("task_settings") or {}).items()]:
+        where = scope if scope == "train" else f"task_settings.{scope}"
+        _expect(
+            not isinstance(options, dict) or "seed" not in options,
+            path,
+            f"{where}.seed: the experiment gives 'seeds'; a seed here would be overridden (remove one of them)",
+        )
+    return list(seeds)
+
+
 def _evaluation_options(raw: dict, path: Path, targets: list[str], retrieval: list[str]) -> dict[str, dict]:
     """``evaluation``: per evaluated task, the options of its ``rx eval`` command, each value checked."""
     evaluation = _mapping(raw, "evaluation", path)
@@ -359,6 +388,7 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         f"baseline {baseline!r} is not an intermediate set",
     )
     train, task_settings = _training_options(raw, path)
+    seeds = _seeds(raw, path)
     evaluation = _evaluation_options(raw, path, targets, retrieval)
 
     def folder(key: str, default: str) -> Path:
@@ -373,6 +403,7 @@ def load_spec(path: Path, check_inputs: bool = True) -> ExperimentSpec:
         retrieval=retrieval,
         baseline=baseline,
         train=train,
+        seeds=seeds,
         task_settings=task_settings,
         train_files={str(k): str(v) for k, v in _mapping(raw, "train_files", path).items()},
         evaluation={k: dict(v or {}) for k, v in evaluation.items()},

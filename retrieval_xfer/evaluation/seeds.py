@@ -1,0 +1,55 @@
+"""One run trained with several seeds, read as one result: where each seed's results live, and the intervals of
+the mean over seeds, which hold both the evaluation sample's variance and the seeds'.
+
+Layout: ``results/<exp>/<run>/seed-<n>/<task>.json`` is seed ``n`` of run ``<run>`` (``rx experiment`` with
+``seeds:`` writes it). A run's score is the mean over its seeds; its interval comes from a two-level bootstrap
+(``bootstrap.seeds_interval``): each resample draws every language's units once (all seeds were scored on the
+same units) and then as many seeds as there are, with replacement. With three seeds the seed level has only ten
+distinct draws: the interval is honest about the sample and rough about the seeds (README, "How sure is a delta?").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from retrieval_xfer.evaluation.bootstrap import DEFAULT_RESAMPLES, seeds_interval
+from retrieval_xfer.evaluation.compare import aligned_units, read_result_file
+from retrieval_xfer.evaluation.outcomes import read_units
+
+SEED_FOLDER = "seed-{}"
+_SEED_PATTERN = re.compile(r"seed-(\d+)")
+MEAN = "mean"  # the key of the interval of the mean over groups
+
+
+def seed_folder(seed: int) -> str:
+    """The folder name of seed ``seed``'s runs and results."""
+    return SEED_FOLDER.format(seed)
+
+
+def folder_seed(name: str) -> int | None:
+    """The seed a folder named ``name`` holds, or None when it is not a seed folder."""
+    match = _SEED_PATTERN.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+def seeds_intervals(
+    paths: Sequence[Path], metric: str, resamples: int = DEFAULT_RESAMPLES, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """The 95 % interval of the mean over seeds (one result file each, of one task on the same data) per group
+    both kept outcomes for, and of the mean over those groups (``MEAN``); empty when a result kept none."""
+    payloads = [read_result_file(Path(path)) for path in paths]
+    read = [read_units(Path(path), payload, metric) for path, payload in zip(paths, payloads)]
+    if any(units is None for units in read):
+        return {}
+    shared = [group for group in read[0] if all(group in units for units in read)]  # type: ignore[operator]
+    aligned = [aligned_units([units[group] for units in read], group) for group in shared]  # type: ignore[index]
+    per_seed = [[row[s] for row in aligned] for s in range(len(paths))]
+    found = {
+        group: seeds_interval([[units[index]] for units in per_seed], resamples, seed + index)
+        for index, group in enumerate(shared)
+    }
+    if shared:
+        found[MEAN] = seeds_interval(per_seed, resamples, seed)
+    return found
