@@ -96,3 +96,23 @@ def test_seeds_outrank_a_result_without_one_and_one_seed_is_itself(seeded):
     # a run's folder given alone: its seed folders are its seeds
     alone = build_report(collect_results([root / "inter"]))
     assert [r.seed for r in alone.results[("inter", "xnli")].seeds] == [1, 2, 3]
+
+
+def test_rx_compare_takes_run_folders_of_seeds(seeded):
+    root, outcomes = seeded
+    result = CliRunner().invoke(main, ["compare", str(root / "base"), str(root / "inter"), "--task", "xnli"])
+    assert result.exit_code == 0, result.output
+    mean_row = next(line.split() for line in result.output.splitlines() if line.split()[1:2] == ["mean"])
+    expected = [
+        np.mean([100 * outcomes[(run, s)][lang].mean() for s in (1, 2, 3) for lang in LANGS])
+        for run in ("base", "inter")
+    ]
+    assert [float(v) for v in mean_row[2:4]] == pytest.approx(expected, abs=0.006)
+    assert mean_row[-1] == "holds" and "means over seeds (A: 3 seeds; B: 3 seeds)" in result.output
+    for args, message in [
+        ([str(root / "base"), str(root / "inter")], "a run folder; give --task"),
+        ([str(root / "base"), str(root / "inter"), "--task", "panx"], "no panx.json in it nor in its seed-<n> folders"),
+        ([str(root / "nowhere"), str(root / "inter")], "no such result file or run folder"),
+    ]:
+        failed = CliRunner().invoke(main, ["compare", *args])
+        assert failed.exit_code == 1 and message in failed.output

@@ -180,14 +180,21 @@ def report(paths: tuple[Path, ...], baseline: str | None, out: Path, overwrite: 
 @main.command()
 @click.argument("result_a", type=click.Path(path_type=Path))
 @click.argument("result_b", type=click.Path(path_type=Path))
+@click.option("--task", default=None, help="With run folders as A and B: the task whose results to compare.")
 @dataclass_options(BootstrapOptions)
-def compare(result_a: Path, result_b: Path, bootstrap: int, bootstrap_seed: int) -> None:
+def compare(result_a: Path, result_b: Path, task: str | None, bootstrap: int, bootstrap_seed: int) -> None:
     """Is B better than A? Each score's delta B - A between two results of one task on the same data, with its
     paired bootstrap 95 % interval (the same resampled queries or pairs score both), marked "holds" when the
-    interval excludes 0. Needs the per-example outcomes rx eval keeps beside each result."""
+    interval excludes 0. Needs the per-example outcomes rx eval keeps beside each result.
+
+    A and B are result files, or run folders with --task: a run trained with several seeds (its seed-<n>/TASK.json
+    files) counts as the mean over its seeds, and the interval draws the seeds too."""
     from retrieval_xfer.evaluation.compare import compare_results, compare_table
+    from retrieval_xfer.evaluation.seeds import run_results
 
     if bootstrap == 0:
         raise RxError("--bootstrap 0: rx compare needs resamples to say whether a delta holds")
-    deltas, notes = compare_results(result_a, result_b, bootstrap, bootstrap_seed)
-    click.echo(compare_table(deltas, notes))
+    paths_a, paths_b = run_results(result_a, task), run_results(result_b, task)
+    deltas, notes = compare_results(paths_a, paths_b, bootstrap, bootstrap_seed)
+    seeds = [f"{name}: {len(paths)} seeds" for name, paths in (("A", paths_a), ("B", paths_b)) if len(paths) > 1]
+    click.echo(compare_table(deltas, notes + ([f"means over seeds ({'; '.join(seeds)})"] if seeds else [])))

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.bootstrap import DEFAULT_RESAMPLES, seeds_interval
 from retrieval_xfer.evaluation.compare import aligned_units, read_result_file
 from retrieval_xfer.evaluation.outcomes import read_units
@@ -32,6 +33,28 @@ def folder_seed(name: str) -> int | None:
     """The seed a folder named ``name`` holds, or None when it is not a seed folder."""
     match = _SEED_PATTERN.fullmatch(name)
     return int(match.group(1)) if match else None
+
+
+def run_results(path: Path, task: str | None) -> list[Path]:
+    """The result files ``path`` stands for: itself (a file), or in a run folder ``<task>.json``, else each seed's
+    ``seed-<n>/<task>.json`` in seed order; RxError naming the folder when there is none (or no ``task``)."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise RxError(f"{path}: no such result file or run folder")
+    if task is None:
+        raise RxError(f"{path}: a run folder; give --task to say which result in it to compare")
+    if (path / f"{task}.json").is_file():
+        return [path / f"{task}.json"]
+    seeds = sorted(
+        (folder_seed(folder.name), folder / f"{task}.json")
+        for folder in path.iterdir()
+        if folder_seed(folder.name) is not None and (folder / f"{task}.json").is_file()
+    )
+    if not seeds:
+        raise RxError(f"{path}: no {task}.json in it nor in its seed-<n> folders")
+    return [file for _, file in seeds]
 
 
 def seeds_intervals(
