@@ -1,5 +1,5 @@
 """The commands on corpora and vectors: ``rx build-index``, ``rx search``, ``rx info``, ``rx export``, ``rx mine``
-(both with ``--dry-run``), ``rx calibrate-speed``, ``rx prepare`` and ``rx tune-threshold``."""
+(both with ``--dry-run``), ``rx score``, ``rx calibrate-speed``, ``rx prepare`` and ``rx tune-threshold``."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.field_checks import take_options
 from retrieval_xfer.indexing.options import IndexOptions
-from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
+from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PairOutput, PostFilters
 from retrieval_xfer.prepare.filters import LineFilter
 from retrieval_xfer.prepare.options import PrepareOptions
+from retrieval_xfer.workflows.score_options import ScoreChecks, ScoreSelection
 
 
 @main.command("build-index")
@@ -249,6 +250,14 @@ def export(
 @dataclass_options(AutoThresholdOptions)
 @dataclass_options(PostFilters)
 @dataclass_options(MiningOptions)
+@click.option(
+    "--top-k",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Write up to K candidates per source sentence (its K nearest targets, each with its margin), grouped by "
+    "source, best first: for alignment tools and review. Instead of the retrieval rule's one pair per sentence.",
+)
+@dataclass_options(PairOutput)
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out (never an input).")
 @no_verify_option
 @dry_run_option
@@ -259,6 +268,7 @@ def mine(
     skip_blank: bool,
     out: Path,
     threshold: float | str | None,
+    top_k: int | None,
     overwrite: bool,
     no_verify: bool,
     dry_run: bool,
@@ -281,6 +291,8 @@ def mine(
         overwrite=overwrite,
         post=take_options(PostFilters, kwargs),
         auto=take_options(AutoThresholdOptions, kwargs),
+        top_k=top_k,
+        output=take_options(PairOutput, kwargs),
     )
     if dry_run:
         from retrieval_xfer.workflows.plan import plan_mine
@@ -289,6 +301,64 @@ def mine(
         return
     summary = mining_workflow.mine(job, options if options.model else None, quiet=options.quiet)
     click.echo(mining_workflow.format_summary(summary, out))
+
+
+@main.command()
+@encoder_options_with_optional_model("a text side (not needed for exports or .npy)")
+@click.option(
+    "--src",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Source side, line i translating --trg's line i: a text file, an rx export folder, or a .npy matrix.",
+)
+@click.option("--trg", required=True, type=click.Path(path_type=Path), help="Target side: same kinds as --src.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The kept pairs in line order (tsv: line, score, cosine, flags[, src, trg] under a header); OUT.json "
+    "counts every drop by reason.",
+)
+@click.option(
+    "--threshold",
+    type=ThresholdType(),
+    default=None,
+    help="Keep pairs whose margin is at least this (rx mine's scale), or auto: estimated from the given pairs "
+    "against random pairings of the same sentences (README: Scoring a corpus you already have). Default: keep all.",
+)
+@dataclass_options(ScoreChecks)
+@dataclass_options(PostFilters, exclude=("one_to_one",))
+@dataclass_options(AutoThresholdOptions, exclude=("sample_src", "sample_trg", "max_distractors"))
+@dataclass_options(ScoreSelection)
+@dataclass_options(PairOutput)
+@dataclass_options(MiningOptions, exclude=("retrieval",))
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out written by rx score (never an input).")
+@no_verify_option
+def score(
+    src: Path, trg: Path, out: Path, threshold: float | str | None, overwrite: bool, no_verify: bool, **kwargs: Any
+) -> None:
+    """Score and filter a parallel corpus you already have (line i of --src translating line i of --trg): each
+    pair's margin against both sentences' nearest neighbours in the other side (rx mine's margin, from one k-NN
+    pass each way), its cosine, and rule-based checks (language ID, copies, numbers, length ratio, repeated
+    pairs); writes the pairs that pass. Out of core under --max-memory, resumable, --ray, as rx mine."""
+    from retrieval_xfer.workflows import score as scoring
+
+    options = take_options(EncoderOptions, kwargs)
+    job = scoring.ScoreJob(
+        src,
+        trg,
+        out,
+        take_options(MiningOptions, kwargs, device=options.device, verify=not no_verify),
+        threshold,
+        checks=take_options(ScoreChecks, kwargs),
+        post=take_options(PostFilters, kwargs),
+        selection=take_options(ScoreSelection, kwargs),
+        output=take_options(PairOutput, kwargs),
+        auto=take_options(AutoThresholdOptions, kwargs),
+        overwrite=overwrite,
+    )
+    summary = scoring.score(job, options if options.model else None, quiet=options.quiet)
+    click.echo(scoring.format_summary(summary, out))
 
 
 @main.command("calibrate-speed")

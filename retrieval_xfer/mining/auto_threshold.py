@@ -31,7 +31,7 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.indexing.options import IndexOptions
 from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
 from retrieval_xfer.mining.neighbours import find_neighbours
-from retrieval_xfer.mining.options import AUTO_OBJECTIVES, AutoThresholdOptions, MiningOptions
+from retrieval_xfer.mining.options import AUTO_OBJECTIVES, MINE_OBJECTIVE, AutoThresholdOptions, MiningOptions
 from retrieval_xfer.vectors import ArrayVectors, VectorSet, sample_rows
 
 MIN_SAMPLE = 50
@@ -100,7 +100,8 @@ def estimate_threshold(
     k, margin, retrieval, centering, device; the sample's k-NN is always exact and in this process); with
     ``auto.objective`` ``"f1"``, the threshold of the best expected F1 instead. See the module."""
     auto = auto or AutoThresholdOptions()
-    objective, target_precision, max_distractors = auto.objective, auto.target_precision, auto.max_distractors
+    objective = auto.objective or MINE_OBJECTIVE
+    target_precision, max_distractors = auto.target_precision, auto.max_distractors
     n = len(sample_x)
     if len(sample_y) != n:
         raise RxError(f"the parallel sample has {n} source and {len(sample_y)} target lines: they must pair up")

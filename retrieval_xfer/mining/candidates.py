@@ -29,8 +29,10 @@ def _sorted(src: np.ndarray, trg: np.ndarray, score: np.ndarray) -> Candidates:
     return Candidates(src[order], trg[order], score[order])
 
 
-def _knn_means(sims: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Each row's mean similarity over the neighbours that exist (id ≥ 0)."""
+def knn_means(sims: np.ndarray, ids: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Each row's mean similarity over its first ``k`` neighbours (all: None) that exist (id ≥ 0): the margin's
+    neighbourhood."""
+    sims, ids = sims[:, :k], ids[:, :k]
     valid = ids >= 0
     return np.where(valid, sims, 0.0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
 
@@ -45,7 +47,7 @@ def candidates_from_neighbours(neighbours: Neighbours, margin: str = "ratio", re
     """
     check_mining_names(margin, retrieval)
     x_sim, x_nn, y_sim, y_nn = neighbours.x_sims, neighbours.x_ids, neighbours.y_sims, neighbours.y_ids
-    x_mean, y_mean = _knn_means(x_sim, x_nn), _knn_means(y_sim, y_nn)
+    x_mean, y_mean = knn_means(x_sim, x_nn), knn_means(y_sim, y_nn)
     fwd_scores = np.where(x_nn >= 0, margin_scores(x_sim, x_nn, x_mean, y_mean, margin), -np.inf)
     bwd_scores = np.where(y_nn >= 0, margin_scores(y_sim, y_nn, y_mean, x_mean, margin), -np.inf)
     rows_x, rows_y = np.arange(len(x_nn)), np.arange(len(y_nn))
@@ -85,3 +87,21 @@ def mine_candidates(
         ArrayVectors(x), ArrayVectors(y), k, desc=f"{k}-NN both directions" if show_progress else None
     )
     return candidates_from_neighbours(neighbours, margin, retrieval)
+
+
+def top_k_candidates(neighbours: Neighbours, k: int, top_k: int, margin: str = "ratio") -> Candidates:
+    """Up to ``top_k`` candidate targets of each source row, its nearest ``top_k`` by cosine, each scored with the
+    margin over ``k`` neighbours (``neighbours`` holds at least ``max(k, top_k)`` per row); grouped by source row
+    in row order, best margin first within each (``rx mine --top-k``: for alignment tools and human review)."""
+    check_mining_names(margin)
+    x_mean, y_mean = (
+        knn_means(neighbours.x_sims, neighbours.x_ids, k),
+        knn_means(neighbours.y_sims, neighbours.y_ids, k),
+    )
+    ids, sims = neighbours.x_ids[:, :top_k], neighbours.x_sims[:, :top_k]
+    scores = margin_scores(sims, np.maximum(ids, 0), x_mean, y_mean, margin)
+    rows = np.repeat(np.arange(len(ids)), ids.shape[1]).reshape(ids.shape)
+    valid = (ids >= 0).ravel()
+    src, trg, score = rows.ravel()[valid], ids.ravel()[valid], scores.ravel()[valid]
+    order = np.lexsort((-score, src))
+    return Candidates(src[order], trg[order], score[order])

@@ -18,6 +18,7 @@ from retrieval_xfer.mining.budget import DEFAULT_MAX_MEMORY
 MARGIN_NAMES = ("ratio", "distance", "absolute")
 RETRIEVALS = ("max", "fwd", "bwd", "intersect")
 CENTER_CHOICES = ("none", "language")  # language: each side's (or each language's) mean vector removed
+PAIR_FORMATS = ("tsv", "jsonl", "moses")  # mining.pair_formats writes them
 
 
 def check_mining_names(margin: str | None = None, retrieval: str | None = None) -> None:
@@ -110,6 +111,7 @@ TASK_DEFAULTS = ("k", "margin", "retrieval")  # the fields a task card's ``minin
 
 DEFAULT_MAX_DISTRACTORS = 50_000
 AUTO_OBJECTIVES = ("precision", "f1")  # what --threshold auto chooses for: a precision target, or the best F1
+MINE_OBJECTIVE, SCORE_OBJECTIVE = "precision", "f1"  # --objective when not given, by command
 
 
 @dataclass(frozen=True)
@@ -173,11 +175,12 @@ class AutoThresholdOptions:
         default=None, metadata={"help": "--threshold auto: source lines of a parallel sample (line i = sample-trg's)."}
     )
     sample_trg: Path | None = field(default=None, metadata={"help": "--threshold auto: the sample's target lines."})
-    objective: str = field(
-        default="precision",
+    objective: str | None = field(
+        default=None,
         metadata={
             "help": "--threshold auto: 'precision' picks the lowest threshold expected to reach --target-precision; "
-            "'f1' the one with the best expected F1 (more pairs, no precision promise).",
+            "'f1' the one with the best expected F1 (more pairs, no precision promise). Default: precision for rx "
+            "mine, f1 for rx score (filtering wants the noise out).",
             "choices": AUTO_OBJECTIVES,
         },
     )
@@ -190,6 +193,24 @@ class AutoThresholdOptions:
         metadata={
             "help": "--threshold auto: corpus rows per side the sample hides among (more: slower, closer).",
             "min": 1,
+        },
+    )
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+
+@dataclass(frozen=True)
+class PairOutput:
+    """The format ``rx mine`` and ``rx score`` write their pairs in (``mining.pair_formats``)."""
+
+    pairs_format: str = field(
+        default="tsv",
+        metadata={
+            "flag": "--format",
+            "help": "tsv: tab-separated with escaped text columns; jsonl: one JSON object a pair; moses: OUT.<src> "
+            "and OUT.<trg> line-aligned plain text plus OUT.scores (what fairseq, Marian and OpusFilter read).",
+            "choices": PAIR_FORMATS,
         },
     )
 

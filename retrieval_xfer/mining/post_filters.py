@@ -41,6 +41,18 @@ def _is_cjk(text: str) -> bool:
     return len(_CJK.findall(text)) > 0.3 * max(1, len(text.replace(" ", "")))
 
 
+def length_ratio_outside(src: str, trg: str, bounds: tuple[float, float]) -> bool:
+    """Whether the source/target length ratio (in tokens when either side is CJK) lies outside ``bounds``."""
+    tokens = _is_cjk(src) or _is_cjk(trg)
+    ratio = text_length(src, tokens) / max(1, text_length(trg, tokens))
+    return not bounds[0] <= ratio <= bounds[1]
+
+
+def numbers_differ(src: str, trg: str) -> bool:
+    """Whether the two sentences hold different numbers (``numbers_in``)."""
+    return numbers_in(src) != numbers_in(trg)
+
+
 def apply_post_filters(
     candidates: Candidates,
     threshold: float | None,
@@ -74,15 +86,12 @@ def apply_post_filters(
     if bounds is not None:
         outside = np.zeros(len(candidates), dtype=bool)
         for i in np.flatnonzero(keep):
-            s, t = src_texts[candidates.src[i]], trg_texts[candidates.trg[i]]
-            tokens = _is_cjk(s) or _is_cjk(t)
-            ratio = text_length(s, tokens) / max(1, text_length(t, tokens))
-            outside[i] = not bounds[0] <= ratio <= bounds[1]
+            outside[i] = length_ratio_outside(src_texts[candidates.src[i]], trg_texts[candidates.trg[i]], bounds)
         drop("length ratio", outside)
     if filters.numbers_agree:
         differ = np.zeros(len(candidates), dtype=bool)
         for i in np.flatnonzero(keep):
-            differ[i] = numbers_in(src_texts[candidates.src[i]]) != numbers_in(trg_texts[candidates.trg[i]])
+            differ[i] = numbers_differ(src_texts[candidates.src[i]], trg_texts[candidates.trg[i]])
         drop("numbers differ", differ)
     if filters.one_to_one:
         repeated = np.zeros(len(candidates), dtype=bool)

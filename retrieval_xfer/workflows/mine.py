@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval_xfer.atomic import atomic_write_json, atomic_write_text
+from retrieval_xfer.atomic import atomic_write_json
 from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.data.text_files import BlankPolicy, CorpusFormat, read_corpus
 from retrieval_xfer.encoding.options import EncoderOptions
@@ -29,18 +29,19 @@ from retrieval_xfer.export.reader import is_export, open_export
 from retrieval_xfer.memory import Phases
 from retrieval_xfer.mining.auto_threshold import ThresholdEstimate, check_sample_size, estimate_threshold
 from retrieval_xfer.mining.budget import format_size, parse_size
-from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours
+from retrieval_xfer.mining.candidates import Candidates, candidates_from_neighbours, top_k_candidates
 from retrieval_xfer.mining.margin import RATIO_FLOOR
 from retrieval_xfer.mining.neighbours import FoundNeighbours, find_neighbours
-from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PostFilters
-from retrieval_xfer.mining.pairs_file import PairRow, format_rows
+from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, PairOutput, PostFilters
+from retrieval_xfer.mining.pair_formats import PairTable, write_table
 from retrieval_xfer.mining.post_filters import apply_post_filters
 from retrieval_xfer.mining.sentences import unique_texts
 from retrieval_xfer.output_lock import hold_output_lock
-from retrieval_xfer.outputs import OutputKind, check_not_an_input, check_replaceable_file
+from retrieval_xfer.outputs import OutputKind
 from retrieval_xfer.prepare.normalise import line_key
 from retrieval_xfer.specs import EncoderSpec, check_compatible
 from retrieval_xfer.vectors import ArrayVectors, NpyVectors, VectorSet
+from retrieval_xfer.workflows.pair_output import check_pair_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,8 @@ class MiningSummary:
     options: MiningOptions
 
 
-def _file_identity(path: Path) -> dict[str, Any]:
+def file_identity(path: Path) -> dict[str, Any]:
+    """A file's absolute path, size and SHA-256 (what a sidecar records of a text input)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -97,7 +99,9 @@ def _read_text_side(path: Path, fmt: CorpusFormat, blank: BlankPolicy) -> _TextS
     return _TextSide(Path(path), texts, [",".join(by_text[t]) for t in texts])
 
 
-def _export_side(path: Path, verify: bool) -> MiningSide:
+def export_side(path: Path, verify: bool) -> MiningSide:
+    """An ``rx export`` folder as a side: its vectors, ids, encoder spec, and its sentences when its input file is
+    still there (checksums verified with ``verify``)."""
     corpus = open_export(path, verify)
     source = corpus.input_file()
     texts = None
@@ -116,7 +120,8 @@ def _export_side(path: Path, verify: bool) -> MiningSide:
     return MiningSide("export", Path(path), corpus.vectors, corpus.ids, texts, corpus.spec, identity)
 
 
-def _npy_side(path: Path) -> MiningSide:
+def npy_side(path: Path) -> MiningSide:
+    """A ``.npy`` matrix as a side: row i has id ``i``; no sentences, no spec."""
     vectors = NpyVectors(path)
     stat = Path(path).stat()
     identity = {"kind": "npy", "path": str(Path(path).resolve()), "bytes": stat.st_size, "mtime": stat.st_mtime_ns}
@@ -133,7 +138,7 @@ def classify(path: Path) -> str:
     return "npy" if path.suffix == ".npy" else "text"
 
 
-def _encoder_for(options: EncoderOptions | None, reference: EncoderSpec | None) -> EncoderOptions:
+def encoder_for(options: EncoderOptions | None, reference: EncoderSpec | None) -> EncoderOptions:
     """The encoder of a text side: the user's options, with layer, pooling and prompt defaulting to those of an
     export on the other side (so the two are comparable without repeating them)."""
     if options is None:
@@ -149,7 +154,8 @@ def _encoder_for(options: EncoderOptions | None, reference: EncoderSpec | None) 
     ).quantized_like(reference)
 
 
-def _check_pair(src: MiningSide, trg: MiningSide) -> str:
+def check_pair(src: MiningSide, trg: MiningSide) -> str:
+    """What the sidecar says of the two sides' compatibility; RxError when their encoders differ."""
     if src.spec is None or trg.spec is None:
         return "not checked: a .npy side carries no encoder spec"
     check_compatible(src.spec, trg.spec, str(trg.path), stored=f"{src.kind} {src.path}", given=f"{trg.kind}")
@@ -159,18 +165,23 @@ def _check_pair(src: MiningSide, trg: MiningSide) -> str:
 CHECKPOINT_SUFFIX = ".rx-mine"  # OUT.rx-mine/: the k-NN checkpoint of a run that has not finished
 
 
-def _write_pairs(out: Path, src: MiningSide, trg: MiningSide, candidates: Candidates) -> int:
+def _write_pairs(job: MineJob, src: MiningSide, trg: MiningSide, candidates: Candidates) -> dict[str, Any]:
+    """The candidates in ``job``'s format (``mining.pair_formats``); what the sidecar records of the files."""
     with_text = src.texts is not None and trg.texts is not None
+    fmt = job.output.pairs_format
+    if fmt == "moses" and not with_text:
+        lacking = src.path if src.texts is None else trg.path
+        raise RxError(f"{lacking}: holds no sentences, and --format moses writes them: mine text or rx exports")
+    columns = ("score", "src_id", "trg_id", *(("src", "trg") if with_text else ()))
     rows = [
-        PairRow(score, src.ids[s], trg.ids[t], *((src.texts[s], trg.texts[t]) if with_text else ()))
+        (score, src.ids[s], trg.ids[t], *((src.texts[s], trg.texts[t]) if with_text else ()))  # type: ignore[index]
         for s, t, score in zip(candidates.src.tolist(), candidates.trg.tolist(), candidates.score.tolist())
     ]
-    try:
-        text = format_rows(rows)  # refuses a non-finite score; margins are finite by construction (mining/margin.py)
+    try:  # refuses a non-finite score; margins are finite by construction (mining/margin.py)
+        written = write_table(PairTable(columns, rows, header=False), Path(job.out), fmt)
     except ValueError as err:
-        raise RxError(f"{out}: {err}; nothing written (please report this as a bug)") from None
-    atomic_write_text(out, text)
-    return len(rows)
+        raise RxError(f"{job.out}: {err}; nothing written (please report this as a bug)") from None
+    return {"pairs_written": len(rows), **written}
 
 
 def _check_threshold(job: MineJob, options: EncoderOptions | None) -> None:
@@ -190,6 +201,20 @@ def _check_threshold(job: MineJob, options: EncoderOptions | None) -> None:
         raise RxError("--threshold auto encodes the parallel sample: give --model (the sides' encoder)")
     if any(classify(Path(side)) == "npy" for side in (job.src, job.trg)):
         raise RxError("--threshold auto cannot check that a .npy side comes from --model: mine rx exports or text")
+
+
+def _check_top_k(job: MineJob) -> None:
+    """RxError in one line for ``--top-k`` with settings that assume one pair per sentence."""
+    if job.top_k is None:
+        return
+    if job.top_k < 1:
+        raise RxError(f"--top-k {job.top_k}: give 1 or more")
+    if job.threshold == "auto":
+        raise RxError("--threshold auto estimates the precision of one pair per sentence; with --top-k give a number")
+    if job.post.one_to_one:
+        raise RxError("--one-to-one keeps one pair per sentence; --top-k keeps several: give one of them")
+    if job.auto.sample_src is not None or job.auto.sample_trg is not None:
+        raise RxError("--sample-src and --sample-trg are for --threshold auto; leave them out with --top-k")
 
 
 def _read_sample(auto: AutoThresholdOptions) -> tuple[list[str], list[str]]:
@@ -216,15 +241,15 @@ MAX_SAME_SAMPLE_LINES = 0.2  # names, numbers and loanwords are the same in both
 MINE_OUTPUT = OutputKind("rx mine", ".json", frozenset({"pairs_file", "columns", "mining", "threshold"}))
 
 
-def check_output(out: Path, inputs: list[Path | None], overwrite: bool) -> None:
-    """RxError when ``out`` (or its ``.json`` sidecar) is an input or lies inside an input folder (the sides and
-    the threshold sample alike), is a folder, or exists and may not be replaced (``outputs``: only with
-    ``overwrite``, and only an rx mine output). An unfinished run (its checkpoint folder is still there) resumes."""
-    out = Path(out)
-    check_not_an_input([out, out.with_name(out.name + MINE_OUTPUT.marker)], inputs)
+def check_output(job: MineJob) -> None:
+    """RxError when an output of ``job`` (the ``--format`` files or the ``.json`` sidecar) is an input or lies
+    inside an input folder (the sides and the threshold sample alike), is a folder, or exists and may not be
+    replaced (``outputs``: only with ``overwrite``, and only an rx mine output). An unfinished run (its checkpoint
+    folder is still there) resumes."""
+    out = Path(job.out)
+    inputs = [Path(job.src), Path(job.trg), job.auto.sample_src, job.auto.sample_trg]
     unfinished = out.with_name(out.name + CHECKPOINT_SUFFIX).is_dir()  # killed after writing it: resumes
-    if not unfinished:
-        check_replaceable_file(out, MINE_OUTPUT, overwrite)
+    check_pair_outputs(out, job.output.pairs_format, (None, None), MINE_OUTPUT, inputs, job.overwrite, unfinished)
 
 
 @dataclass(frozen=True)
@@ -233,7 +258,8 @@ class MineJob:
     or ``.npy``), the pairs file ``out``, the ``mining`` options (k, margin, retrieval, memory budget, index,
     centering, device, Ray, checksums; unset k, margin and retrieval take BUCC's protocol), the ``threshold``
     (None: keep all; ``"auto"``: estimated from the parallel sample of ``auto``), the ``post`` filters, how text is
-    read (``fmt``, ``blank``) and whether an existing ``out`` may be replaced (``overwrite``)."""
+    read (``fmt``, ``blank``), whether an existing ``out`` may be replaced (``overwrite``), ``top_k`` (up to K
+    candidates per source sentence instead of the retrieval rule's pairs) and the ``output`` format."""
 
     src: Path
     trg: Path
@@ -245,6 +271,8 @@ class MineJob:
     overwrite: bool = False
     post: PostFilters = field(default_factory=PostFilters)
     auto: AutoThresholdOptions = field(default_factory=AutoThresholdOptions)
+    top_k: int | None = None
+    output: PairOutput = field(default_factory=PairOutput)
 
 
 def mine(
@@ -259,8 +287,9 @@ def mine(
     RxError, before any work, when ``out`` is one of the inputs (or inside one), or exists without ``overwrite``
     (unless its run did not finish); the output is locked for the whole run.
     """
-    check_output(Path(job.out), [Path(job.src), Path(job.trg), job.auto.sample_src, job.auto.sample_trg], job.overwrite)
+    check_output(job)
     _check_threshold(job, options)
+    _check_top_k(job)
     with hold_output_lock(Path(job.out)):  # the pairs file and its checkpoint folder belong to this run
         return _mine_locked(job, options, quiet)
 
@@ -268,16 +297,20 @@ def mine(
 def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> MiningSummary:
     """The job as named phases, each timed with its peak memory: read and encode, k-NN, candidates, threshold
     auto (with a sample), write; then the sidecar."""
-    started, out, phases = time.perf_counter(), Path(job.out), Phases()
+    started, phases = time.perf_counter(), Phases()
     job = dataclasses.replace(job, mining=job.mining.resolved(load_card("bucc2018").mining))  # resolved once
     settings = job.mining
     with phases("read and encode"):
         sides = _read_and_encode(job, options)
-    compatibility = _check_pair(sides.src, sides.trg)
+    compatibility = check_pair(sides.src, sides.trg)
+    top_k = _capped_top_k(job.top_k, len(sides.trg.vectors))
     with phases("k-NN"):
-        found = _knn(job, sides, quiet)
+        found = _knn(job, sides, quiet, k=max(settings.k or 1, top_k or 0))
     with phases("candidates"):
-        candidates = candidates_from_neighbours(found.neighbours, settings.margin, settings.retrieval)
+        if top_k is None:
+            candidates = candidates_from_neighbours(found.neighbours, settings.margin, settings.retrieval)
+        else:
+            candidates = top_k_candidates(found.neighbours, settings.k, top_k, settings.margin)  # type: ignore[arg-type]
     estimate = None
     if sides.sample is not None:
         with phases("threshold auto"):
@@ -285,15 +318,16 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
     threshold = estimate.threshold if estimate is not None else job.threshold
     with phases("write"):
         kept, dropped = apply_post_filters(candidates, threshold, job.post, sides.src.texts, sides.trg.texts, line_key)
-        written = _write_pairs(out, sides.src, sides.trg, kept)
+        written = _write_pairs(job, sides.src, sides.trg, kept)
     record = {
+        "top_k": {"asked": job.top_k, "used": top_k} if job.top_k is not None else None,
         "compatibility": compatibility,
         "threshold": threshold,
         "threshold_auto": estimate.to_dict() if estimate is not None else None,
         "dropped": dropped,
         "knn": found.knn,
         "resumed": found.resumed,
-        "pairs_written": written,
+        **written,
         "candidates": len(candidates),
         "phases": phases.record,
         "total_seconds": round(time.perf_counter() - started, 3),
@@ -303,7 +337,17 @@ def _mine_locked(job: MineJob, options: EncoderOptions | None, quiet: bool) -> M
     if found.checkpoint is not None:
         shutil.rmtree(found.checkpoint.folder, ignore_errors=True)
     seconds = time.perf_counter() - started
-    return MiningSummary(written, len(candidates), seconds, phases.peak(), sidecar, found.resumed, settings)
+    return MiningSummary(
+        written["pairs_written"], len(candidates), seconds, phases.peak(), sidecar, found.resumed, settings
+    )
+
+
+def _capped_top_k(top_k: int | None, targets: int) -> int | None:
+    """``--top-k`` at most the number of target sentences (a note when capped)."""
+    if top_k is not None and top_k > targets:
+        logger.warning(f"--top-k {top_k}: the target side has {targets} sentences; writing up to {targets} per source")
+        return targets
+    return top_k
 
 
 def _write_sidecar(job: MineJob, sides: _Sides, record: dict[str, Any]) -> Path:
@@ -360,14 +404,14 @@ def _read_and_encode(job: MineJob, options: EncoderOptions | None) -> _Sides:
     sides: dict[str, MiningSide] = {}
     for name, path in (("src", src), ("trg", trg)):
         if kinds[name] == "export":
-            sides[name] = _export_side(path, job.mining.verify)
+            sides[name] = export_side(path, job.mining.verify)
         elif kinds[name] == "npy":
-            sides[name] = _npy_side(path)
+            sides[name] = npy_side(path)
     _check_before_encoding(job, sample, texts, sides)
     encoder = None
     if texts or sample is not None:
         reference = next((s.spec for s in sides.values() if s.spec is not None), None)
-        encoder = _encoder_for(options, reference).load(corpus=[t for side in texts.values() for t in side.texts])
+        encoder = encoder_for(options, reference).load(corpus=[t for side in texts.values() for t in side.texts])
         if reference is not None and not texts:  # only the sample is encoded: it must match the exports
             where = next(s.path for s in sides.values() if s.spec is not None)
             check_compatible(reference, encoder.spec, str(where), stored="export", given="encoder of --model")
@@ -400,7 +444,7 @@ def _encoded_text_side(job: MineJob, encoder: Any, name: str, side: _TextSide) -
     vectors = encoder.encode(side.texts, desc=f"encoding {name} ({len(side.texts)} unique)")
     identity = {
         "kind": "text",
-        **_file_identity(side.path),
+        **file_identity(side.path),
         "format": job.fmt,
         "blank": job.blank,
         "encoder": encoder.spec.to_dict(),
@@ -409,16 +453,16 @@ def _encoded_text_side(job: MineJob, encoder: Any, name: str, side: _TextSide) -
     return MiningSide("text", side.path, vector_set, side.ids, side.texts, encoder.spec, identity)
 
 
-def _knn(job: MineJob, sides: _Sides, quiet: bool) -> FoundNeighbours:
-    """The k-NN of both sides (exact and checkpointed next to the output, or approximate)."""
+def _knn(job: MineJob, sides: _Sides, quiet: bool, k: int) -> FoundNeighbours:
+    """The ``k`` nearest neighbours of both sides (exact and checkpointed next to the output, or approximate)."""
     out = Path(job.out)
     return find_neighbours(
         sides.src.vectors,
         sides.trg.vectors,
-        job.mining,
+        dataclasses.replace(job.mining, k=k),
         checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
         identity={"src": sides.src.identity, "trg": sides.trg.identity},
-        desc=None if quiet else f"{job.mining.k}-NN",
+        desc=None if quiet else f"{k}-NN",
     )
 
 

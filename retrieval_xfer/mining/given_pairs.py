@@ -1,0 +1,62 @@
+"""Margins of pairs someone already aligned (``rx score``): row ``src_rows[i]`` of x with row ``trg_rows[i]`` of y.
+
+A given pair is scored as LASER scored the WMT 2019 filtering task (Chaudhary et al. 2019): its cosine against
+the mean cosine of each side's k nearest neighbours in the other side's corpus, the margin rx mines with
+(``margin.margin_scores``), so a threshold carries over between ``rx mine`` and ``rx score`` of one encoder. The
+neighbourhoods come from one k-NN pass each way (``neighbours.find_neighbours``: exact under a memory budget,
+checkpointed, on Ray, or approximate); the pairs' own cosines are read from the vectors in windows of rows, so
+the memory stays that of the k-NN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from retrieval_xfer.mining.candidates import knn_means
+from retrieval_xfer.mining.knn import Neighbours
+from retrieval_xfer.mining.margin import margin_scores
+from retrieval_xfer.vectors import VectorSet
+
+WINDOW_ROWS = 65536  # rows read from a vector set at once (256 MB at 1,024 float32 dimensions)
+
+
+def gather_rows(vectors: VectorSet, indices: np.ndarray, window: int = WINDOW_ROWS) -> np.ndarray:
+    """Rows ``indices`` of ``vectors`` (unit float32), in that order, read through windows of at most ``window``
+    consecutive rows (line-aligned pairs ask for rows nearly in order, so each window is read once)."""
+    indices = np.asarray(indices, dtype=np.int64)
+    out = np.empty((len(indices), vectors.dimension), dtype=np.float32)
+    order = np.argsort(indices, kind="stable")
+    position = 0
+    while position < len(order):
+        start = int(indices[order[position]])
+        end = position + int(np.searchsorted(indices[order[position:]], start + window, side="left"))
+        stop = int(indices[order[end - 1]]) + 1
+        block = vectors.rows(start, stop)
+        out[order[position:end]] = block[indices[order[position:end]] - start]
+        position = end
+    return out
+
+
+def pair_cosines(
+    x: VectorSet, y: VectorSet, src_rows: np.ndarray, trg_rows: np.ndarray, chunk: int = WINDOW_ROWS
+) -> np.ndarray:
+    """The cosine of each pair (``x[src_rows[i]]``, ``y[trg_rows[i]]``), ``chunk`` pairs at a time."""
+    cosines = np.empty(len(src_rows), dtype=np.float32)
+    for start in range(0, len(src_rows), chunk):
+        stop = min(start + chunk, len(src_rows))
+        a, b = gather_rows(x, src_rows[start:stop]), gather_rows(y, trg_rows[start:stop])
+        cosines[start:stop] = np.einsum("ij,ij->i", a, b)
+    return cosines
+
+
+def pair_margins(
+    cosines: np.ndarray, src_rows: np.ndarray, trg_rows: np.ndarray, neighbours: Neighbours, k: int, margin: str
+) -> np.ndarray:
+    """The margin of each pair whose cosine is ``cosines[i]``, against the mean cosine of ``k`` nearest
+    neighbours of its source among y and of its target among x (what ``rx mine`` scores a candidate with)."""
+    x_mean = knn_means(neighbours.x_sims, neighbours.x_ids, k)
+    y_mean = knn_means(neighbours.y_sims, neighbours.y_ids, k)
+    scores = margin_scores(
+        np.asarray(cosines, dtype=np.float64)[:, None], np.asarray(trg_rows)[:, None], x_mean[src_rows], y_mean, margin
+    )
+    return scores[:, 0]

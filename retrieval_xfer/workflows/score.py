@@ -1,0 +1,484 @@
+"""``rx score``: score and filter a parallel corpus someone already aligned, line i of one side translating line i
+of the other (the opposite of ``rx mine``, which finds the pairs).
+
+Each side is a text file, an ``rx export`` folder or a ``.npy`` matrix. Every pair gets its cosine and its margin
+against both sentences' k nearest neighbours in the other side's corpus (``mining.given_pairs``: the margin rx
+mines with, from one k-NN pass each way, exact under ``--max-memory`` and resumable, on Ray, or approximate), and
+the rule-based checks (``mining.pair_checks``; language ID of each side with ``--src-lang``/``--trg-lang``). A pair
+is dropped, for the first reason that applies and counted by it in the sidecar: an empty side; a side in another
+language; a copy (``--drop-copies``); different numbers (``--numbers-agree``); the length ratio
+(``--length-ratio``); a repeated pair (``--dedup-pairs``); a margin above ``--max-score``; below ``--threshold``
+(a number, or ``auto``: ``mining.score_threshold``); outside the best ``--keep-top`` fraction. The kept pairs are
+written in line order in ``--format`` (``--with-dropped``: every pair, with why); ``OUT.json`` says what ran.
+Text is read and checked before any model loads; line counts must agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval_xfer.atomic import atomic_write_json
+from retrieval_xfer.data.cards import load_card
+from retrieval_xfer.data.text_files import iter_lines
+from retrieval_xfer.encoding.options import EncoderOptions
+from retrieval_xfer.errors import RxError
+from retrieval_xfer.memory import Phases
+from retrieval_xfer.mining.budget import format_size
+from retrieval_xfer.mining.given_pairs import pair_cosines, pair_margins
+from retrieval_xfer.mining.neighbours import find_neighbours
+from retrieval_xfer.mining.options import (
+    SCORE_OBJECTIVE,
+    AutoThresholdOptions,
+    MiningOptions,
+    PairOutput,
+    PostFilters,
+)
+from retrieval_xfer.mining.pair_checks import copy_flags, duplicate_flags, language_flags, length_flags, numbers_flags
+from retrieval_xfer.mining.pair_formats import PairTable, write_table
+from retrieval_xfer.mining.score_threshold import (
+    NULL_PAIRS,
+    GivenPairsThreshold,
+    estimate_given_threshold,
+    null_pairs,
+)
+from retrieval_xfer.output_lock import hold_output_lock
+from retrieval_xfer.outputs import OutputKind
+from retrieval_xfer.prepare.language_id import is_language, load_identifier
+from retrieval_xfer.prepare.normalise import line_key
+from retrieval_xfer.specs import EncoderSpec
+from retrieval_xfer.vectors import ArrayVectors, CenteredVectors, VectorSet, mean_vector
+from retrieval_xfer.workflows.mine import check_pair, classify, encoder_for, export_side, file_identity, npy_side
+from retrieval_xfer.workflows.pair_output import check_pair_outputs, sidecar_path
+from retrieval_xfer.workflows.score_options import ScoreChecks, ScoreSelection
+
+logger = logging.getLogger(__name__)
+
+SCORE_OUTPUT = OutputKind("rx score", ".json", frozenset({"scored_file", "columns", "dropped", "pairs"}))
+CHECKPOINT_SUFFIX = ".rx-score"  # OUT.rx-score/: the k-NN checkpoint of a run that has not finished
+# Why a pair is dropped, in the order the reasons are tried (the sidecar counts each pair under its first)
+DROP_REASONS = (
+    "empty",
+    "source language",
+    "target language",
+    "copy",
+    "numbers differ",
+    "length ratio",
+    "duplicate pair",
+    "above max score",
+    "below threshold",
+    "not in the top fraction",
+)
+
+
+@dataclass(frozen=True)
+class ScoreJob:
+    """One ``rx score`` run besides the encoder of a text side: the two line-aligned sides, the output, the
+    margin's ``mining`` options (k, margin, memory, index, centering, Ray), the ``threshold`` (None, a number, or
+    ``"auto"``, whose objective and target precision ``auto`` gives; rx score needs no sample), the ``checks`` and
+    ``post`` filters that drop pairs, the ``selection``, the output format, and whether an existing output may be
+    replaced."""
+
+    src: Path
+    trg: Path
+    out: Path
+    mining: MiningOptions = field(default_factory=MiningOptions)
+    threshold: float | str | None = None
+    checks: ScoreChecks = field(default_factory=ScoreChecks)
+    post: PostFilters = field(default_factory=PostFilters)
+    selection: ScoreSelection = field(default_factory=ScoreSelection)
+    output: PairOutput = field(default_factory=PairOutput)
+    auto: AutoThresholdOptions = field(default_factory=AutoThresholdOptions)
+    overwrite: bool = False
+
+
+@dataclass
+class ScoreSummary:
+    """What ``score`` wrote: ``kept`` of ``pairs``, the drops by reason, seconds, peak memory, the sidecar."""
+
+    pairs: int
+    kept: int
+    dropped: dict[str, int]
+    seconds: float
+    peak_rss: int
+    sidecar: Path
+    threshold: float | None
+
+
+@dataclass
+class _Side:
+    """One side, line by line: each line's id and text (None: a side without sentences), its row in ``vectors``
+    (-1: a blank line, never encoded), the vectors (a text side's after encoding), its spec and identity."""
+
+    kind: str
+    path: Path
+    ids: list[str]
+    texts: list[str] | None
+    rows: np.ndarray
+    vectors: VectorSet | None
+    spec: EncoderSpec | None
+    identity: dict[str, Any]
+    unique: list[str] = field(default_factory=list)  # a text side's distinct sentences, row by row
+
+
+def _text_side(path: Path) -> _Side:
+    lines = [text for _, text in iter_lines(path)]
+    if not lines:
+        raise RxError(f"{path}: empty file (no lines to score)")
+    where: dict[str, int] = {}
+    rows = np.full(len(lines), -1, dtype=np.int64)
+    for i, text in enumerate(lines):
+        if text.strip():
+            rows[i] = where.setdefault(text.strip(), len(where))
+    ids = [str(i + 1) for i in range(len(lines))]
+    return _Side("text", Path(path), ids, lines, rows, None, None, {}, list(where))
+
+
+def _vector_side(path: Path, kind: str, verify: bool) -> _Side:
+    side = export_side(path, verify) if kind == "export" else npy_side(path)
+    ids = side.ids if kind == "export" else [str(i + 1) for i in range(len(side.ids))]  # row i is line i + 1
+    rows = np.arange(len(ids), dtype=np.int64)
+    return _Side(kind, Path(path), ids, side.texts, rows, side.vectors, side.spec, side.identity)
+
+
+def _line_number(ids: list[str]) -> list[int] | None:
+    return [int(i) for i in ids] if all(i.isdigit() for i in ids) else None
+
+
+def _aligned(src: _Side, trg: _Side) -> tuple[_Side, _Side]:
+    """The two sides over the same lines: as they are when their ids agree; else by line number (an export made
+    with --skip-blank lacks its blank lines: they count as empty here). RxError naming both counts when the sides
+    have different numbers of lines, or ids that are not the same lines."""
+    if src.ids == trg.ids:
+        return src, trg
+    numbers = [_line_number(side.ids) for side in (src, trg)]
+    counts = [max(n) if n else len(side.ids) for n, side in zip(numbers, (src, trg))]
+    if counts[0] != counts[1]:
+        raise RxError(
+            f"{trg.path}: {counts[1]} lines, but {src.path} has {counts[0]}: rx score pairs line i of one with line i "
+            "of the other"
+        )
+    if numbers[0] is None or numbers[1] is None:
+        raise RxError(f"{trg.path}: its ids are not {src.path}'s (first differing: line {_first_difference(src, trg)})")
+    return tuple(_over_lines(side, lines, counts[0]) for side, lines in zip((src, trg), numbers))  # type: ignore[return-value]
+
+
+def _first_difference(src: _Side, trg: _Side) -> int:
+    return next((i + 1 for i, (a, b) in enumerate(zip(src.ids, trg.ids)) if a != b), min(len(src.ids), len(trg.ids)))
+
+
+def _over_lines(side: _Side, lines: list[int], count: int) -> _Side:
+    """``side`` re-indexed over lines 1..count (a line it lacks: blank, no row)."""
+    rows = np.full(count, -1, dtype=np.int64)
+    texts = [""] * count if side.texts is not None else None
+    for position, line in enumerate(lines):
+        rows[line - 1] = side.rows[position]
+        if texts is not None:
+            texts[line - 1] = side.texts[position]  # type: ignore[index]
+    ids = [str(i + 1) for i in range(count)]
+    return dataclasses.replace(side, ids=ids, texts=texts, rows=rows)
+
+
+def _check_job(job: ScoreJob, kinds: dict[str, str]) -> None:
+    """RxError in one line, before anything is read, for settings that cannot run together."""
+    if job.post.one_to_one:
+        raise RxError("--one-to-one is for mining; rx score keeps each given pair as it is")
+    if job.threshold is not None and not isinstance(job.threshold, (int, float)) and job.threshold != "auto":
+        raise RxError(f"--threshold {job.threshold!r}: give a number or auto")
+    if job.auto.sample_src is not None or job.auto.sample_trg is not None:
+        raise RxError("--sample-src/--sample-trg are rx mine's: rx score's --threshold auto needs no sample")
+    fmt = job.output.pairs_format
+    if fmt == "moses" and job.selection.with_dropped:
+        raise RxError("--with-dropped writes a 'drop' column; --format moses has none: use tsv or jsonl")
+    if "npy" in kinds.values():
+        needs = [
+            name
+            for name, on in (
+                ("--format moses", fmt == "moses"),
+                ("--src-lang", job.checks.src_lang is not None),
+                ("--trg-lang", job.checks.trg_lang is not None),
+                ("--drop-copies", job.checks.drop_copies),
+                ("--numbers-agree, --length-ratio, --dedup-pairs", job.post.needs_texts()),
+            )
+            if on
+        ]
+        if needs:
+            npy = job.src if kinds["src"] == "npy" else job.trg
+            raise RxError(f"{npy}: a .npy side holds no sentences, and {needs[0]} reads them: score text or exports")
+
+
+def score(job: ScoreJob, options: EncoderOptions | None = None, quiet: bool = False) -> ScoreSummary:
+    """Run ``job`` (see the module): write the kept pairs to ``job.out`` in ``job.output.pairs_format`` and
+    ``OUT.json``. RxError, before any model loads, for inputs or outputs that cannot be used."""
+    out = Path(job.out)
+    kinds = {"src": classify(Path(job.src)), "trg": classify(Path(job.trg))}
+    _check_job(job, kinds)
+    langs = (job.checks.src_lang, job.checks.trg_lang)
+    resuming = out.with_name(out.name + CHECKPOINT_SUFFIX).is_dir()
+    check_pair_outputs(out, job.output.pairs_format, langs, SCORE_OUTPUT, [job.src, job.trg], job.overwrite, resuming)
+    with hold_output_lock(out):
+        return _score_locked(job, kinds, options, quiet)
+
+
+def _read_sides(job: ScoreJob, kinds: dict[str, str]) -> tuple[_Side, _Side]:
+    sides = [
+        _text_side(path) if kinds[name] == "text" else _vector_side(path, kinds[name], job.mining.verify)
+        for name, path in (("src", Path(job.src)), ("trg", Path(job.trg)))
+    ]
+    return _aligned(sides[0], sides[1])
+
+
+def _encode(sides: tuple[_Side, _Side], options: EncoderOptions | None, quiet: bool) -> None:
+    """Encode the text sides' distinct sentences (with an export's settings where the other side is one)."""
+    texts = [side for side in sides if side.kind == "text"]
+    if not texts:
+        return
+    reference = next((s.spec for s in sides if s.spec is not None), None)
+    encoder = encoder_for(options, reference).load(corpus=[t for side in texts for t in side.unique])
+    for name, side in zip(("src", "trg"), sides):
+        if side.kind != "text":
+            continue
+        if not side.unique:
+            raise RxError(f"{side.path}: every line is blank; nothing to score")
+        vectors = encoder.encode(side.unique, desc=None if quiet else f"encoding {name} ({len(side.unique)} unique)")
+        side.vectors = ArrayVectors(vectors, f"{side.path} (encoder output)")
+        side.spec = encoder.spec
+        side.identity = {"kind": "text", **file_identity(side.path), "encoder": encoder.spec.to_dict()}
+
+
+def _identifier_flags(job: ScoreJob, sides: tuple[_Side, _Side]) -> dict[str, np.ndarray]:
+    """Language-ID flags of each side given a language (``source language``, ``target language``)."""
+    flags = {}
+    for reason, lang, side in (
+        ("source language", job.checks.src_lang, sides[0]),
+        ("target language", job.checks.trg_lang, sides[1]),
+    ):
+        if lang is None or job.checks.lid == "none":
+            continue
+        identifier, code = load_identifier(job.checks.lid, lang)
+        texts = side.texts or []
+        flags[reason] = language_flags(
+            texts, identifier.identify(texts), lambda found, code=code: is_language(found, code)
+        )
+    return flags
+
+
+def _check_flags(job: ScoreJob, sides: tuple[_Side, _Side], empty: np.ndarray) -> dict[str, np.ndarray]:
+    """Every rule-based check's flags per pair (a pair with an empty side is flagged ``empty`` alone)."""
+    src, trg = sides[0].texts, sides[1].texts
+    if src is None or trg is None:
+        return {"empty": empty}
+    flags = {"empty": empty, **_identifier_flags(job, sides)}
+    flags["copy"] = copy_flags(src, trg, line_key)
+    flags["numbers differ"] = numbers_flags(src, trg)
+    bounds = job.post.ratio_bounds()
+    if bounds is not None:
+        flags["length ratio"] = length_flags(src, trg, bounds)
+    flags["duplicate pair"] = duplicate_flags(src, trg, line_key)
+    return {reason: np.where(empty, reason == "empty", flag) for reason, flag in flags.items()}
+
+
+def _dropping(job: ScoreJob) -> set[str]:
+    """The check flags that drop a pair under ``job``'s settings (the others are columns only)."""
+    on = {"empty", "source language", "target language"}
+    on |= {"copy"} if job.checks.drop_copies else set()
+    on |= {"numbers differ"} if job.post.numbers_agree else set()
+    on |= {"length ratio"} if job.post.length_ratio is not None else set()
+    on |= {"duplicate pair"} if job.post.dedup_pairs else set()
+    return on
+
+
+def _score_locked(job: ScoreJob, kinds: dict[str, str], options: EncoderOptions | None, quiet: bool) -> ScoreSummary:
+    started, out, phases = time.perf_counter(), Path(job.out), Phases()
+    settings = job.mining.resolved(load_card("bucc2018").mining)
+    with phases("read and encode"):
+        sides = _read_sides(job, kinds)
+        if job.checks.lid != "none":
+            for lang in (job.checks.src_lang, job.checks.trg_lang):
+                if lang is not None:
+                    load_identifier(job.checks.lid, lang)  # a missing extra or unknown language fails before the model
+        _encode(sides, options, quiet)
+    src, trg = sides
+    compatibility = check_pair(src, trg)  # type: ignore[arg-type]
+    if src.vectors.dimension != trg.vectors.dimension:  # type: ignore[union-attr]
+        raise RxError(
+            f"{trg.path}: dimension {trg.vectors.dimension} differs from {src.path}'s {src.vectors.dimension}"
+        )  # type: ignore[union-attr]
+    empty = (src.rows < 0) | (trg.rows < 0)
+    scored = np.flatnonzero(~empty)
+    if not len(scored):
+        raise RxError(f"{src.path}: no line has text on both sides; nothing to score")
+    with phases("k-NN"):
+        found = find_neighbours(
+            src.vectors,  # type: ignore[arg-type]
+            trg.vectors,  # type: ignore[arg-type]
+            settings,
+            checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
+            identity={"src": src.identity, "trg": trg.identity},
+            desc=None if quiet else f"{settings.k}-NN",
+        )
+    with phases("pair scores"):
+        x, y = src.vectors, trg.vectors
+        if settings.center == "language":
+            x, y = CenteredVectors(x, mean_vector(x)), CenteredVectors(y, mean_vector(y))  # type: ignore[arg-type]
+        src_rows, trg_rows = src.rows[scored], trg.rows[scored]
+        cosines = np.full(len(empty), np.nan)
+        margins = np.full(len(empty), np.nan)
+        cosines[scored] = pair_cosines(x, y, src_rows, trg_rows)  # type: ignore[arg-type]
+        margins[scored] = pair_margins(
+            cosines[scored], src_rows, trg_rows, found.neighbours, settings.k, settings.margin
+        )
+    with phases("checks"):
+        flags = _check_flags(job, sides, empty)
+        drop, counts = _drops(job, flags, margins)
+    estimate = None
+    with phases("selection"):
+        threshold = job.threshold
+        if threshold == "auto":
+            first, second = null_pairs(len(scored), NULL_PAIRS)
+            null_cos = pair_cosines(x, y, src_rows[first], trg_rows[second])  # type: ignore[arg-type]
+            null = pair_margins(
+                null_cos, src_rows[first], trg_rows[second], found.neighbours, settings.k, settings.margin
+            )
+            candidates = np.flatnonzero(drop == "")
+            estimate = estimate_given_threshold(
+                margins[candidates], null, job.auto.objective or SCORE_OBJECTIVE, job.auto.target_precision
+            )
+            threshold = estimate.threshold
+            logger.info(
+                f"--threshold auto: {threshold:.4f} (expected precision {estimate.expected_precision:.3f}, recall "
+                f"{estimate.expected_recall:.3f}; noise share estimated {estimate.noise_share:.3f} of {estimate.pairs} "
+                "pairs)"
+            )
+        _select(job, drop, counts, margins, threshold)
+    with phases("write"):
+        written = _write(job, sides, drop, flags, margins, cosines)
+    kept = int((drop == "").sum())
+    record = {
+        "compatibility": compatibility,
+        "pairs": len(drop),
+        "kept": kept,
+        "dropped": counts,
+        "flagged": {reason: int(flag.sum()) for reason, flag in flags.items()},
+        "threshold": threshold,
+        "threshold_auto": estimate.to_dict() if isinstance(estimate, GivenPairsThreshold) else None,
+        "knn": found.knn,
+        "resumed": found.resumed,
+        "phases": phases.record,
+        "total_seconds": round(time.perf_counter() - started, 3),
+        "peak_rss_bytes": phases.peak(),
+        **written,
+    }
+    sidecar = _write_sidecar(job, settings, sides, record)
+    if found.checkpoint is not None:
+        shutil.rmtree(found.checkpoint.folder, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    return ScoreSummary(len(drop), kept, counts, seconds, phases.peak(), sidecar, threshold)  # type: ignore[arg-type]
+
+
+def _drops(job: ScoreJob, flags: dict[str, np.ndarray], margins: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Each pair's drop reason ("" kept so far) after the checks that drop and ``--max-score``, and the counts."""
+    drop = np.full(len(margins), "", dtype=object)
+    counts = {}
+    dropping = _dropping(job)
+    for reason in DROP_REASONS:
+        if reason in flags and reason in dropping:
+            newly = (drop == "") & flags[reason]
+        elif reason == "above max score" and job.post.max_score is not None:
+            newly = (drop == "") & (np.nan_to_num(margins, nan=-np.inf) > job.post.max_score)
+        else:
+            continue
+        drop[newly] = reason
+        counts[reason] = int(newly.sum())
+    return drop, counts
+
+
+def _select(
+    job: ScoreJob, drop: np.ndarray, counts: dict[str, int], margins: np.ndarray, threshold: float | str | None
+) -> None:
+    """``--threshold`` and ``--keep-top`` on the pairs still kept (in place)."""
+    if threshold is not None:
+        newly = (drop == "") & (margins < float(threshold))
+        drop[newly] = "below threshold"
+        counts["below threshold"] = int(newly.sum())
+    if job.selection.keep_top is not None:
+        alive = np.flatnonzero(drop == "")
+        keep = int(np.ceil(job.selection.keep_top * len(alive)))
+        order = alive[np.argsort(-margins[alive], kind="stable")]
+        drop[order[keep:]] = "not in the top fraction"
+        counts["not in the top fraction"] = len(alive) - keep
+
+
+def _write(
+    job: ScoreJob,
+    sides: tuple[_Side, _Side],
+    drop: np.ndarray,
+    flags: dict[str, np.ndarray],
+    margins: np.ndarray,
+    cosines: np.ndarray,
+) -> dict[str, Any]:
+    """The kept pairs (every pair with ``--with-dropped``) in line order, in the job's format."""
+    src, trg = sides
+    with_text = src.texts is not None and trg.texts is not None
+    columns = ["line", "score", "cosine", "flags"]
+    columns += ["drop"] if job.selection.with_dropped else []
+    columns += ["src", "trg"] if with_text else []
+    reasons = list(flags)
+    rows = []
+    for i in np.flatnonzero((drop == "") | job.selection.with_dropped):
+        row: list[Any] = [
+            src.ids[i],
+            None if np.isnan(margins[i]) else float(margins[i]),
+            None if np.isnan(cosines[i]) else float(cosines[i]),
+            [reason for reason in reasons if flags[reason][i]],
+        ]
+        row += [drop[i]] if job.selection.with_dropped else []
+        row += [src.texts[i], trg.texts[i]] if with_text else []  # type: ignore[index]
+        rows.append(row)
+    table = PairTable(tuple(columns), rows, score="score", header=True)
+    try:
+        return write_table(table, Path(job.out), job.output.pairs_format, (job.checks.src_lang, job.checks.trg_lang))
+    except ValueError as err:
+        raise RxError(f"{job.out}: {err}; nothing written (please report this as a bug)") from None
+
+
+def _write_sidecar(job: ScoreJob, settings: MiningOptions, sides: tuple[_Side, _Side], record: dict[str, Any]) -> Path:
+    sidecar = sidecar_path(Path(job.out), SCORE_OUTPUT)
+    src, trg = sides
+    atomic_write_json(
+        sidecar,
+        {
+            "scored_file": str(job.out),
+            "columns": ["line", "score", "cosine", "flags"]
+            + (["drop"] if job.selection.with_dropped else [])
+            + (["src", "trg"] if src.texts is not None and trg.texts is not None else []),
+            "src": {**src.identity, "lines": len(src.ids)},
+            "trg": {**trg.identity, "lines": len(trg.ids)},
+            "mining": {name: getattr(settings, name) for name in ("k", "margin", "max_memory", "center")},
+            "checks": dataclasses.asdict(job.checks),
+            "post_filters": {k: v for k, v in dataclasses.asdict(job.post).items() if k != "one_to_one"},
+            "selection": dataclasses.asdict(job.selection),
+            "score": "the margin of each given pair against both sentences' k nearest neighbours (rx mine's), "
+            "cosine beside it; flags: every check the pair fails, dropping or not",
+            **record,
+        },
+    )
+    return sidecar
+
+
+def format_summary(summary: ScoreSummary, out: Path) -> str:
+    """The final line of ``rx score``."""
+    dropped = ", ".join(f"{reason} {count}" for reason, count in summary.dropped.items() if count)
+    return (
+        f"kept {summary.kept} of {summary.pairs} pairs"
+        + (f" (dropped: {dropped})" if dropped else "")
+        + f" in {summary.seconds:.1f}s, peak memory {format_size(summary.peak_rss)} -> {out} "
+        f"(details: {summary.sidecar})"
+    )
