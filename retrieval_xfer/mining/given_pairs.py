@@ -49,13 +49,29 @@ def pair_cosines(
     return cosines
 
 
+def neighbourhood_means(neighbours: Neighbours, k: int, skip_nearest: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Each x row's mean cosine over its ``k`` nearest y rows, and each y row's over its nearest x rows (the
+    margin's denominators). ``skip_nearest``: over the ``k`` after the nearest (``neighbours`` holds k + 1 per row),
+    the neighbourhood a sentence has when its translation is not in the other side: what a misaligned pair's
+    sentences have, so random pairings scored so are a misaligned pair's null (``score_threshold``)."""
+    first = 1 if skip_nearest else 0
+    return (
+        knn_means(neighbours.x_sims[:, first:], neighbours.x_ids[:, first:], k),
+        knn_means(neighbours.y_sims[:, first:], neighbours.y_ids[:, first:], k),
+    )
+
+
 def pair_margins(
-    cosines: np.ndarray, src_rows: np.ndarray, trg_rows: np.ndarray, neighbours: Neighbours, k: int, margin: str
+    cosines: np.ndarray,
+    src_rows: np.ndarray,
+    trg_rows: np.ndarray,
+    means: tuple[np.ndarray, np.ndarray],
+    margin: str,
 ) -> np.ndarray:
-    """The margin of each pair whose cosine is ``cosines[i]``, against the mean cosine of ``k`` nearest
-    neighbours of its source among y and of its target among x (what ``rx mine`` scores a candidate with)."""
-    x_mean = knn_means(neighbours.x_sims, neighbours.x_ids, k)
-    y_mean = knn_means(neighbours.y_sims, neighbours.y_ids, k)
+    """The margin of each pair whose cosine is ``cosines[i]``, against the neighbourhood means (``means``, from
+    ``neighbourhood_means``) of its source among y and of its target among x: what ``rx mine`` scores a candidate
+    with."""
+    x_mean, y_mean = means
     scores = margin_scores(
         np.asarray(cosines, dtype=np.float64)[:, None], np.asarray(trg_rows)[:, None], x_mean[src_rows], y_mean, margin
     )

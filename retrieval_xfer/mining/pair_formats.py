@@ -127,7 +127,7 @@ def read_table(out: Path, fmt: str, langs: tuple[str | None, str | None] = (None
     out = Path(out)
     if fmt == "jsonl":
         rows = []
-        for number, line in enumerate(out.read_text(encoding="utf-8").splitlines(), 1):
+        for number, line in enumerate(out.read_text(encoding="utf-8").split("\n")[:-1], 1):
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError:

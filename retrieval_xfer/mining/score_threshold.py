@@ -1,12 +1,16 @@
 """``rx score --threshold auto``: the margin threshold for a corpus of given pairs, from the corpus alone.
 
 The given pairs are the sample. Each is tested against a null: the same corpus's sentences paired at random (the
-source of pair i with the target of another pair), scored with the same neighbourhoods, are what a misaligned
-pair scores. Storey's estimate (Storey 2002, the q-value's) gives the share of noise among the given pairs,
-``pi0 = P(score <= m) / 0.5`` with ``m`` the null's median (translations rarely score below what random pairs
-score half the time); then at each threshold t the expected share of noise among the pairs kept is
-``pi0 * P_null(score >= t) / P(score >= t)``, the expected precision one minus that (made non-increasing as t
-falls), and the expected recall of the translations ``(P(score >= t) - pi0 * P_null(score >= t)) / (1 - pi0)``.
+source of pair i with the target of another pair) are what a misaligned pair scores, once their neighbourhoods are
+taken without their nearest neighbour (``given_pairs.neighbourhood_means``): a misaligned pair's sentences have no
+translation in the other side, so their neighbourhoods are poorer, their margins higher than a random pairing of
+two translated sentences would have. Storey's estimate (Storey 2002, the q-value's) gives the share of noise
+among the given pairs, ``pi0 = P(score <= l) / 0.9`` with ``l`` the null's 90th percentile (translations rarely
+score as low as nine random pairings in ten; a higher percentile than Storey's usual median, so that noise which
+scores a little above random pairs is still counted); then at each threshold t the expected share of noise among
+the pairs kept is ``pi0 * P_null(score >= t) / P(score >= t)``, the expected precision one minus that (made
+non-increasing as t falls), and the expected recall of the translations
+``(P(score >= t) - pi0 * P_null(score >= t)) / (1 - pi0)``.
 With the ``precision`` objective the threshold is the lowest t whose expected precision still reaches
 ``target_precision``; with ``f1`` the t of the best expected F1 (fewer noisy pairs kept, a few more good ones lost).
 
@@ -26,7 +30,10 @@ import numpy as np
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.options import AUTO_OBJECTIVES
 
-NULL_PAIRS = 100_000  # random pairings scored for the null (at most; fewer when the corpus is smaller)
+NULL_PAIRS = 200_000  # random pairings scored for the null (at most)
+NULL_PER_PAIR = 20  # and at most this many per given pair
+JUDGED_SHARE = 0.1  # the precision is judged where at least this share of the pairs is kept
+NOISE_QUANTILE = 0.9  # Storey's lambda: the null's quantile below which the noise share is counted
 MIN_PAIRS = 50
 
 
@@ -50,13 +57,13 @@ class GivenPairsThreshold:
         return asdict(self)
 
 
-def null_pairs(count: int, pairs: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``min(pairs, count)`` random pairings of ``count`` given pairs: (i, j) with j != i, i without repeats: the
+def null_pairs(count: int, pairs: int = NULL_PAIRS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``min(pairs, NULL_PER_PAIR * count)`` random pairings of ``count`` given pairs, (i, j) with j != i: the
     source of pair i with the target of pair j."""
     if count < 2:
         raise RxError(f"--threshold auto needs at least {MIN_PAIRS} scored pairs, not {count}")
     rng = np.random.default_rng(seed)
-    first = rng.permutation(count)[: min(pairs, count)]
+    first = rng.integers(0, count, size=min(pairs, NULL_PER_PAIR * count))
     second = (first + rng.integers(1, count, size=len(first))) % count
     return first, second
 
@@ -75,18 +82,22 @@ def estimate_given_threshold(
         raise RxError(f"--objective {objective!r}: choose one of {', '.join(AUTO_OBJECTIVES)}")
     if not 0 < target_precision <= 1:
         raise RxError(f"--target-precision {target_precision}: choose a value in (0, 1]")
-    median = float(np.median(null_scores))
-    noise = float(min(1.0, np.mean(scores <= median) / 0.5))
+    below = float(np.quantile(null_scores, NOISE_QUANTILE))
+    noise = float(min(1.0, np.mean(scores <= below) / NOISE_QUANTILE))
     grid = np.sort(scores)[::-1]  # every given score, high to low: keeping the pairs at or above it
     kept = np.arange(1, len(grid) + 1) / len(grid)
     null_above = (len(null_scores) - np.searchsorted(null_scores, grid, side="left")) / len(null_scores)
-    precision = np.minimum.accumulate(1.0 - np.minimum(1.0, noise * null_above / kept))
+    # judged only where at least a tenth of the pairs (and 10) are kept: above, a handful of pairs and the null's
+    # top (random pairings that hit a real translation: a shifted or repeated line) decide the estimate
+    judged = kept * len(grid) >= max(min(10, len(grid)), JUDGED_SHARE * len(grid))
+    raw = 1.0 - np.minimum(1.0, noise * null_above / kept)
+    precision = np.where(judged, np.minimum.accumulate(np.where(judged, raw, np.inf)), 0.0)
     recall = np.clip((kept - noise * null_above) / max(1.0 - noise, 1e-12), 0.0, 1.0)
     if objective == "f1":
-        f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+        f1 = np.where(judged, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
         reaching = np.flatnonzero(f1 == f1.max()) if f1.max() > 0 else np.zeros(0, dtype=np.int64)
     else:
-        reaching = np.flatnonzero(precision >= target_precision)
+        reaching = np.flatnonzero(judged & (precision >= target_precision))
     if not len(reaching):
         goal = f"precision {target_precision}" if objective == "precision" else "an F1 above 0"
         raise RxError(

@@ -32,7 +32,7 @@ from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.memory import Phases
 from retrieval_xfer.mining.budget import format_size
-from retrieval_xfer.mining.given_pairs import pair_cosines, pair_margins
+from retrieval_xfer.mining.given_pairs import neighbourhood_means, pair_cosines, pair_margins
 from retrieval_xfer.mining.neighbours import find_neighbours
 from retrieval_xfer.mining.options import (
     SCORE_OBJECTIVE,
@@ -319,7 +319,7 @@ def _score_locked(job: ScoreJob, kinds: dict[str, str], options: EncoderOptions 
         found = find_neighbours(
             src.vectors,  # type: ignore[arg-type]
             trg.vectors,  # type: ignore[arg-type]
-            settings,
+            dataclasses.replace(settings, k=settings.k + 1) if job.threshold == "auto" else settings,  # type: ignore[operator]
             checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
             identity={"src": src.identity, "trg": trg.identity},
             desc=None if quiet else f"{settings.k}-NN",
@@ -332,9 +332,8 @@ def _score_locked(job: ScoreJob, kinds: dict[str, str], options: EncoderOptions 
         cosines = np.full(len(empty), np.nan)
         margins = np.full(len(empty), np.nan)
         cosines[scored] = pair_cosines(x, y, src_rows, trg_rows)  # type: ignore[arg-type]
-        margins[scored] = pair_margins(
-            cosines[scored], src_rows, trg_rows, found.neighbours, settings.k, settings.margin
-        )
+        means = neighbourhood_means(found.neighbours, settings.k)  # type: ignore[arg-type]
+        margins[scored] = pair_margins(cosines[scored], src_rows, trg_rows, means, settings.margin)  # type: ignore[arg-type]
     with phases("checks"):
         flags = _check_flags(job, sides, empty)
         drop, counts = _drops(job, flags, margins)
@@ -344,9 +343,8 @@ def _score_locked(job: ScoreJob, kinds: dict[str, str], options: EncoderOptions 
         if threshold == "auto":
             first, second = null_pairs(len(scored), NULL_PAIRS)
             null_cos = pair_cosines(x, y, src_rows[first], trg_rows[second])  # type: ignore[arg-type]
-            null = pair_margins(
-                null_cos, src_rows[first], trg_rows[second], found.neighbours, settings.k, settings.margin
-            )
+            apart = neighbourhood_means(found.neighbours, settings.k, skip_nearest=True)  # type: ignore[arg-type]
+            null = pair_margins(null_cos, src_rows[first], trg_rows[second], apart, settings.margin)  # type: ignore[arg-type]
             candidates = np.flatnonzero(drop == "")
             estimate = estimate_given_threshold(
                 margins[candidates], null, job.auto.objective or SCORE_OBJECTIVE, job.auto.target_precision
