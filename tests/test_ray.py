@@ -1,4 +1,5 @@
-"""Ray (the ``ray`` extra): export and the exact k-NN distributed on a local Ray give what one process gives."""
+"""Ray (the ``ray`` extra): export and the exact k-NN (mining, scoring) distributed on a local Ray give what one
+process gives."""
 
 import json
 import time
@@ -58,6 +59,20 @@ def test_mining_on_ray_equals_the_single_process_mining(tmp_path):
     ]
     single = runner.invoke(main, [*common, "--out", str(tmp_path / "one.tsv")])
     on_ray = runner.invoke(main, [*common, "--out", str(tmp_path / "ray.tsv"), "--ray"])
+    assert single.exit_code == 0 and on_ray.exit_code == 0, on_ray.output
+    assert (tmp_path / "one.tsv").read_bytes() == (tmp_path / "ray.tsv").read_bytes()
+    assert json.loads((tmp_path / "ray.tsv.json").read_text())["knn"]["ray"] == "local"
+
+
+def test_scoring_on_ray_equals_the_single_process_scoring(tmp_path):
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((300, 24)).astype(np.float32)
+    np.save(tmp_path / "x.npy", base + 0.3 * rng.standard_normal((300, 24)).astype(np.float32))
+    np.save(tmp_path / "y.npy", base + 0.3 * rng.standard_normal((300, 24)).astype(np.float32))
+    common = ["score", "--src", str(tmp_path / "x.npy"), "--trg", str(tmp_path / "y.npy"), "--max-memory", "200KB"]
+    common += ["--threshold", "auto", "--quiet"]
+    single = CliRunner().invoke(main, [*common, "--out", str(tmp_path / "one.tsv")])
+    on_ray = CliRunner().invoke(main, [*common, "--out", str(tmp_path / "ray.tsv"), "--ray"])
     assert single.exit_code == 0 and on_ray.exit_code == 0, on_ray.output
     assert (tmp_path / "one.tsv").read_bytes() == (tmp_path / "ray.tsv").read_bytes()
     assert json.loads((tmp_path / "ray.tsv.json").read_text())["knn"]["ray"] == "local"
