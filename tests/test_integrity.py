@@ -162,12 +162,12 @@ def test_sigterm_cleans_up_and_says_how_to_resume(tmp_path):
 
 def test_disk_full_is_one_line_and_leaves_no_half_written_file(tmp_path, monkeypatch):
     src, trg = vectors(tmp_path)
-    import retrieval_xfer.workflows.mine as mine_module
+    import retrieval_xfer.mining.pair_formats as formats_module
 
     def full_disk(path, text):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(mine_module, "atomic_write_text", full_disk)
+    monkeypatch.setattr(formats_module, "atomic_write_text", full_disk)
     result = CliRunner().invoke(
         main, ["mine", "--src", str(src), "--trg", str(trg), "--out", str(tmp_path / "pairs.tsv"), "--quiet"]
     )
