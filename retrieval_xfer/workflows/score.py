@@ -33,7 +33,7 @@ from retrieval_xfer.errors import RxError
 from retrieval_xfer.memory import Phases
 from retrieval_xfer.mining.budget import format_size
 from retrieval_xfer.mining.given_pairs import neighbourhood_means, pair_cosines, pair_margins
-from retrieval_xfer.mining.neighbours import find_neighbours
+from retrieval_xfer.mining.neighbours import FoundNeighbours, find_neighbours
 from retrieval_xfer.mining.options import (
     SCORE_OBJECTIVE,
     AutoThresholdOptions,
@@ -295,69 +295,89 @@ def _dropping(job: ScoreJob) -> set[str]:
     return on
 
 
+@dataclass
+class _Scored:
+    """Every pair's cosine and margin (NaN for a pair with an empty side, never written as such), the vectors they
+    were computed on (centered with ``--center language``), each scored pair's rows, and the k-NN."""
+
+    cosines: np.ndarray
+    margins: np.ndarray
+    x: VectorSet
+    y: VectorSet
+    scored: np.ndarray
+    src_rows: np.ndarray
+    trg_rows: np.ndarray
+    found: FoundNeighbours
+
+
+def _score_pairs(job: ScoreJob, settings: MiningOptions, src: _Side, trg: _Side, quiet: bool) -> _Scored:
+    """One k-NN pass each way (k + 1 with ``--threshold auto``: its null leaves out the nearest), then each
+    scored pair's cosine and margin."""
+    x, y = src.vectors, trg.vectors
+    assert x is not None and y is not None and settings.k is not None  # encoded and resolved by now
+    if x.dimension != y.dimension:
+        raise RxError(f"{trg.path}: dimension {y.dimension} differs from {src.path}'s {x.dimension}")
+    scored = np.flatnonzero((src.rows >= 0) & (trg.rows >= 0))
+    if not len(scored):
+        raise RxError(f"{src.path}: no line has text on both sides; nothing to score")
+    out = Path(job.out)
+    found = find_neighbours(
+        x,
+        y,
+        dataclasses.replace(settings, k=settings.k + 1) if job.threshold == "auto" else settings,
+        checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
+        identity={"src": src.identity, "trg": trg.identity},
+        desc=None if quiet else f"{settings.k}-NN",
+    )
+    if settings.center == "language":
+        x, y = CenteredVectors(x, mean_vector(x)), CenteredVectors(y, mean_vector(y))
+    src_rows, trg_rows = src.rows[scored], trg.rows[scored]
+    cosines, margins = np.full(len(src.rows), np.nan), np.full(len(src.rows), np.nan)
+    cosines[scored] = pair_cosines(x, y, src_rows, trg_rows)
+    means = neighbourhood_means(found.neighbours, settings.k)
+    margins[scored] = pair_margins(cosines[scored], src_rows, trg_rows, means, str(settings.margin))
+    return _Scored(cosines, margins, x, y, scored, src_rows, trg_rows, found)
+
+
+def _auto_threshold(job: ScoreJob, settings: MiningOptions, pairs: _Scored, drop: np.ndarray) -> GivenPairsThreshold:
+    """``--threshold auto`` over the pairs the checks kept, against random pairings of the scored pairs."""
+    first, second = null_pairs(len(pairs.scored), NULL_PAIRS)
+    src_rows, trg_rows = pairs.src_rows[first], pairs.trg_rows[second]
+    null_cosines = pair_cosines(pairs.x, pairs.y, src_rows, trg_rows)
+    apart = neighbourhood_means(pairs.found.neighbours, int(settings.k or 1), skip_nearest=True)
+    null = pair_margins(null_cosines, src_rows, trg_rows, apart, str(settings.margin))
+    estimate = estimate_given_threshold(
+        pairs.margins[drop == ""], null, job.auto.objective or SCORE_OBJECTIVE, job.auto.target_precision
+    )
+    logger.info(
+        f"--threshold auto: {estimate.threshold:.4f} (expected precision {estimate.expected_precision:.3f}, recall "
+        f"{estimate.expected_recall:.3f}; noise share estimated {estimate.noise_share:.3f} of {estimate.pairs} pairs)"
+    )
+    return estimate
+
+
 def _score_locked(job: ScoreJob, kinds: dict[str, str], options: EncoderOptions | None, quiet: bool) -> ScoreSummary:
-    started, out, phases = time.perf_counter(), Path(job.out), Phases()
+    """The job as named phases, each timed with its peak memory; then the sidecar."""
+    started, phases = time.perf_counter(), Phases()
     settings = job.mining.resolved(load_card("bucc2018").mining)
     with phases("read and encode"):
         sides = _read_sides(job, kinds)
-        if job.checks.lid != "none":
-            for lang in (job.checks.src_lang, job.checks.trg_lang):
-                if lang is not None:
-                    load_identifier(job.checks.lid, lang)  # a missing extra or unknown language fails before the model
+        for lang in (job.checks.src_lang, job.checks.trg_lang) if job.checks.lid != "none" else ():
+            if lang is not None:
+                load_identifier(job.checks.lid, lang)  # a missing extra or unknown language fails before the model
         _encode(sides, options, quiet)
-    src, trg = sides
-    compatibility = check_pair(src, trg)  # type: ignore[arg-type]
-    if src.vectors.dimension != trg.vectors.dimension:  # type: ignore[union-attr]
-        raise RxError(
-            f"{trg.path}: dimension {trg.vectors.dimension} differs from {src.path}'s {src.vectors.dimension}"
-        )  # type: ignore[union-attr]
-    empty = (src.rows < 0) | (trg.rows < 0)
-    scored = np.flatnonzero(~empty)
-    if not len(scored):
-        raise RxError(f"{src.path}: no line has text on both sides; nothing to score")
-    with phases("k-NN"):
-        found = find_neighbours(
-            src.vectors,  # type: ignore[arg-type]
-            trg.vectors,  # type: ignore[arg-type]
-            dataclasses.replace(settings, k=settings.k + 1) if job.threshold == "auto" else settings,  # type: ignore[operator]
-            checkpoint_folder=out.with_name(out.name + CHECKPOINT_SUFFIX),
-            identity={"src": src.identity, "trg": trg.identity},
-            desc=None if quiet else f"{settings.k}-NN",
-        )
-    with phases("pair scores"):
-        x, y = src.vectors, trg.vectors
-        if settings.center == "language":
-            x, y = CenteredVectors(x, mean_vector(x)), CenteredVectors(y, mean_vector(y))  # type: ignore[arg-type]
-        src_rows, trg_rows = src.rows[scored], trg.rows[scored]
-        cosines = np.full(len(empty), np.nan)
-        margins = np.full(len(empty), np.nan)
-        cosines[scored] = pair_cosines(x, y, src_rows, trg_rows)  # type: ignore[arg-type]
-        means = neighbourhood_means(found.neighbours, settings.k)  # type: ignore[arg-type]
-        margins[scored] = pair_margins(cosines[scored], src_rows, trg_rows, means, settings.margin)  # type: ignore[arg-type]
+    compatibility = check_pair(*sides)  # type: ignore[arg-type]  # a _Side has what it reads of a MiningSide
+    with phases("k-NN and pair scores"):
+        pairs = _score_pairs(job, settings, sides[0], sides[1], quiet)
     with phases("checks"):
-        flags = _check_flags(job, sides, empty)
-        drop, counts = _drops(job, flags, margins)
-    estimate = None
+        flags = _check_flags(job, sides, ~np.isfinite(pairs.margins))
+        drop, counts = _drops(job, flags, pairs.margins)
     with phases("selection"):
-        threshold = job.threshold
-        if threshold == "auto":
-            first, second = null_pairs(len(scored), NULL_PAIRS)
-            null_cos = pair_cosines(x, y, src_rows[first], trg_rows[second])  # type: ignore[arg-type]
-            apart = neighbourhood_means(found.neighbours, settings.k, skip_nearest=True)  # type: ignore[arg-type]
-            null = pair_margins(null_cos, src_rows[first], trg_rows[second], apart, settings.margin)  # type: ignore[arg-type]
-            candidates = np.flatnonzero(drop == "")
-            estimate = estimate_given_threshold(
-                margins[candidates], null, job.auto.objective or SCORE_OBJECTIVE, job.auto.target_precision
-            )
-            threshold = estimate.threshold
-            logger.info(
-                f"--threshold auto: {threshold:.4f} (expected precision {estimate.expected_precision:.3f}, recall "
-                f"{estimate.expected_recall:.3f}; noise share estimated {estimate.noise_share:.3f} of {estimate.pairs} "
-                "pairs)"
-            )
-        _select(job, drop, counts, margins, threshold)
+        estimate = _auto_threshold(job, settings, pairs, drop) if job.threshold == "auto" else None
+        threshold = estimate.threshold if estimate is not None else job.threshold
+        _select(job, drop, counts, pairs.margins, threshold)
     with phases("write"):
-        written = _write(job, sides, drop, flags, margins, cosines)
+        written = _write(job, sides, drop, flags, pairs.margins, pairs.cosines)
     kept = int((drop == "").sum())
     record = {
         "compatibility": compatibility,
@@ -366,17 +386,17 @@ def _score_locked(job: ScoreJob, kinds: dict[str, str], options: EncoderOptions 
         "dropped": counts,
         "flagged": {reason: int(flag.sum()) for reason, flag in flags.items()},
         "threshold": threshold,
-        "threshold_auto": estimate.to_dict() if isinstance(estimate, GivenPairsThreshold) else None,
-        "knn": found.knn,
-        "resumed": found.resumed,
+        "threshold_auto": estimate.to_dict() if estimate is not None else None,
+        "knn": pairs.found.knn,
+        "resumed": pairs.found.resumed,
         "phases": phases.record,
         "total_seconds": round(time.perf_counter() - started, 3),
         "peak_rss_bytes": phases.peak(),
         **written,
     }
     sidecar = _write_sidecar(job, settings, sides, record)
-    if found.checkpoint is not None:
-        shutil.rmtree(found.checkpoint.folder, ignore_errors=True)
+    if pairs.found.checkpoint is not None:
+        shutil.rmtree(pairs.found.checkpoint.folder, ignore_errors=True)
     seconds = time.perf_counter() - started
     return ScoreSummary(len(drop), kept, counts, seconds, phases.peak(), sidecar, threshold)  # type: ignore[arg-type]
 
