@@ -13,7 +13,7 @@ Every check runs before any model loads. ``OutputKind`` describes what one comma
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,28 +82,28 @@ def check_replaceable_folder(folder: Path, kind: OutputKind, overwrite: bool) ->
             )
 
 
-def check_replaceable_file(path: Path, kind: OutputKind, overwrite: bool) -> None:
-    """RxError unless file output ``path`` and its sidecar (``path`` + ``kind.marker``) may be written: neither
-    exists, or ``overwrite`` is given and the sidecar is ``kind``'s. A folder is never a file output, and a sidecar
-    that is not rx's is never replaced."""
+def check_replaceable_file(path: Path, kind: OutputKind, overwrite: bool, also: Sequence[Path] = ()) -> None:
+    """RxError unless file output ``path``, the other files it comes with (``also``: the files of a format that
+    writes several) and its sidecar (``path`` + ``kind.marker``) may be written: none exists, or ``overwrite`` is
+    given and the sidecar is ``kind``'s. A folder is never a file output, and a sidecar that is not rx's is never
+    replaced."""
     path = Path(path)
     sidecar = path.with_name(path.name + kind.marker)
-    if path.is_dir():
-        raise RxError(f"{path}: is a folder; --out names the file to write")
-    if sidecar.is_dir():
-        raise RxError(f"{sidecar}: is a folder; it is where {path}'s sidecar goes: choose another --out")
-    if sidecar.exists() and not kind.is_own(sidecar):
+    if sidecar.exists() and not sidecar.is_dir() and not kind.is_own(sidecar):
         raise RxError(
             f"{sidecar}: exists and is not an {kind.name} sidecar; rx will not replace it: choose another --out"
         )
-    if path.exists() or sidecar.exists():
-        if not overwrite:
-            raise RxError(f"{path}: already exists (pass --overwrite to replace it)")
-        if not sidecar.exists():
-            raise RxError(
-                f"{path}: not an {kind.name} output (no sidecar {sidecar.name}); --overwrite replaces only what "
-                f"{kind.name} wrote: choose another --out"
-            )
+    for each in [path, *map(Path, also), sidecar]:
+        if each.is_dir():
+            raise RxError(f"{each}: is a folder; --out {path} writes a file there: choose another --out")
+        if each.exists():
+            if not overwrite:
+                raise RxError(f"{each}: already exists (pass --overwrite to replace it)")
+            if not sidecar.exists():
+                raise RxError(
+                    f"{each}: not an {kind.name} output (no sidecar {sidecar.name}); --overwrite replaces only what "
+                    f"{kind.name} wrote: choose another --out"
+                )
 
 
 def check_own_file(path: Path, kind: OutputKind) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,20 @@ from retrieval_xfer.mining.options import AutoThresholdOptions, MiningOptions, P
 from retrieval_xfer.prepare.filters import LineFilter
 from retrieval_xfer.prepare.options import PrepareOptions
 from retrieval_xfer.workflows.score_options import ScoreChecks, ScoreSelection
+
+
+def sides_options(src_help: str) -> Callable[[Callable], Callable]:
+    """The encoder options of a text side and ``--src``/``--trg`` (text, an export folder or ``.npy``) of a command
+    on two sides (rx mine, rx score)."""
+
+    def decorate(func: Callable) -> Callable:
+        func = click.option(
+            "--trg", required=True, type=click.Path(path_type=Path), help="Target side: same kinds as --src."
+        )(func)
+        func = click.option("--src", required=True, type=click.Path(path_type=Path), help=src_help)(func)
+        return encoder_options_with_optional_model("a text side (not needed for exports or .npy)")(func)
+
+    return decorate
 
 
 @main.command("build-index")
@@ -224,14 +239,7 @@ def export(
 
 
 @main.command()
-@encoder_options_with_optional_model("a text side (not needed for exports or .npy)")
-@click.option(
-    "--src",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Source side: a text corpus, an rx export folder, or a .npy matrix (float32/float16).",
-)
-@click.option("--trg", required=True, type=click.Path(path_type=Path), help="Target side: same kinds as --src.")
+@sides_options("Source side: a text corpus, an rx export folder, or a .npy matrix (float32/float16).")
 @with_corpus_options
 @click.option(
     "--out",
@@ -304,14 +312,7 @@ def mine(
 
 
 @main.command()
-@encoder_options_with_optional_model("a text side (not needed for exports or .npy)")
-@click.option(
-    "--src",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Source side, line i translating --trg's line i: a text file, an rx export folder, or a .npy matrix.",
-)
-@click.option("--trg", required=True, type=click.Path(path_type=Path), help="Target side: same kinds as --src.")
+@sides_options("Source side, line i translating --trg's line i: a text file, an rx export folder, or a .npy matrix.")
 @click.option(
     "--out",
     required=True,

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from retrieval_xfer.prepare.filters import LineFilter
 
 IDENTIFIERS = ("py3langid", "lingua")
+
+
+def identifier_field(help_text: str) -> Any:
+    """The ``--lid`` field of a command that identifies languages: one of ``IDENTIFIERS`` (py3langid by default,
+    README: Preparing raw text) or none."""
+    return field(default="py3langid", metadata={"help": help_text, "choices": (*IDENTIFIERS, "none")})
+
+
 SPLITTERS = ("moses", "pysbd")
 
 
@@ -17,13 +26,9 @@ class PrepareOptions:
     lang: str = field(
         default="", metadata={"help": "The language the file should be in (ISO 639-1, e.g. de).", "required": True}
     )
-    lid: str = field(
-        default="py3langid",
-        metadata={
-            "help": "Language identifier: py3langid (fast; the default, README: Preparing raw text), lingua, or "
-            "none (keep every language).",
-            "choices": (*IDENTIFIERS, "none"),
-        },
+    lid: str = identifier_field(
+        "Language identifier: py3langid (fast; the default, README: Preparing raw text), lingua, or none (keep "
+        "every language)."
     )
     split_sentences: str = field(
         default="none",

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval_xfer.errors import RxError
 from retrieval_xfer.mining.pair_formats import output_paths
-from retrieval_xfer.outputs import OutputKind, check_not_an_input
+from retrieval_xfer.outputs import OutputKind, check_not_an_input, check_replaceable_file
 
 
 def sidecar_path(out: Path, kind: OutputKind) -> Path:
@@ -27,26 +26,11 @@ def check_pair_outputs(
 ) -> list[Path]:
     """The files ``fmt`` writes for ``out``; RxError naming the first one that is an input (or inside one), a
     folder, or exists and may not be replaced (``resuming``: an unfinished run of the same output, which rewrites
-    them). The sidecar and ``out`` follow ``outputs.check_replaceable_file``; moses's text files must be the
-    sidecar's own too."""
+    them): ``outputs.check_replaceable_file`` for ``out``, the format's other files and the sidecar."""
     paths = output_paths(out, fmt, langs)
     sidecar = sidecar_path(out, kind)
     check_not_an_input([*paths, sidecar], inputs)
     if resuming:
         return paths
-    if sidecar.exists() and not sidecar.is_dir() and not kind.is_own(sidecar):
-        raise RxError(
-            f"{sidecar}: exists and is not an {kind.name} sidecar; rx will not replace it: choose another --out"
-        )
-    for path in [*paths, sidecar]:
-        if path.is_dir():
-            raise RxError(f"{path}: is a folder; --out {out} --format {fmt} writes a file there: choose another --out")
-        if path.exists():
-            if not overwrite:
-                raise RxError(f"{path}: already exists (pass --overwrite to replace it)")
-            if not sidecar.exists():
-                raise RxError(
-                    f"{path}: not an {kind.name} output (no sidecar {sidecar.name}); --overwrite replaces only what "
-                    f"{kind.name} wrote: choose another --out"
-                )
+    check_replaceable_file(Path(out), kind, overwrite, also=[p for p in paths if p != Path(out)])
     return paths

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from retrieval_xfer.field_checks import check_fields
-from retrieval_xfer.prepare.options import IDENTIFIERS
+from retrieval_xfer.prepare.options import identifier_field
 
 
 @dataclass(frozen=True)
@@ -20,13 +20,8 @@ class ScoreChecks:
     trg_lang: str | None = field(
         default=None, metadata={"help": "Target language: drop pairs whose target language ID names another."}
     )
-    lid: str = field(
-        default="py3langid",
-        metadata={
-            "help": "Language identifier of --src-lang/--trg-lang (lid extra), or none. Texts under 20 letters are "
-            "not judged.",
-            "choices": (*IDENTIFIERS, "none"),
-        },
+    lid: str = identifier_field(
+        "Language identifier of --src-lang/--trg-lang (lid extra), or none. Texts under 20 letters are not judged."
     )
     drop_copies: bool = field(
         default=False,
