@@ -292,3 +292,32 @@ def test_moses_files_are_named_by_language_and_mining_writes_them(tiny_model, te
     de, en = (tmp_path / "c.de").read_text().splitlines(), (tmp_path / "c.en").read_text().splitlines()
     assert len(de) == len(en) == len((tmp_path / "c.scores").read_text().splitlines()) == 6  # 8 less 2 empty
     assert de[0] == "Das Haus ist rot." and en[0] == "The house is red."
+
+
+def test_an_export_without_its_blank_lines_lines_up_by_line_number(tiny_model, text_pairs, tmp_path):
+    """The source exported with --skip-blank lacks line 3: scored against the text target, line 3 is empty and
+    every other line keeps its own pair, with the scores of the two text files (but for the sentence on lines 1
+    and 6: an export keeps a repeated sentence as two rows, a text side encodes it once, so the neighbourhoods
+    differ)."""
+    src, trg = text_pairs
+    runner = CliRunner()
+    exported = runner.invoke(
+        main,
+        ["export", "--model", str(tiny_model), "--input", str(src), "--out", str(tmp_path / "de"), "--skip-blank"]
+        + ["--precision", "float32"],
+    )
+    assert exported.exit_code == 0, exported.output
+    common = ["score", "--model", str(tiny_model), "--trg", str(trg), "--with-dropped", "--precision", "float32"]
+    common += ["--quiet"]
+    from_export = runner.invoke(main, [*common, "--src", str(tmp_path / "de"), "--out", str(tmp_path / "e.tsv")])
+    from_text = runner.invoke(main, [*common, "--src", str(src), "--out", str(tmp_path / "t.tsv")])
+    assert from_export.exit_code == 0 and from_text.exit_code == 0, from_export.output
+    a, b = read_table(tmp_path / "e.tsv", "tsv"), read_table(tmp_path / "t.tsv", "tsv")
+    assert [(r["line"], r["drop"], r["src"], r["trg"]) for r in a] == [
+        (r["line"], r["drop"], r["src"], r["trg"]) for r in b
+    ]
+    assert [r["score"] == "" for r in a] == [r["line"] in ("3", "7") for r in a]
+    scores = [
+        (float(x["score"]), float(y["score"])) for x, y in zip(a, b) if x["score"] and x["line"] not in ("1", "6")
+    ]
+    assert [x for x, _ in scores] == pytest.approx([y for _, y in scores], abs=1e-4)
