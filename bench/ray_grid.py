@@ -58,7 +58,8 @@ def run(command: list[str], log: Path) -> float:
 
 def scores(results: Path) -> dict:
     """What the report shows of a results folder: headline, per-language and per-layer scores."""
-    from retrieval_xfer.evaluation.report import build_report, collect_results
+    from retrieval_xfer.evaluation.report import build_report
+    from retrieval_xfer.evaluation.report_results import collect_results
 
     report = build_report(collect_results([results]), None)
     return {"scores": report.scores, "languages": report.languages, "sweeps": report.sweeps}

@@ -14,7 +14,8 @@ from test_experiment import data, write_spec  # noqa: F401  (the fixture and the
 
 from retrieval_xfer.cli import main
 from retrieval_xfer.errors import RxError
-from retrieval_xfer.evaluation.report import build_report, collect_results
+from retrieval_xfer.evaluation.report import build_report
+from retrieval_xfer.evaluation.report_results import collect_results
 from retrieval_xfer.experiment.plan import plan_steps
 from retrieval_xfer.experiment.ray_executor import run_experiment_on_ray, step_log
 from retrieval_xfer.experiment.runner import run_experiment

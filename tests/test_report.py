@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from retrieval_xfer.cli import main
 from retrieval_xfer.evaluation.language_resources import resource_group
-from retrieval_xfer.evaluation.report import build_report, collect_results
+from retrieval_xfer.evaluation.report import build_report
+from retrieval_xfer.evaluation.report_results import collect_results
 
 # run -> task -> {lang: score}; keys as rx eval writes them (BUCC by pair, Tatoeba by the user's code)
 SCORES = {

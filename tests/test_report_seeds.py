@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from retrieval_xfer.cli import main
 from retrieval_xfer.evaluation.bootstrap import Units, paired_seeds_delta_interval, seeds_interval
 from retrieval_xfer.evaluation.confidence import BootstrapOptions, attach_outcomes
-from retrieval_xfer.evaluation.report import build_report, collect_results
+from retrieval_xfer.evaluation.report import build_report
+from retrieval_xfer.evaluation.report_results import collect_results
 from retrieval_xfer.evaluation.results import write_results
 
 LANGS = ("de", "sw", "yo")

@@ -165,7 +165,8 @@ def test_compare_marks_a_real_gain_and_refuses_other_data(tmp_path, card):
 def test_report_marks_the_deltas_that_hold(tmp_path, card):
     """rx report --baseline: the paired interval of each delta, from the runs' outcome files, and the per-language
     intervals; a result without outcomes shows — and a note."""
-    from retrieval_xfer.evaluation.report import build_report, collect_results, markdown
+    from retrieval_xfer.evaluation.report import build_report, markdown
+    from retrieval_xfer.evaluation.report_results import collect_results
 
     data = tmp_path / "data"
     data.mkdir()

@@ -157,17 +157,13 @@ def diagnose(output: Path | None, overwrite: bool, **kwargs: Any) -> None:
 )
 @click.option("--overwrite", is_flag=True, help="Redraw an existing --out (only a folder of rx report's own files).")
 def report(paths: tuple[Path, ...], baseline: str | None, out: Path, overwrite: bool) -> None:
-    """Collect result files (PATHS: folders or files; results/<run>/*.json names the run) into the XTREME
+    """Collect result files (PATHS: folders or files; results/<run>/*.json names the run, results/<run>/seed-<n>/
+    its seeds) into the XTREME
     table, per-language tables, deltas against --baseline, gain by resource level, and layer sweeps."""
 
-    from retrieval_xfer.evaluation.report import (
-        build_report,
-        collect_diagnostics,
-        collect_results,
-        resolve_baseline,
-        xtreme_table,
-    )
+    from retrieval_xfer.evaluation.report import build_report, resolve_baseline, xtreme_table
     from retrieval_xfer.evaluation.report_files import check_report_folder, write_report
+    from retrieval_xfer.evaluation.report_results import collect_diagnostics, collect_results
 
     check_report_folder(out, overwrite)  # before reading the results
     search, baseline_name = resolve_baseline(list(paths), baseline)

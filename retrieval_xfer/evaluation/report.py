@@ -1,156 +1,33 @@
 """The XTREME report: result files of many runs → the task table, per-language tables, deltas against a baseline
 run, the low-resource view (gain by CC-100 resource level) and layer sweeps; written as Markdown, CSV and PNG.
 
-Runs are named by folder: ``results/<run>/*.json`` belongs to run ``<run>``; a file directly in a given folder
-belongs to the run named after its model. ``results/<run>/seed-<n>/*.json`` is seed ``n`` of run ``<run>``: the
-run's score is the mean over its seeds, its intervals and paired deltas draw the seeds too (``seeds``). When a
-run has several results for one task (and seed), the newest counts.
+Which result files belong to which run (and seed), and which one counts: ``report_results``. A run trained with
+several seeds shows the mean over them, with intervals and paired deltas that draw the seeds too (``seeds``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from retrieval_xfer.data.cards import TaskCard, load_card
+from retrieval_xfer.data.cards import load_card
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.compare import Delta, compare_results
 from retrieval_xfer.evaluation.language_resources import group_names, language_resources, resource_group
-from retrieval_xfer.evaluation.registry import evaluated_cards, evaluator_for
+from retrieval_xfer.evaluation.report_results import (
+    AVERAGE,
+    TaskResult,
+    language_code,
+    report_tasks,
+    seed_spread,
+    shown_results,
+)
 from retrieval_xfer.evaluation.results import format_table
-from retrieval_xfer.evaluation.seeds import MEAN, folder_seed, seeds_intervals
 from retrieval_xfer.provenance import now_iso
 
-DIAGNOSE_TASK = "diagnose"  # rx diagnose results: read by collect_diagnostics, shown in their own section
 MIN_TREND_POINTS = 5  # fewest (task, language) points a gain-vs-data-size line is fitted through
-AVERAGE = "average"  # TaskResult.intervals key of the interval of the average over languages
-
-
-@dataclass
-class TaskResult:
-    """One result file: its run, task, headline score, and score per language (the card's ``report_key``)."""
-
-    path: Path
-    run: str
-    task: str
-    created_at: str
-    average: float | None
-    languages: dict[str, float]
-    sweep: dict[int, float] = field(default_factory=dict)
-    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # 95 % CI per language (and "average")
-    seed: int | None = None  # the training seed of a result under a seed-<n> folder
-    seeds: list[TaskResult] = field(default_factory=list)  # a run's results over seeds, when this is their mean
-
-    @property
-    def paths(self) -> list[Path]:
-        """The result files this result stands for: one, or one per seed."""
-        return [r.path for r in self.seeds] or [self.path]
-
-
-def report_tasks() -> list[str]:
-    """The tasks ``rx report`` knows, in table order: every card with an evaluator, by its ``report_order`` (XTREME's
-    table order for XTREME's nine), then by name."""
-    cards = evaluated_cards()
-    return [c.name for c in sorted(cards, key=lambda c: (c.report_order is None, c.report_order or 0, c.name))]
-
-
-def _language_code(key: str, card: TaskCard) -> str:
-    """The ISO code the report files a result's score key under (the card's evaluator says how)."""
-    return evaluator_for(card).language_code(card, key)
-
-
-def read_result(path: Path, run: str | None, seed: int | None = None) -> TaskResult:
-    """Read a result file written by ``rx eval`` (``run`` None: named after its model); RxError naming the file
-    when it is corrupt or not a result."""
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RxError(f"{path}: not a readable result file ({err.__class__.__name__})") from None
-    if not isinstance(payload, dict) or "task" not in payload or "scores" not in payload:
-        raise RxError(f"{path}: not an rx result file (no 'task' and 'scores')")
-    task = payload["task"]
-    run = run or Path(str(payload.get("model") or Path(path).stem).rstrip("/")).name
-    known = report_tasks()
-    if task not in known:
-        raise RxError(f"{path}: result of task {task!r}, which no task card evaluates ({', '.join(known)})")
-    card = load_card(task)
-    key = card.report_key
-    languages, intervals = {}, {}
-    for name, score in payload["scores"].items():
-        if not isinstance(score, dict) or key not in score:
-            raise RxError(f"{path}: language {name!r} has no {key!r} score; is it a {task} result?")
-        if score[key] is not None:
-            languages[_language_code(name, card)] = float(score[key])
-        if score.get("ci95", {}).get(key):
-            intervals[_language_code(name, card)] = tuple(score["ci95"][key])
-    sweep = {
-        int(layer): entry["averages"][key] for layer, entry in payload.get("layer_sweep", {}).get("layers", {}).items()
-    }
-    average = payload.get("averages", {}).get(key)
-    if payload.get("averages", {}).get("ci95", {}).get(key):
-        intervals[AVERAGE] = tuple(payload["averages"]["ci95"][key])
-    created = payload.get("created_at", "")
-    return TaskResult(Path(path), run, task, created, average, languages, sweep, intervals, seed)  # type: ignore[arg-type]
-
-
-def _task_of(path: Path) -> str | None:
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None  # read_result names the problem
-    return payload.get("task") if isinstance(payload, dict) else None
-
-
-def _result_files(paths: list[Path]) -> list[tuple[Path, str | None, int | None]]:
-    """Every ``*.json`` under ``paths`` with its run name (None: named after its model) and seed (see the module
-    docstring)."""
-    found = []
-    for root in map(Path, paths):
-        if root.is_file():
-            seed = folder_seed(root.parent.name)
-            found.append((root, root.parent.parent.name if seed is not None else root.parent.name, seed))
-        elif root.is_dir():
-            for path in sorted(root.rglob("*.json")):
-                parts = path.relative_to(root).parts
-                seed = folder_seed(parts[-2]) if len(parts) > 1 else None
-                if seed is not None:
-                    run = parts[-3] if len(parts) > 2 else root.resolve().name
-                else:
-                    run = parts[0] if len(parts) > 1 else None
-                found.append((path, run, seed))
-    return found
-
-
-def collect_diagnostics(paths: list[Path]) -> dict[str, dict[str, Any]]:
-    """The newest ``rx diagnose`` result of each run under ``paths`` (named as ``collect_results`` names runs)."""
-    found: dict[str, dict[str, Any]] = {}
-    for path, run, _ in _result_files(paths):
-        if _task_of(path) != DIAGNOSE_TASK:
-            continue
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        name = run or Path(str(payload.get("model") or path.stem).rstrip("/")).name
-        if name not in found or payload.get("created_at", "") > found[name].get("created_at", ""):
-            found[name] = payload
-    return found
-
-
-def collect_results(paths: list[Path]) -> list[TaskResult]:
-    """Every ``*.json`` result under ``paths`` (files or folders), named by run (see the module docstring);
-    ``rx diagnose`` results are left to ``collect_diagnostics``."""
-    for root in map(Path, paths):
-        if not root.exists():
-            raise RxError(f"{root}: no such file or folder")
-    results = [
-        read_result(path, run, seed) for path, run, seed in _result_files(paths) if _task_of(path) != DIAGNOSE_TASK
-    ]
-    if not results:
-        raise RxError(f"no result files (*.json) under {', '.join(map(str, paths))}")
-    return results
 
 
 @dataclass
@@ -227,24 +104,7 @@ def build_report(
 ) -> Report:
     """Assemble a ``Report`` (with ``rx diagnose`` results by run, from ``collect_diagnostics``); RxError when
     ``baseline`` names no run."""
-    by_seed: dict[tuple[str, str, int | None], TaskResult] = {}
-    ignored = []
-    for result in sorted(results, key=lambda r: r.created_at):
-        key = (result.run, result.task, result.seed)
-        if key in by_seed:
-            ignored.append(by_seed[key].path)
-        by_seed[key] = result
-    grouped: dict[tuple[str, str], list[TaskResult]] = {}
-    for (run, task, _), result in by_seed.items():
-        grouped.setdefault((run, task), []).append(result)
-    newest: dict[tuple[str, str], TaskResult] = {}
-    for key, group in grouped.items():
-        seeded = sorted((r for r in group if r.seed is not None), key=lambda r: r.seed)
-        if seeded:  # seeds outrank a result of the same run without one
-            ignored += [r.path for r in group if r.seed is None]
-            newest[key] = _seeds_mean(seeded)
-        else:
-            newest[key] = group[0]
+    newest, ignored = shown_results(results)
     runs = sorted({r.run for r in results}, key=lambda run: (run != baseline, run))
     if baseline is not None and baseline not in runs:
         raise RxError(f"--baseline {baseline!r} is not among the runs ({', '.join(runs)})")
@@ -268,33 +128,6 @@ def build_report(
             "yet): their intervals are shown as —"
         )
     return report
-
-
-def _seeds_mean(seeds: list[TaskResult]) -> TaskResult:
-    """One run's results over its seeds as one: the mean over seeds of each score, and intervals from every
-    seed's outcomes that draw the seeds too (none where a seed lacks them; ``seeds.seeds_intervals``)."""
-    if len(seeds) == 1:
-        return seeds[0]
-    first = seeds[0]
-    common = [lang for lang in first.languages if all(lang in r.languages for r in seeds)]
-    languages = {lang: float(np.mean([r.languages[lang] for r in seeds])) for lang in common}
-    averages = [r.average for r in seeds]
-    average = float(np.mean(averages)) if all(a is not None for a in averages) else None  # type: ignore[arg-type]
-    card = load_card(first.task)
-    intervals = {
-        (AVERAGE if group == MEAN else _language_code(group, card)): bounds
-        for group, bounds in seeds_intervals([r.path for r in seeds], card.report_key).items()
-    }
-    created = max(r.created_at for r in seeds)
-    return TaskResult(first.path, first.run, first.task, created, average, languages, {}, intervals, seeds=seeds)
-
-
-def seed_spread(result: TaskResult) -> float | None:
-    """The standard deviation over seeds of a mean over seeds' average (None for one result)."""
-    averages = [r.average for r in result.seeds]
-    if len(averages) < 2 or any(a is None for a in averages):
-        return None
-    return float(np.std(averages, ddof=1))
 
 
 def _pair_with_baseline(report: Report) -> None:
@@ -589,7 +422,7 @@ def alignment_section(report: Report) -> list[str]:
     for run, payload in sorted(report.alignment.items()):
         per_group: dict[str, list[float]] = {g: [] for g in group_names()}
         for lang, entry in payload["layers"][str(payload["main_layer"])]["languages"].items():
-            per_group[resource_group(_language_code(lang, load_card("tatoeba")))].append(entry["centering_gain"])
+            per_group[resource_group(language_code(lang, load_card("tatoeba")))].append(entry["centering_gain"])
         groups.append([run, *[f"{_fmt(sum(v) / len(v), True)} (n={len(v)})" if v else "–" for v in per_group.values()]])
     return [
         "\n## How aligned is each model\n",

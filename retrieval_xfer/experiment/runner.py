@@ -18,8 +18,9 @@ from retrieval_xfer.encoding.loader import default_layer, model_num_layers
 from retrieval_xfer.encoding.options import EncoderOptions
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.registry import EvalContext, evaluator_for
-from retrieval_xfer.evaluation.report import build_report, collect_diagnostics, collect_results
+from retrieval_xfer.evaluation.report import build_report
 from retrieval_xfer.evaluation.report_files import write_report
+from retrieval_xfer.evaluation.report_results import collect_diagnostics, collect_results
 from retrieval_xfer.evaluation.results import write_results
 from retrieval_xfer.experiment.plan import Step, plan_steps
 from retrieval_xfer.experiment.sizing import training_size
