@@ -321,3 +321,14 @@ def test_an_export_without_its_blank_lines_lines_up_by_line_number(tiny_model, t
         (float(x["score"]), float(y["score"])) for x, y in zip(a, b) if x["score"] and x["line"] not in ("1", "6")
     ]
     assert [x for x, _ in scores] == pytest.approx([y for _, y in scores], abs=1e-4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "ab"]), st.sampled_from(["x", "y"])), max_size=20), TEXT, TEXT)
+def test_the_checks_hold_their_definitions(pairs, one, other):
+    """A pair repeats when an earlier line holds it; a text is a copy of itself, and copying is symmetric."""
+    from retrieval_xfer.mining.pair_checks import duplicate_flags, is_copy
+
+    flags = duplicate_flags([a for a, _ in pairs], [b for _, b in pairs])
+    assert flags.tolist() == [pair in pairs[:i] for i, pair in enumerate(pairs)]
+    assert is_copy(one, one) and is_copy(one, other) == is_copy(other, one)

@@ -8,7 +8,8 @@ filters stopes and OpusFilter apply): each returns one flag per pair, True where
 - ``duplicate``: the same normalised pair occurred on an earlier line.
 
 Language identification needs a model, so the workflow runs it and hands in its answers (``language_flags``).
-A text's normalised form (``key``) comes from the caller too (``prepare.normalise.line_key``).
+Each text's normalised form (its key) comes from the caller too, computed once (``prepare.normalise.line_key``:
+most of what these checks cost).
 """
 
 from __future__ import annotations
@@ -28,18 +29,17 @@ def _trigrams(text: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def is_copy(src: str, trg: str, key: Callable[[str], str]) -> bool:
-    """Whether ``trg`` is ``src`` itself or nearly (see the module)."""
-    a, b = key(src), key(trg)
+def is_copy(a: str, b: str) -> bool:
+    """Whether the text whose key is ``b`` is the one whose key is ``a``, or nearly (see the module)."""
     if a == b:
         return True
     x, y = _trigrams(a), _trigrams(b)
     return len(x & y) >= COPY_OVERLAP * len(x | y)
 
 
-def copy_flags(src: Sequence[str], trg: Sequence[str], key: Callable[[str], str]) -> np.ndarray:
-    """One flag per pair: the target is a copy of the source."""
-    return np.array([is_copy(s, t, key) for s, t in zip(src, trg)], dtype=bool)
+def copy_flags(src_keys: Sequence[str], trg_keys: Sequence[str]) -> np.ndarray:
+    """One flag per pair (given each side's keys): the target is a copy of the source."""
+    return np.array([is_copy(s, t) for s, t in zip(src_keys, trg_keys)], dtype=bool)
 
 
 def numbers_flags(src: Sequence[str], trg: Sequence[str]) -> np.ndarray:
@@ -52,12 +52,11 @@ def length_flags(src: Sequence[str], trg: Sequence[str], bounds: tuple[float, fl
     return np.array([length_ratio_outside(s, t, bounds) for s, t in zip(src, trg)], dtype=bool)
 
 
-def duplicate_flags(src: Sequence[str], trg: Sequence[str], key: Callable[[str], str]) -> np.ndarray:
-    """One flag per pair: the same normalised pair occurred before (the first occurrence is not flagged)."""
+def duplicate_flags(src_keys: Sequence[str], trg_keys: Sequence[str]) -> np.ndarray:
+    """One flag per pair (given each side's keys): the same pair occurred before (its first time is not flagged)."""
     seen: set[tuple[str, str]] = set()
-    flags = np.zeros(len(src), dtype=bool)
-    for i, (s, t) in enumerate(zip(src, trg)):
-        pair = (key(s), key(t))
+    flags = np.zeros(len(src_keys), dtype=bool)
+    for i, pair in enumerate(zip(src_keys, trg_keys)):
         flags[i] = pair in seen
         seen.add(pair)
     return flags

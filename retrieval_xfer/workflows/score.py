@@ -276,13 +276,23 @@ def _check_flags(job: ScoreJob, sides: tuple[_Side, _Side], empty: np.ndarray) -
     if src is None or trg is None:
         return {"empty": empty}
     flags = {"empty": empty, **_identifier_flags(job, sides)}
-    flags["copy"] = copy_flags(src, trg, line_key)
+    keys: dict[str, str] = {}  # each distinct text's key, computed once
+    src_keys, trg_keys = _line_keys(src, keys), _line_keys(trg, keys)
+    flags["copy"] = copy_flags(src_keys, trg_keys)
     flags["numbers differ"] = numbers_flags(src, trg)
     bounds = job.post.ratio_bounds()
     if bounds is not None:
         flags["length ratio"] = length_flags(src, trg, bounds)
-    flags["duplicate pair"] = duplicate_flags(src, trg, line_key)
+    flags["duplicate pair"] = duplicate_flags(src_keys, trg_keys)
     return {reason: np.where(empty, reason == "empty", flag) for reason, flag in flags.items()}
+
+
+def _line_keys(texts: list[str], keys: dict[str, str]) -> list[str]:
+    """Each text's normalised form (``line_key``), each distinct text normalised once (``keys`` caches them)."""
+    for text in texts:
+        if text not in keys:
+            keys[text] = line_key(text)
+    return [keys[text] for text in texts]
 
 
 def _dropping(job: ScoreJob) -> set[str]:
