@@ -131,10 +131,12 @@ def test_intervals_over_seeds_cover_the_mean_over_seeds_and_queries():
 
 def test_the_seed_level_draws_the_exact_distribution_of_a_mean_over_seeds():
     """Per-unit scores constant within each seed (no sample variance): the interval is that of the mean of four
-    seeds drawn with replacement, whose exact distribution enumerates the 4**4 equally likely draws."""
+    seeds drawn with replacement, their deviations from their mean widened by sqrt(4 / 3), whose exact
+    distribution enumerates the 4**4 equally likely draws."""
     values = [10.0, 30.0, 35.0, 90.0]
     seeds = [[Units("mean", np.full((50, 1), v / 100))] for v in values]
-    exact = np.sort([np.mean(draw) for draw in itertools.product(values, repeat=4)])
+    widened = np.mean(values) + (np.array(values) - np.mean(values)) * np.sqrt(4 / 3)
+    exact = np.sort([np.mean(draw) for draw in itertools.product(widened, repeat=4)])
     low, high = seeds_interval(seeds, resamples=20_000, seed=1)
     assert np.quantile(exact, 0.015) <= low <= np.quantile(exact, 0.035)
     assert np.quantile(exact, 0.965) <= high <= np.quantile(exact, 0.985)

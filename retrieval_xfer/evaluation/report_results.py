@@ -171,8 +171,9 @@ def shown_results(results: list[TaskResult]) -> tuple[dict[tuple[str, str], Task
 
 
 def _seeds_mean(seeds: list[TaskResult]) -> TaskResult:
-    """One run's results over its seeds as one: the mean over seeds of each score, and intervals from every
-    seed's outcomes that draw the seeds too (none where a seed lacks them; ``seeds.seeds_intervals``)."""
+    """One run's results over its seeds as one: the mean over seeds of each score (per language, and per layer of
+    a layer sweep), and intervals from every seed's outcomes that draw the seeds too (none where a seed lacks
+    them; ``seeds.seeds_intervals``)."""
     if len(seeds) == 1:
         return seeds[0]
     first = seeds[0]
@@ -185,8 +186,10 @@ def _seeds_mean(seeds: list[TaskResult]) -> TaskResult:
         (AVERAGE if group == MEAN else language_code(group, card)): bounds
         for group, bounds in seeds_intervals([r.path for r in seeds], card.report_key).items()
     }
+    layers = [layer for layer in first.sweep if all(layer in r.sweep for r in seeds)]
+    sweep = {layer: float(np.mean([r.sweep[layer] for r in seeds])) for layer in layers}
     created = max(r.created_at for r in seeds)
-    return TaskResult(first.path, first.run, first.task, created, average, languages, {}, intervals, seeds=seeds)
+    return TaskResult(first.path, first.run, first.task, created, average, languages, sweep, intervals, seeds=seeds)
 
 
 def seed_spread(result: TaskResult) -> float | None:
