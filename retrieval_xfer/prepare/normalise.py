@@ -44,6 +44,18 @@ _SPACE_BEFORE = re.compile(r" (?=[,.)\]}](?:\s|$))")  # "word ," -> "word,"; Fre
 _KEPT_IN_KEY = frozenset("LMNS")
 
 
+class _KeyTable(dict):
+    """``str.translate``'s table for ``duplicate_key``: a character of a kept category maps to itself, any other to
+    nothing; filled as characters are met (one category lookup per distinct character, not per character)."""
+
+    def __missing__(self, code: int) -> int | None:
+        self[code] = code if unicodedata.category(chr(code))[0] in _KEPT_IN_KEY else None
+        return self[code]
+
+
+_KEY_TABLE = _KeyTable()
+
+
 def is_letter(char: str) -> bool:
     """Whether ``char`` is a letter of any script: Unicode category L* (letters) or M* (combining marks)."""
     return unicodedata.category(char)[0] in "LM"
@@ -62,7 +74,7 @@ def duplicate_key(normalised: str) -> str:
     (Unicode L*, M*, N*, S*) of a line that ``normalise_text`` made, in NFKC; punctuation, spaces, invisible
     characters (joiners) and case do not count."""
     folded = unicodedata.normalize("NFKC", normalised.casefold())
-    kept = "".join(char for char in folded if unicodedata.category(char)[0] in _KEPT_IN_KEY)
+    kept = folded.translate(_KEY_TABLE)
     return unicodedata.normalize("NFKC", kept)  # a mark left beside a letter once a space between them went
 
 
