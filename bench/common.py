@@ -49,3 +49,14 @@ def machine() -> str:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return f"{cpu}, {os.cpu_count()} cores, {gpu}, torch {torch.__version__} ({torch.get_num_threads()} threads)"
+
+
+def timed_rx(*args: str) -> float:
+    """Run ``rx ARGS`` as its own process (this Python); its wall seconds. Exits with rx's last output on failure."""
+    import time
+
+    tic = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "retrieval_xfer.cli", *args], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"rx {args[0]} failed:\n{done.stdout[-1000:]}{done.stderr[-2000:]}")
+    return time.perf_counter() - tic

@@ -14,21 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from common import REAL_BITEXT, machine, real_bitext_rows, real_encoder, require_real_bitext
-
-
-def rx(*args: str) -> float:
-    """Run ``rx ARGS`` as its own process; its wall seconds (exit on failure)."""
-    tic = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "retrieval_xfer.cli", *args], capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"rx {args[0]} failed:\n{done.stderr[-2000:]}")
-    return time.perf_counter() - tic
+from common import REAL_BITEXT, machine, real_bitext_rows, real_encoder, require_real_bitext, timed_rx
 
 
 def exports(work: Path, pair: str, size: int) -> tuple[Path, Path]:
@@ -39,7 +27,7 @@ def exports(work: Path, pair: str, size: int) -> tuple[Path, Path]:
         if not (work / side / "manifest.json").is_file():
             (work / f"{side}.txt").write_text("".join(r[index] + "\n" for r in rows), encoding="utf-8")
             model = ["--model", real_encoder(), "--prompt", "query: ", "--quiet"]
-            rx("export", *model, "--input", str(work / f"{side}.txt"), "--out", str(work / side))
+            timed_rx("export", *model, "--input", str(work / f"{side}.txt"), "--out", str(work / side))
     return work / "src", work / "trg"
 
 
@@ -57,7 +45,9 @@ def main() -> None:
     for _ in range(args.repeat):
         for command in ("mine", "score"):
             out = args.work / f"out-{command}.tsv"
-            seconds = rx(command, "--src", str(src), "--trg", str(trg), "--out", str(out), "--overwrite", "--quiet")
+            seconds = timed_rx(
+                command, "--src", str(src), "--trg", str(trg), "--out", str(out), "--overwrite", "--quiet"
+            )
             phases = json.loads(out.with_name(out.name + ".json").read_text())["phases"]
             runs[command].append((seconds, {name: entry["seconds"] for name, entry in phases.items()}))
     print("| command | wall (s, median) | phases (s, median) |")

@@ -25,14 +25,11 @@ import argparse
 import json
 import random
 import re
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from common import REAL_BITEXT, machine, real_bitext_rows, real_encoder, require_real_bitext
+from common import REAL_BITEXT, machine, real_bitext_rows, real_encoder, require_real_bitext, timed_rx
 
 from retrieval_xfer.mining.score_threshold import estimate_given_threshold, null_pairs
 
@@ -53,15 +50,6 @@ DIGITS = re.compile(r"\d+")
 # --length-ratio of the checks: bench/real_mining.py's for two alphabets; for Chinese (a character is a token)
 # against English words, wider (a Chinese sentence has 1.5-2.5 characters per English word)
 LENGTHS = {"de-en": "0.4,2.5", "fr-en": "0.4,2.5", "zh-en": "0.5,4"}
-
-
-def rx(*args: str) -> float:
-    """Run ``rx ARGS`` as its own process; its wall seconds (exit on failure)."""
-    tic = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "retrieval_xfer.cli", *args], capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"rx {' '.join(args[:1])} failed:\n{done.stdout[-1000:]}{done.stderr[-2000:]}")
-    return time.perf_counter() - tic
 
 
 def changed_number(text: str, rng: random.Random) -> str:
@@ -147,10 +135,10 @@ def run_pair(pair: str, args: argparse.Namespace, model: str, work: Path) -> dic
     (work / "trg.txt").write_text("".join(t + "\n" for t in trg), encoding="utf-8")
     encoder = ["--model", model, "--prompt", "query: ", "--quiet"]
     for side in ("src", "trg"):
-        rx("export", *encoder, "--input", str(work / f"{side}.txt"), "--out", str(work / side))
+        timed_rx("export", *encoder, "--input", str(work / f"{side}.txt"), "--out", str(work / side))
     sides = ["--src", str(work / "src"), "--trg", str(work / "trg"), "--quiet"]
-    mine_seconds = rx("mine", *sides, "--out", str(work / "mined.tsv"))
-    score_seconds = rx("score", *sides, "--out", str(work / "plain.tsv"))
+    mine_seconds = timed_rx("mine", *sides, "--out", str(work / "mined.tsv"))
+    score_seconds = timed_rx("score", *sides, "--out", str(work / "plain.tsv"))
     checks = [
         "--src-lang",
         lang,
@@ -168,7 +156,7 @@ def run_pair(pair: str, args: argparse.Namespace, model: str, work: Path) -> dic
         ("rx", ["--threshold", "auto", *checks]),
     ):
         out = work / f"{name}.jsonl"
-        rx("score", *sides, *extra, "--format", "jsonl", "--with-dropped", "--out", str(out))
+        timed_rx("score", *sides, *extra, "--format", "jsonl", "--with-dropped", "--out", str(out))
         outputs[name] = scored(out)
     kept = {name: np.array([r["drop"] == "" for r in rows]) for name, rows in outputs.items()}
     kept["cosine"] = cosine_filter(work, outputs["margin"])
