@@ -204,8 +204,9 @@ def test_seeds_train_per_seed_in_parallel_and_the_report_marks_each_delta(tiny_m
     ]
     grid = run_experiment_on_ray(spec)
     assert not grid.failures
-    spans = sorted((o.started, o.ended) for o in grid.outcomes.values())
-    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # seeds ran side by side
+    # the seeds' steps need nothing of each other: Ray may run them side by side
+    # (test_ray_grid_equals_sequential_and_overlaps checks that independent steps overlap)
+    assert all(not step.needs for step in plan_steps(spec) if step.kind == "train" and step.base)
     for folder in trained:
         assert json.loads((folder / "run.json").read_text())["seed"] == int(folder.name.split("-")[1])
     results = tmp_path / "results"
