@@ -332,3 +332,21 @@ def test_the_checks_hold_their_definitions(pairs, one, other):
     flags = duplicate_flags([a for a, _ in pairs], [b for _, b in pairs])
     assert flags.tolist() == [pair in pairs[:i] for i, pair in enumerate(pairs)]
     assert is_copy(one, one) and is_copy(one, other) == is_copy(other, one)
+
+
+def test_an_export_whose_input_is_gone_scores_but_refuses_the_text_checks(tiny_model, text_pairs, tmp_path):
+    src, trg = text_pairs
+    moved = write_lines(tmp_path / "moved" / "de.txt", src.read_text(encoding="utf-8").splitlines())
+    runner = CliRunner()
+    args = ["export", "--model", str(tiny_model), "--input", str(moved), "--out", str(tmp_path / "de"), "--quiet"]
+    assert runner.invoke(main, [*args, "--skip-blank"]).exit_code == 0
+    moved.unlink()
+    common = ["score", "--model", str(tiny_model), "--src", str(tmp_path / "de"), "--trg", str(trg), "--quiet"]
+    refused = runner.invoke(main, [*common, "--out", str(tmp_path / "a.tsv"), "--drop-copies"])
+    assert refused.exit_code == 1
+    assert f"{tmp_path / 'de'}: an export whose input file is no longer where it was" in refused.output
+    assert "--drop-copies reads them" in refused.output and not (tmp_path / "a.tsv").exists()
+    scored = runner.invoke(main, [*common, "--out", str(tmp_path / "b.tsv")])
+    assert scored.exit_code == 0, scored.output
+    rows = read_table(tmp_path / "b.tsv", "tsv")
+    assert "src" not in rows[0] and [r["line"] for r in rows] == ["1", "2", "4", "5", "6", "8"]  # 3, 7: empty

@@ -197,21 +197,25 @@ def _check_job(job: ScoreJob, kinds: dict[str, str]) -> None:
     fmt = job.output.pairs_format
     if fmt == "moses" and job.selection.with_dropped:
         raise RxError("--with-dropped writes a 'drop' column; --format moses has none: use tsv or jsonl")
-    if "npy" in kinds.values():
-        needs = [
-            name
-            for name, on in (
-                ("--format moses", fmt == "moses"),
-                ("--src-lang", job.checks.src_lang is not None),
-                ("--trg-lang", job.checks.trg_lang is not None),
-                ("--drop-copies", job.checks.drop_copies),
-                ("--numbers-agree, --length-ratio, --dedup-pairs", job.post.needs_texts()),
-            )
-            if on
-        ]
-        if needs:
-            npy = job.src if kinds["src"] == "npy" else job.trg
-            raise RxError(f"{npy}: a .npy side holds no sentences, and {needs[0]} reads them: score text or exports")
+    needs = _reading_texts(job)
+    if "npy" in kinds.values() and needs:
+        npy = job.src if kinds["src"] == "npy" else job.trg
+        raise RxError(f"{npy}: a .npy side holds no sentences, and {needs[0]} reads them: score text or exports")
+
+
+def _reading_texts(job: ScoreJob) -> list[str]:
+    """The options of ``job`` that read the sentences (a side without them cannot run them)."""
+    return [
+        name
+        for name, on in (
+            ("--format moses", job.output.pairs_format == "moses"),
+            ("--src-lang", job.checks.src_lang is not None),
+            ("--trg-lang", job.checks.trg_lang is not None),
+            ("--drop-copies", job.checks.drop_copies),
+            ("--numbers-agree, --length-ratio, --dedup-pairs", job.post.needs_texts()),
+        )
+        if on
+    ]
 
 
 def score(job: ScoreJob, options: EncoderOptions | None = None, quiet: bool = False) -> ScoreSummary:
@@ -228,10 +232,19 @@ def score(job: ScoreJob, options: EncoderOptions | None = None, quiet: bool = Fa
 
 
 def _read_sides(job: ScoreJob, kinds: dict[str, str]) -> tuple[_Side, _Side]:
+    """Both sides, line by line, over the same lines; RxError for an export whose sentences are gone when an
+    option reads them."""
     sides = [
         _text_side(path) if kinds[name] == "text" else _vector_side(path, kinds[name], job.mining.verify)
         for name, path in (("src", Path(job.src)), ("trg", Path(job.trg)))
     ]
+    needs = _reading_texts(job)
+    for side in sides:
+        if side.texts is None and needs:
+            raise RxError(
+                f"{side.path}: an export whose input file is no longer where it was, so it holds no sentences, and "
+                f"{needs[0]} reads them: put the input back or score the text"
+            )
     return _aligned(sides[0], sides[1])
 
 
