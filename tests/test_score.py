@@ -350,3 +350,32 @@ def test_an_export_whose_input_is_gone_scores_but_refuses_the_text_checks(tiny_m
     assert scored.exit_code == 0, scored.output
     rows = read_table(tmp_path / "b.tsv", "tsv")
     assert "src" not in rows[0] and [r["line"] for r in rows] == ["1", "2", "4", "5", "6", "8"]  # 3, 7: empty
+
+
+def test_scripts_of_every_kind_are_scored_and_language_id_flags_the_wrong_one(tiny_model, shared_data, tmp_path):
+    """Hindi, Thai, Chinese and Arabic sources from Tatoeba against their English; two English lines replaced by
+    Hindi sentences (the wrong language), one target left empty: each pair gets a finite score or is flagged."""
+    tatoeba = shared_data / "tatoeba" / "v1"
+    src, trg = [], []
+    for code in ("hin", "tha", "cmn", "ara"):
+        pairs = zip(
+            (tatoeba / f"tatoeba.{code}-eng.{code}").read_text(encoding="utf-8").splitlines(),
+            (tatoeba / f"tatoeba.{code}-eng.eng").read_text(encoding="utf-8").splitlines(),
+        )
+        chosen = [(s, t) for s, t in pairs if sum(c.isalpha() for c in t) >= 30][:5]
+        src += [s for s, _ in chosen]
+        trg += [t for _, t in chosen]
+    trg[6], trg[11] = src[0], src[1]  # Hindi where English belongs
+    trg[16] = ""
+    result = CliRunner().invoke(
+        main,
+        ["score", "--model", str(tiny_model), "--src", write_lines(tmp_path / "a.txt", src).as_posix()]
+        + ["--trg", write_lines(tmp_path / "b.txt", trg).as_posix(), "--out", str(tmp_path / "s.jsonl")]
+        + ["--format", "jsonl", "--trg-lang", "en", "--with-dropped", "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = read_table(tmp_path / "s.jsonl", "jsonl")
+    assert [r["src"] for r in rows] == src and [r["trg"] for r in rows] == trg
+    assert {int(r["line"]) for r in rows if r["drop"] == "target language"} == {7, 12}
+    assert [int(r["line"]) for r in rows if r["drop"] == "empty"] == [17] and rows[16]["score"] is None
+    assert all(np.isfinite(r["score"]) and np.isfinite(r["cosine"]) for r in rows if r["line"] != "17")

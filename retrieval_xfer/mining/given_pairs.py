@@ -26,13 +26,13 @@ def gather_rows(vectors: VectorSet, indices: np.ndarray, window: int = WINDOW_RO
     indices = np.asarray(indices, dtype=np.int64)
     out = np.empty((len(indices), vectors.dimension), dtype=np.float32)
     order = np.argsort(indices, kind="stable")
+    ascending = indices[order]
     position = 0
     while position < len(order):
-        start = int(indices[order[position]])
-        end = position + int(np.searchsorted(indices[order[position:]], start + window, side="left"))
-        stop = int(indices[order[end - 1]]) + 1
-        block = vectors.rows(start, stop)
-        out[order[position:end]] = block[indices[order[position:end]] - start]
+        start = int(ascending[position])
+        end = int(np.searchsorted(ascending, start + window, side="left"))
+        block = vectors.rows(start, int(ascending[end - 1]) + 1)
+        out[order[position:end]] = block[ascending[position:end] - start]
         position = end
     return out
 

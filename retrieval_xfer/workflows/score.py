@@ -51,7 +51,7 @@ from retrieval_xfer.mining.score_threshold import (
 )
 from retrieval_xfer.output_lock import hold_output_lock
 from retrieval_xfer.outputs import OutputKind
-from retrieval_xfer.prepare.language_id import is_language, load_identifier
+from retrieval_xfer.prepare.language_id import LanguageIdentifier, is_language, load_identifier
 from retrieval_xfer.prepare.normalise import line_key
 from retrieval_xfer.specs import EncoderSpec
 from retrieval_xfer.vectors import ArrayVectors, CenteredVectors, VectorSet, mean_vector
@@ -266,29 +266,45 @@ def _encode(sides: tuple[_Side, _Side], options: EncoderOptions | None, quiet: b
         side.identity = {"kind": "text", **file_identity(side.path), "encoder": encoder.spec.to_dict()}
 
 
-def _identifier_flags(job: ScoreJob, sides: tuple[_Side, _Side]) -> dict[str, np.ndarray]:
-    """Language-ID flags of each side given a language (``source language``, ``target language``)."""
+def _identifiers(job: ScoreJob) -> dict[str, tuple[LanguageIdentifier, str]]:
+    """The language identifier and the code it names the wanted language by, per side given one (``source
+    language``, ``target language``); loaded before any model, so a missing extra or an unknown language fails
+    first."""
+    if job.checks.lid == "none":
+        return {}
+    wanted = (("source language", job.checks.src_lang), ("target language", job.checks.trg_lang))
+    return {reason: load_identifier(job.checks.lid, lang) for reason, lang in wanted if lang is not None}
+
+
+def _identifier_flags(
+    identifiers: dict[str, tuple[LanguageIdentifier, str]], sides: tuple[_Side, _Side]
+) -> dict[str, np.ndarray]:
+    """Language-ID flags of each side given a language, each distinct text identified once."""
     flags = {}
-    for reason, lang, side in (
-        ("source language", job.checks.src_lang, sides[0]),
-        ("target language", job.checks.trg_lang, sides[1]),
-    ):
-        if lang is None or job.checks.lid == "none":
+    for reason, side in (("source language", sides[0]), ("target language", sides[1])):
+        if reason not in identifiers:
             continue
-        identifier, code = load_identifier(job.checks.lid, lang)
+        identifier, code = identifiers[reason]
         texts = side.texts or []
+        distinct = list(dict.fromkeys(texts))
+        found = dict(zip(distinct, identifier.identify(distinct)))
         flags[reason] = language_flags(
-            texts, identifier.identify(texts), lambda found, code=code: is_language(found, code)
+            texts, [found[text] for text in texts], lambda lang, code=code: is_language(lang, code)
         )
     return flags
 
 
-def _check_flags(job: ScoreJob, sides: tuple[_Side, _Side], empty: np.ndarray) -> dict[str, np.ndarray]:
+def _check_flags(
+    job: ScoreJob,
+    identifiers: dict[str, tuple[LanguageIdentifier, str]],
+    sides: tuple[_Side, _Side],
+    empty: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Every rule-based check's flags per pair (a pair with an empty side is flagged ``empty`` alone)."""
     src, trg = sides[0].texts, sides[1].texts
     if src is None or trg is None:
         return {"empty": empty}
-    flags = {"empty": empty, **_identifier_flags(job, sides)}
+    flags = {"empty": empty, **_identifier_flags(identifiers, sides)}
     keys: dict[str, str] = {}  # each distinct text's key, computed once
     src_keys, trg_keys = _line_keys(src, keys), _line_keys(trg, keys)
     flags["copy"] = copy_flags(src_keys, trg_keys)
@@ -385,15 +401,13 @@ def _score_locked(job: ScoreJob, kinds: dict[str, str], options: EncoderOptions 
     settings = job.mining.resolved(load_card("bucc2018").mining)
     with phases("read and encode"):
         sides = _read_sides(job, kinds)
-        for lang in (job.checks.src_lang, job.checks.trg_lang) if job.checks.lid != "none" else ():
-            if lang is not None:
-                load_identifier(job.checks.lid, lang)  # a missing extra or unknown language fails before the model
+        identifiers = _identifiers(job)
         _encode(sides, options, quiet)
     compatibility = check_pair(*sides)  # type: ignore[arg-type]  # a _Side has what it reads of a MiningSide
     with phases("k-NN and pair scores"):
         pairs = _score_pairs(job, settings, sides[0], sides[1], quiet)
     with phases("checks"):
-        flags = _check_flags(job, sides, ~np.isfinite(pairs.margins))
+        flags = _check_flags(job, identifiers, sides, ~np.isfinite(pairs.margins))
         drop, counts = _drops(job, flags, pairs.margins)
     with phases("selection"):
         estimate = _auto_threshold(job, settings, pairs, drop) if job.threshold == "auto" else None
