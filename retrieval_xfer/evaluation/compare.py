@@ -81,6 +81,17 @@ def aligned_units(groups: Sequence[GroupUnits], group: str) -> list[Units]:
     return [Units(one.units.statistic, table) for one, table in zip(groups, rows)]
 
 
+def units_by_result(
+    paths: Sequence[Path], payloads: Sequence[dict[str, Any]], metric: str, groups: Sequence[str]
+) -> tuple[list[str], list[list[Units]]]:
+    """The groups (of ``groups``, in order) every result kept ``metric``'s units for, and each result's units of
+    those groups, aligned row for row across the results (``aligned_units``)."""
+    read = [read_units(Path(path), payload, metric) or {} for path, payload in zip(paths, payloads)]
+    shared = [group for group in groups if all(group in units for units in read)]
+    aligned = [aligned_units([units[group] for units in read], group) for group in shared]  # [group][result]
+    return shared, [[row[r] for row in aligned] for r in range(len(paths))]
+
+
 def _as_list(paths: Path | Sequence[Path]) -> list[Path]:
     return [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
 
@@ -110,11 +121,8 @@ def compare_results(
         raise RxError(f"{lacking}: no per-example outcomes to resample (written before rx kept them); evaluate again")
     deltas: list[Delta] = []
     for metric in metrics:
-        read = [read_units(path, payload, metric) or {} for path, payload in zip(every, payloads)]
-        shared = [group for group in groups if all(group in units for units in read)]
-        aligned = [aligned_units([units[group] for units in read], group) for group in shared]  # [group][result]
-        side_a = [[row[r] for row in aligned] for r in range(len(paths_a))]
-        side_b = [[row[r] for row in aligned] for r in range(len(paths_a), len(every))]
+        shared, by_result = units_by_result(every, payloads, metric, groups)
+        side_a, side_b = by_result[: len(paths_a)], by_result[len(paths_a) :]
         for index, group in enumerate(shared):
             low, high = paired_seeds_delta_interval(
                 [[s[index]] for s in side_a], [[s[index]] for s in side_b], resamples, seed + index

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from retrieval_xfer.errors import RxError
 from retrieval_xfer.evaluation.bootstrap import DEFAULT_RESAMPLES, seeds_interval
-from retrieval_xfer.evaluation.compare import aligned_units, read_result_file
-from retrieval_xfer.evaluation.outcomes import read_units
+from retrieval_xfer.evaluation.compare import read_result_file, units_by_result
 
 SEED_FOLDER = "seed-{}"
 _SEED_PATTERN = re.compile(r"seed-(\d+)")
@@ -63,12 +62,9 @@ def seeds_intervals(
     """The 95 % interval of the mean over seeds (one result file each, of one task on the same data) per group
     both kept outcomes for, and of the mean over those groups (``MEAN``); empty when a result kept none."""
     payloads = [read_result_file(Path(path)) for path in paths]
-    read = [read_units(Path(path), payload, metric) for path, payload in zip(paths, payloads)]
-    if any(units is None for units in read):
+    if any(metric not in (payload.get("outcomes") or {}).get("metrics", {}) for payload in payloads):
         return {}
-    shared = [group for group in read[0] if all(group in units for units in read)]  # type: ignore[operator]
-    aligned = [aligned_units([units[group] for units in read], group) for group in shared]  # type: ignore[index]
-    per_seed = [[row[s] for row in aligned] for s in range(len(paths))]
+    shared, per_seed = units_by_result(paths, payloads, metric, list(payloads[0].get("scores", {})))
     found = {
         group: seeds_interval([[units[index]] for units in per_seed], resamples, seed + index)
         for index, group in enumerate(shared)
